@@ -1,0 +1,65 @@
+// Pytrees: arguments and results of transformations may be tensors or nested arrays / plain
+// objects of tensors (a network's parameters { W1, b1, ... }). flatten() lists the tensor leaves
+// in a fixed order; unflatten() rebuilds the same structure from new leaves.
+
+import { ArgumentError } from '../errors.js';
+import { Tensor } from '../tensor.js';
+
+export type Tree<T = Tensor> = T | readonly Tree<T>[] | { readonly [key: string]: Tree<T> };
+
+export type TreeDef =
+  | { kind: 'leaf' }
+  | { kind: 'array'; children: TreeDef[] }
+  | { kind: 'object'; keys: string[]; children: TreeDef[] };
+
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  if (typeof x !== 'object' || x === null) return false;
+  const proto = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Tensor leaves of `tree` in order, and its structure. `what` names the caller in errors. */
+export function flatten(tree: unknown, what: string): { leaves: Tensor[]; def: TreeDef } {
+  const leaves: Tensor[] = [];
+  const walk = (x: unknown, path: string): TreeDef => {
+    if (x instanceof Tensor) {
+      leaves.push(x);
+      return { kind: 'leaf' };
+    }
+    if (Array.isArray(x)) return { kind: 'array', children: x.map((c, i) => walk(c, `${path}[${i}]`)) };
+    if (isPlainObject(x)) {
+      const keys = Object.keys(x).sort();
+      return { kind: 'object', keys, children: keys.map((k) => walk(x[k], `${path}.${k}`)) };
+    }
+    throw new ArgumentError(`${what}: ${path} must be a Tensor or an array / plain object of tensors, got ${x === null ? 'null' : typeof x === 'object' ? (x as object).constructor?.name : `${typeof x} ${String(x)}`}`);
+  };
+  const def = walk(tree, 'argument');
+  return { leaves, def };
+}
+
+export function unflatten<T = Tensor>(def: TreeDef, leaves: readonly T[]): Tree<T> {
+  let i = 0;
+  const build = (d: TreeDef): Tree<T> => {
+    if (d.kind === 'leaf') return leaves[i++]!;
+    if (d.kind === 'array') return d.children.map(build);
+    const out: Record<string, Tree<T>> = {};
+    d.keys.forEach((k, j) => (out[k] = build(d.children[j]!)));
+    return out;
+  };
+  return build(def);
+}
+
+export function leafCount(def: TreeDef): number {
+  if (def.kind === 'leaf') return 1;
+  return def.children.reduce((s, c) => s + leafCount(c), 0);
+}
+
+/** True when two structures have the same shape of containers and keys. */
+export function sameStructure(a: TreeDef, b: TreeDef): boolean {
+  if (a.kind !== b.kind) return false;
+  if (a.kind === 'leaf') return true;
+  const bc = (b as typeof a).children;
+  if (a.children.length !== bc.length) return false;
+  if (a.kind === 'object' && a.keys.join('\0') !== (b as typeof a).keys.join('\0')) return false;
+  return a.children.every((c, i) => sameStructure(c, bc[i]!));
+}

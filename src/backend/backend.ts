@@ -1,0 +1,44 @@
+// The backend interface: allocate, upload, run a kernel plan, read back. Backends own their
+// buffers (typed arrays on CPU, GPUBuffers on WebGPU) and count what they do for profile().
+
+import type { DType, HostArray } from '../dtype.js';
+import type { RealizedBuffer } from '../ir/node.js';
+import type { Plan } from '../schedule/kernel.js';
+
+export interface BackendStats {
+  /** Kernels executed (dispatches on WebGPU). */
+  kernels: number;
+  /** Plans executed (one command encoder each on WebGPU). */
+  plans: number;
+  /** Bytes of buffers allocated (fresh allocations, not pool reuse). */
+  bytesAllocated: number;
+  /** Bytes currently held by live buffers. */
+  liveBytes: number;
+  /** Highest liveBytes seen since the last resetPeak(). */
+  peakBytes: number;
+  /** Pipelines (compiled kernels) created. */
+  pipelines: number;
+  /** Buffers uploaded from the host. */
+  uploads: number;
+}
+
+export interface Backend {
+  readonly name: 'cpu' | 'webgpu';
+  readonly stats: BackendStats;
+  /** Copies host data into a new buffer. */
+  upload(data: HostArray, dtype: DType): RealizedBuffer;
+  /**
+   * Runs a plan. `inputs[slot]` holds the buffers of the plan's input slots; returns the buffers
+   * of the slots in `plan.keep` (temporaries are released after their last use).
+   */
+  execute(plan: Plan, inputs: ReadonlyMap<number, RealizedBuffer>): Map<number, RealizedBuffer>;
+  /** Reads a buffer back to the host. */
+  read(buffer: RealizedBuffer, dtype: DType, size: number): Promise<HostArray>;
+  /** Frees cached resources (pools, pipelines). */
+  destroy(): void;
+  resetPeak(): void;
+}
+
+export function newStats(): BackendStats {
+  return { kernels: 0, plans: 0, bytesAllocated: 0, liveBytes: 0, peakBytes: 0, pipelines: 0, uploads: 0 };
+}

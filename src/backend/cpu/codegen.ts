@@ -1,0 +1,169 @@
+// JavaScript code generation for loop kernels (fused elementwise chains and reductions with
+// prologue/epilogue) on the CPU backend. Loops run over the collapsed iteration space with one
+// incremental pointer per argument; float32 results are rounded with Math.fround after every op,
+// as float32 hardware would.
+
+import type { Expr, LoopKernel } from '../../schedule/kernel.js';
+import type { View } from '../../schedule/view.js';
+
+export type LoopFn = (args: ArrayLike<number>[], out: Float32Array | Float64Array, scalars: readonly number[]) => void;
+
+/** JS source of one elementwise op applied to operand sources `a` (and `b`, `c`). */
+export function opSource(e: Extract<Expr, { k: 'op' }>, x: string[]): string {
+  const [a, b, c] = x;
+  let s: string;
+  let exact = false;
+  switch (e.op) {
+    case 'neg': s = `(-${a})`; exact = true; break;
+    case 'exp': s = `Math.exp(${a})`; break;
+    case 'log': s = `Math.log(${a})`; break;
+    case 'sin': s = `Math.sin(${a})`; break;
+    case 'cos': s = `Math.cos(${a})`; break;
+    case 'tanh': s = `Math.tanh(${a})`; break;
+    case 'sigmoid': s = `(1 / (1 + Math.exp(-${a})))`; break;
+    case 'softplus': s = `(${a} > 0 ? ${a} + Math.log1p(Math.exp(-${a})) : Math.log1p(Math.exp(${a})))`; break;
+    case 'sqrt': s = `Math.sqrt(${a})`; break;
+    case 'abs': s = `Math.abs(${a})`; exact = true; break;
+    case 'sign': s = `Math.sign(${a})`; exact = true; break;
+    case 'pow': {
+      const p = (e.params as { exponent: number }).exponent;
+      s = p === 0.5 ? `Math.sqrt(${a})` : p === -1 ? `(1 / ${a})` : `Math.pow(${a}, ${num(p)})`;
+      break;
+    }
+    case 'cast': s = `(${a})`; exact = e.dtype === 'float64'; break;
+    case 'add': s = `(${a} + ${b})`; break;
+    case 'sub': s = `(${a} - ${b})`; break;
+    case 'mul': s = `(${a} * ${b})`; break;
+    case 'div': s = `(${a} / ${b})`; break;
+    case 'maximum': s = `Math.max(${a}, ${b})`; exact = true; break;
+    case 'cmp': {
+      const op = { lt: '<', le: '<=', gt: '>', ge: '>=', eq: '===', ne: '!==' }[(e.params as { cmp: 'lt' }).cmp];
+      s = `(${a} ${op} ${b} ? 1 : 0)`;
+      exact = true;
+      break;
+    }
+    case 'where': s = `(${a} !== 0 ? ${b} : ${c})`; exact = true; break;
+    default: {
+      const never: never = e.op;
+      throw new Error(`cpu codegen: no source for ${String(never)}`);
+    }
+  }
+  return e.dtype === 'float32' && !exact ? `Math.fround(${s})` : s;
+}
+
+export function num(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return 'Infinity';
+  if (v === -Infinity) return '-Infinity';
+  return Object.is(v, -0) ? '-0' : String(v);
+}
+
+interface Loop {
+  size: number;
+  strides: number[]; // per argument
+  /** per argument: [lo, hi) when this dimension is masked for it */
+  masks: (readonly [number, number] | null)[];
+}
+
+/** Merges adjacent dimensions that every argument walks contiguously; drops size-1 dims. */
+export function collapse(shape: readonly number[], views: readonly View[]): Loop[] {
+  const loops: Loop[] = [];
+  for (let d = 0; d < shape.length; d++) {
+    const size = shape[d]!;
+    const masks = views.map((v) => {
+      const m = v.mask?.[d];
+      return m && (m[0] > 0 || m[1] < size) ? m : null;
+    });
+    if (size === 1 && masks.every((m) => m === null)) continue;
+    const strides = views.map((v) => v.strides[d]!);
+    const prev = loops[loops.length - 1];
+    if (prev && masks.every((m) => m === null) && prev.masks.every((m) => m === null) && prev.strides.every((s, i) => s === strides[i]! * size)) {
+      prev.size *= size;
+      prev.strides = strides;
+      continue;
+    }
+    loops.push({ size, strides, masks });
+  }
+  return loops;
+}
+
+class Emitter {
+  readonly lines: string[] = [];
+  private tmp = 0;
+  private memo = new Map<Expr, string>();
+  constructor(private readonly argRead: (i: number) => string) {}
+  fresh(): string {
+    return `t${this.tmp++}`;
+  }
+  expr(e: Expr, acc: string): string {
+    const seen = this.memo.get(e);
+    if (seen) return seen;
+    let src: string;
+    if (e.k === 'arg') src = this.argRead(e.i);
+    else if (e.k === 'scalar') src = `s${e.i}`;
+    else if (e.k === 'acc') return acc;
+    else src = opSource(e, e.args.map((x) => this.expr(x, acc)));
+    const v = this.fresh();
+    this.lines.push(`const ${v} = ${src};`);
+    this.memo.set(e, v);
+    return v;
+  }
+  reset(): void {
+    this.memo = new Map();
+  }
+}
+
+/** Compiles a loop kernel to a JS function. */
+export function compileLoop(k: LoopKernel): LoopFn {
+  const nOut = k.outShape.length;
+  const views = k.args.map((a) => a.view);
+  const outer = collapse(k.outShape, views.map((v) => ({ ...v, shape: v.shape.slice(0, nOut), strides: v.strides.slice(0, nOut), mask: v.mask?.slice(0, nOut) ?? null })));
+  const inner = collapse(k.redShape, views.map((v) => ({ ...v, shape: v.shape.slice(nOut), strides: v.strides.slice(nOut), mask: v.mask?.slice(nOut) ?? null })));
+  const L: string[] = [];
+  k.args.forEach((a, i) => L.push(`const A${i} = args[${i}];`));
+  k.scalars.forEach((_, i) => L.push(`const s${i} = scalars[${i}];`));
+  L.push('let o = 0;');
+  k.args.forEach((a, i) => L.push(`let p${i}_0 = ${a.view.offset};`));
+  const loops = [...outer, ...inner];
+  // read of argument i at loop depth `depth` (pointer p{i}_{depth})
+  const readAt = (depth: number) => (i: number): string => {
+    const conds: string[] = [];
+    for (let d = 0; d < depth; d++) {
+      const m = loops[d]!.masks[i];
+      if (m) conds.push(`i${d} >= ${m[0]} && i${d} < ${m[1]}`);
+    }
+    const read = `A${i}[p${i}_${depth}]`;
+    return conds.length ? `(${conds.join(' && ')} ? ${read} : 0)` : read;
+  };
+  const open = (d: number): void => {
+    L.push(`for (let i${d} = 0; i${d} < ${loops[d]!.size}; i${d}++) {`);
+    k.args.forEach((_, i) => L.push(`let p${i}_${d + 1} = p${i}_${d};`));
+  };
+  // pointer p{i}_{d} lives outside loop d and advances by loop d's stride at the end of its body
+  const closeAt = (d: number): void => {
+    k.args.forEach((_, i) => {
+      const s = loops[d]!.strides[i]!;
+      if (s !== 0) L.push(`p${i}_${d} += ${s};`);
+    });
+    L.push('}');
+  };
+  const depthOut = outer.length;
+  for (let d = 0; d < depthOut; d++) open(d);
+  const epi = new Emitter(readAt(depthOut));
+  if (k.reduce) {
+    const init = k.reduce === 'sum' ? '0' : '-Infinity';
+    L.push(`let acc = ${init};`);
+    for (let d = depthOut; d < loops.length; d++) open(d);
+    const pro = new Emitter(readAt(loops.length));
+    const v = pro.expr(k.prologue!, 'acc');
+    L.push(...pro.lines);
+    const upd = k.reduce === 'sum' ? `acc + ${v}` : `(${v} > acc || ${v} !== ${v} ? ${v} : acc)`;
+    L.push(`acc = ${k.dtype === 'float32' && k.reduce === 'sum' ? `Math.fround(${upd})` : upd};`);
+    for (let d = loops.length - 1; d >= depthOut; d--) closeAt(d);
+  }
+  const outVar = epi.expr(k.outs[0]!.expr, k.reduce ? 'acc' : 'out[o]');
+  L.push(...epi.lines);
+  L.push(`out[o++] = ${outVar};`);
+  for (let d = depthOut - 1; d >= 0; d--) closeAt(d);
+  return new Function('args', 'out', 'scalars', L.join('\n')) as LoopFn;
+}

@@ -1,0 +1,106 @@
+// The CPU backend: buffers are typed arrays (Float32Array or Float64Array); loop kernels are
+// compiled to JS functions (cached by kernel key), matmul runs a packed i-k-j loop, and a
+// matmul's epilogue runs in place over its output. Serves as the reference in tests.
+
+import { type DType, type HostArray, allocHost, bytesPerElement } from '../../dtype.js';
+import type { RealizedBuffer } from '../../ir/node.js';
+import { type Kernel, type LoopKernel, type Plan, kernelKey } from '../../schedule/kernel.js';
+import { type Backend, type BackendStats, newStats } from '../backend.js';
+import { type LoopFn, compileLoop } from './codegen.js';
+import { runMatmul } from './matmul.js';
+
+class CpuBuffer implements RealizedBuffer {
+  readonly backendName = 'cpu';
+  private owners = 1;
+  constructor(
+    readonly handle: HostArray,
+    private readonly stats: BackendStats,
+  ) {
+    stats.liveBytes += this.bytes;
+    stats.peakBytes = Math.max(stats.peakBytes, stats.liveBytes);
+  }
+  get bytes(): number {
+    return this.handle.byteLength;
+  }
+  retain(): void {
+    this.owners++;
+  }
+  release(): void {
+    if (this.owners <= 0) return;
+    if (--this.owners === 0) this.stats.liveBytes -= this.bytes;
+  }
+}
+
+export class CpuBackend implements Backend {
+  readonly name = 'cpu' as const;
+  readonly stats = newStats();
+  private readonly loops = new Map<string, LoopFn>();
+
+  upload(data: HostArray, _dtype: DType): RealizedBuffer {
+    this.stats.uploads++;
+    return new CpuBuffer(data, this.stats); // constants own their host array: no copy needed
+  }
+
+  private alloc(dtype: DType, size: number): CpuBuffer {
+    this.stats.bytesAllocated += size * bytesPerElement(dtype);
+    return new CpuBuffer(allocHost(dtype, size), this.stats);
+  }
+
+  private loopFn(k: LoopKernel): LoopFn {
+    const key = kernelKey(k);
+    let fn = this.loops.get(key);
+    if (!fn) {
+      fn = compileLoop(k);
+      this.loops.set(key, fn);
+      this.stats.pipelines++;
+    }
+    return fn;
+  }
+
+  execute(plan: Plan, inputs: ReadonlyMap<number, RealizedBuffer>): Map<number, RealizedBuffer> {
+    this.stats.plans++;
+    const bufs = new Map<number, RealizedBuffer>(inputs);
+    const arr = (slot: number): HostArray => bufs.get(slot)!.handle as HostArray;
+    plan.kernels.forEach((k, i) => {
+      for (const o of k.outs) {
+        if (!bufs.has(o.slot)) bufs.set(o.slot, this.alloc(plan.slots[o.slot]!.dtype, plan.slots[o.slot]!.size));
+      }
+      this.run(k, arr);
+      this.stats.kernels++;
+      for (const [slot, last] of plan.lastUse) {
+        if (last === i && !plan.keep.has(slot)) {
+          bufs.get(slot)?.release();
+          bufs.delete(slot);
+        }
+      }
+    });
+    const out = new Map<number, RealizedBuffer>();
+    for (const s of plan.keep) out.set(s, bufs.get(s)!);
+    return out;
+  }
+
+  private run(k: Kernel, arr: (slot: number) => HostArray): void {
+    const out = arr(k.outs[0]!.slot);
+    if (k.type === 'loop') {
+      this.loopFn(k)(k.args.map((a) => arr(a.slot)), out, k.scalars);
+      return;
+    }
+    runMatmul(k, arr(k.a.slot), arr(k.b.slot), out);
+    const e = k.outs[0]!.expr;
+    if (e.k === 'acc') return;
+    const epilogue: LoopKernel = { type: 'loop', dtype: k.dtype, outShape: k.outShape, redShape: [], reduce: null, prologue: null, args: k.args, scalars: k.scalars, outs: k.outs };
+    this.loopFn(epilogue)(k.args.map((a) => arr(a.slot)), out, k.scalars);
+  }
+
+  async read(buffer: RealizedBuffer, _dtype: DType, _size: number): Promise<HostArray> {
+    return (buffer.handle as HostArray).slice();
+  }
+
+  resetPeak(): void {
+    this.stats.peakBytes = this.stats.liveBytes;
+  }
+
+  destroy(): void {
+    this.loops.clear();
+  }
+}

@@ -1,0 +1,144 @@
+// The runtime: which backend is active (init), realization of lazy nodes (schedule + execute),
+// readback, buffer lifetimes (buffers return to the backend when their node is collected or
+// disposed) and profile().
+
+import type { Backend } from './backend/backend.js';
+import { CpuBackend } from './backend/cpu/cpu.js';
+import type { HostArray } from './dtype.js';
+import { ArgumentError, BackendError } from './errors.js';
+import type { Node, RealizedBuffer } from './ir/node.js';
+import { schedule } from './schedule/scheduler.js';
+
+export type BackendName = 'cpu' | 'webgpu' | 'auto';
+
+export interface InitOptions {
+  backend?: BackendName;
+}
+
+let active: Backend | null = null;
+
+/** Optional WebGPU factory, installed by the WebGPU backend module when it is available. */
+let webgpuFactory: (() => Promise<Backend | null>) | null = null;
+
+export function registerWebGPU(factory: () => Promise<Backend | null>): void {
+  webgpuFactory = factory;
+}
+
+/**
+ * Chooses the backend. 'auto' picks WebGPU when an adapter exists, else the CPU. Returns the name
+ * of the backend chosen.
+ */
+export async function init(opts: InitOptions = {}): Promise<'cpu' | 'webgpu'> {
+  const want = opts.backend ?? 'auto';
+  if (want !== 'cpu' && want !== 'webgpu' && want !== 'auto') {
+    throw new ArgumentError(`init: backend must be 'cpu', 'webgpu' or 'auto', got ${String(want)}`);
+  }
+  if (want === 'cpu') {
+    setBackend(new CpuBackend());
+    return 'cpu';
+  }
+  const gpu = webgpuFactory ? await webgpuFactory() : null;
+  if (gpu) {
+    setBackend(gpu);
+    return 'webgpu';
+  }
+  if (want === 'webgpu') {
+    throw new BackendError('init: no WebGPU adapter was found (the WebGPU backend is not available on this machine)');
+  }
+  setBackend(new CpuBackend());
+  return 'cpu';
+}
+
+function setBackend(b: Backend): void {
+  if (active && active !== b) active.destroy();
+  active = b;
+}
+
+/** The active backend (the CPU backend until init() says otherwise). */
+export function backend(): Backend {
+  if (!active) active = new CpuBackend();
+  return active;
+}
+
+const finalizer = new FinalizationRegistry<RealizedBuffer>((buf) => buf.release());
+
+function attach(node: Node, buf: RealizedBuffer): void {
+  node.buffer = buf;
+  node.inputs = []; // the graph above a realized node is no longer needed
+  finalizer.register(node, buf, node);
+}
+
+/** Computes every node in `nodes` that is not yet realized, in one plan. */
+export function realize(nodes: readonly Node[]): void {
+  const b = backend();
+  const pending = nodes.filter((n) => n.buffer === null || n.buffer.backendName !== b.name);
+  for (const n of pending) {
+    if (n.disposed) throw new ArgumentError('realize: a tensor was disposed');
+  }
+  if (pending.length === 0) return;
+  const { plan, targetSlots } = schedule(pending);
+  const inputs = new Map<number, RealizedBuffer>();
+  plan.slots.forEach((s, i) => {
+    if (!s.input) return;
+    const n = s.input;
+    if (n.buffer === null) {
+      attach(n, b.upload(n.p('const').data, n.dtype));
+    }
+    inputs.set(i, n.buffer!);
+  });
+  const outs = b.execute(plan, inputs);
+  const claimed = new Set<number>();
+  pending.forEach((n, i) => {
+    const slot = targetSlots[i]!;
+    if (n.buffer) return;
+    const buf = outs.get(slot) ?? inputs.get(slot);
+    if (!buf) throw new Error(`realize: no buffer for slot ${slot}`);
+    if (claimed.has(slot) || inputs.has(slot)) buf.retain();
+    claimed.add(slot);
+    attach(n, buf);
+  });
+}
+
+/** Computes `node` and copies its value to the host. */
+export async function readNode(node: Node): Promise<HostArray> {
+  if (node.op === 'const' && node.buffer === null) return node.p('const').data.slice();
+  realize([node]);
+  return backend().read(node.buffer!, node.dtype, node.size);
+}
+
+export interface ProfileResult<T = unknown> {
+  /** Kernels executed by the callback. */
+  kernels: number;
+  /** Bytes of new buffers allocated. */
+  bytesAllocated: number;
+  /** Highest bytes held by live buffers while the callback ran. */
+  peakBytes: number;
+  /** Pipelines (compiled kernels) created. */
+  pipelines: number;
+  /** Plans executed. */
+  plans: number;
+  /** Wall-clock milliseconds. */
+  ms: number;
+  /** What the callback returned. */
+  result: T;
+}
+
+/** Runs `fn` and reports what it executed on the active backend. */
+export async function profile<T>(fn: () => Promise<T> | T): Promise<ProfileResult<T>> {
+  const b = backend();
+  const before = { ...b.stats };
+  b.resetPeak();
+  const t0 = performance.now();
+  const result = await fn();
+  const ms = performance.now() - t0;
+  const s = b.stats;
+  return {
+    kernels: s.kernels - before.kernels,
+    bytesAllocated: s.bytesAllocated - before.bytesAllocated,
+    peakBytes: s.peakBytes,
+    pipelines: s.pipelines - before.pipelines,
+    plans: s.plans - before.plans,
+    ms,
+    result,
+  };
+}

@@ -1,0 +1,83 @@
+// Graph passes run before scheduling: common-subexpression elimination (structural hashing of
+// the unrealized graph, aliases removed), topological order and consumer sets. Iterative, so a
+// chain of 100k lazy ops does not overflow the stack.
+
+import type { Node } from '../ir/node.js';
+import { kindOf } from '../ir/primitives.js';
+
+export interface Canonical {
+  /** Maps every reachable node to its canonical representative. */
+  readonly rep: Map<Node, Node>;
+  /** Canonical nodes in topological order (inputs first). */
+  readonly order: Node[];
+  /** Distinct canonical consumers of each canonical node. */
+  readonly consumers: Map<Node, Node[]>;
+  /** Canonical inputs of a canonical node. */
+  inputsOf(n: Node): Node[];
+}
+
+function valueKey(v: number): string {
+  return Object.is(v, -0) ? '-0' : String(v);
+}
+
+function keyOf(n: Node, inputs: readonly Node[]): string | null {
+  if (n.buffer) return null; // realized: identity
+  if (n.op === 'const') {
+    const data = n.p('const').data;
+    return data.length === 1 ? `c${n.dtype}[${n.shape.join(',')}]${valueKey(data[0]!)}` : null;
+  }
+  return `${n.op}|${JSON.stringify(n.params)}|${inputs.map((m) => m.id).join(',')}`;
+}
+
+/** Canonicalizes the graph below `targets` (stopping at realized nodes and constants). */
+export function canonicalize(targets: readonly Node[]): Canonical {
+  const rep = new Map<Node, Node>();
+  const byKey = new Map<string, Node>();
+  const order: Node[] = [];
+  const canonInputs = new Map<Node, Node[]>();
+  const stack: [Node, number][] = [];
+  const leaf = (n: Node): boolean => n.buffer !== null || n.op === 'const';
+  for (const t of targets) {
+    if (rep.has(t)) continue;
+    stack.push([t, 0]);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const [n, i] = top;
+      const inputs = leaf(n) ? [] : n.inputs;
+      if (i < inputs.length) {
+        top[1]++;
+        const m = inputs[i]!;
+        if (!rep.has(m)) stack.push([m, 0]);
+        continue;
+      }
+      stack.pop();
+      if (rep.has(n)) continue;
+      // aliases vanish: identity is its input, a custom node its implementation (last input)
+      if (!leaf(n) && (n.op === 'identity' || n.op === 'custom')) {
+        rep.set(n, rep.get(inputs[inputs.length - 1]!)!);
+        continue;
+      }
+      const ins = inputs.map((m) => rep.get(m)!);
+      const key = keyOf(n, ins);
+      const existing = key === null ? undefined : byKey.get(key);
+      if (existing) {
+        rep.set(n, existing);
+        continue;
+      }
+      if (key !== null) byKey.set(key, n);
+      rep.set(n, n);
+      canonInputs.set(n, ins);
+      order.push(n);
+    }
+  }
+  const consumers = new Map<Node, Node[]>();
+  for (const n of order) consumers.set(n, []);
+  for (const n of order) {
+    for (const m of new Set(canonInputs.get(n)!)) consumers.get(m)!.push(n);
+  }
+  return { rep, order, consumers, inputsOf: (n) => canonInputs.get(n) ?? [] };
+}
+
+export function isMovement(n: Node): boolean {
+  return kindOf(n.op) === 'movement';
+}

@@ -1,0 +1,114 @@
+// The kernel plan: what the scheduler hands a backend. A kernel loops over an iteration space and
+// reads its arguments through strided views over that space; elementwise math is an expression
+// DAG (`Expr`). Backends turn each kernel into code (JS on CPU, WGSL on WebGPU), cached by `key`.
+
+import type { DType } from '../dtype.js';
+import type { Node } from '../ir/node.js';
+import type { ParamsMap, Prim } from '../ir/primitives.js';
+import { type View, viewKey } from './view.js';
+
+export type ElementwiseOp = Exclude<Prim, 'const' | 'identity' | 'custom' | 'sum' | 'max' | 'reshape' | 'permute' | 'broadcast' | 'slice' | 'pad' | 'matmul'>;
+
+export type Expr =
+  | { readonly k: 'arg'; readonly i: number } // read argument i at the current index
+  | { readonly k: 'scalar'; readonly i: number } // scalar parameter i (a uniform)
+  | { readonly k: 'acc' } // the reduction / matmul result, in an epilogue
+  | {
+      readonly k: 'op';
+      readonly op: ElementwiseOp;
+      readonly args: readonly Expr[];
+      readonly params: ParamsMap[ElementwiseOp];
+      /** dtype of the result (float32 results are rounded after every op on CPU). */
+      readonly dtype: DType;
+    };
+
+/** A buffer read through a view over the kernel's iteration space. */
+export interface KernelArg {
+  readonly slot: number;
+  readonly view: View;
+}
+
+/**
+ * Elementwise (no reduced dims) or reduction kernel. The iteration space is `outShape` followed by
+ * `redShape`; `prologue` is evaluated at every point and folded by `reduce`; `epilogue` (with
+ * `acc`) maps the folded value to the output. Without reduction, `prologue` is unused and each
+ * output's expression is evaluated directly.
+ */
+export interface LoopKernel {
+  readonly type: 'loop';
+  readonly dtype: DType;
+  readonly outShape: readonly number[];
+  readonly redShape: readonly number[];
+  readonly reduce: 'sum' | 'max' | null;
+  readonly prologue: Expr | null;
+  readonly args: readonly KernelArg[];
+  readonly scalars: readonly number[];
+  readonly outs: readonly { readonly slot: number; readonly expr: Expr }[];
+}
+
+/**
+ * Batched matmul C[b] = A[b] @ B[b] (batch = product of the leading dims of `outShape`), then an
+ * elementwise epilogue over `outShape` (the node's own shape, [..., m, n]).
+ */
+export interface MatmulKernel {
+  readonly type: 'matmul';
+  readonly dtype: DType;
+  readonly batch: number;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly outShape: readonly number[];
+  /** Views of A as [batch, m, k] and B as [batch, k, n]. */
+  readonly a: KernelArg;
+  readonly b: KernelArg;
+  /** Epilogue arguments, views over `outShape`. */
+  readonly args: readonly KernelArg[];
+  readonly scalars: readonly number[];
+  readonly outs: readonly { readonly slot: number; readonly expr: Expr }[];
+}
+
+export type Kernel = LoopKernel | MatmulKernel;
+
+export interface Slot {
+  readonly size: number;
+  readonly dtype: DType;
+  /** A realized node whose buffer this slot reads; absent for buffers the plan allocates. */
+  readonly input?: Node;
+}
+
+export interface Plan {
+  readonly slots: readonly Slot[];
+  readonly kernels: readonly Kernel[];
+  /** For each slot the plan allocates: index of the last kernel reading or writing it. */
+  readonly lastUse: ReadonlyMap<number, number>;
+  /** Slots that outlive the plan (the values asked for). */
+  readonly keep: ReadonlySet<number>;
+}
+
+/** Numbers the DAG's nodes in a canonical order (appending their descriptions to `parts`). */
+function exprId(x: Expr, memo: Map<Expr, number>, parts: string[]): number {
+  const seen = memo.get(x);
+  if (seen !== undefined) return seen;
+  let s: string;
+  if (x.k === 'arg') s = `a${x.i}`;
+  else if (x.k === 'scalar') s = `s${x.i}`;
+  else if (x.k === 'acc') s = 'acc';
+  else s = `${x.op}${x.dtype === 'float32' ? '' : '64'}${JSON.stringify(x.params)}(${x.args.map((a) => exprId(a, memo, parts)).join(',')})`;
+  const id = parts.length;
+  parts.push(s);
+  memo.set(x, id);
+  return id;
+}
+
+/** A string that identifies the code a kernel needs (not its slots or scalar values). */
+export function kernelKey(k: Kernel): string {
+  const memo = new Map<Expr, number>();
+  const parts: string[] = [];
+  const outs = k.outs.map((o) => exprId(o.expr, memo, parts)).join(',');
+  const args = k.args.map((a) => viewKey(a.view)).join('|');
+  if (k.type === 'matmul') {
+    return `mm ${k.dtype} ${k.outShape.join('x')} ${k.batch}x${k.m}x${k.n}x${k.k} A${viewKey(k.a.view)} B${viewKey(k.b.view)} [${args}] {${parts.join(';')}} -> ${outs}`;
+  }
+  const pro = k.prologue ? exprId(k.prologue, memo, parts) : -1;
+  return `loop ${k.dtype} ${k.outShape.join('x')}/${k.redShape.join('x')} ${k.reduce ?? ''} [${args}] {${parts.join(';')}} pro ${pro} -> ${outs}`;
+}

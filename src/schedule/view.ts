@@ -1,0 +1,136 @@
+// Strided views: how a kernel reads a buffer through movement ops without copying. A view maps
+// an index over its shape to `offset + Σ index[d] * strides[d]`; an optional mask marks the
+// in-bounds box (reads outside it give 0: padding). Composition fails (null) only for a reshape
+// that strides cannot express; the scheduler then materializes a copy.
+
+import { contiguousStrides, sizeOf } from '../ir/shape.js';
+
+export interface View {
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+  /** Per-dimension valid range [lo, hi); null when every index is valid. */
+  readonly mask: readonly (readonly [number, number])[] | null;
+}
+
+export function contiguousView(shape: readonly number[], offset = 0): View {
+  return { shape: shape.slice(), strides: contiguousStrides(shape), offset, mask: null };
+}
+
+export function isContiguous(v: View): boolean {
+  if (v.mask) return false;
+  const c = contiguousStrides(v.shape);
+  return v.shape.every((d, i) => d === 1 || v.strides[i] === c[i]);
+}
+
+export function permuteView(v: View, perm: readonly number[]): View {
+  return {
+    shape: perm.map((a) => v.shape[a]!),
+    strides: perm.map((a) => v.strides[a]!),
+    offset: v.offset,
+    mask: v.mask ? perm.map((a) => v.mask![a]!) : null,
+  };
+}
+
+export function broadcastView(v: View, shape: readonly number[]): View {
+  const lead = shape.length - v.shape.length;
+  const strides: number[] = [];
+  const mask: [number, number][] = [];
+  for (let i = 0; i < shape.length; i++) {
+    const j = i - lead;
+    if (j < 0) {
+      strides.push(0);
+      mask.push([0, shape[i]!]);
+      continue;
+    }
+    const d = v.shape[j]!;
+    const m = v.mask?.[j] ?? [0, d];
+    if (d === 1 && shape[i] !== 1) {
+      strides.push(0);
+      mask.push(m[0] <= 0 && m[1] >= 1 ? [0, shape[i]!] : [0, 0]);
+    } else {
+      strides.push(v.strides[j]!);
+      mask.push([m[0], m[1]]);
+    }
+  }
+  return { shape: shape.slice(), strides, offset: v.offset, mask: v.mask ? mask : null };
+}
+
+export function sliceView(v: View, starts: readonly number[], ends: readonly number[], steps: readonly number[]): View {
+  let offset = v.offset;
+  const shape: number[] = [];
+  const strides: number[] = [];
+  const mask: [number, number][] = [];
+  for (let i = 0; i < v.shape.length; i++) {
+    const s = starts[i]!, st = steps[i]!;
+    const n = Math.max(0, Math.ceil((ends[i]! - s) / st));
+    shape.push(n);
+    offset += s * v.strides[i]!;
+    strides.push(v.strides[i]! * st);
+    if (v.mask) {
+      const [lo, hi] = v.mask[i]!;
+      const a = Math.max(0, Math.ceil((lo - s) / st));
+      const b = Math.min(n, Math.max(0, Math.ceil((hi - s) / st)));
+      mask.push([Math.min(a, b), b]);
+    }
+  }
+  return { shape, strides, offset, mask: v.mask ? mask : null };
+}
+
+export function padView(v: View, before: readonly number[], after: readonly number[]): View {
+  let offset = v.offset;
+  const mask: [number, number][] = [];
+  const shape = v.shape.map((d, i) => d + before[i]! + after[i]!);
+  for (let i = 0; i < v.shape.length; i++) {
+    offset -= before[i]! * v.strides[i]!;
+    const [lo, hi] = v.mask?.[i] ?? [0, v.shape[i]!];
+    mask.push([lo + before[i]!, hi + before[i]!]);
+  }
+  return { shape, strides: v.strides.slice(), offset, mask };
+}
+
+/** Reshape without copying, or null when the strides cannot express it. */
+export function reshapeView(v: View, shape: readonly number[]): View | null {
+  if (sizeOf(shape) === 0) return contiguousView(shape);
+  if (v.mask) {
+    const full = v.mask.every(([lo, hi], i) => lo <= 0 && hi >= v.shape[i]!);
+    if (!full) return null;
+  }
+  if (isContiguous(v)) return contiguousView(shape, v.offset);
+  // Match groups of old and new dimensions with equal products; each old group must be contiguous.
+  const od: number[] = [], os: number[] = [];
+  v.shape.forEach((d, i) => {
+    if (d !== 1) {
+      od.push(d);
+      os.push(v.strides[i]!);
+    }
+  });
+  const strides = new Array<number>(shape.length).fill(0);
+  let oi = 0, ni = 0;
+  while (ni < shape.length && oi < od.length) {
+    let oj = oi + 1, nj = ni + 1;
+    let np = shape[ni]!, op = od[oi]!;
+    while (np !== op) {
+      if (np < op) np *= shape[nj++]!;
+      else op *= od[oj++]!;
+    }
+    for (let k = oi; k < oj - 1; k++) if (os[k] !== od[k + 1]! * os[k + 1]!) return null;
+    strides[nj - 1] = os[oj - 1]!;
+    for (let k = nj - 1; k > ni; k--) strides[k - 1] = strides[k]! * shape[k]!;
+    ni = nj;
+    oi = oj;
+  }
+  return { shape: shape.slice(), strides, offset: v.offset, mask: null };
+}
+
+/** Offset of the element at `index` (no mask check). */
+export function viewOffset(v: View, index: readonly number[]): number {
+  let o = v.offset;
+  for (let i = 0; i < index.length; i++) o += index[i]! * v.strides[i]!;
+  return o;
+}
+
+export function viewKey(v: View): string {
+  const m = v.mask ? `m${v.mask.map(([a, b]) => `${a}:${b}`).join(',')}` : '';
+  return `${v.shape.join('x')}s${v.strides.join(',')}o${v.offset}${m}`;
+}

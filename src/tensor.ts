@@ -1,0 +1,115 @@
+// The public Tensor handle: a lazy reference to a graph node with shape and dtype. Ops are
+// methods (delegating to src/ops.ts); only data() / array() are async and trigger computation.
+
+import type { DType, HostArray } from './dtype.js';
+import { allocHost } from './dtype.js';
+import { ArgumentError } from './errors.js';
+import { constNode } from './ir/build.js';
+import type { Node } from './ir/node.js';
+import * as ops from './ops.js';
+import type { TensorLike } from './ops.js';
+import { readNode } from './runtime.js';
+
+export type NestedArray = number | NestedArray[];
+
+export function scalarNode(value: number, dtype: DType): Node {
+  const data = allocHost(dtype, 1);
+  data[0] = value;
+  return constNode(data, [], dtype);
+}
+
+export class Tensor {
+  constructor(readonly node: Node) {}
+
+  get shape(): number[] {
+    return this.node.shape.slice();
+  }
+  get dtype(): DType {
+    return this.node.dtype;
+  }
+  get size(): number {
+    return this.node.size;
+  }
+  get ndim(): number {
+    return this.node.rank;
+  }
+
+  /** Computes the value (if needed) and returns a copy of it, flat, row-major. */
+  async data(): Promise<HostArray> {
+    if (this.node.disposed) throw new ArgumentError('data: the tensor was disposed');
+    return readNode(this.node);
+  }
+
+  /** Computes the value and returns it as nested JS arrays (a number for a 0-d tensor). */
+  async array(): Promise<NestedArray> {
+    const flat = await this.data();
+    const shape = this.node.shape;
+    const build = (dim: number, offset: number): NestedArray => {
+      if (dim === shape.length) return flat[offset]!;
+      const stride = shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+      return Array.from({ length: shape[dim]! }, (_, i) => build(dim + 1, offset + i * stride));
+    };
+    return build(0, 0);
+  }
+
+  /** The value of a one-element tensor. */
+  async item(): Promise<number> {
+    if (this.size !== 1) throw new ArgumentError(`item: tensor of shape [${this.node.shape.join(', ')}] has ${this.size} elements, not 1`);
+    return (await this.data())[0]!;
+  }
+
+  /** Frees the computed value now; the tensor cannot be used afterwards. */
+  dispose(): void {
+    const n = this.node;
+    n.disposed = true;
+    n.buffer?.release();
+    n.buffer = null;
+    n.inputs = [];
+  }
+
+  toString(): string {
+    return `Tensor(shape=[${this.node.shape.join(', ')}], dtype=${this.node.dtype})`;
+  }
+
+  add(b: TensorLike): Tensor { return ops.add(this, b); }
+  sub(b: TensorLike): Tensor { return ops.sub(this, b); }
+  mul(b: TensorLike): Tensor { return ops.mul(this, b); }
+  div(b: TensorLike): Tensor { return ops.div(this, b); }
+  maximum(b: TensorLike): Tensor { return ops.maximum(this, b); }
+  minimum(b: TensorLike): Tensor { return ops.minimum(this, b); }
+  pow(exponent: number): Tensor { return ops.pow(this, exponent); }
+  less(b: TensorLike): Tensor { return ops.less(this, b); }
+  lessEqual(b: TensorLike): Tensor { return ops.lessEqual(this, b); }
+  greater(b: TensorLike): Tensor { return ops.greater(this, b); }
+  greaterEqual(b: TensorLike): Tensor { return ops.greaterEqual(this, b); }
+  equal(b: TensorLike): Tensor { return ops.equal(this, b); }
+  notEqual(b: TensorLike): Tensor { return ops.notEqual(this, b); }
+  neg(): Tensor { return ops.neg(this); }
+  exp(): Tensor { return ops.exp(this); }
+  log(): Tensor { return ops.log(this); }
+  sin(): Tensor { return ops.sin(this); }
+  cos(): Tensor { return ops.cos(this); }
+  tanh(): Tensor { return ops.tanh(this); }
+  sigmoid(): Tensor { return ops.sigmoid(this); }
+  softplus(): Tensor { return ops.softplus(this); }
+  sqrt(): Tensor { return ops.sqrt(this); }
+  square(): Tensor { return ops.square(this); }
+  abs(): Tensor { return ops.abs(this); }
+  sign(): Tensor { return ops.sign(this); }
+  relu(): Tensor { return ops.relu(this); }
+  astype(dtype: DType): Tensor { return ops.astype(this, dtype); }
+  matmul(b: Tensor): Tensor { return ops.matmul(this, b); }
+  sum(axis?: number | number[] | null, keepdims = false): Tensor { return ops.sum(this, axis, keepdims); }
+  mean(axis?: number | number[] | null, keepdims = false): Tensor { return ops.mean(this, axis, keepdims); }
+  max(axis?: number | number[] | null, keepdims = false): Tensor { return ops.max(this, axis, keepdims); }
+  min(axis?: number | number[] | null, keepdims = false): Tensor { return ops.min(this, axis, keepdims); }
+  logsumexp(axis?: number | number[] | null, keepdims = false): Tensor { return ops.logsumexp(this, axis, keepdims); }
+  reshape(shape: number[]): Tensor { return ops.reshape(this, shape); }
+  transpose(perm?: number[]): Tensor { return ops.transpose(this, perm); }
+  permute(perm: number[]): Tensor { return ops.permute(this, perm); }
+  broadcastTo(shape: number[]): Tensor { return ops.broadcastTo(this, shape); }
+  expandDims(axis: number): Tensor { return ops.expandDims(this, axis); }
+  squeeze(axis?: number | number[]): Tensor { return ops.squeeze(this, axis); }
+  slice(starts: number[], ends?: (number | null)[], steps?: number[]): Tensor { return ops.slice(this, starts, ends, steps); }
+  pad(pads: [number, number][]): Tensor { return ops.pad(this, pads); }
+}
