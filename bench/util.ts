@@ -1,0 +1,28 @@
+// Benchmark helpers: median timing after warm-up, and argument parsing shared by bench scripts.
+
+export interface Timing {
+  median: number;
+  min: number;
+  runs: number;
+}
+
+/** Runs `fn` `warmup` times, then `runs` times, and returns the median wall time in ms. */
+export async function timeit(fn: () => Promise<unknown>, opts: { warmup?: number; runs?: number } = {}): Promise<Timing> {
+  const warmup = opts.warmup ?? 3;
+  const runs = opts.runs ?? 10;
+  for (let i = 0; i < warmup; i++) await fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return { median: times[Math.floor(times.length / 2)]!, min: times[0]!, runs };
+}
+
+/** Reads `--name value` from process.argv. */
+export function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1]! : fallback;
+}
