@@ -68,6 +68,17 @@ function attach(node: Node, buf: RealizedBuffer): void {
   finalizer.register(node, buf, node);
 }
 
+/** Moves a value computed on the CPU backend to backend `b` (after init() switched backends). */
+function migrate(n: Node, b: Backend): void {
+  const old = n.buffer!;
+  if (old.backendName !== 'cpu') {
+    throw new BackendError(`a tensor of shape [${n.shape.join(', ')}] lives on the ${old.backendName} backend, but ${b.name} is active now; read it with data() and create a new tensor`);
+  }
+  finalizer.unregister(n);
+  old.release();
+  attach(n, b.upload(old.handle as HostArray, n.dtype));
+}
+
 /** Computes every node in `nodes` that is not yet realized, in one plan. */
 export function realize(nodes: readonly Node[]): void {
   const b = backend();
@@ -81,9 +92,8 @@ export function realize(nodes: readonly Node[]): void {
   plan.slots.forEach((s, i) => {
     if (!s.input) return;
     const n = s.input;
-    if (n.buffer === null) {
-      attach(n, b.upload(n.p('const').data, n.dtype));
-    }
+    if (n.buffer === null) attach(n, b.upload(n.p('const').data, n.dtype));
+    else if (n.buffer.backendName !== b.name) migrate(n, b);
     inputs.set(i, n.buffer!);
   });
   const outs = b.execute(plan, inputs);
