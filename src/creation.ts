@@ -44,7 +44,7 @@ function fill(out: HostArray, data: NestedArray, offset: { i: number }): void {
 export function tensor(data: NestedArray | ArrayLike<number>, opts?: CreateOptions): Tensor {
   if (data instanceof Tensor) return opts?.dtype ? data.astype(opts.dtype) : data;
   const isTyped = ArrayBuffer.isView(data);
-  const dtype = dtypeOf('tensor', opts, data instanceof Float64Array ? 'float64' : 'float32');
+  const dtype = dtypeOf('tensor', opts, 'float32');
   let shape: number[];
   let host: HostArray;
   if (isTyped) {
@@ -66,16 +66,18 @@ export function tensor(data: NestedArray | ArrayLike<number>, opts?: CreateOptio
   return new Tensor(constNode(host, shape, dtype));
 }
 
-export function full(shape: number[], value: number, opts?: { dtype?: DType }): Tensor {
-  const s = checkShape('full', shape);
-  if (typeof value !== 'number') throw new ArgumentError(`full: value must be a number, got ${typeof value}`);
-  const host = allocHost(dtypeOf('full', opts), sizeOf(s));
+function filled(op: string, shape: number[], value: number, opts?: { dtype?: DType }): Tensor {
+  const s = checkShape(op, shape);
+  if (typeof value !== 'number') throw new ArgumentError(`${op}: value must be a number, got ${typeof value}`);
+  const dtype = dtypeOf(op, opts);
+  const host = allocHost(dtype, sizeOf(s));
   host.fill(value);
-  return new Tensor(constNode(host, s, dtypeOf('full', opts)));
+  return new Tensor(constNode(host, s, dtype));
 }
 
-export const zeros = (shape: number[], opts?: { dtype?: DType }): Tensor => full(shape, 0, opts);
-export const ones = (shape: number[], opts?: { dtype?: DType }): Tensor => full(shape, 1, opts);
+export const full = (shape: number[], value: number, opts?: { dtype?: DType }): Tensor => filled('full', shape, value, opts);
+export const zeros = (shape: number[], opts?: { dtype?: DType }): Tensor => filled('zeros', shape, 0, opts);
+export const ones = (shape: number[], opts?: { dtype?: DType }): Tensor => filled('ones', shape, 1, opts);
 export const zerosLike = (t: Tensor): Tensor => full(t.shape, 0, { dtype: t.dtype });
 export const onesLike = (t: Tensor): Tensor => full(t.shape, 1, { dtype: t.dtype });
 

@@ -15,7 +15,8 @@ export class ShapeError extends WgadError {}
 /** Mixed or unsupported dtypes (e.g. float32 with float64, float64 on WebGPU). */
 export class DTypeError extends WgadError {}
 
-/** An argument of the wrong type or value (not a tensor, a non-finite size, samples < 1, ...). */
+/** An argument of the wrong type or value (not a tensor, a bad option value, samples < 1, ...);
+ * a shape with a negative, fractional or non-finite size is a ShapeError. */
 export class ArgumentError extends WgadError {}
 
 /** Misuse of a transformation (grad of a non-scalar, argnums out of range, ...). */

@@ -7,7 +7,7 @@ import { ArgumentError, DTypeError, ShapeError, fmtShape } from './errors.js';
 import * as B from './ir/build.js';
 import type { Node } from './ir/node.js';
 import type { CmpOp } from './ir/primitives.js';
-import { broadcastShapes, checkShape, normAxes, normAxis, sizeOf } from './ir/shape.js';
+import { broadcastShapes, checkPerm, checkShape, normAxes, normAxis, sizeOf } from './ir/shape.js';
 import { Tensor, scalarNode } from './tensor.js';
 
 export type TensorLike = Tensor | number;
@@ -60,19 +60,23 @@ export const sub = (a: TensorLike, b: TensorLike): Tensor => binary('sub', a, b)
 export const mul = (a: TensorLike, b: TensorLike): Tensor => binary('mul', a, b);
 export const div = (a: TensorLike, b: TensorLike): Tensor => binary('div', a, b);
 export const maximum = (a: TensorLike, b: TensorLike): Tensor => binary('maximum', a, b);
-export const minimum = (a: TensorLike, b: TensorLike): Tensor => neg(maximum(neg(a), neg(b)));
+/** -maximum(-a, -b); numbers take the tensor operand's dtype, errors name 'minimum'. */
+export function minimum(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = operands('minimum', a, b);
+  return wrap(B.unaryNode('neg', B.binaryNode('maximum', B.unaryNode('neg', x), B.unaryNode('neg', y))));
+}
 
-function compare(cmp: CmpOp, a: unknown, b: unknown): Tensor {
-  const [x, y] = operands(cmp, a, b);
+function compare(op: string, cmp: CmpOp, a: unknown, b: unknown): Tensor {
+  const [x, y] = operands(op, a, b);
   return wrap(B.cmpNode(cmp, x, y));
 }
 
-export const less = (a: TensorLike, b: TensorLike): Tensor => compare('lt', a, b);
-export const lessEqual = (a: TensorLike, b: TensorLike): Tensor => compare('le', a, b);
-export const greater = (a: TensorLike, b: TensorLike): Tensor => compare('gt', a, b);
-export const greaterEqual = (a: TensorLike, b: TensorLike): Tensor => compare('ge', a, b);
-export const equal = (a: TensorLike, b: TensorLike): Tensor => compare('eq', a, b);
-export const notEqual = (a: TensorLike, b: TensorLike): Tensor => compare('ne', a, b);
+export const less = (a: TensorLike, b: TensorLike): Tensor => compare('less', 'lt', a, b);
+export const lessEqual = (a: TensorLike, b: TensorLike): Tensor => compare('lessEqual', 'le', a, b);
+export const greater = (a: TensorLike, b: TensorLike): Tensor => compare('greater', 'gt', a, b);
+export const greaterEqual = (a: TensorLike, b: TensorLike): Tensor => compare('greaterEqual', 'ge', a, b);
+export const equal = (a: TensorLike, b: TensorLike): Tensor => compare('equal', 'eq', a, b);
+export const notEqual = (a: TensorLike, b: TensorLike): Tensor => compare('notEqual', 'ne', a, b);
 
 /** cond != 0 ? a : b, broadcasting all three. */
 export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
@@ -104,8 +108,11 @@ export const abs = unary('abs');
 /** -1, 0 or 1. Its derivative is zero everywhere. */
 export const sign = unary('sign');
 export const square = (x: Tensor): Tensor => mul(x, x);
-/** max(x, 0). Derivative convention: 0 at x = 0. */
-export const relu = (x: Tensor): Tensor => mul(x, greater(x, 0));
+/** max(x, 0) (NaN stays NaN, -Infinity gives 0). Derivative convention: 0 at x = 0. */
+export function relu(x: Tensor): Tensor {
+  tensorNode('relu', x);
+  return where(lessEqual(x, 0), 0, x);
+}
 
 export function pow(x: Tensor, exponent: number): Tensor {
   const n = tensorNode('pow', x);
@@ -143,7 +150,12 @@ export function max(x: Tensor, axis?: number | number[] | null, keepdims = false
 }
 
 export function min(x: Tensor, axis?: number | number[] | null, keepdims = false): Tensor {
-  return neg(max(neg(x), axis, keepdims));
+  const n = tensorNode('min', x);
+  const axes = normAxes('min', axis, n.rank);
+  for (const a of axes) {
+    if (n.shape[a] === 0) throw new ShapeError(`min: cannot reduce over axis ${a} of size 0 in ${fmtShape(n.shape)}`);
+  }
+  return neg(max(neg(x), axes, keepdims));
 }
 
 export function mean(x: Tensor, axis?: number | number[] | null, keepdims = false): Tensor {
@@ -155,11 +167,16 @@ export function mean(x: Tensor, axis?: number | number[] | null, keepdims = fals
 
 /** log(sum(exp(x))) over `axis`, stable (shifts by the max, which gets no gradient). */
 export function logsumexp(x: Tensor, axis?: number | number[] | null, keepdims = false): Tensor {
-  const m = stopGradient(max(x, axis, true));
-  const s = log(sum(exp(sub(x, m)), axis, true)).add(m);
-  if (keepdims) return s;
   const n = tensorNode('logsumexp', x);
   const axes = normAxes('logsumexp', axis, n.rank);
+  for (const a of axes) {
+    if (n.shape[a] === 0) throw new ShapeError(`logsumexp: cannot reduce over axis ${a} of size 0 in ${fmtShape(n.shape)}`);
+  }
+  // shift by the max where it is finite (all -Infinity gives -Infinity, +Infinity gives +Infinity)
+  const mx = max(x, axes, true);
+  const m = stopGradient(where(equal(sub(mx, mx), 0), mx, 0));
+  const s = log(sum(exp(sub(x, m)), axes, true)).add(m);
+  if (keepdims) return s;
   return reshape(s, n.shape.filter((_, i) => !axes.includes(i)));
 }
 
@@ -197,7 +214,7 @@ export function permute(x: Tensor, perm: number[]): Tensor {
 /** Reverses the axes, or permutes them by `perm`. */
 export function transpose(x: Tensor, perm?: number[]): Tensor {
   const n = tensorNode('transpose', x);
-  return wrap(B.permuteNode(n, perm ?? n.shape.map((_, i) => n.rank - 1 - i)));
+  return wrap(B.permuteNode(n, perm === undefined ? n.shape.map((_, i) => n.rank - 1 - i) : checkPerm('transpose', perm, n.rank)));
 }
 
 export function broadcastTo(x: Tensor, shape: number[]): Tensor {
@@ -227,7 +244,10 @@ export function squeeze(x: Tensor, axis?: number | number[]): Tensor {
  */
 export function slice(x: Tensor, starts: number[], ends?: (number | null)[], steps?: number[]): Tensor {
   const n = tensorNode('slice', x);
-  if (!Array.isArray(starts) || starts.length > n.rank || (ends && ends.length > n.rank) || (steps && steps.length > n.rank)) {
+  if (!Array.isArray(starts) || (ends !== undefined && !Array.isArray(ends)) || (steps !== undefined && !Array.isArray(steps))) {
+    throw new ArgumentError(`slice: starts, ends and steps must be arrays, got ${describe(starts)}, ${describe(ends)}, ${describe(steps)}`);
+  }
+  if (starts.length > n.rank || (ends && ends.length > n.rank) || (steps && steps.length > n.rank)) {
     throw new ShapeError(`slice: starts/ends/steps have more entries than the rank of ${fmtShape(n.shape)}`);
   }
   const s: number[] = [], e: number[] = [], st: number[] = [];
@@ -265,7 +285,7 @@ export function concat(tensors: Tensor[], axis = 0): Tensor {
   for (const m of nodes) {
     const ok = m.rank === first.rank && m.shape.every((d, i) => i === a || d === first.shape[i]);
     if (!ok) throw new ShapeError(`concat: shapes ${nodes.map((q) => fmtShape(q.shape)).join(', ')} differ off axis ${a}`);
-    if (m.dtype !== first.dtype) B.binaryNode('add', first, m); // throws the DTypeError
+    if (m.dtype !== first.dtype) throw new DTypeError(`concat: dtypes differ (${nodes.map((q) => q.dtype).join(', ')}); cast with astype()`);
   }
   if (nodes.length === 1) return tensors[0]!;
   const total = nodes.reduce((s, m) => s + m.shape[a]!, 0);
@@ -283,8 +303,12 @@ export function concat(tensors: Tensor[], axis = 0): Tensor {
 
 export function stack(tensors: Tensor[], axis = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new ArgumentError('stack: needs a non-empty array of tensors');
-  const rank = tensorNode('stack', tensors[0]).rank;
-  const a = normAxis('stack', axis, rank + 1);
+  const nodes = tensors.map((t, i) => tensorNode('stack', t, `tensors[${i}]`));
+  const first = nodes[0]!;
+  if (nodes.some((m) => m.rank !== first.rank || m.shape.some((d, i) => d !== first.shape[i]))) {
+    throw new ShapeError(`stack: shapes ${nodes.map((q) => fmtShape(q.shape)).join(', ')} differ`);
+  }
+  const a = normAxis('stack', axis, first.rank + 1);
   return concat(tensors.map((t) => expandDims(t, a)), a);
 }
 

@@ -62,6 +62,17 @@ export function backend(): Backend {
 
 const finalizer = new FinalizationRegistry<RealizedBuffer>((buf) => buf.release());
 
+/** Frees a node's value now (dispose): the node cannot be used afterwards. */
+export function releaseNode(node: Node): void {
+  node.disposed = true;
+  if (node.buffer) {
+    finalizer.unregister(node);
+    node.buffer.release();
+    node.buffer = null;
+  }
+  node.inputs = [];
+}
+
 function attach(node: Node, buf: RealizedBuffer): void {
   node.buffer = buf;
   node.inputs = []; // the graph above a realized node is no longer needed

@@ -8,7 +8,7 @@ import { constNode } from './ir/build.js';
 import type { Node } from './ir/node.js';
 import * as ops from './ops.js';
 import type { TensorLike } from './ops.js';
-import { readNode } from './runtime.js';
+import { readNode, releaseNode } from './runtime.js';
 
 export type NestedArray = number | NestedArray[];
 
@@ -60,11 +60,7 @@ export class Tensor {
 
   /** Frees the computed value now; the tensor cannot be used afterwards. */
   dispose(): void {
-    const n = this.node;
-    n.disposed = true;
-    n.buffer?.release();
-    n.buffer = null;
-    n.inputs = [];
+    releaseNode(this.node);
   }
 
   toString(): string {

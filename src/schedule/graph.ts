@@ -2,6 +2,7 @@
 // the unrealized graph, aliases removed), topological order and consumer sets. Iterative, so a
 // chain of 100k lazy ops does not overflow the stack.
 
+import { ArgumentError } from '../errors.js';
 import type { Node } from '../ir/node.js';
 import { kindOf } from '../ir/primitives.js';
 
@@ -43,6 +44,9 @@ export function canonicalize(targets: readonly Node[]): Canonical {
     while (stack.length > 0) {
       const top = stack[stack.length - 1]!;
       const [n, i] = top;
+      if (n.disposed) {
+        throw new ArgumentError(`a tensor this value depends on (${n.op}, shape [${n.shape.join(', ')}]) was disposed before the value was computed`);
+      }
       const inputs = leaf(n) ? [] : n.inputs;
       if (i < inputs.length) {
         top[1]++;

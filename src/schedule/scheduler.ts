@@ -8,10 +8,12 @@
 //  - movement ops are strided views (masks for padding); a reshape strides cannot express costs a copy;
 //  - size-1 constants become scalar parameters of the kernel that reads them.
 
+import type { DType } from '../dtype.js';
 import type { Node } from '../ir/node.js';
 import { kindOf } from '../ir/primitives.js';
 import { sizeOf } from '../ir/shape.js';
 import { type Canonical, canonicalize } from './graph.js';
+import { postSchedule } from './merge.js';
 import type { ElementwiseOp, Expr, Kernel, KernelArg, Plan, Slot } from './kernel.js';
 import { type View, broadcastView, contiguousView, padView, permuteView, reshapeView, sliceView, viewKey } from './view.js';
 
@@ -26,8 +28,13 @@ interface Ctx {
   acc: Node | null;
   /** May this context absorb a deferred reduction / matmul? */
   canAbsorb: boolean;
+  /** dtype of the kernel's output: an absorbed accumulator must have it (it accumulates in it). */
+  dtype: DType;
   mapView: (v: View) => View;
 }
+
+/** Longest chain of ops fused into one kernel expression; longer chains get a buffer in between. */
+export const MAX_FUSED_DEPTH = 256;
 
 export interface Schedule {
   readonly plan: Plan;
@@ -47,6 +54,8 @@ class Scheduler {
   private readonly reads = new Map<Node, Read>();
   private readonly bufferReads = new Map<Node, { slot: number; view: View }>();
   private readonly targetSet: Set<Node>;
+  /** Nodes materialized to bound the depth of a fused expression. */
+  private readonly forced = new Set<Node>();
 
   constructor(private readonly targets: readonly Node[]) {
     this.g = canonicalize(targets);
@@ -54,9 +63,19 @@ class Scheduler {
   }
 
   run(): Schedule {
+    // depth of the fused expression each node would head; a chain deeper than MAX_FUSED_DEPTH is
+    // cut (materialized) so that kernels, and the recursion that builds them, stay bounded
+    const depth = new Map<Node, number>();
     for (const n of this.g.order) {
-      if (this.isLeaf(n) || isMovement(n) || !this.materialized(n)) continue;
-      this.emit(n);
+      if (this.isLeaf(n) || isMovement(n)) {
+        depth.set(n, 0);
+        continue;
+      }
+      const d = 1 + Math.max(0, ...this.g.inputsOf(n).map((m) => depth.get(m) ?? 0));
+      if (d >= MAX_FUSED_DEPTH) this.forced.add(n);
+      const mat = this.materialized(n);
+      depth.set(n, mat ? 0 : d);
+      if (mat && !this.slotOfNode.has(n)) this.emit(n);
     }
     const targetSlots = this.targets.map((t) => {
       const n = this.g.rep.get(t)!;
@@ -65,14 +84,15 @@ class Scheduler {
       if (this.isLeaf(n)) return this.leafSlot(n);
       return this.emitCopy(n); // a movement op asked for by itself
     });
+    const keep = new Set(targetSlots.filter((s) => this.slots[s]!.input === undefined));
+    const kernels = postSchedule(this.kernels, this.slots, keep); // binding limits, multi-output merge (merge.ts)
     const lastUse = new Map<number, number>();
-    this.kernels.forEach((k, i) => {
+    kernels.forEach((k, i) => {
       const used = [...k.args.map((a) => a.slot), ...k.outs.map((o) => o.slot)];
       if (k.type === 'matmul') used.push(k.a.slot, k.b.slot);
       for (const s of used) if (this.slots[s]!.input === undefined) lastUse.set(s, i);
     });
-    const keep = new Set(targetSlots.filter((s) => this.slots[s]!.input === undefined));
-    return { plan: { slots: this.slots, kernels: this.kernels, lastUse, keep }, targetSlots };
+    return { plan: { slots: this.slots, kernels, lastUse, keep }, targetSlots };
   }
 
   // ----- classification -----
@@ -88,7 +108,7 @@ class Scheduler {
 
   /** Does `n` get its own buffer (and so its own kernel)? */
   private materialized(n: Node): boolean {
-    if (this.targetSet.has(n)) return true;
+    if (this.targetSet.has(n) || this.forced.has(n)) return true;
     const kind = kindOf(n.op);
     const c = this.soleConsumer(n);
     const cKind = c ? kindOf(c.op) : null;
@@ -122,7 +142,7 @@ class Scheduler {
     if (cached) return cached;
     let r: Read;
     if (!this.slotOfNode.has(n) && n.op === 'const' && n.buffer === null && n.size === 1) r = { scalar: n.p('const').data[0]! };
-    else if (isMovement(n) && !this.slotOfNode.has(n)) {
+    else if (isMovement(n) && !this.slotOfNode.has(n) && !this.isLeaf(n)) {
       const base = this.read(this.g.inputsOf(n)[0]!);
       r = 'scalar' in base && n.op !== 'pad' ? base : this.readBuffer(n);
     } else r = this.readBuffer(n);
@@ -175,8 +195,8 @@ class Scheduler {
 
   // ----- expressions -----
 
-  private newCtx(canAbsorb: boolean, mapView: (v: View) => View = (v) => v): Ctx {
-    return { args: [], argIndex: new Map(), scalars: [], memo: new Map(), acc: null, canAbsorb, mapView };
+  private newCtx(canAbsorb: boolean, dtype: DType, mapView: (v: View) => View = (v) => v): Ctx {
+    return { args: [], argIndex: new Map(), scalars: [], memo: new Map(), acc: null, canAbsorb, dtype, mapView };
   }
 
   private argExpr(ctx: Ctx, r: Read): Expr {
@@ -204,7 +224,7 @@ class Scheduler {
     if (!root && (this.slotOfNode.has(n) || this.isLeaf(n) || isMovement(n))) {
       e = this.argExpr(ctx, this.read(n));
     } else if (kind === 'reduce' || kind === 'matmul') {
-      if (ctx.canAbsorb && ctx.acc === null) {
+      if (ctx.canAbsorb && ctx.acc === null && n.dtype === ctx.dtype) {
         ctx.acc = n;
         e = { k: 'acc' };
       } else {
@@ -225,7 +245,7 @@ class Scheduler {
   private emit(n: Node): number {
     const slot = this.newSlot(n);
     const kind = kindOf(n.op);
-    const ctx = this.newCtx(true);
+    const ctx = this.newCtx(true, n.dtype);
     const out = kind === 'reduce' || kind === 'matmul' ? ((ctx.acc = n), { k: 'acc' } as Expr) : this.expr(n, ctx, true);
     const acc = ctx.acc as Node | null;
     if (acc === null) {

@@ -6,7 +6,12 @@
 import type { Expr, LoopKernel } from '../../schedule/kernel.js';
 import type { View } from '../../schedule/view.js';
 
-export type LoopFn = (args: ArrayLike<number>[], out: Float32Array | Float64Array, scalars: readonly number[]) => void;
+/**
+ * A compiled loop kernel: reads `args`, writes `outs[j]` for each of the kernel's outputs. For a
+ * matmul epilogue (no reduction, `acc` in the expressions) `acc[o]` holds the matmul result; it
+ * may be one of `outs` (in place: every output value is computed before any is stored).
+ */
+export type LoopFn = (args: ArrayLike<number>[], outs: (Float32Array | Float64Array)[], scalars: readonly number[], acc?: ArrayLike<number>) => void;
 
 /** JS source of one elementwise op applied to operand sources `a` (and `b`, `c`). */
 export function opSource(e: Extract<Expr, { k: 'op' }>, x: string[]): string {
@@ -91,9 +96,10 @@ class Emitter {
   readonly lines: string[] = [];
   private tmp = 0;
   private memo = new Map<Expr, string>();
-  constructor(private readonly argRead: (i: number) => string) {}
+  /** `prefix` keeps the names of two emitters apart (a reduction over size-1 dims has no inner loop scope). */
+  constructor(private readonly argRead: (i: number) => string, private readonly prefix = 't') {}
   fresh(): string {
-    return `t${this.tmp++}`;
+    return `${this.prefix}${this.tmp++}`;
   }
   expr(e: Expr, acc: string): string {
     const seen = this.memo.get(e);
@@ -154,16 +160,19 @@ export function compileLoop(k: LoopKernel): LoopFn {
     const init = k.reduce === 'sum' ? '0' : '-Infinity';
     L.push(`let acc = ${init};`);
     for (let d = depthOut; d < loops.length; d++) open(d);
-    const pro = new Emitter(readAt(loops.length));
+    const pro = new Emitter(readAt(loops.length), 'q');
     const v = pro.expr(k.prologue!, 'acc');
     L.push(...pro.lines);
     const upd = k.reduce === 'sum' ? `acc + ${v}` : `(${v} > acc || ${v} !== ${v} ? ${v} : acc)`;
     L.push(`acc = ${k.dtype === 'float32' && k.reduce === 'sum' ? `Math.fround(${upd})` : upd};`);
     for (let d = loops.length - 1; d >= depthOut; d--) closeAt(d);
   }
-  const outVar = epi.expr(k.outs[0]!.expr, k.reduce ? 'acc' : 'out[o]');
+  if (!k.reduce) L.push('const accv = ACC === undefined ? 0 : ACC[o];');
+  const outVars = k.outs.map((out) => epi.expr(out.expr, k.reduce ? 'acc' : 'accv'));
   L.push(...epi.lines);
-  L.push(`out[o++] = ${outVar};`);
+  outVars.forEach((v, j) => L.push(`O${j}[o] = ${v};`));
+  L.push('o++;');
   for (let d = depthOut - 1; d >= 0; d--) closeAt(d);
-  return new Function('args', 'out', 'scalars', L.join('\n')) as LoopFn;
+  const head = k.outs.map((_, j) => `const O${j} = outs[${j}];`);
+  return new Function('args', 'outs', 'scalars', 'ACC', [...head, ...L].join('\n')) as LoopFn;
 }

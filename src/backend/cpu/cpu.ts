@@ -80,16 +80,31 @@ export class CpuBackend implements Backend {
   }
 
   private run(k: Kernel, arr: (slot: number) => HostArray): void {
-    const out = arr(k.outs[0]!.slot);
+    const outs = k.outs.map((o) => arr(o.slot));
     if (k.type === 'loop') {
-      this.loopFn(k)(k.args.map((a) => arr(a.slot)), out, k.scalars);
+      this.loopFn(k)(k.args.map((a) => arr(a.slot)), outs, k.scalars);
       return;
     }
-    runMatmul(k, arr(k.a.slot), arr(k.b.slot), out);
-    const e = k.outs[0]!.expr;
-    if (e.k === 'acc') return;
+    // the product goes into an output that is the plain product, else into a scratch array; the
+    // epilogue (several outputs after a multi-output merge) then runs over it
+    const plain = k.outs.findIndex((o) => o.expr.k === 'acc');
+    const acc = plain >= 0 ? outs[plain]! : this.scratch(k.dtype, k.batch * k.m * k.n);
+    runMatmul(k, arr(k.a.slot), arr(k.b.slot), acc);
+    if (k.outs.length === 1 && plain === 0) return;
     const epilogue: LoopKernel = { type: 'loop', dtype: k.dtype, outShape: k.outShape, redShape: [], reduce: null, prologue: null, args: k.args, scalars: k.scalars, outs: k.outs };
-    this.loopFn(epilogue)(k.args.map((a) => arr(a.slot)), out, k.scalars);
+    this.loopFn(epilogue)(k.args.map((a) => arr(a.slot)), outs, k.scalars, acc);
+  }
+
+  private readonly scratches = new Map<string, HostArray>();
+
+  private scratch(dtype: DType, size: number): HostArray {
+    const key = `${dtype}:${size}`;
+    let s = this.scratches.get(key);
+    if (!s) {
+      if (this.scratches.size > 16) this.scratches.clear();
+      this.scratches.set(key, (s = allocHost(dtype, size)));
+    }
+    return s;
   }
 
   async read(buffer: RealizedBuffer, _dtype: DType, _size: number): Promise<HostArray> {

@@ -1,0 +1,275 @@
+// Independent float64 reference for the core tests: a tiny ndarray (flat Float64Array + shape) with
+// its own broadcasting, reductions, matmul and movement ops, plus input generation and comparison.
+// Nothing here calls wgad to compute a value: expected numbers come only from plain JS math.
+
+import { expect } from 'vitest';
+import { type Tensor, tensor } from '../../src/index.js';
+import type { BackendCase } from '../helpers/backends.js';
+
+export interface Nd {
+  readonly shape: number[];
+  readonly data: Float64Array;
+}
+
+export const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+export function nd(shape: number[], data: ArrayLike<number>): Nd {
+  if (data.length !== size(shape)) throw new Error(`ref: ${data.length} values for shape [${shape}]`);
+  return { shape: shape.slice(), data: Float64Array.from(data) };
+}
+
+export function strides(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i]!;
+  }
+  return s;
+}
+
+/** Multi-index of flat position `flat` in `shape`. */
+export function unravel(flat: number, shape: readonly number[]): number[] {
+  const idx = new Array<number>(shape.length);
+  for (let i = shape.length - 1; i >= 0; i--) {
+    idx[i] = flat % shape[i]!;
+    flat = Math.floor(flat / shape[i]!);
+  }
+  return idx;
+}
+
+/** Builds an array of `shape` from a function of the multi-index. */
+export function build(shape: number[], f: (idx: number[]) => number): Nd {
+  const out = new Float64Array(size(shape));
+  for (let i = 0; i < out.length; i++) out[i] = f(unravel(i, shape));
+  return { shape: shape.slice(), data: out };
+}
+
+/** Element at a multi-index. */
+export function at(a: Nd, idx: readonly number[]): number {
+  const s = strides(a.shape);
+  let o = 0;
+  for (let i = 0; i < idx.length; i++) o += idx[i]! * s[i]!;
+  return a.data[o]!;
+}
+
+// ----- broadcasting (NumPy rules, written independently of wgad) -----
+
+export function broadcastShape(...shapes: number[][]): number[] {
+  const n = Math.max(...shapes.map((s) => s.length));
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let d = 1;
+    for (const s of shapes) {
+      const e = s[s.length - n + i] ?? 1;
+      if (e !== 1) {
+        if (d !== 1 && d !== e) throw new Error(`ref: shapes do not broadcast`);
+        d = e;
+      }
+    }
+    out.push(d);
+  }
+  return out;
+}
+
+/** Value of `a` at an index of the broadcast shape `shape`. */
+function atBroadcast(a: Nd, idx: readonly number[]): number {
+  const off = idx.length - a.shape.length;
+  const own = a.shape.map((d, i) => (d === 1 ? 0 : idx[off + i]!));
+  return at(a, own);
+}
+
+export function broadcastTo(a: Nd, shape: number[]): Nd {
+  return build(shape, (idx) => atBroadcast(a, idx));
+}
+
+export const scalar = (v: number): Nd => nd([], [v]);
+const asNd = (x: Nd | number): Nd => (typeof x === 'number' ? scalar(x) : x);
+
+export function map(a: Nd, f: (x: number) => number): Nd {
+  return { shape: a.shape.slice(), data: a.data.map(f) };
+}
+
+export function zip(a: Nd | number, b: Nd | number, f: (x: number, y: number) => number): Nd {
+  const A = asNd(a), B = asNd(b);
+  return build(broadcastShape(A.shape, B.shape), (idx) => f(atBroadcast(A, idx), atBroadcast(B, idx)));
+}
+
+export function zip3(a: Nd | number, b: Nd | number, c: Nd | number, f: (x: number, y: number, z: number) => number): Nd {
+  const A = asNd(a), B = asNd(b), C = asNd(c);
+  return build(broadcastShape(A.shape, B.shape, C.shape), (idx) => f(atBroadcast(A, idx), atBroadcast(B, idx), atBroadcast(C, idx)));
+}
+
+// ----- reductions -----
+
+function normAxes(axis: number | number[] | undefined, rank: number): number[] {
+  if (axis === undefined) return Array.from({ length: rank }, (_, i) => i);
+  return (typeof axis === 'number' ? [axis] : axis).map((a) => (a < 0 ? a + rank : a));
+}
+
+/** Folds `f` over `axis` (all axes when undefined) starting from `init`. */
+export function reduce(a: Nd, axis: number | number[] | undefined, keepdims: boolean, init: number, f: (acc: number, x: number) => number): Nd {
+  const axes = normAxes(axis, a.shape.length);
+  const kept = a.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const out = new Float64Array(size(kept)).fill(init);
+  const ks = strides(kept);
+  for (let i = 0; i < a.data.length; i++) {
+    const idx = unravel(i, a.shape);
+    let o = 0;
+    idx.forEach((v, d) => {
+      if (!axes.includes(d)) o += v * ks[d]!;
+    });
+    out[o] = f(out[o]!, a.data[i]!);
+  }
+  const shape = keepdims ? kept : a.shape.filter((_, i) => !axes.includes(i));
+  return { shape, data: out };
+}
+
+export const rsum = (a: Nd, axis?: number | number[], keepdims = false): Nd => reduce(a, axis, keepdims, 0, (s, x) => s + x);
+export const rmax = (a: Nd, axis?: number | number[], keepdims = false): Nd => reduce(a, axis, keepdims, -Infinity, (s, x) => (x > s ? x : s));
+export const rmin = (a: Nd, axis?: number | number[], keepdims = false): Nd => reduce(a, axis, keepdims, Infinity, (s, x) => (x < s ? x : s));
+export function rmean(a: Nd, axis?: number | number[], keepdims = false): Nd {
+  const axes = normAxes(axis, a.shape.length);
+  const count = axes.reduce((c, d) => c * a.shape[d]!, 1);
+  return map(rsum(a, axis, keepdims), (s) => s / count);
+}
+
+// ----- matmul (NumPy semantics: 1-D promotion, broadcast batch dims) -----
+
+export function matmul(a: Nd, b: Nd): Nd {
+  const A = a.shape.length === 1 ? nd([1, a.shape[0]!], a.data) : a;
+  const B = b.shape.length === 1 ? nd([b.shape[0]!, 1], b.data) : b;
+  const m = A.shape[A.shape.length - 2]!, k = A.shape[A.shape.length - 1]!, n = B.shape[B.shape.length - 1]!;
+  if (B.shape[B.shape.length - 2] !== k) throw new Error('ref: matmul inner dims');
+  const batch = broadcastShape(A.shape.slice(0, -2), B.shape.slice(0, -2));
+  const out = build([...batch, m, n], (idx) => {
+    const bi = idx.slice(0, -2), i = idx[idx.length - 2]!, j = idx[idx.length - 1]!;
+    let s = 0;
+    for (let p = 0; p < k; p++) s += atBroadcast(A, [...bi, i, p]) * atBroadcast(B, [...bi, p, j]);
+    return s;
+  });
+  let shape = out.shape.slice();
+  if (b.shape.length === 1) shape = shape.slice(0, -1);
+  if (a.shape.length === 1) shape.splice(shape.length - (b.shape.length === 1 ? 1 : 2), 1);
+  return nd(shape, out.data);
+}
+
+/** Sum of |a_ip| |b_pj|: the scale of rounding errors in each matmul entry. */
+export const matmulScale = (a: Nd, b: Nd): Nd => matmul(map(a, Math.abs), map(b, Math.abs));
+
+// ----- movement -----
+
+export const reshape = (a: Nd, shape: number[]): Nd => nd(shape, a.data);
+
+export function transpose(a: Nd, perm?: number[]): Nd {
+  const p = perm ?? a.shape.map((_, i) => a.shape.length - 1 - i);
+  return build(p.map((d) => a.shape[d]!), (idx) => {
+    const src = new Array<number>(idx.length);
+    p.forEach((d, i) => (src[d] = idx[i]!));
+    return at(a, src);
+  });
+}
+
+/** Python-style slice per axis with positive steps; missing entries take the whole axis. */
+export function slice(a: Nd, starts: number[], ends: (number | null)[] = [], steps: number[] = []): Nd {
+  const ranges = a.shape.map((d, i) => {
+    const norm = (v: number | null | undefined, dflt: number): number => (v === undefined || v === null ? dflt : Math.min(d, Math.max(0, v < 0 ? v + d : v)));
+    const st = steps[i] ?? 1;
+    const out: number[] = [];
+    for (let j = norm(starts[i], 0); j < norm(ends[i], d); j += st) out.push(j);
+    return out;
+  });
+  return build(ranges.map((r) => r.length), (idx) => at(a, idx.map((v, i) => ranges[i]![v]!)));
+}
+
+export function pad(a: Nd, pads: [number, number][]): Nd {
+  return build(a.shape.map((d, i) => d + pads[i]![0] + pads[i]![1]), (idx) => {
+    const src = idx.map((v, i) => v - pads[i]![0]);
+    return src.every((v, i) => v >= 0 && v < a.shape[i]!) ? at(a, src) : 0;
+  });
+}
+
+export function concat(parts: Nd[], axis: number): Nd {
+  const ax = axis < 0 ? axis + parts[0]!.shape.length : axis;
+  const shape = parts[0]!.shape.slice();
+  shape[ax] = parts.reduce((s, p) => s + p.shape[ax]!, 0);
+  return build(shape, (idx) => {
+    let i = idx[ax]!;
+    for (const p of parts) {
+      if (i < p.shape[ax]!) return at(p, idx.map((v, d) => (d === ax ? i : v)));
+      i -= p.shape[ax]!;
+    }
+    throw new Error('ref: concat index');
+  });
+}
+
+export function stack(parts: Nd[], axis: number): Nd {
+  const ax = axis < 0 ? axis + parts[0]!.shape.length + 1 : axis;
+  return concat(parts.map((p) => { const s = p.shape.slice(); s.splice(ax, 0, 1); return nd(s, p.data); }), ax);
+}
+
+// ----- inputs -----
+
+/** A small deterministic generator (64-bit-free LCG), independent of wgad's RNG. */
+export class Lcg {
+  private s: number;
+  constructor(seed: number) {
+    this.s = seed >>> 0;
+  }
+  /** Uniform in [0, 1). */
+  next(): number {
+    this.s = (Math.imul(this.s, 1664525) + 1013904223) >>> 0;
+    return this.s / 4294967296;
+  }
+  uniform(lo: number, hi: number): number {
+    return lo + (hi - lo) * this.next();
+  }
+  /** Values in [lo, hi) rounded to the dtype, so the reference sees exactly what wgad sees. */
+  array(shape: number[], dtype: 'float32' | 'float64', lo = -2, hi = 2): Nd {
+    const d = Float64Array.from({ length: size(shape) }, () => this.uniform(lo, hi));
+    return nd(shape, dtype === 'float32' ? Float32Array.from(d) : d);
+  }
+}
+
+// ----- comparison -----
+
+export interface Got {
+  readonly shape: number[];
+  data(): Promise<Float32Array | Float64Array>;
+}
+
+/**
+ * Asserts `got` has the reference's shape and values within the case's tolerance:
+ * |got - want| <= atol + rtol * max(|want|, scale). `scale` (optional, same shape) is the size of the
+ * terms a reduction summed (e.g. Σ|x|), the standard bound for rounding in a sum.
+ */
+export async function expectClose(got: Got, want: Nd, c: Pick<BackendCase, 'rtol' | 'atol'>, scale?: Nd): Promise<void> {
+  expect(got.shape).toEqual(want.shape);
+  const data = await got.data();
+  expect(data.length).toBe(want.data.length);
+  const bad: string[] = [];
+  for (let i = 0; i < data.length; i++) {
+    const g = data[i]!, w = want.data[i]!;
+    let ok: boolean;
+    if (Number.isNaN(w) || !Number.isFinite(w)) ok = Object.is(g, w) || (Number.isNaN(w) && Number.isNaN(g));
+    else ok = Math.abs(g - w) <= c.atol + c.rtol * Math.max(Math.abs(w), scale ? Math.abs(scale.data[i]!) : 0);
+    if (!ok && bad.length < 5) bad.push(`[${unravel(i, want.shape).join(',')}] got ${g}, want ${w}`);
+  }
+  expect(bad, `mismatches (shape [${want.shape}])`).toEqual([]);
+}
+
+/** Exact equality (for values every backend must produce exactly: movement ops, comparisons). */
+export async function expectExact(got: Got, want: Nd): Promise<void> {
+  await expectClose(got, want, { rtol: 0, atol: 0 });
+}
+
+/** A wgad tensor holding exactly the reference array's values, in the case's dtype. */
+export function toTensor(a: Nd, dtype: 'float32' | 'float64'): Tensor {
+  return tensor(dtype === 'float32' ? Float32Array.from(a.data) : Float64Array.from(a.data), { shape: a.shape, dtype });
+}
+
+/** Random input of `shape` in [lo, hi): the tensor and its reference twin. */
+export function input(rng: Lcg, shape: number[], c: Pick<BackendCase, 'dtype'>, lo = -2, hi = 2): [Tensor, Nd] {
+  const a = rng.array(shape, c.dtype, lo, hi);
+  return [toTensor(a, c.dtype), a];
+}
