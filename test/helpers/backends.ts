@@ -4,6 +4,7 @@
 
 import { beforeAll, describe } from 'vitest';
 import { type DType, init } from '../../src/index.js';
+import { webgpuCaseEnabled } from '../webgpu/adapter.js';
 
 export interface BackendCase {
   /** Suite label, e.g. 'cpu/float64'. */
@@ -26,6 +27,8 @@ export function backendCases(opts: { float64?: boolean; float32?: boolean } = {}
   const cases: BackendCase[] = [];
   if (opts.float64 !== false) cases.push(CPU64);
   if (opts.float32 !== false) cases.push(CPU32);
+  // WebGPU: when an adapter is found; otherwise a loud warning, or a failure with WGAD_REQUIRE_WEBGPU=1
+  if (opts.float32 !== false && webgpuCaseEnabled()) cases.push(GPU32);
   return cases;
 }
 

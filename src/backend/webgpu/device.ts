@@ -1,0 +1,160 @@
+// WebGPU device acquisition: `navigator.gpu` in a browser; in Node, Dawn through a dynamic
+// import of the npm package `webgpu` (kept out of browser bundles: the specifier is a variable).
+// Without a GPU, Dawn needs a Vulkan driver: when no adapter is found and VK_ICD_FILENAMES is not
+// set, the SwiftShader ICD at its Debian path is tried before giving up (see
+// shared/reference/platform.md). One device is shared by every WebGPU backend instance until it
+// is lost; buffers therefore stay valid across init() calls.
+
+export interface DeviceInfo {
+  readonly device: GPUDevice;
+  readonly adapter: GPUAdapter;
+  /** Adapter description for messages, e.g. 'google swiftshader (fallback)'. */
+  readonly description: string;
+  /** True on SwiftShader or any fallback (CPU) adapter: barriers are slow, use register-blocked kernels. */
+  readonly slowBarriers: boolean;
+  /** Resolves with the loss info when the device is lost. */
+  readonly lost: Promise<GPUDeviceLostInfo>;
+}
+
+/** Debian paths of the SwiftShader Vulkan ICD (packages chromium-common / chromium). */
+export const SWIFTSHADER_ICDS = ['/usr/lib/chromium/vk_swiftshader_icd.json', '/usr/lib/chromium-browser/vk_swiftshader_icd.json'];
+
+interface NodeWebGPU {
+  create(flags: string[]): GPU;
+}
+
+let nodeGpu: GPU | null = null;
+/**
+ * Every Dawn instance ever created stays referenced: when the GPU object returned by create() is
+ * garbage-collected while a device made from it is in use, Dawn crashes the process (SIGSEGV,
+ * std::system_error, futex errors — the "hot loop" crash of platform.md is this: the loop's
+ * allocations trigger the collection).
+ */
+const instances: GPU[] = [];
+let current: Promise<DeviceInfo | null> | null = null;
+let lastFailure = '';
+
+function isNode(): boolean {
+  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof p?.versions?.node === 'string';
+}
+
+async function nodeFileExists(path: string): Promise<boolean> {
+  try {
+    const spec = ['node', 'fs'].join(':'); // not a literal: bundlers must not try to resolve it
+    const fs = (await import(/* @vite-ignore */ spec)) as { existsSync(p: string): boolean };
+    return fs.existsSync(path);
+  } catch {
+    return false;
+  }
+}
+
+async function requestAdapterFrom(gpu: GPU): Promise<GPUAdapter | null> {
+  try {
+    return await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  } catch (e) {
+    lastFailure = `requestAdapter failed: ${(e as Error).message}`;
+    return null;
+  }
+}
+
+async function findAdapter(): Promise<GPUAdapter | null> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu) {
+    const a = await requestAdapterFrom(nav.gpu);
+    if (a) return a;
+    if (!isNode()) {
+      lastFailure ||= 'navigator.gpu.requestAdapter() returned null';
+      return null;
+    }
+  }
+  if (!isNode()) {
+    lastFailure = 'this JavaScript environment has no navigator.gpu';
+    return null;
+  }
+  let mod: NodeWebGPU;
+  try {
+    const spec = ['web', 'gpu'].join(''); // not a literal: browser bundles must not pull in Dawn
+    mod = (await import(/* @vite-ignore */ spec)) as NodeWebGPU;
+  } catch (e) {
+    lastFailure = `the npm package 'webgpu' (Dawn) could not be loaded: ${(e as Error).message}`;
+    return null;
+  }
+  if (!nodeGpu) instances.push((nodeGpu = mod.create([])));
+  let adapter = await requestAdapterFrom(nodeGpu);
+  const env = (globalThis as unknown as { process: { env: Record<string, string | undefined> } }).process.env;
+  if (!adapter && !env.VK_ICD_FILENAMES) {
+    for (const icd of SWIFTSHADER_ICDS) {
+      if (!(await nodeFileExists(icd))) continue;
+      env.VK_ICD_FILENAMES = icd;
+      instances.push((nodeGpu = mod.create([])));
+      adapter = await requestAdapterFrom(nodeGpu);
+      if (adapter) break;
+    }
+  }
+  if (!adapter) {
+    lastFailure ||= `Dawn found no adapter (VK_ICD_FILENAMES=${env.VK_ICD_FILENAMES ?? 'unset'}; install libvulkan1 and chromium-common for SwiftShader)`;
+  }
+  return adapter;
+}
+
+async function acquire(): Promise<DeviceInfo | null> {
+  lastFailure = '';
+  const adapter = await findAdapter();
+  if (!adapter) return null;
+  const L = adapter.limits;
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({
+      requiredLimits: {
+        maxStorageBuffersPerShaderStage: L.maxStorageBuffersPerShaderStage,
+        maxBufferSize: L.maxBufferSize,
+        maxStorageBufferBindingSize: L.maxStorageBufferBindingSize,
+        maxComputeInvocationsPerWorkgroup: L.maxComputeInvocationsPerWorkgroup,
+        maxComputeWorkgroupSizeX: L.maxComputeWorkgroupSizeX,
+        maxComputeWorkgroupSizeY: L.maxComputeWorkgroupSizeY,
+        maxComputeWorkgroupStorageSize: L.maxComputeWorkgroupStorageSize,
+      },
+    });
+  } catch (e) {
+    lastFailure = `requestDevice failed: ${(e as Error).message}`;
+    return null;
+  }
+  const info = adapter.info;
+  const fallback = info?.isFallbackAdapter === true || (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+  const arch = (info?.architecture ?? '').toLowerCase();
+  const slow = fallback || arch.includes('swiftshader') || (info?.description ?? '').toLowerCase().includes('swiftshader');
+  const description = `${info?.vendor || 'unknown vendor'} ${info?.architecture || info?.description || 'unknown device'}${fallback ? ' (fallback adapter)' : ''}`;
+  const lost = device.lost;
+  void lost.then(() => {
+    if (currentDevice === device) {
+      current = null;
+      currentDevice = null;
+    }
+  });
+  currentDevice = device;
+  return { device, adapter, description, slowBarriers: slow, lost };
+}
+
+let currentDevice: GPUDevice | null = null;
+
+/** The shared device (acquired on first use, re-acquired after a loss); null without an adapter. */
+export function getDevice(): Promise<DeviceInfo | null> {
+  if (!current) {
+    current = acquire();
+    void current.then((d) => {
+      if (!d) current = null; // no adapter now: try again next time
+    });
+  }
+  return current;
+}
+
+/** Why the last acquisition found nothing (for messages). */
+export function acquisitionFailure(): string {
+  return lastFailure;
+}
+
+/** True when a WebGPU adapter (and device) can be had in this process. */
+export async function webgpuAvailable(): Promise<boolean> {
+  return (await getDevice()) !== null;
+}

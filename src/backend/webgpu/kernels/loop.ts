@@ -1,0 +1,259 @@
+// WGSL for loop kernels: fused elementwise chains (one thread per output element, several
+// outputs allowed) and reductions with an elementwise prologue and epilogue. A reduction runs one
+// thread per output with a serial loop over the reduced elements (the shaders/reduce-serial
+// template), or, when there are few outputs and many reduced elements, one workgroup per output
+// with a tree in workgroup memory (shaders/reduce-workgroup). Views are baked into the code.
+
+import type { LoopKernel } from '../../../schedule/kernel.js';
+import type { View } from '../../../schedule/view.js';
+import { reduceSerial, reduceWorkgroup } from '../shaders/reduce.js';
+import { elementwiseShader } from '../shaders/elementwise.js';
+import { type BindingSpec, type CodegenOptions, type KernelProgram, kernelLabel, slotGroups } from './program.js';
+import {
+  Emitter,
+  argsUsed,
+  collapseFor,
+  decompose,
+  dispatch2d,
+  f32,
+  guardedRead,
+  helperSource,
+  maskConds,
+  offsetExpr,
+  scalarDecl,
+} from './wgsl.js';
+
+function sizeOf(s: readonly number[]): number {
+  return s.reduce((a, b) => a * b, 1);
+}
+
+function restrict(v: View, from: number, to: number): View {
+  return { shape: v.shape.slice(from, to), strides: v.strides.slice(from, to), offset: v.offset, mask: v.mask ? v.mask.slice(from, to) : null };
+}
+
+interface Bindings {
+  decls: string[];
+  specs: BindingSpec[];
+  /** Binding variable of each argument. */
+  argVar: (i: number) => string;
+}
+
+/**
+ * Read-only bindings for the used arguments (one per distinct slot), then the outputs. Groups in
+ * `vec4` (and the outputs when `vec4Out`) are declared as array<vec4<f32>>.
+ */
+export function bindArgs(
+  k: { args: readonly unknown[]; outs: readonly unknown[] },
+  groups: readonly number[],
+  used: ReadonlySet<number>,
+  first = 0,
+  vec4: ReadonlySet<number> = new Set(),
+  vec4Out = false,
+): Bindings {
+  const decls: string[] = [];
+  const specs: BindingSpec[] = [];
+  const varOf = new Map<number, string>();
+  let b = first;
+  for (let i = 0; i < k.args.length; i++) {
+    if (!used.has(i)) continue;
+    const g = groups[i]!;
+    if (varOf.has(g)) continue;
+    const name = `in${g}`;
+    varOf.set(g, name);
+    const v = vec4.has(g);
+    decls.push(`@group(0) @binding(${b++}) var<storage, read> ${name}: array<${v ? 'vec4<f32>' : 'f32'}>;`);
+    specs.push({ kind: 'arg', arg: g, vec4: v });
+  }
+  k.outs.forEach((_, o) => {
+    decls.push(`@group(0) @binding(${b++}) var<storage, read_write> out${o}: array<${vec4Out ? 'vec4<f32>' : 'f32'}>;`);
+    specs.push({ kind: 'out', out: o });
+  });
+  return { decls, specs, argVar: (i) => varOf.get(groups[i]!)! };
+}
+
+type Lanes = 'vec' | 'splat' | 'gather';
+
+/**
+ * How each used argument is read when a thread computes 4 consecutive outputs, or null when the
+ * kernel cannot be vectorized (the innermost dimension is not a multiple of 4, or is masked).
+ */
+function vectorPlan(k: LoopKernel, outer: ReturnType<typeof collapseFor>, used: ReadonlySet<number>): Map<number, Lanes> | null {
+  const last = outer[outer.length - 1];
+  if (!last || last.size % 4 !== 0) return null;
+  const plan = new Map<number, Lanes>();
+  for (const i of used) {
+    if (last.masks[i]) return null;
+    const s = last.strides[i]!;
+    const aligned = k.args[i]!.view.offset % 4 === 0 && outer.every((d) => d.strides[i]! % 4 === 0 || d === last);
+    plan.set(i, s === 0 ? 'splat' : s === 1 && aligned ? 'vec' : 'gather');
+  }
+  return plan;
+}
+
+export function loopProgram(k: LoopKernel, opts: CodegenOptions, groups = slotGroups(k)): KernelProgram {
+  const used = argsUsed([...k.outs.map((o) => o.expr), k.prologue]);
+  const bind = bindArgs(k, groups, used);
+  const helpers = new Set<string>();
+  const nScalars = k.scalars.length;
+  const decls = [...bind.decls];
+  const specs = [...bind.specs];
+  if (nScalars > 0) {
+    decls.push(scalarDecl(nScalars, specs.length));
+    specs.push({ kind: 'uniform' });
+  }
+  const label = kernelLabel(k);
+  const nOut = k.outShape.length;
+  const O = sizeOf(k.outShape);
+  const views = k.args.map((a) => a.view);
+  const outer = collapseFor(k.outShape, views.map((v) => restrict(v, 0, nOut)));
+
+  if (!k.reduce) {
+    const wg = opts.slowBarriers ? 64 : 256;
+    const lanes = vectorPlan(k, outer, used);
+    if (lanes) return vectorProgram(k, opts, groups, used, outer, lanes, nScalars, label);
+    const body: string[] = [];
+    const idx = decompose('idx', outer, 'i', body);
+    const em = new Emitter('t', (i, e) => guardedRead(e, bind.argVar(i), offsetExpr(views[i]!.offset, outer, i, idx), maskConds(outer, i, idx)), helpers);
+    const vals = k.outs.map((o) => em.expr(o.expr, '0.0'));
+    body.push(...em.lines);
+    vals.forEach((v, o) => body.push(`out${o}[idx] = ${v};`));
+    const groupsN = Math.ceil(O / wg);
+    return {
+      code: elementwiseShader({ decls: decls.join('\n'), helpers: helperSource(helpers), wg, total: O, body: body.join('\n  ') }),
+      bindings: specs,
+      dispatch: dispatch2d(groupsN, opts.maxWorkgroupsPerDim),
+      scalars: nScalars,
+      label,
+    };
+  }
+
+  const R = sizeOf(k.redShape);
+  const inner = collapseFor(k.redShape, views.map((v) => restrict(v, nOut, v.shape.length)));
+  const init = k.reduce === 'sum' ? '0.0' : f32(-Infinity);
+  const combine = (acc: string, v: string): string => (k.reduce === 'sum' ? `${acc} + ${v}` : `select(${acc}, ${v}, ${v} > ${acc} || wg_isnan(${v}))`);
+  const usedList = [...used].sort((a, b) => a - b);
+
+  // per-output setup: index over the output dims, base offsets and out-dim mask conditions
+  const setup: string[] = [];
+  const oi = decompose('o', outer, 'oi', setup);
+  const baseOf = (i: number): string => `base${i}`;
+  for (const i of usedList) setup.push(`let ${baseOf(i)} = ${offsetExpr(views[i]!.offset, outer, i, oi)};`);
+  const outConds = (i: number): string[] => maskConds(outer, i, oi);
+
+  // epilogue: reads at reduced index 0 (epilogue arguments have stride 0 there)
+  const epi = new Emitter('e', (i, e) => guardedRead(e, bind.argVar(i), baseOf(i), outConds(i)), helpers);
+  const outVals = k.outs.map((o) => epi.expr(o.expr, 'acc'));
+  const epilogue = [...epi.lines, ...outVals.map((v, o) => `out${o}[o] = ${v};`)];
+
+  const wgReduce = R >= 256 && O < (opts.slowBarriers ? 32 : 4096);
+  if (!wgReduce) {
+    // serial: nested loops over the collapsed reduced dims
+    const ri = inner.map((_, d) => `r${d}`);
+    const pro = new Emitter('p', (i, e) => guardedRead(e, bind.argVar(i), offsetExpr(baseOf(i), inner, i, ri), [...outConds(i), ...maskConds(inner, i, ri)]), helpers);
+    const v = pro.expr(k.prologue!, 'acc');
+    const loopOpen = inner.map((d, j) => `for (var ${ri[j]} = 0; ${ri[j]} < ${d.size}; ${ri[j]}++) {`);
+    const loopClose = inner.map(() => '}');
+    const body = [...loopOpen, ...pro.lines, `acc = ${combine('acc', v)};`, ...loopClose];
+    const wg = opts.slowBarriers ? 64 : 128;
+    return {
+      code: reduceSerial({ decls: decls.join('\n'), helpers: helperSource(helpers), wg, total: O, setup: setup.join('\n  '), init, body: body.join('\n    '), epilogue: epilogue.join('\n  ') }),
+      bindings: specs,
+      dispatch: dispatch2d(Math.ceil(O / wg), opts.maxWorkgroupsPerDim),
+      scalars: nScalars,
+      label,
+    };
+  }
+  // one workgroup per output: each thread strides over the reduced elements, then a tree
+  const wg = opts.slowBarriers ? 64 : 256;
+  const dec: string[] = [];
+  const ri = decompose('r', inner, 'ri', dec);
+  const pro = new Emitter('p', (i, e) => guardedRead(e, bind.argVar(i), offsetExpr(baseOf(i), inner, i, ri), [...outConds(i), ...maskConds(inner, i, ri)]), helpers);
+  const v = pro.expr(k.prologue!, 'acc');
+  const body = [...dec, ...pro.lines, `acc = ${combine('acc', v)};`];
+  return {
+    code: reduceWorkgroup({
+      decls: decls.join('\n'),
+      helpers: helperSource(helpers),
+      wg,
+      total: O,
+      reduced: R,
+      setup: setup.join('\n  '),
+      init,
+      body: body.join('\n    '),
+      combine: combine('a', 'b'),
+      epilogue: epilogue.join('\n    '),
+    }),
+    bindings: specs,
+    dispatch: dispatch2d(O, opts.maxWorkgroupsPerDim),
+    scalars: nScalars,
+    label,
+  };
+}
+
+/** Elementwise kernel computing 4 consecutive outputs per thread with vec4 loads and stores. */
+function vectorProgram(
+  k: LoopKernel,
+  opts: CodegenOptions,
+  groups: readonly number[],
+  used: ReadonlySet<number>,
+  outer: ReturnType<typeof collapseFor>,
+  lanes: ReadonlyMap<number, Lanes>,
+  nScalars: number,
+  label: string,
+): KernelProgram {
+  // a buffer is bound as vec4 when every argument reading it loads whole aligned vec4s
+  const vecGroups = new Set<number>();
+  for (const i of used) if (lanes.get(i) === 'vec') vecGroups.add(groups[i]!);
+  for (const i of used) if (lanes.get(i) !== 'vec') vecGroups.delete(groups[i]!);
+  const bind = bindArgs(k, groups, used, 0, vecGroups, true);
+  const decls = [...bind.decls];
+  const specs = [...bind.specs];
+  if (nScalars > 0) {
+    decls.push(scalarDecl(nScalars, specs.length));
+    specs.push({ kind: 'uniform' });
+  }
+  const helpers = new Set<string>();
+  const views = k.args.map((a) => a.view);
+  const body: string[] = ['let idx = idx4 * 4u;'];
+  const idx = decompose('idx', outer, 'i', body);
+  const em = new Emitter(
+    't',
+    (i, e) => {
+      const name = bind.argVar(i);
+      const off = offsetExpr(views[i]!.offset, outer, i, idx);
+      const conds = maskConds(outer, i, idx);
+      const v = e.fresh();
+      const isVec = vecGroups.has(groups[i]!);
+      const el = (o: string): string => (isVec ? `${name}[bitcast<u32>(${o}) >> 2u][bitcast<u32>(${o}) & 3u]` : `${name}[bitcast<u32>(${o})]`);
+      const mode = lanes.get(i)!;
+      let src: string;
+      if (mode === 'vec' && isVec) src = `${name}[bitcast<u32>(${off}) >> 2u]`;
+      else if (mode === 'splat') src = `vec4<f32>(${el(off)})`;
+      else {
+        const s = outer[outer.length - 1]!.strides[i]!;
+        src = `vec4<f32>(${[0, 1, 2, 3].map((q) => el(q === 0 ? off : `${off} + ${q * s}`)).join(', ')})`;
+      }
+      if (conds.includes('false')) e.emit(`let ${v} = vec4<f32>(0.0);`);
+      else if (conds.length === 0) e.emit(`let ${v} = ${src};`);
+      else {
+        e.emit(`var ${v} = vec4<f32>(0.0);`);
+        e.emit(`if (${conds.join(' && ')}) { ${v} = ${src}; }`);
+      }
+      return v;
+    },
+    helpers,
+    true,
+  );
+  const vals = k.outs.map((o) => em.expr(o.expr, 'vec4<f32>(0.0)'));
+  body.push(...em.lines);
+  vals.forEach((v, o) => body.push(`out${o}[idx4] = ${v};`));
+  const wg = opts.slowBarriers ? 64 : 256;
+  const n4 = sizeOf(k.outShape) / 4;
+  return {
+    code: elementwiseShader({ decls: decls.join('\n'), helpers: helperSource(helpers), wg, total: n4, body: body.join('\n  '), index: 'idx4' }),
+    bindings: specs,
+    dispatch: dispatch2d(Math.ceil(n4 / wg), opts.maxWorkgroupsPerDim),
+    scalars: nScalars,
+    label: `${label} (vec4)`,
+  };
+}

@@ -1,0 +1,66 @@
+// What codegen hands the WebGPU runtime for one kernel: WGSL source, the binding layout (which
+// kernel argument / output each binding holds), the dispatch size and the scalar count. Views and
+// shapes are baked into the WGSL (shape-specialized pipelines); scalar values are not (they go in a
+// uniform buffer), so a pipeline is reused whatever the constants.
+
+import type { Kernel } from '../../../schedule/kernel.js';
+
+export type BindingSpec =
+  /** read-only storage holding kernel argument `arg` (and every argument reading the same slot). */
+  | { readonly kind: 'arg'; readonly arg: number; readonly vec4: boolean }
+  /** matmul operand A or B. */
+  | { readonly kind: 'a' | 'b'; readonly vec4: boolean }
+  /** read-write storage for output `out`. */
+  | { readonly kind: 'out'; readonly out: number }
+  /** the scalars' uniform buffer. */
+  | { readonly kind: 'uniform' };
+
+export interface KernelProgram {
+  readonly code: string;
+  readonly bindings: readonly BindingSpec[];
+  readonly dispatch: readonly [number, number, number];
+  /** Number of scalars in the uniform buffer (0: no uniform binding). */
+  readonly scalars: number;
+  /** Label for error messages and profiling. */
+  readonly label: string;
+}
+
+export interface CodegenOptions {
+  /** SwiftShader / fallback adapter: avoid workgroup barriers. */
+  readonly slowBarriers: boolean;
+  /** Matmul variant: 'auto' picks by slowBarriers. */
+  readonly matmul: 'auto' | 'tiled' | 'register';
+  readonly maxWorkgroupsPerDim: number;
+}
+
+/**
+ * For each kernel argument, the index of the first argument reading the same slot: arguments
+ * that share a buffer share a binding. Part of the pipeline key (the kernel key has no slots).
+ */
+export function slotGroups(k: Kernel): number[] {
+  const first = new Map<number, number>();
+  return k.args.map((a, i) => {
+    const f = first.get(a.slot);
+    if (f !== undefined) return f;
+    first.set(a.slot, i);
+    return i;
+  });
+}
+
+/** Short description of a kernel for messages: its ops. */
+export function kernelLabel(k: Kernel): string {
+  const ops = new Set<string>();
+  const stack = [...k.outs.map((o) => o.expr), ...(k.type === 'loop' && k.prologue ? [k.prologue] : [])];
+  const seen = new Set<unknown>();
+  while (stack.length) {
+    const e = stack.pop()!;
+    if (seen.has(e)) continue;
+    seen.add(e);
+    if (e.k === 'op') {
+      ops.add(e.op);
+      stack.push(...e.args);
+    }
+  }
+  const head = k.type === 'matmul' ? 'matmul' : k.reduce ? k.reduce : ops.size ? '' : 'copy';
+  return [head, ...ops].filter(Boolean).join('+');
+}

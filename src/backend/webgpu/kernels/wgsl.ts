@@ -1,0 +1,301 @@
+// WGSL building blocks shared by every kernel: f32 literals, the source of each elementwise op
+// (the same math as src/backend/cpu/codegen.ts, in f32), helper functions some ops need (an
+// accurate sin/cos: SwiftShader's builtins are off by 2e-4 absolute), strided reads of views with
+// masks, and an expression emitter that turns an Expr DAG into `let` statements.
+
+import { collapse } from '../../cpu/codegen.js';
+import type { Expr } from '../../../schedule/kernel.js';
+import type { View } from '../../../schedule/view.js';
+
+/** A WGSL f32 expression for the number `v` (non-finite values via bitcast). */
+export function f32(v: number): string {
+  // non-finite values may not appear in constant expressions: read them from private variables
+  if (Number.isNaN(v)) return 'bitcast<f32>(wg_nan_bits)';
+  if (v === Infinity) return 'bitcast<f32>(wg_inf_bits)';
+  if (v === -Infinity) return '(-bitcast<f32>(wg_inf_bits))';
+  const r = Math.fround(v);
+  if (r === 0) return Object.is(r, -0) ? '-0.0' : '0.0';
+  if (!Number.isFinite(r)) return r > 0 ? 'bitcast<f32>(wg_inf_bits)' : '(-bitcast<f32>(wg_inf_bits))';
+  // an f32-representable decimal: 9 significant digits round-trip, and the literal must look like a float
+  const s = Math.abs(r) < 1e-30 || Math.abs(r) > 1e30 ? r.toExponential(8) : Number.isInteger(r) ? `${r}.0` : r.toPrecision(9);
+  return s.includes('.') || s.includes('e') ? `f32(${s})` : `f32(${s}.0)`;
+}
+
+/** Helper functions referenced by op sources (emitted once per shader when used). */
+export const HELPERS: Record<string, string> = {
+  // Cody-Waite reduction by pi/4 (three f32 parts) and the Cephes sinf / cosf polynomials:
+  // about 1 ulp for |x| < 8192; the builtins are used beyond that.
+  sincos: `
+fn wg_sincos(x: f32, shift: u32) -> f32 {
+  let ax = abs(x);
+  if (ax > 8192.0) {
+    if (shift == 0u) { return sin(x); }
+    return cos(x);
+  }
+  var j = u32(ax * 1.27323954473516);
+  j = j + (j & 1u);
+  let y = f32(j);
+  let r = ((ax - y * 0.78515625) - y * 2.4187564849853515625e-4) - y * 3.77489497744594108e-8;
+  let z = r * r;
+  let ps = ((-1.9515295891e-4 * z + 8.3321608736e-3) * z - 1.6666654611e-1) * z * r + r;
+  let pc = ((2.443315711809948e-5 * z - 1.388731625493765e-3) * z + 4.166664568298827e-2) * z * z - 0.5 * z + 1.0;
+  var q = (j >> 1u) & 3u;
+  var s = 1.0;
+  if (shift == 0u) {
+    if (x < 0.0) { s = -1.0; }
+  } else {
+    q = (q + 1u) & 3u;
+  }
+  var v = ps;
+  if (q == 1u || q == 3u) { v = pc; }
+  if (q >= 2u) { v = -v; }
+  return s * v;
+}`,
+  // log(1 + y) without cancellation for small y (Goldberg's trick)
+  log1p: `
+fn wg_log1p(y: f32) -> f32 {
+  let u = 1.0 + y;
+  if (u == 1.0) { return y; }
+  return log(u) * (y / (u - 1.0));
+}`,
+  softplus: `
+fn wg_softplus(x: f32) -> f32 {
+  return max(x, 0.0) + wg_log1p(exp(-abs(x)));
+}`,
+  // vec4 versions (elementwise kernels that process 4 elements per thread)
+  sincos4: `
+fn wg_sincos4(x: vec4<f32>, shift: u32) -> vec4<f32> {
+  return vec4<f32>(wg_sincos(x.x, shift), wg_sincos(x.y, shift), wg_sincos(x.z, shift), wg_sincos(x.w, shift));
+}`,
+  softplus4: `
+fn wg_softplus4(x: vec4<f32>) -> vec4<f32> {
+  return vec4<f32>(wg_softplus(x.x), wg_softplus(x.y), wg_softplus(x.z), wg_softplus(x.w));
+}`,
+};
+
+const HELPER_DEPS: Record<string, string[]> = { softplus: ['log1p'], sincos4: ['sincos'], softplus4: ['softplus', 'log1p'] };
+
+export type OpExpr = Extract<Expr, { k: 'op' }>;
+
+/** Integer power by repeated multiplication (exact sign handling for negative bases). */
+function intPow(a: string, p: number, T: (x: string) => string): string {
+  const n = Math.abs(p);
+  let s: string;
+  if (n === 0) return T('1.0');
+  if (n <= 4) s = `(${Array.from({ length: n }, () => a).join(' * ')})`;
+  else s = `(pow(abs(${a}), ${T(f32(n))}) * select(${T('1.0')}, sign(${a}), ${n % 2 === 1}))`;
+  return p < 0 ? `(1.0 / ${s})` : s;
+}
+
+/**
+ * WGSL source of one op applied to operand sources `x` (f32, or vec4<f32> when `vec`: four
+ * elements at once); records the helpers it needs. Boolean logic uses `&` / `|`, valid for
+ * scalars and vectors alike.
+ */
+export function opSource(e: OpExpr, x: string[], helpers: Set<string>, vec = false): string {
+  const [a, b, c] = x as [string, string, string];
+  const need = (h: string): void => {
+    for (const d of HELPER_DEPS[h] ?? []) helpers.add(d);
+    helpers.add(h);
+  };
+  const T = (v: string): string => (vec ? `vec4<f32>(${v})` : v);
+  const v4 = vec ? '4' : '';
+  const isnan = (v: string): string => `wg_isnan${v4}(${v})`;
+  switch (e.op) {
+    case 'neg': return `(-${a})`;
+    case 'exp': return `exp(${a})`;
+    case 'log': return `log(${a})`;
+    case 'sin': need(`sincos${v4}`); return `wg_sincos${v4}(${a}, 0u)`;
+    case 'cos': need(`sincos${v4}`); return `wg_sincos${v4}(${a}, 1u)`;
+    // tanh(15) rounds to 1 in f32; clamping keeps exp-based implementations from inf/inf
+    case 'tanh': return `tanh(clamp(${a}, ${T('-15.0')}, ${T('15.0')}))`;
+    case 'sigmoid': return `(1.0 / (1.0 + exp(-${a})))`;
+    case 'softplus': need(`softplus${v4}`); return `wg_softplus${v4}(${a})`;
+    case 'sqrt': return `sqrt(${a})`;
+    case 'abs': return `abs(${a})`;
+    case 'sign': return `sign(${a})`;
+    case 'pow': {
+      const p = (e.params as { exponent: number }).exponent;
+      if (p === 0.5) return `sqrt(${a})`;
+      if (p === -1) return `(1.0 / ${a})`;
+      if (Number.isInteger(p) && Math.abs(p) < 2 ** 24) return intPow(a, p, T);
+      // non-integer exponent: NaN for negative bases, as Math.pow
+      return `select(pow(${a}, ${T(f32(p))}), ${T('bitcast<f32>(wg_nan_bits)')}, ${a} < ${T('0.0')})`;
+    }
+    case 'cast': return a;
+    case 'add': return `(${a} + ${b})`;
+    case 'sub': return `(${a} - ${b})`;
+    case 'mul': return `(${a} * ${b})`;
+    case 'div': return `(${a} / ${b})`;
+    // NaN in either operand gives NaN, as Math.max
+    case 'maximum': return `select(max(${a}, ${b}), ${a} + ${b}, ${isnan(a)} | ${isnan(b)})`;
+    case 'cmp': {
+      const cmp = (e.params as { cmp: 'lt' | 'le' | 'gt' | 'ge' | 'eq' | 'ne' }).cmp;
+      const op = { lt: '<', le: '<=', gt: '>', ge: '>=', eq: '==', ne: '!=' }[cmp];
+      const nan = `(${isnan(a)} | ${isnan(b)})`;
+      // comparisons with NaN are false, except "not equal" (float compares may assume no NaN)
+      if (cmp === 'ne') return `select(${T('0.0')}, ${T('1.0')}, (${a} != ${b}) | ${nan})`;
+      return `select(${T('0.0')}, ${T('1.0')}, (${a} ${op} ${b}) & !${nan})`;
+    }
+    // a NaN condition is "not 0": picks b, as the CPU backend
+    case 'where': return `select(${c}, ${b}, (${a} != ${T('0.0')}) | ${isnan(a)})`;
+    default: {
+      const never: never = e.op;
+      throw new Error(`webgpu codegen: no WGSL for ${String(never)}`);
+    }
+  }
+}
+
+/** Turns an Expr DAG into `let` lines; shared subexpressions are computed once. */
+export class Emitter {
+  readonly lines: string[] = [];
+  private n = 0;
+  private memo = new Map<Expr, string>();
+  constructor(
+    private readonly prefix: string,
+    /** Source of argument i (may emit lines through `emit`). */
+    private readonly argRead: (i: number, em: Emitter) => string,
+    readonly helpers: Set<string>,
+    /** Four elements per value (vec4<f32>) instead of one. */
+    private readonly vec = false,
+  ) {}
+
+  emit(line: string): void {
+    this.lines.push(line);
+  }
+
+  fresh(): string {
+    return `${this.prefix}${this.n++}`;
+  }
+
+  expr(e: Expr, acc: string): string {
+    const seen = this.memo.get(e);
+    if (seen) return seen;
+    let v: string;
+    if (e.k === 'acc') return acc;
+    if (e.k === 'scalar') {
+      const s = `sc.v[${e.i >> 2}][${e.i & 3}]`;
+      v = this.vec ? `vec4<f32>(${s})` : s;
+    } else if (e.k === 'arg') v = this.argRead(e.i, this);
+    else {
+      const src = opSource(e, e.args.map((x) => this.expr(x, acc)), this.helpers, this.vec);
+      v = this.fresh();
+      this.lines.push(`let ${v} = ${src};`);
+    }
+    this.memo.set(e, v);
+    return v;
+  }
+}
+
+/** Argument indices an expression reads. */
+export function argsUsed(exprs: readonly (Expr | null)[]): Set<number> {
+  const used = new Set<number>();
+  const seen = new Set<Expr>();
+  const stack = exprs.filter((e): e is Expr => e !== null);
+  while (stack.length) {
+    const e = stack.pop()!;
+    if (seen.has(e)) continue;
+    seen.add(e);
+    if (e.k === 'arg') used.add(e.i);
+    else if (e.k === 'op') stack.push(...e.args);
+  }
+  return used;
+}
+
+/** Collapses `shape` for reading `views` (and writing a contiguous output). */
+export function collapseFor(shape: readonly number[], views: readonly View[]): ReturnType<typeof collapse> {
+  return collapse(shape, views);
+}
+
+/**
+ * Lines decomposing the flat index `flat` (a u32 expression) over collapsed dims into i32 index
+ * variables `${p}0 ..`; returns the variable names.
+ */
+export function decompose(flat: string, dims: readonly { size: number }[], p: string, out: string[]): string[] {
+  const names = dims.map((_, d) => `${p}${d}`);
+  if (dims.length === 0) return names;
+  if (dims.length === 1) {
+    out.push(`let ${names[0]} = i32(${flat});`);
+    return names;
+  }
+  out.push(`var ${p}r = ${flat};`);
+  for (let d = dims.length - 1; d >= 0; d--) {
+    const s = dims[d]!.size;
+    if (d === 0) out.push(`let ${names[d]} = i32(${p}r);`);
+    else {
+      out.push(`let ${names[d]} = i32(${p}r % ${s}u);`);
+      out.push(`${p}r = ${p}r / ${s}u;`);
+    }
+  }
+  return names;
+}
+
+/** i32 offset expression of argument `a` given index variables over collapsed dims. */
+export function offsetExpr(base: string | number, dims: readonly { strides: number[] }[], a: number, idx: readonly string[]): string {
+  const terms: string[] = [typeof base === 'number' ? `${base}` : base];
+  dims.forEach((d, j) => {
+    const s = d.strides[a]!;
+    if (s === 0) return;
+    terms.push(s === 1 ? idx[j]! : `${idx[j]} * ${s}`);
+  });
+  return terms.length === 1 ? `${terms[0]}` : `(${terms.join(' + ')})`;
+}
+
+/** Bound conditions of argument `a`'s masks over the collapsed dims (empty: always in bounds). */
+export function maskConds(dims: readonly { masks: (readonly [number, number] | null)[]; size: number }[], a: number, idx: readonly string[]): string[] {
+  const c: string[] = [];
+  dims.forEach((d, j) => {
+    const m = d.masks[a];
+    if (!m) return;
+    if (m[1] <= m[0]) c.push('false');
+    else {
+      if (m[0] > 0) c.push(`${idx[j]} >= ${m[0]}`);
+      if (m[1] < d.size) c.push(`${idx[j]} < ${m[1]}`);
+    }
+  });
+  return c;
+}
+
+/** Emits a guarded read of `binding[offset]` into a fresh variable; returns its name. */
+export function guardedRead(em: Emitter, binding: string, offset: string, conds: readonly string[]): string {
+  const v = em.fresh();
+  if (conds.includes('false')) {
+    em.emit(`let ${v} = 0.0;`);
+    return v;
+  }
+  // bitcast, not u32(): a constant negative offset (guarded by a mask) must not fail to compile
+  if (conds.length === 0) {
+    em.emit(`let ${v} = ${binding}[bitcast<u32>(${offset})];`);
+    return v;
+  }
+  em.emit(`var ${v} = 0.0;`);
+  em.emit(`if (${conds.join(' && ')}) { ${v} = ${binding}[bitcast<u32>(${offset})]; }`);
+  return v;
+}
+
+/** The helper function sources a shader needs. */
+export function helperSource(helpers: ReadonlySet<string>): string {
+  const order = ['log1p', 'softplus', 'sincos', 'sincos4', 'softplus4'];
+  // NaN tests by bits: float compares may be folded on the assumption that NaN never occurs
+  const consts = [
+    'var<private> wg_inf_bits: u32 = 0x7f800000u;',
+    'var<private> wg_nan_bits: u32 = 0x7fc00000u;',
+    'fn wg_isnan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }',
+    'fn wg_isnan4(x: vec4<f32>) -> vec4<bool> { return (bitcast<vec4<u32>>(x) & vec4<u32>(0x7fffffffu)) > vec4<u32>(0x7f800000u); }',
+  ].join('\n');
+  return [consts, ...order.filter((h) => helpers.has(h)).map((h) => HELPERS[h])].join('\n');
+}
+
+/** Uniform declaration for `n` scalars (none when n = 0). */
+export function scalarDecl(n: number, binding: number): string {
+  if (n === 0) return '';
+  return `struct Scalars { v: array<vec4<f32>, ${Math.ceil(n / 4)}> };\n@group(0) @binding(${binding}) var<uniform> sc: Scalars;`;
+}
+
+/** Splits `groups` workgroups into a 2-D dispatch within `maxDim` per dimension. */
+export function dispatch2d(groups: number, maxDim: number): [number, number, number] {
+  if (groups <= maxDim) return [Math.max(1, groups), 1, 1];
+  const y = Math.ceil(groups / maxDim);
+  if (y > maxDim) throw new RangeError(`${groups} workgroups exceed ${maxDim} x ${maxDim}`);
+  return [Math.ceil(groups / y), y, 1];
+}

@@ -1,0 +1,193 @@
+// Post-scheduling pass: multi-output kernels. An elementwise loop kernel joins an earlier kernel
+// with the same output shape (up to size-1 dimensions) — an elementwise kernel, a reduction (its epilogue) or a matmul (its
+// epilogue) — when everything it reads is ready there: buffers computed before that kernel, or
+// that kernel's own outputs read element for element (those reads become the producing expression,
+// so a primal and its tangent / Taylor channels are written by one kernel and the primal is not
+// read back). Outputs that nothing reads any more afterwards are dropped (unless asked for).
+// Binding limits (split.ts) are respected. `postSchedule` runs both passes; scheduler.run() calls it.
+
+import { argsRead, isIdentityView, kernelRoots, rebuild, storageBindings } from './exprs.js';
+import type { Expr, Kernel, KernelArg, Slot } from './kernel.js';
+import { MAX_STORAGE_BUFFERS, compactArgs, splitForLimits } from './split.js';
+import { type View, viewKey } from './view.js';
+
+/** How many earlier kernels a kernel may move back to join. */
+const WINDOW = 64;
+
+/**
+ * Deepest expression a merge may build by substitution: the scheduler cuts fused chains at
+ * MAX_FUSED_DEPTH (scheduler.ts) to keep kernels and the recursion over them bounded; joining
+ * the pieces again must not undo that.
+ */
+const MAX_DEPTH = 256;
+
+function depthOf(e: Expr, memo: Map<Expr, number>): number {
+  const seen = memo.get(e);
+  if (seen !== undefined) return seen;
+  const d = e.k === 'op' ? 1 + Math.max(...e.args.map((a) => depthOf(a, memo))) : 0;
+  memo.set(e, d);
+  return d;
+}
+
+interface Group {
+  kernel: Kernel;
+  /** Expression of each output slot of the group. */
+  exprOf: Map<number, Expr>;
+}
+
+/** Same iteration order: equal shapes once size-1 dimensions are dropped ([1, 256, 64] ~ [256, 64]). */
+function sameSpace(a: readonly number[], b: readonly number[]): boolean {
+  const x = a.filter((d) => d !== 1), y = b.filter((d) => d !== 1);
+  return x.length === y.length && x.every((d, i) => d === y[i]);
+}
+
+/** A view over `from` re-expressed over `to` (same space up to size-1 dims); null if a size-1 dim is masked out. */
+function respace(v: View, from: readonly number[], to: readonly number[]): View | null {
+  if (from.length === to.length && from.every((d, i) => d === to[i])) return v;
+  const keep: number[] = [];
+  for (let i = 0; i < from.length; i++) {
+    if (from[i] !== 1) keep.push(i);
+    else if (v.mask && !(v.mask[i]![0] <= 0 && v.mask[i]![1] >= 1)) return null;
+  }
+  const shape: number[] = [], strides: number[] = [];
+  const mask: [number, number][] = [];
+  let j = 0;
+  for (const d of to) {
+    shape.push(d);
+    if (d === 1) {
+      strides.push(0);
+      mask.push([0, 1]);
+      continue;
+    }
+    const i = keep[j++]!;
+    strides.push(v.strides[i]!);
+    mask.push(v.mask ? [v.mask[i]![0], v.mask[i]![1]] : [0, d]);
+  }
+  return { shape, strides, offset: v.offset, mask: v.mask ? mask : null };
+}
+
+function isElementwise(k: Kernel): k is Extract<Kernel, { type: 'loop' }> {
+  return k.type === 'loop' && k.reduce === null;
+}
+
+/** A view over the leader's iteration space (reductions iterate over outShape ++ redShape). */
+function extendView(v: View, leader: Kernel): View {
+  if (leader.type !== 'loop' || leader.reduce === null || leader.redShape.length === 0) return v;
+  const r = leader.redShape;
+  return {
+    shape: [...v.shape, ...r],
+    strides: [...v.strides, ...r.map(() => 0)],
+    offset: v.offset,
+    mask: v.mask ? [...v.mask, ...r.map((d) => [0, d] as const)] : null,
+  };
+}
+
+/** `member` folded into group `g` (index `gi`), or null when it cannot join. */
+function tryMerge(g: Group, gi: number, member: Extract<Kernel, { type: 'loop' }>, writtenBy: ReadonlyMap<number, number>, limit: number): { group: Group; substituted: boolean } | null {
+  const L = g.kernel;
+  if (L.dtype !== member.dtype || !sameSpace(L.outShape, member.outShape)) return null;
+  const used = argsRead(kernelRoots(member));
+  let substituted = false;
+  for (const i of used) {
+    const a = member.args[i]!;
+    const w = writtenBy.get(a.slot);
+    if (w === undefined || w < gi) continue;
+    if (w === gi && g.exprOf.has(a.slot) && isIdentityView(a.view, member.outShape)) {
+      substituted = true;
+      continue;
+    }
+    return null;
+  }
+  const args: KernelArg[] = [...L.args];
+  const argIndex = new Map(args.map((a, i) => [`${a.slot}:${viewKey(a.view)}`, i]));
+  const scalars = [...L.scalars];
+  const memo = new Map<Expr, Expr>();
+  let fits = true;
+  const leaf = (x: Expr): Expr | null => {
+    if (x.k === 'scalar') {
+      const v = member.scalars[x.i]!;
+      let j = scalars.findIndex((s) => Object.is(s, v));
+      if (j < 0) j = scalars.push(v) - 1;
+      return { k: 'scalar', i: j };
+    }
+    if (x.k !== 'arg') return null;
+    const a = member.args[x.i]!;
+    if (writtenBy.get(a.slot) === gi) return g.exprOf.get(a.slot)!;
+    const r = respace(a.view, member.outShape, L.outShape);
+    if (!r) {
+      fits = false;
+      return null;
+    }
+    const view = extendView(r, L);
+    const key = `${a.slot}:${viewKey(view)}`;
+    let j = argIndex.get(key);
+    if (j === undefined) {
+      j = args.push({ slot: a.slot, view }) - 1;
+      argIndex.set(key, j);
+    }
+    return { k: 'arg', i: j };
+  };
+  const outs = member.outs.map((o) => ({ slot: o.slot, expr: rebuild(o.expr, leaf, memo) }));
+  if (!fits) return null;
+  if (substituted) {
+    const dm = new Map<Expr, number>();
+    if (outs.some((o) => depthOf(o.expr, dm) > MAX_DEPTH)) return null;
+  }
+  const kernel: Kernel = { ...L, args, scalars, outs: [...L.outs, ...outs] };
+  if (storageBindings(kernel) > limit) return null;
+  const exprOf = new Map(g.exprOf);
+  for (const o of outs) exprOf.set(o.slot, o.expr);
+  return { group: { kernel, exprOf }, substituted };
+}
+
+/** Merges elementwise kernels into earlier kernels of the same output shape (see the header). */
+export function mergeKernels(kernels: readonly Kernel[], keep: ReadonlySet<number>, limit = MAX_STORAGE_BUFFERS): Kernel[] {
+  const groups: Group[] = [];
+  const writtenBy = new Map<number, number>();
+  for (const k of kernels) {
+    let chosen: { gi: number; group: Group } | null = null;
+    if (isElementwise(k)) {
+      // everything k reads must be computed before the group it joins: scan back until a
+      // buffer k reads is written (joining that group itself is allowed for element reads)
+      const needed = Math.max(-1, ...[...argsRead(kernelRoots(k))].map((i) => writtenBy.get(k.args[i]!.slot) ?? -1));
+      let fallback: { gi: number; group: Group } | null = null;
+      for (let gi = groups.length - 1; gi >= Math.max(needed, groups.length - WINDOW, 0); gi--) {
+        const r = tryMerge(groups[gi]!, gi, k, writtenBy, limit);
+        if (!r) continue;
+        if (r.substituted) {
+          chosen = { gi, group: r.group };
+          break;
+        }
+        fallback ??= { gi, group: r.group };
+      }
+      chosen ??= fallback;
+    }
+    if (chosen) {
+      groups[chosen.gi] = chosen.group;
+      for (const o of k.outs) writtenBy.set(o.slot, chosen.gi);
+    } else {
+      groups.push({ kernel: k, exprOf: new Map(k.outs.map((o) => [o.slot, o.expr])) });
+      for (const o of k.outs) writtenBy.set(o.slot, groups.length - 1);
+    }
+  }
+  // drop outputs nothing reads any more
+  const read = new Set<number>();
+  for (const { kernel: k } of groups) {
+    for (const i of argsRead(kernelRoots(k))) read.add(k.args[i]!.slot);
+    if (k.type === 'matmul') read.add(k.a.slot).add(k.b.slot);
+  }
+  return groups.map(({ kernel: k }) => {
+    if (k.outs.length < 2) return k;
+    const outs = k.outs.filter((o) => keep.has(o.slot) || read.has(o.slot));
+    if (outs.length === k.outs.length) return k;
+    return compactArgs({ ...k, outs: outs.length ? outs : [k.outs[0]!] });
+  });
+}
+
+/**
+ * The post-scheduling passes, in order: split kernels that bind too many buffers, then merge
+ * elementwise kernels into multi-output kernels. `slots` may grow (temporaries of splits).
+ */
+export function postSchedule(kernels: readonly Kernel[], slots: Slot[], keep: ReadonlySet<number>): Kernel[] {
+  return mergeKernels(splitForLimits(kernels, slots), keep);
+}

@@ -1,0 +1,177 @@
+// Kernel counts (machine-independent, asserted on every backend): fusion of elementwise chains,
+// matmul epilogues, multi-output kernels from the merge pass; and the plans the scheduler hands
+// a backend.
+
+import { expect, it } from 'vitest';
+import * as W from '../../src/index.js';
+import { profile, tensor } from '../../src/index.js';
+import { argsRead, kernelRoots, storageBindings } from '../../src/schedule/exprs.js';
+import type { Expr } from '../../src/schedule/kernel.js';
+import { schedule } from '../../src/schedule/scheduler.js';
+import { describeBackends } from '../helpers/backends.js';
+import { expectClose, lcg } from './util.js';
+
+describeBackends('kernel counts', (c) => {
+  const t = (shape: number[], seed: number, lo = -1, hi = 1) => tensor(lcg(shape.reduce((a, b) => a * b, 1), seed, lo, hi), { shape, dtype: c.dtype });
+  const tol = (got: ArrayLike<number>, want: ArrayLike<number>) => expectClose(got, want, c.rtol, c.atol);
+
+  it('a chain of 10 elementwise ops is one kernel', async () => {
+    const x = t([64, 33], 1, 0.5, 2);
+    const xs = Array.from(await x.data());
+    const p = await profile(() => x.add(1).mul(2).sub(3).exp().log().neg().abs().sqrt().mul(x).add(0.5).data());
+    expect(p.kernels).toBe(1);
+    expect(p.plans).toBe(1);
+    tol(p.result, xs.map((v) => Math.sqrt(Math.abs(-Math.log(Math.exp((v + 1) * 2 - 3)))) * v + 0.5));
+  });
+
+  it('matmul + bias + tanh is one kernel', async () => {
+    const x = t([16, 24], 2), w = t([24, 12], 3), b = t([12], 4);
+    const p = await profile(() => x.matmul(w).add(b).tanh().data());
+    expect(p.kernels).toBe(1);
+    const [X, Wm, B] = [await x.data(), await w.data(), await b.data()];
+    const want: number[] = [];
+    for (let i = 0; i < 16; i++) for (let j = 0; j < 12; j++) {
+      let s = 0;
+      for (let k = 0; k < 24; k++) s += X[i * 24 + k]! * Wm[k * 12 + j]!;
+      want.push(Math.tanh(s + B[j]!));
+    }
+    tol(p.result, want);
+  });
+
+  it('a primal and its tangent are written by one kernel (multi-output merge)', async () => {
+    const x = t([1024], 5), v = t([1024], 6);
+    W._realizeNodes([x.node, v.node]); // uploads outside the measurement
+    const [y, dy] = W.jvp((a: W.Tensor) => a.sin().mul(a), [x], [v]);
+    const live = W._backend().stats.liveBytes;
+    const p = await profile(() => W._realizeNodes([y.node, dy.node]));
+    expect(p.kernels).toBe(1);
+    // at no point more than the two outputs: sin(x), shared by both, never gets a buffer
+    expect(p.peakBytes - live).toBe(2 * 1024 * (c.dtype === 'float32' ? 4 : 8));
+    const X = await x.data(), V = await v.data();
+    tol(await y.data(), Array.from(X, (a) => Math.sin(a) * a));
+    tol(await dy.data(), Array.from(X, (a, i) => (Math.cos(a) * a + Math.sin(a)) * V[i]!));
+  });
+
+  it('a tanh layer and its tangent take one kernel per matmul', async () => {
+    const x = t([8, 16], 7), v = t([8, 16], 8), w = t([16, 32], 9), b = t([32], 10);
+    const [y, dy] = W.jvp((a: W.Tensor) => a.matmul(w).add(b).tanh(), [x], [v]);
+    const p = await profile(() => W._realizeNodes([y.node, dy.node]));
+    expect(p.kernels).toBe(2);
+    const [Y, DY] = [await y.data(), await dy.data()];
+    const [X, V, Wm, B] = [await x.data(), await v.data(), await w.data(), await b.data()];
+    const wy: number[] = [], wdy: number[] = [];
+    for (let i = 0; i < 8; i++) for (let j = 0; j < 32; j++) {
+      let s = B[j]!, d = 0;
+      for (let k = 0; k < 16; k++) {
+        s += X[i * 16 + k]! * Wm[k * 32 + j]!;
+        d += V[i * 16 + k]! * Wm[k * 32 + j]!;
+      }
+      wy.push(Math.tanh(s));
+      wdy.push((1 - Math.tanh(s) ** 2) * d);
+    }
+    tol(Y, wy);
+    tol(DY, wdy);
+  });
+
+  it('independent elementwise results of one realization share a kernel', async () => {
+    const x = t([40, 7], 11);
+    const a = x.exp(), b = x.cos().mul(2), s = x.sum(1);
+    const p = await profile(() => W._realizeNodes([a.node, b.node, s.node]));
+    expect(p.kernels).toBe(2); // the reduction has another shape
+    const X = await x.data();
+    tol(await a.data(), Array.from(X, Math.exp));
+    tol(await b.data(), Array.from(X, (v) => 2 * Math.cos(v)));
+  });
+
+  it('kernels reading more than 8 buffers are split to fit the storage-buffer limit', async () => {
+    const xs = Array.from({ length: 13 }, (_, i) => t([50], 20 + i));
+    let acc = xs[0]!;
+    for (let i = 1; i < xs.length; i++) acc = acc.add(xs[i]!.mul(i + 1));
+    const { plan } = schedule([acc.node]);
+    expect(plan.kernels.length).toBeGreaterThan(1);
+    for (const k of plan.kernels) expect(storageBindings(k)).toBeLessThanOrEqual(8);
+    // the unsplit kernel would read 13 buffers: the check above can fail
+    expect(new Set(plan.kernels.flatMap((k) => [...argsRead(kernelRoots(k))].map((i) => k.args[i]!.slot))).size).toBeGreaterThanOrEqual(13);
+    const data = await Promise.all(xs.map((x) => x.data()));
+    const want = data[0]!.map((_, j) => data.reduce((s, d, i) => s + (i + 1) * d[j]!, 0));
+    tol(await acc.data(), want);
+  });
+
+  it('a reduction whose epilogue reads 15 buffers is split (acc + b0 + b1 + ... cannot be cut)', async () => {
+    const x = t([6, 9], 60);
+    const bs = Array.from({ length: 15 }, (_, i) => t([6], 61 + i));
+    const y = bs.reduce((acc, b) => acc.add(b), x.sum(1));
+    const { plan } = schedule([y.node]);
+    for (const k of plan.kernels) expect(storageBindings(k)).toBeLessThanOrEqual(8);
+    const X = await x.data();
+    const B = await Promise.all(bs.map((b) => b.data()));
+    const want = Array.from({ length: 6 }, (_, i) => {
+      let s = 0;
+      for (let j = 0; j < 9; j++) s += X[i * 9 + j]!;
+      return B.reduce((acc, b) => acc + b[i]!, s);
+    });
+    tol(await y.data(), want);
+  });
+
+  it('outputs of the same shape up to size-1 dims share a kernel (a matmul and a reshaped consumer)', async () => {
+    const x = t([5, 3], 80), w = t([3, 4], 81);
+    const y = x.matmul(w);
+    const z = y.reshape([1, 5, 4]).mul(2).add(y.reshape([1, 5, 4]).exp());
+    const p = await profile(() => W._realizeNodes([y.node, z.node]));
+    expect(p.kernels).toBe(1);
+    const Y = await y.data();
+    tol(await z.data(), Array.from(Y, (v) => 2 * v + Math.exp(v)));
+  });
+
+  it('merging never rebuilds the long chains the scheduler cut (fused depth stays bounded)', async () => {
+    const x = t([8], 90);
+    let y = x;
+    for (let i = 0; i < 3000; i++) y = y.mul(1.0001).add(0.0001);
+    const { plan } = schedule([y.node]);
+    const depth = (e: Expr, memo = new Map<Expr, number>()): number => {
+      if (e.k !== 'op') return 0;
+      const m = memo.get(e);
+      if (m !== undefined) return m;
+      const d = 1 + Math.max(...e.args.map((a) => depth(a, memo)));
+      memo.set(e, d);
+      return d;
+    };
+    for (const k of plan.kernels) for (const o of k.outs) expect(depth(o.expr)).toBeLessThanOrEqual(256);
+    const X = await x.data();
+    const f = c.dtype === 'float32' ? Math.fround : (v: number) => v;
+    tol(await y.data(), Array.from(X, (v) => {
+      for (let i = 0; i < 3000; i++) v = f(f(v * f(1.0001)) + f(0.0001));
+      return v;
+    }));
+  });
+
+  it('collapsed Laplacian of the 3-layer tanh MLP of platform.md: 10 kernels (5 matmuls)', async () => {
+    const { platformData, platformMlp } = await import('../taylor/mlp.js');
+    const { f, X } = platformMlp(platformData(), c.dtype);
+    W._realizeNodes([X.node]);
+    const out = W.laplacian(f, { method: 'collapsed' })(X);
+    const p = await profile(() => W._realizeNodes([out.node]));
+    // 3 layers: 2 per layer + 2 would be 8; see the WebGPU notes for where the other two come from
+    expect(p.kernels).toBeLessThanOrEqual(10);
+    const d = await out.data();
+    expect(Math.abs(d[0]! - 0.420555924049)).toBeLessThan(c.dtype === 'float64' ? 1e-9 : 2e-4);
+  });
+
+  it('a matmul epilogue reading more than 6 buffers is split', async () => {
+    const x = t([6, 5], 40), w = t([5, 7], 41);
+    const bs = Array.from({ length: 8 }, (_, i) => t([6, 7], 50 + i));
+    const y = bs.reduce((acc, b, i) => acc.add(b.mul(i)), x.matmul(w)).tanh();
+    const { plan } = schedule([y.node]);
+    for (const k of plan.kernels) expect(storageBindings(k)).toBeLessThanOrEqual(8);
+    const [X, Wm] = [await x.data(), await w.data()];
+    const B = await Promise.all(bs.map((b) => b.data()));
+    const want: number[] = [];
+    for (let i = 0; i < 6; i++) for (let j = 0; j < 7; j++) {
+      let s = 0;
+      for (let k = 0; k < 5; k++) s += X[i * 5 + k]! * Wm[k * 7 + j]!;
+      for (let q = 0; q < 8; q++) s += q * B[q]![i * 7 + j]!;
+      want.push(Math.tanh(s));
+    }
+    tol(await y.data(), want);
+  });
+});
