@@ -55,8 +55,8 @@ export type CmpOp = 'lt' | 'le' | 'gt' | 'ge' | 'eq' | 'ne';
 /** A user-defined rule set attached to a `custom` node (see src/ad/custom.ts). */
 export interface CustomRules {
   name: string;
-  /** (primals, tangents) => tangent of the output; tangents may be null (known zero). */
-  jvp?: (primals: unknown[], tangents: unknown[]) => unknown;
+  /** (primals, tangents, output) => tangent of the output; tangents may be null (known zero). */
+  jvp?: (primals: unknown[], tangents: unknown[], out: unknown) => unknown;
   /** (primals, output, cotangent) => cotangents of each primal (null for none). */
   vjp?: (primals: unknown[], out: unknown, cotangent: unknown) => unknown[];
 }
