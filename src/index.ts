@@ -11,6 +11,22 @@ export {
   logsumexp, stopGradient, reshape, transpose, permute, broadcastTo, expandDims, squeeze, slice, pad, concat, stack,
 } from './ops.js';
 export type { TensorLike } from './ops.js';
+import './backend/webgpu/register.js'; // makes init({ backend: 'webgpu' | 'auto' }) find WebGPU
 export { init, profile, realize as _realizeNodes, backend as _backend } from './runtime.js';
 export type { InitOptions, BackendName, ProfileResult } from './runtime.js';
 export { WgadError, ShapeError, DTypeError, ArgumentError, TransformError, BackendError } from './errors.js';
+export { jvp } from './ad/jvp.js';
+export { vjp, grad, valueAndGrad } from './ad/vjp.js';
+export type { GradOptions, Pullback } from './ad/vjp.js';
+export { hvp, jacfwd, jacrev, jacobian, hessian } from './ad/mixed.js';
+export type { HvpMode, HvpOptions, JacOptions } from './ad/mixed.js';
+export { customJvp, customVjp } from './ad/custom.js';
+export type { JvpRuleFn, BwdFn, FwdFn } from './ad/custom.js';
+export { jet, jetDirections } from './ad/taylor.js';
+export type { JetOptions, TaylorStats } from './ad/taylor.js';
+export { collapsedJet } from './ad/collapse.js';
+export type { CollapsedJetOptions, CollapsedOut } from './ad/collapse.js';
+export { laplacian, biharmonic, operatorCost } from './ad/operators.js';
+export type { LaplacianOptions, BiharmonicOptions, EstimatorOptions, OperatorMethod, OperatorCost } from './ad/operators.js';
+export { jit } from './jit.js';
+export type { JitStats } from './jit.js';

@@ -1,0 +1,110 @@
+// Laplacian (and biharmonic) of platform.md's tanh MLP: collapsed vs standard Taylor vs nested first-order AD; run: npx tsx bench/laplacian.ts [--backend cpu|webgpu|auto] [--dtype float64|float32] [--runs 15] [--biharmonic]
+
+import { type DType, type Tensor, biharmonic, init, laplacian, operatorCost, profile, tensor } from '../src/index.js';
+import { arg, timeit } from './util.js';
+
+/** platform.md's 32-bit LCG: s_{k+1} = (1664525 s_k + 1013904223) mod 2^32, value = fround((2 s/2^32 − 1) scale). */
+function lcg(seed: number): (n: number, scale: number) => Float64Array {
+  let s = seed >>> 0;
+  return (n, scale) =>
+    Float64Array.from({ length: n }, () => {
+      s = (Math.imul(1664525, s) + 1013904223) >>> 0;
+      return Math.fround((2 * (s / 4294967296) - 1) * scale);
+    });
+}
+
+/** f(x) = W3 tanh(W2 tanh(W1 x + b1) + b2) + b3, D = 16, widths 64, N = 256 points. */
+export function benchmarkMlp(dtype: DType, D = 16, H = 64, N = 256): { f: (X: Tensor) => Tensor; X: Tensor } {
+  const draw = lcg(20240607);
+  const t = (a: Float64Array, shape: number[]): Tensor => tensor(a, { dtype, shape });
+  const W1t = t(draw(H * D, 1.5 / Math.sqrt(D)), [H, D]).transpose();
+  const b1 = t(draw(H, 0.5), [H]);
+  const W2t = t(draw(H * H, 1.5 / Math.sqrt(H)), [H, H]).transpose();
+  const b2 = t(draw(H, 0.5), [H]);
+  const W3 = t(draw(H, 1 / Math.sqrt(H)), [H]);
+  const b3 = t(draw(1, 0.5), []);
+  const X = t(draw(N * D, 1.0), [N, D]);
+  const f = (x: Tensor): Tensor => x.matmul(W1t).add(b1).tanh().matmul(W2t).add(b2).tanh().matmul(W3).add(b3);
+  return { f, X };
+}
+
+const EXPECT_X0 = 0.420555924049;
+const EXPECT_SUM = 29.7705016689;
+
+async function main(): Promise<void> {
+  const backendName = arg('backend', 'cpu') as 'cpu' | 'webgpu' | 'auto';
+  const chosen = await init({ backend: backendName });
+  const dtype = arg('dtype', chosen === 'cpu' ? 'float64' : 'float32') as DType;
+  const runs = Number(arg('runs', '15'));
+  const { f, X } = benchmarkMlp(dtype);
+  const [N, D] = X.shape as [number, number];
+  console.log(`Laplacian of the tanh MLP ${D}→64→64→1 at N = ${N} points; backend ${chosen}, ${dtype}, median of ${runs} interleaved rounds after 3 warm-ups`);
+  const methods = ['collapsed', 'taylor', 'nested'] as const;
+  type Method = (typeof methods)[number];
+  const run = (method: Method) => (): Promise<Float32Array | Float64Array> => laplacian(f, { method })(X).data();
+  const live: Method[] = [];
+  for (const method of methods) {
+    try {
+      for (let w = 0; w < 3; w++) await run(method)(); // warm-up (JIT, kernel caches)
+      live.push(method);
+    } catch (e) {
+      console.log(`${method.padEnd(10)} failed on this backend: ${(e as Error).message.split('\n')[0]}`);
+      process.exitCode = 1;
+    }
+  }
+  // rounds interleave the methods, so a change in machine load hits all of them alike
+  const times = new Map<Method, number[]>(live.map((m) => [m, []]));
+  for (let r = 0; r < runs; r++) {
+    for (const method of live) {
+      const t0 = performance.now();
+      await run(method)();
+      times.get(method)!.push(performance.now() - t0);
+    }
+  }
+  const ms: Partial<Record<Method, number>> = {};
+  console.log('method     median ms   min ms  kernels  vectors/datum  Δf(X[0])          Σ Δf');
+  for (const method of live) {
+    const ts = times.get(method)!.sort((a, b) => a - b);
+    ms[method] = ts[Math.floor(ts.length / 2)]!;
+    const p = await profile(run(method));
+    const vals = p.result;
+    const sum = Array.from(vals).reduce((a, b) => a + b, 0);
+    const cost = operatorCost('laplacian', f, X, { method }).vectors;
+    console.log(`${method.padEnd(10)} ${ms[method]!.toFixed(2).padStart(9)} ${ts[0]!.toFixed(2).padStart(8)} ${String(p.kernels).padStart(8)} ${String(cost).padStart(14)}  ${vals[0]!.toFixed(12)}  ${sum.toFixed(10)}`);
+    if (dtype === 'float64') {
+      const ok = Math.abs(vals[0]! - EXPECT_X0) < 5e-12 && Math.abs(sum - EXPECT_SUM) < 5e-10;
+      if (!ok) {
+        console.error(`MISMATCH: expected Δf(X[0]) = ${EXPECT_X0}, Σ = ${EXPECT_SUM}`);
+        process.exitCode = 1;
+      }
+    }
+  }
+  const ratio = (a: number | undefined, b: number | undefined): string => (a && b ? (a / b).toFixed(3) : 'n/a');
+  console.log(`ratios (same run): collapsed/nested = ${ratio(ms.collapsed, ms.nested)} (target <= 0.5), collapsed/taylor = ${ratio(ms.collapsed, ms.taylor)}`);
+  console.log(`vectors per datum (taylor.md): collapsed 2 + D = ${2 + D}, standard 1 + 2D = ${1 + 2 * D}, nested 2 + 2D = ${2 + 2 * D}`);
+  if (dtype === 'float64') console.log(`check: Δf(X[0]) = ${EXPECT_X0}, Σ = ${EXPECT_SUM} (platform.md) ${process.exitCode ? 'FAILED' : 'ok'}`);
+
+  if (process.argv.includes('--biharmonic')) {
+    const small = benchmarkMlp(dtype, Number(arg('bih-d', '4')), 64, Number(arg('bih-n', '64')));
+    const [n2, d2] = small.X.shape as [number, number];
+    console.log(`\nBiharmonic, same MLP shape with D = ${d2}, N = ${n2} (exact)`);
+    const variants = [
+      ['collapsed', 'nested-laplacian'],
+      ['collapsed', 'interpolation'],
+      ['taylor', 'nested-laplacian'],
+      ['taylor', 'interpolation'],
+      ['nested', 'nested-laplacian'],
+    ] as const;
+    const ref = await biharmonic(small.f, { method: 'collapsed', exact: 'interpolation' })(small.X).data();
+    for (const [method, exact] of variants) {
+      const run = (): Promise<Float32Array | Float64Array> => biharmonic(small.f, { method, exact })(small.X).data();
+      const t = await timeit(run, { warmup: 2, runs: Math.max(3, Math.floor(runs / 3)) });
+      const v = await run();
+      const err = Math.max(...Array.from(v, (x, i) => Math.abs(x - ref[i]!) / Math.max(1, Math.abs(ref[i]!))));
+      const cost = operatorCost('biharmonic', small.f, small.X, { method, exact }).vectors;
+      console.log(`${method.padEnd(10)} ${exact.padEnd(17)} ${t.median.toFixed(2).padStart(9)} ms  vectors/datum ${String(cost).padStart(6)}  max rel. diff ${err.toExponential(1)}`);
+    }
+  }
+}
+
+void main();

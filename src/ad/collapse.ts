@@ -1,0 +1,176 @@
+// Collapsed Taylor mode: x0 once, coefficients 1..K-1 per direction, and one (weighted) sum of the top coefficients over the directions.
+
+// The top coefficient enters every rule linearly (φ'(x0) X_K, x0 Y_K + X_K y0, ...), so the sum
+// over directions of the top output coefficients only needs the sum of the top inputs:
+//     Σ_r w_r Z_K,r = Σ_r w_r [terms in X_1..K-1,r] + L(x0)[Σ_r w_r X_K,r].
+// Per node this carries 1 + (K−1) R + 1 vectors instead of 1 + K R (taylor.md).
+
+import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.js';
+import type { Node } from '../ir/node.js';
+import * as ops from '../ops.js';
+import { type RuleCtx, type TaylorRule, taylorRule } from '../rules/taylor.js';
+import { tensor } from '../creation.js';
+import { Tensor } from '../tensor.js';
+import { type TaylorStats, faaDiBruno, leibniz, ruleCtx, traceRegion } from './taylor.js';
+import { type CollapsedSeries, type Coef, type SumDirections, addAll, bellTerms, checkOrder, constLike } from './taylor-coef.js';
+
+/**
+ * Σ_j d_j ⊙ sumDir(t_j): separate reductions when the terms are smaller than the primal (they do
+ * not depend on the data point, e.g. before the first nonlinearity), else one fused reduction.
+ */
+function sumTerms(parts: readonly (readonly [Coef, Tensor])[], sumDir: SumDirections, primalSize: number): Coef {
+  const live = parts.filter((p): p is readonly [Tensor, Tensor] => p[0] !== null);
+  if (live.length === 0) return null;
+  const small = live.every(([t]) => t.size / t.shape[0]! < primalSize);
+  if (small || live.length === 1) return addAll(live.map(([t, d]) => ops.mul(d, sumDir(t))));
+  return sumDir(addAll(live.map(([t, d]) => ops.mul(d, t)))!);
+}
+
+function collapsedStep(rule: TaylorRule, ctx: RuleCtx, ins: readonly (CollapsedSeries | null)[], K: number, sumDir: SumDirections): CollapsedSeries | null {
+  let res: CollapsedSeries;
+  switch (rule.kind) {
+    case 'zero':
+      return null;
+    case 'linear': {
+      const lower = Array.from({ length: K - 1 }, (_, k) => {
+        const cs = ins.map((s) => s?.lower[k] ?? null);
+        return cs.some((c) => c !== null) ? rule.map(ctx, cs) : null;
+      });
+      const tops = ins.map((s) => s?.top ?? null);
+      res = { lower, top: tops.some((c) => c !== null) ? rule.map(ctx, tops) : null };
+      break;
+    }
+    case 'unary': {
+      const X = ins[0];
+      if (!X) return null;
+      const d = rule.derivs(ctx, K);
+      const lower = Array.from({ length: K - 1 }, (_, k) => faaDiBruno(d, X.lower, k + 1));
+      const bell = bellTerms(X.lower, K); // X_K is not among X.lower: B_{K,1} is null
+      const mixed = sumTerms(bell.map((b, j) => [j >= 2 && d[j - 1] ? b : null, d[j - 1] ?? ctx.out] as const), sumDir, ctx.out.size);
+      const lin = X.top && d[0] ? ops.mul(d[0], X.top) : null;
+      res = { lower, top: addAll([mixed, lin]) };
+      break;
+    }
+    case 'bilinear': {
+      const X = ins[0] ?? null, Y = ins[1] ?? null;
+      const lower = Array.from({ length: K - 1 }, (_, k) => leibniz(rule, ctx, X?.lower ?? null, Y?.lower ?? null, k + 1, 0, k + 1));
+      const m = leibniz(rule, ctx, X?.lower ?? null, Y?.lower ?? null, K, 1, K - 1);
+      const [x0, y0] = ctx.primals as [Tensor, Tensor];
+      const a = Y?.top ? rule.product(ctx, x0, false, Y.top, true) : null;
+      const b = X?.top ? rule.product(ctx, X.top, true, y0, false) : null;
+      res = { lower, top: addAll([m ? sumDir(m) : null, a, b]) };
+      break;
+    }
+    case 'explicit':
+      res = rule.collapsed(ctx, ins, K, sumDir);
+      break;
+  }
+  return res.top !== null || res.lower.some((c) => c !== null) ? res : null;
+}
+
+export interface CollapsedCore {
+  state(n: Node): CollapsedSeries | null;
+  stats: TaylorStats;
+}
+
+/**
+ * Collapsed Taylor mode over `region`: `seeds[i]` gives input i's per-direction coefficients
+ * 1..K−1 ([R, ...S'] each) and its summed top coefficient ([1, ...S']). `weights` (length R)
+ * weight the sum over directions; plain sum when null.
+ */
+export function propagateCollapsed(inputs: readonly Node[], seeds: readonly (CollapsedSeries | null)[], region: readonly Node[], K: number, R: number, weights: Tensor | null): CollapsedCore {
+  const wByRank = new Map<number, Tensor>();
+  const sumDir: SumDirections = (t) => {
+    if (!weights) return ops.sum(t, 0, true);
+    let w = wByRank.get(t.ndim);
+    if (!w) wByRank.set(t.ndim, (w = weights.reshape([R, ...new Array<number>(t.ndim - 1).fill(1)])));
+    if (w.dtype !== t.dtype) w = w.astype(t.dtype); // f may cast inside
+    return ops.sum(ops.mul(t, w), 0, true);
+  };
+  const map = new Map<Node, CollapsedSeries | null>();
+  inputs.forEach((n, i) => map.set(n, seeds[i] ?? null));
+  let vectors = 1;
+  for (const v of region) {
+    if (!map.has(v)) {
+      const ins = v.inputs.map((m) => map.get(m) ?? null);
+      map.set(v, ins.some((s) => s !== null) ? collapsedStep(taylorRule(v.op), ruleCtx(v), ins, K, sumDir) : null);
+    }
+    const s = map.get(v);
+    vectors = Math.max(vectors, 1 + (s ? R * s.lower.filter((c) => c !== null).length + (s.top ? 1 : 0) : 0));
+  }
+  return { state: (n) => map.get(n) ?? null, stats: { vectors, nodes: region.length } };
+}
+
+// ----- public API -----
+
+export interface CollapsedJetOptions {
+  /** Order K >= 1 of the top coefficient. */
+  order: number;
+  /** Weights of the directions in the sum (length R); a plain sum when absent. */
+  weights?: number[] | Float64Array;
+}
+
+export interface CollapsedOut {
+  /** Per-direction coefficients 1..K−1 of the output, [R, ...S]. */
+  lower: Tensor[];
+  /** Σ_r w_r Z_K,r, shape S. */
+  top: Tensor;
+  stats: TaylorStats;
+}
+
+/**
+ * Collapsed Taylor mode of `f` (one tensor output). `lower[i]` lists primal i's per-direction
+ * coefficients X_1..X_{K−1} (each [R, ...S] or null); `top[i]` its summed top coefficient
+ * Σ_r w_r X_K,r (shape S, or null). Returns [primalOut, { lower, top, stats }].
+ */
+export function collapsedJet(f: (...args: Tensor[]) => Tensor, primals: Tensor[], lower: (Tensor | null)[][], top: (Tensor | null)[], opts: CollapsedJetOptions): [Tensor, CollapsedOut] {
+  const op = 'collapsedJet';
+  const K = checkOrder(op, opts?.order);
+  if (K < 1) throw new ArgumentError(`${op}: the order must be at least 1, got ${K}`);
+  if (!Array.isArray(primals) || !primals.every((p) => p instanceof Tensor)) throw new ArgumentError(`${op}: primals must be an array of tensors`);
+  if (!Array.isArray(lower) || lower.length !== primals.length || !Array.isArray(top) || top.length !== primals.length) {
+    throw new ArgumentError(`${op}: lower and top must hold one entry per primal (${primals.length})`);
+  }
+  let R = -1;
+  const seeds = primals.map((p, i): CollapsedSeries | null => {
+    const li = lower[i]!;
+    if (!Array.isArray(li) || li.length > K - 1) throw new ArgumentError(`${op}: lower[${i}] must list at most K−1 = ${K - 1} coefficients`);
+    const ls = Array.from({ length: K - 1 }, (_, k) => {
+      const c = li[k] ?? null;
+      if (!c) return null;
+      if (c.dtype !== p.dtype) throw new DTypeError(`${op}: lower[${i}][${k}] is ${c.dtype} but its primal is ${p.dtype}`);
+      const ok = c.ndim === p.ndim + 1 && c.shape.slice(1).every((d, j) => d === p.shape[j]) && (R < 0 || c.shape[0] === R);
+      if (!ok) throw new ShapeError(`${op}: lower[${i}][${k}] has shape ${fmtShape(c.shape)}, expected [R, ${p.shape.join(', ')}] with one R throughout`);
+      R = c.shape[0]!;
+      return c;
+    });
+    const t = top[i] ?? null;
+    if (t && (t.dtype !== p.dtype || t.ndim !== p.ndim || !t.shape.every((d, j) => d === p.shape[j]))) {
+      throw new ShapeError(`${op}: top[${i}] has shape ${fmtShape(t.shape)} (${t.dtype}), expected ${fmtShape(p.shape)} (${p.dtype})`);
+    }
+    return { lower: ls, top: t ? t.reshape([1, ...p.shape]) : null };
+  });
+  if (R < 0) R = opts.weights?.length ?? 1; // no per-direction coefficient (K = 1): the weights say R
+  let w: Tensor | null = null;
+  if (opts.weights !== undefined) {
+    if (opts.weights.length !== R) throw new ShapeError(`${op}: ${opts.weights.length} weights for ${R} directions`);
+    w = weightsTensor(opts.weights, primals[0]!.dtype);
+  }
+  const tr = traceRegion(op, f, primals);
+  if (tr.outputs.length !== 1) throw new ArgumentError(`${op}: f must return one tensor`);
+  const core = propagateCollapsed(tr.inputs.map((t) => t.node), seeds, tr.region, K, R, w);
+  const out = tr.outputs[0]!;
+  const s = core.state(out.node);
+  const zeros = (lead: number): Tensor => ops.broadcastTo(ops.reshape(constLike(out, 0), [1, ...out.shape]), [lead, ...out.shape]);
+  const low = Array.from({ length: K - 1 }, (_, k) => {
+    const c = s?.lower[k] ?? null;
+    return c ? ops.broadcastTo(c, [R, ...out.shape]) : zeros(R);
+  });
+  const t = s?.top ? ops.reshape(ops.broadcastTo(s.top, [1, ...out.shape]), out.shape) : ops.reshape(zeros(1), out.shape);
+  return [out, { lower: low, top: t, stats: core.stats }];
+}
+
+/** A [R] constant of the weights, in `dtype`. */
+export function weightsTensor(weights: ArrayLike<number>, dtype: Tensor['dtype']): Tensor {
+  return tensor(dtype === 'float64' ? Float64Array.from(weights) : Float32Array.from(weights), { dtype });
+}

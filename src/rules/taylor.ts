@@ -1,0 +1,225 @@
+// Taylor rules of every primitive (standard and collapsed Taylor mode), one typed table: a missing primitive fails the build.
+
+// Rules come in kinds the two engines (src/ad/taylor.ts, src/ad/collapse.ts) know how to run:
+//  - zero: piecewise-constant output, every coefficient is zero;
+//  - linear: one linear map applied to the coefficients of every order alike (and to the
+//    collapsed top coefficient): movement ops, add, sum, where, maximum/max given their selection;
+//  - unary: an elementwise φ given by its derivatives φ'(x0) .. φ^(K)(x0) (closed forms from
+//    derivative polynomials, taylor.md), combined by Faà di Bruno (partial Bell polynomials);
+//  - bilinear: a product (mul, matmul), combined by Leibniz;
+//  - explicit: both modes written out (div, by the quotient recurrence).
+// Coefficients carry a leading direction axis and may keep size-1 dims (src/ad/taylor-coef.ts).
+
+import * as C from '../ad/taylor-coef.js';
+import type { CollapsedSeries, Coef, Series, SumDirections } from '../ad/taylor-coef.js';
+import type { Node } from '../ir/node.js';
+import type { ParamsMap, Prim } from '../ir/primitives.js';
+import * as ops from '../ops.js';
+import type { Tensor } from '../tensor.js';
+
+export interface RuleCtx<P extends Prim = Prim> {
+  readonly node: Node;
+  readonly params: ParamsMap[P];
+  /** Primal values of the inputs. */
+  readonly primals: readonly Tensor[];
+  /** Primal value of the output (the node itself). */
+  readonly out: Tensor;
+}
+
+export type TaylorRule<P extends Prim = Prim> =
+  | { readonly kind: 'zero' }
+  | { readonly kind: 'linear'; readonly map: (ctx: RuleCtx<P>, coefs: readonly Coef[]) => Coef }
+  | { readonly kind: 'unary'; readonly derivs: (ctx: RuleCtx<P>, K: number) => Coef[] }
+  | { readonly kind: 'bilinear'; readonly product: (ctx: RuleCtx<P>, a: Tensor, aLead: boolean, b: Tensor, bLead: boolean) => Tensor }
+  | {
+      readonly kind: 'explicit';
+      readonly jet: (ctx: RuleCtx<P>, ins: readonly (Series | null)[], K: number) => Coef[];
+      readonly collapsed: (ctx: RuleCtx<P>, ins: readonly (CollapsedSeries | null)[], K: number, sumDir: SumDirections) => CollapsedSeries;
+    };
+
+const zero = { kind: 'zero' } as const;
+
+function linear<P extends Prim>(map: (ctx: RuleCtx<P>, coefs: readonly Coef[]) => Coef): TaylorRule<P> {
+  return { kind: 'linear', map };
+}
+
+function unary<P extends Prim>(derivs: (ctx: RuleCtx<P>, K: number) => Coef[]): TaylorRule<P> {
+  return { kind: 'unary', derivs };
+}
+
+// ----- derivative polynomials: φ^(j) = p_j(y) where y = φ(x) and dy/dx = q(y) -----
+
+type Poly = number[];
+
+function polyDerivs(q: Poly, K: number): Poly[] {
+  const out: Poly[] = [];
+  let p: Poly = [0, 1];
+  for (let j = 1; j <= K; j++) {
+    const dp = p.slice(1).map((a, i) => a * (i + 1));
+    const next = new Array<number>(dp.length + q.length - 1).fill(0);
+    dp.forEach((a, i) => q.forEach((b, l) => (next[i + l]! += a * b)));
+    while (next.length > 1 && next[next.length - 1] === 0) next.pop();
+    out.push(next);
+    p = next;
+  }
+  return out;
+}
+
+/** p(y) by Horner's rule; null for the zero polynomial. */
+function evalPoly(p: Poly, y: Tensor): Coef {
+  if (p.every((a) => a === 0)) return null;
+  let acc: Tensor | null = null;
+  for (let i = p.length - 1; i >= 0; i--) {
+    const a = p[i]!;
+    if (acc === null) {
+      if (i === 0) return C.constLike(y, a);
+      acc = a === 1 ? y : ops.mul(y, a);
+      continue;
+    }
+    if (a !== 0) acc = ops.add(acc, a);
+    if (i > 0) acc = ops.mul(acc, y);
+  }
+  return acc;
+}
+
+const TANH_Q: Poly = [1, 0, -1]; // 1 - T²
+const SIGMOID_Q: Poly = [0, 1, -1]; // S - S²
+const polyCache = new Map<string, Poly[]>();
+function cachedPolys(name: string, q: Poly, K: number): Poly[] {
+  const key = `${name}${K}`;
+  let p = polyCache.get(key);
+  if (!p) polyCache.set(key, (p = polyDerivs(q, K)));
+  return p;
+}
+
+/** φ^(j)(x) = falling(a, j) x^(a-j), zero past the degree of a non-negative integer exponent. */
+function powDerivs(x: Tensor, a: number, K: number): Coef[] {
+  const out: Coef[] = [];
+  let c = 1;
+  for (let j = 1; j <= K; j++) {
+    c *= a - j + 1;
+    out.push(c === 0 ? null : a - j === 0 ? C.constLike(x, c) : C.scale(ops.pow(x, a - j), c));
+  }
+  return out;
+}
+
+// ----- bilinear products -----
+
+const mulProduct = (_c: RuleCtx<'mul'>, a: Tensor, _al: boolean, b: Tensor): Tensor => ops.mul(a, b);
+const matmulProduct = (c: RuleCtx<'matmul'>, a: Tensor, al: boolean, b: Tensor, bl: boolean): Tensor =>
+  C.matmulCoef(a, al, b, bl, c.node.inputs[0]!.shape, c.node.inputs[1]!.shape);
+
+// ----- div: z = x / y, from z·y = x: Z_k = (X_k − Σ_{j<k} C(k,j) Z_j Y_{k−j}) / y0 -----
+// (taylor.md's recurrence z_k = (x_k − Σ_{j<k} z_j y_{k−j}) / y0 written for derivative coefficients)
+
+function quotientTerms(z: readonly Coef[], Y: readonly Coef[], k: number, from: number): Coef {
+  const terms: Coef[] = [];
+  for (let j = from; j < k; j++) {
+    const zj = z[j], yk = Y[k - j - 1];
+    if (zj && yk) terms.push(C.scale(ops.mul(zj, yk), C.binom(k, j)));
+  }
+  return C.addAll(terms);
+}
+
+function divJet(ctx: RuleCtx<'div'>, ins: readonly (Series | null)[], K: number): Coef[] {
+  const y0 = ctx.primals[1]!;
+  const X = ins[0], Y = ins[1];
+  const z: Coef[] = [ctx.out]; // z[j] = Z_j, z[0] the primal
+  for (let k = 1; k <= K; k++) {
+    const num = C.addAll([X?.[k - 1] ?? null, Y ? neg(quotientTerms(z, Y, k, 0)) : null]);
+    z.push(num ? ops.div(num, y0) : null);
+  }
+  return z.slice(1);
+}
+
+function divCollapsed(ctx: RuleCtx<'div'>, ins: readonly (CollapsedSeries | null)[], K: number, sumDir: SumDirections): CollapsedSeries {
+  const y0 = ctx.primals[1]!;
+  const X = ins[0], Y = ins[1];
+  const lower = divJet(ctx, [X?.lower ?? null, Y?.lower ?? null], K - 1);
+  const z: Coef[] = [ctx.out, ...lower];
+  const mixed = Y ? quotientTerms(z, Y.lower, K, 1) : null;
+  const parts: Coef[] = [X?.top ?? null, Y?.top ? neg(ops.mul(ctx.out, Y.top)) : null, mixed ? neg(sumDir(mixed)) : null];
+  const num = C.addAll(parts);
+  return { lower, top: num ? ops.div(num, y0) : null };
+}
+
+const neg = (c: Coef): Coef => (c ? ops.neg(c) : null);
+
+// ----- maximum / max: linear given the selection made by the primal (ties share equally) -----
+
+function maximumWeight(x: Tensor, y: Tensor): Tensor {
+  return ops.where(ops.greater(x, y), 1, ops.where(ops.equal(x, y), 0.5, 0));
+}
+
+export const TAYLOR_RULES = {
+  const: zero,
+  identity: linear((_c, [a]) => a!),
+  // user rules are first order; Taylor mode differentiates the implementation (the last input),
+  // as JAX's jet does. A custom node without primals (stopGradient) has no derivative.
+  custom: linear((c, coefs) => (c.node.inputs.length === 1 ? null : coefs[coefs.length - 1]!)),
+  neg: linear((_c, [a]) => ops.neg(a!)),
+  exp: unary((c, K) => new Array<Coef>(K).fill(c.out)),
+  log: unary((c, K) => {
+    const r = ops.div(1, c.primals[0]!);
+    const out: Coef[] = [];
+    let p: Tensor = r;
+    for (let j = 1; j <= K; j++) {
+      if (j > 1) p = ops.mul(p, r);
+      out.push(C.scale(p, (j % 2 === 1 ? 1 : -1) * C.factorial(j - 1)));
+    }
+    return out;
+  }),
+  sin: unary((c, K) => {
+    const s = c.out, co = ops.cos(c.primals[0]!);
+    const cyc = [co, ops.neg(s), ops.neg(co), s];
+    return Array.from({ length: K }, (_, j) => cyc[j % 4]!);
+  }),
+  cos: unary((c, K) => {
+    const co = c.out, s = ops.sin(c.primals[0]!);
+    const cyc = [ops.neg(s), ops.neg(co), s, co];
+    return Array.from({ length: K }, (_, j) => cyc[j % 4]!);
+  }),
+  tanh: unary((c, K) => cachedPolys('tanh', TANH_Q, K).map((p) => evalPoly(p, c.out))),
+  sigmoid: unary((c, K) => cachedPolys('sigmoid', SIGMOID_Q, K).map((p) => evalPoly(p, c.out))),
+  // softplus' = sigmoid, then the sigmoid derivative polynomials one order up
+  softplus: unary((c, K) => {
+    const s = ops.sigmoid(c.primals[0]!);
+    return [s, ...cachedPolys('sigmoid', SIGMOID_Q, Math.max(0, K - 1)).slice(0, K - 1).map((p) => evalPoly(p, s))].slice(0, K);
+  }),
+  sqrt: unary((c, K) => powDerivs(c.primals[0]!, 0.5, K)),
+  pow: unary((c, K) => powDerivs(c.primals[0]!, c.params.exponent, K)),
+  abs: unary((c, K) => [ops.sign(c.primals[0]!), ...new Array<Coef>(Math.max(0, K - 1)).fill(null)].slice(0, K)),
+  sign: zero,
+  cast: linear((c, [a]) => ops.astype(a!, c.params.dtype)),
+  add: linear((_c, [a, b]) => (a && b ? ops.add(a, b) : (a ?? b)!)),
+  sub: linear((_c, [a, b]) => (a && b ? ops.sub(a, b) : a ?? ops.neg(b!))),
+  mul: { kind: 'bilinear', product: mulProduct },
+  div: { kind: 'explicit', jet: divJet, collapsed: divCollapsed },
+  maximum: linear((c, [a, b]) => {
+    const w = maximumWeight(c.primals[0]!, c.primals[1]!);
+    const ta = a ? ops.mul(a, w) : null;
+    const tb = b ? ops.mul(b, ops.sub(1, w)) : null;
+    return C.addAll([ta, tb]);
+  }),
+  cmp: zero,
+  where: linear((c, [, a, b]) => (a || b ? ops.where(c.primals[0]!, a ?? 0, b ?? 0) : null)),
+  sum: linear((c, [a]) => C.sumCoef(a!, c.params.axes, c.primals[0]!.shape)),
+  max: linear((c, [a]) => {
+    const x = c.primals[0]!, axes = c.params.axes;
+    const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+    const hit = ops.equal(x, ops.reshape(c.out, kept));
+    const sel = ops.div(hit, ops.sum(hit, axes, true));
+    return C.sumCoef(ops.mul(a!, sel), axes, x.shape);
+  }),
+  reshape: linear((c, [a]) => C.reshapeCoef(a!, c.primals[0]!.shape, c.params.shape)),
+  permute: linear((c, [a]) => C.permuteCoef(a!, c.params.perm)),
+  broadcast: linear((c, [a]) => C.broadcastCoef(a!, c.params.shape)),
+  slice: linear((c, [a]) => C.sliceCoef(a!, c.params.starts, c.params.ends, c.params.steps, c.primals[0]!.shape)),
+  pad: linear((c, [a]) => C.padCoef(a!, c.params.before, c.params.after, c.primals[0]!.shape)),
+  matmul: { kind: 'bilinear', product: matmulProduct },
+} satisfies { [P in Prim]: TaylorRule<P> };
+
+/** The rule of `op`, typed for the engines. */
+export function taylorRule(op: Prim): TaylorRule {
+  return TAYLOR_RULES[op] as TaylorRule;
+}
