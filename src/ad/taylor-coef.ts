@@ -103,8 +103,7 @@ export function padCoef(c: Tensor, before: readonly number[], after: readonly nu
 /**
  * Matrix product of two operands of a matmul node whose inputs have shapes `aShape` @ `bShape`
  * ([..., m, k] @ [..., k, n]); `aLead` / `bLead` say which operand is a coefficient (leading
- * direction axis) rather than a primal. A coefficient times a 2-D primal becomes one matmul with
- * the directions folded into the rows.
+ * direction axis) rather than a primal.
  */
 export function matmulCoef(a: Tensor, aLead: boolean, b: Tensor, bLead: boolean, aShape: Shape, bShape: Shape): Tensor {
   const r = aShape.length;
@@ -116,10 +115,8 @@ export function matmulCoef(a: Tensor, aLead: boolean, b: Tensor, bLead: boolean,
     s[r - 1] = k;
     y = ops.broadcastTo(y, s);
   }
-  if (aLead && !bLead && r === 2) {
-    const L = x.shape[0]!, m = x.shape[1]!;
-    return ops.reshape(ops.matmul(ops.reshape(x, [L * m, k]), y), [L, m, bShape[1]!]);
-  }
+  // A coefficient [L, m, k] times a 2-D primal: a batched matmul with B shared by the L
+  // directions (batch stride 0), so the coefficient's producer can be fused into the A loads.
   return ops.matmul(x, y);
 }
 

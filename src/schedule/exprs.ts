@@ -28,11 +28,16 @@ export function kernelRoots(k: Kernel): Expr[] {
   return roots;
 }
 
-/** Storage buffers a kernel binds: distinct argument slots read, outputs, and A and B of a matmul. */
+/**
+ * Storage buffers a kernel binds: distinct argument slots read, outputs, and for a matmul B and
+ * either A or the distinct slots its A prologue reads.
+ */
 export function storageBindings(k: Kernel): number {
   const slots = new Set<number>();
   for (const i of argsRead(kernelRoots(k))) slots.add(k.args[i]!.slot);
-  return slots.size + k.outs.length + (k.type === 'matmul' ? 2 : 0);
+  if (k.type !== 'matmul') return slots.size + k.outs.length;
+  const aSlots = k.aPrologue ? new Set(k.aPrologue.args.map((a) => a.slot)).size : 1;
+  return slots.size + k.outs.length + 1 + aSlots;
 }
 
 /**

@@ -58,8 +58,14 @@ export interface MatmulKernel {
   readonly n: number;
   readonly k: number;
   readonly outShape: readonly number[];
-  /** Views of A as [batch, m, k] and B as [batch, k, n]. */
-  readonly a: KernelArg;
+  /**
+   * A as a view [batch, m, k] of a buffer, or null when `aPrologue` computes it: the elementwise
+   * producer of A fused into the matmul's loads (a tangent channel `φ'(x) ⊙ V` feeding the next
+   * layer is never written to memory).
+   */
+  readonly a: KernelArg | null;
+  readonly aPrologue: MatmulPrologue | null;
+  /** B as a view [batch, k, n]. */
   readonly b: KernelArg;
   /** Epilogue arguments, views over `outShape`. */
   readonly args: readonly KernelArg[];
@@ -67,7 +73,24 @@ export interface MatmulKernel {
   readonly outs: readonly { readonly slot: number; readonly expr: Expr }[];
 }
 
+/** A(b, i, p) = `expr` with argument j read from `args[j]` at [b, i, p] (views over [batch, m, k]). */
+export interface MatmulPrologue {
+  readonly expr: Expr;
+  readonly args: readonly KernelArg[];
+}
+
 export type Kernel = LoopKernel | MatmulKernel;
+
+/** Slots a kernel reads (arguments, matmul operands and prologue arguments). */
+export function slotsRead(k: Kernel): number[] {
+  const s = k.args.map((a) => a.slot);
+  if (k.type === 'matmul') {
+    s.push(k.b.slot);
+    if (k.a) s.push(k.a.slot);
+    if (k.aPrologue) s.push(...k.aPrologue.args.map((a) => a.slot));
+  }
+  return s;
+}
 
 export interface Slot {
   readonly size: number;
@@ -107,7 +130,8 @@ export function kernelKey(k: Kernel): string {
   const outs = k.outs.map((o) => exprId(o.expr, memo, parts)).join(',');
   const args = k.args.map((a) => viewKey(a.view)).join('|');
   if (k.type === 'matmul') {
-    return `mm ${k.dtype} ${k.outShape.join('x')} ${k.batch}x${k.m}x${k.n}x${k.k} A${viewKey(k.a.view)} B${viewKey(k.b.view)} [${args}] {${parts.join(';')}} -> ${outs}`;
+    const a = k.a ? viewKey(k.a.view) : `{${exprId(k.aPrologue!.expr, memo, parts)} over ${k.aPrologue!.args.map((x) => viewKey(x.view)).join('|')}}`;
+    return `mm ${k.dtype} ${k.outShape.join('x')} ${k.batch}x${k.m}x${k.n}x${k.k} A${a} B${viewKey(k.b.view)} [${args}] {${parts.join(';')}} -> ${outs}`;
   }
   const pro = k.prologue ? exprId(k.prologue, memo, parts) : -1;
   return `loop ${k.dtype} ${k.outShape.join('x')}/${k.redShape.join('x')} ${k.reduce ?? ''} [${args}] {${parts.join(';')}} pro ${pro} -> ${outs}`;

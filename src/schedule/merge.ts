@@ -7,7 +7,7 @@
 // Binding limits (split.ts) are respected. `postSchedule` runs both passes; scheduler.run() calls it.
 
 import { argsRead, isIdentityView, kernelRoots, rebuild, storageBindings } from './exprs.js';
-import type { Expr, Kernel, KernelArg, Slot } from './kernel.js';
+import { type Expr, type Kernel, type KernelArg, type Slot, slotsRead } from './kernel.js';
 import { MAX_STORAGE_BUFFERS, compactArgs, splitForLimits } from './split.js';
 import { type View, viewKey } from './view.js';
 
@@ -174,7 +174,7 @@ export function mergeKernels(kernels: readonly Kernel[], keep: ReadonlySet<numbe
   const read = new Set<number>();
   for (const { kernel: k } of groups) {
     for (const i of argsRead(kernelRoots(k))) read.add(k.args[i]!.slot);
-    if (k.type === 'matmul') read.add(k.a.slot).add(k.b.slot);
+    if (k.type === 'matmul') for (const s of slotsRead(k)) read.add(s);
   }
   return groups.map(({ kernel: k }) => {
     if (k.outs.length < 2) return k;

@@ -14,7 +14,8 @@ import { kindOf } from '../ir/primitives.js';
 import { sizeOf } from '../ir/shape.js';
 import { type Canonical, canonicalize } from './graph.js';
 import { postSchedule } from './merge.js';
-import type { ElementwiseOp, Expr, Kernel, KernelArg, Plan, Slot } from './kernel.js';
+import { MAX_STORAGE_BUFFERS } from './split.js';
+import { type ElementwiseOp, type Expr, type Kernel, type KernelArg, type MatmulPrologue, type Plan, type Slot, slotsRead } from './kernel.js';
 import { type View, broadcastView, contiguousView, padView, permuteView, reshapeView, sliceView, viewKey } from './view.js';
 
 type Read = { scalar: number } | { slot: number; view: View };
@@ -88,8 +89,7 @@ class Scheduler {
     const kernels = postSchedule(this.kernels, this.slots, keep); // binding limits, multi-output merge (merge.ts)
     const lastUse = new Map<number, number>();
     kernels.forEach((k, i) => {
-      const used = [...k.args.map((a) => a.slot), ...k.outs.map((o) => o.slot)];
-      if (k.type === 'matmul') used.push(k.a.slot, k.b.slot);
+      const used = [...slotsRead(k), ...k.outs.map((o) => o.slot)];
       for (const s of used) if (this.slots[s]!.input === undefined) lastUse.set(s, i);
     });
     return { plan: { slots: this.slots, kernels, lastUse, keep }, targetSlots };
@@ -114,7 +114,8 @@ class Scheduler {
     const cKind = c ? kindOf(c.op) : null;
     const elementwiseConsumer = cKind === 'unary' || cKind === 'binary' || cKind === 'ternary';
     if (kind === 'reduce' || kind === 'matmul') return !elementwiseConsumer;
-    return !(elementwiseConsumer || cKind === 'reduce');
+    if (elementwiseConsumer || cKind === 'reduce') return false;
+    return this.matmulAConsumer(n) === null; // else fused into the matmul's A loads (or emitted there)
   }
 
   // ----- slots -----
@@ -308,9 +309,78 @@ class Scheduler {
       const copy = this.emitCopyOfRead(rd, x.shape, x.dtype);
       return { slot: copy, view: contiguousView([batch, rows, cols]) };
     };
-    const aArg = operand(a, m, k);
+    // A's elementwise producer is fused into the loads when it fits; otherwise it gets a buffer
+    const chain = this.aProducer(a);
+    const aPrologue = chain ? this.aPrologue(chain, [batch, m, k], ctx) : null;
+    if (chain && !aPrologue && !this.slotOfNode.has(chain.root)) this.emit(chain.root);
+    const aArg = aPrologue ? null : operand(a, m, k);
     const bArg = operand(b, k, n);
-    this.kernels.push({ type: 'matmul', dtype: root.dtype, batch, m, n, k, outShape: mm.shape, a: aArg, b: bArg, args: ctx.args, scalars: ctx.scalars, outs: [{ slot, expr: out }] });
+    this.kernels.push({ type: 'matmul', dtype: root.dtype, batch, m, n, k, outShape: mm.shape, a: aArg, aPrologue, b: bArg, args: ctx.args, scalars: ctx.scalars, outs: [{ slot, expr: out }] });
+  }
+
+  /**
+   * The matmul consuming elementwise node `n` as its A operand and nothing else (through
+   * single-consumer reshapes, permutes and broadcasts), or null.
+   */
+  private matmulAConsumer(n: Node): Node | null {
+    let cur = n;
+    for (;;) {
+      const c = this.soleConsumer(cur);
+      if (!c) return null;
+      if (c.op === 'matmul') {
+        const [a, b] = this.g.inputsOf(c);
+        return a === cur && b !== cur ? c : null;
+      }
+      if ((c.op !== 'reshape' && c.op !== 'permute' && c.op !== 'broadcast') || this.targetSet.has(c)) return null;
+      cur = c;
+    }
+  }
+
+  /** A deferred elementwise node under matmul operand `a` (through movement ops), with the ops. */
+  private aProducer(a: Node): { root: Node; moves: Node[] } | null {
+    const moves: Node[] = [];
+    let cur = a;
+    while (cur.op === 'reshape' || cur.op === 'permute' || cur.op === 'broadcast') {
+      if (this.slotOfNode.has(cur) || this.isLeaf(cur)) return null;
+      moves.unshift(cur);
+      cur = this.g.inputsOf(cur)[0]!;
+    }
+    const kind = kindOf(cur.op);
+    const elementwise = kind === 'unary' || kind === 'binary' || kind === 'ternary';
+    if (!elementwise || this.slotOfNode.has(cur) || this.isLeaf(cur)) return null;
+    return { root: cur, moves };
+  }
+
+  /**
+   * A's producer as an expression over views of [batch, m, k], or null when a view does not map
+   * there or the kernel would bind more storage buffers than a shader stage allows.
+   */
+  private aPrologue(chain: { root: Node; moves: Node[] }, space: number[], epi: Ctx): MatmulPrologue | null {
+    const fail = new Error('no prologue');
+    const mapView = (v: View): View => {
+      let w: View | null = v;
+      for (const mv of chain.moves) {
+        if (mv.op === 'reshape') w = reshapeView(w, mv.p('reshape').shape);
+        else if (mv.op === 'permute') w = permuteView(w, mv.p('permute').perm);
+        else w = broadcastView(w, mv.p('broadcast').shape);
+        if (!w) throw fail;
+      }
+      w = reshapeView(w, space);
+      if (!w) throw fail;
+      return w;
+    };
+    const ctx: Ctx = { ...this.newCtx(false, chain.root.dtype, mapView), scalars: epi.scalars.slice() };
+    let expr: Expr;
+    try {
+      expr = this.expr(chain.root, ctx, true);
+    } catch (e) {
+      if (e === fail) return null;
+      throw e;
+    }
+    const slots = new Set(ctx.args.map((x) => x.slot)).size + new Set(epi.args.map((x) => x.slot)).size;
+    if (slots + 2 > MAX_STORAGE_BUFFERS) return null; // + B and the output
+    epi.scalars.push(...ctx.scalars.slice(epi.scalars.length));
+    return { expr, args: ctx.args };
   }
 
   private emitCopyOfRead(r: { slot: number; view: View }, shape: readonly number[], dtype: Node['dtype']): number {

@@ -145,16 +145,61 @@ describeBackends('kernel counts', (c) => {
     }));
   });
 
-  it('collapsed Laplacian of the 3-layer tanh MLP of platform.md: 10 kernels (5 matmuls)', async () => {
+  it('collapsed Laplacian of the 3-layer tanh MLP of platform.md: 8 kernels, 2 per layer + 2', async () => {
     const { platformData, platformMlp } = await import('../taylor/mlp.js');
     const { f, X } = platformMlp(platformData(), c.dtype);
     W._realizeNodes([X.node]);
     const out = W.laplacian(f, { method: 'collapsed' })(X);
     const p = await profile(() => W._realizeNodes([out.node]));
-    // 3 layers: 2 per layer + 2 would be 8; see the WebGPU notes for where the other two come from
-    expect(p.kernels).toBeLessThanOrEqual(10);
+    // 5 matmuls (tangent channels and the summed top coefficient each fused into their matmul's
+    // A loads) + 2 reductions over the directions + the data-independent first-layer sum
+    expect(p.kernels).toBeLessThanOrEqual(8);
     const d = await out.data();
     expect(Math.abs(d[0]! - 0.420555924049)).toBeLessThan(c.dtype === 'float64' ? 1e-9 : 2e-4);
+  });
+
+  /** Plain-JS reference: rows of A [b][m][k] times B [k][n]. */
+  const mm = (A: number[][][], B: number[][]): number[] => A.flatMap((Ab) => Ab.flatMap((row) => B[0]!.map((_, j) => row.reduce((s, a, p) => s + a * B[p]![j]!, 0))));
+  const rows = (a: ArrayLike<number>, b: number, m: number, k: number): number[][][] =>
+    Array.from({ length: b }, (_, i) => Array.from({ length: m }, (_, r) => Array.from({ length: k }, (_, c) => a[(i * m + r) * k + c]!)));
+
+  it("a matmul's elementwise producer of A is fused into its loads: one kernel", async () => {
+    const x = t([12, 9], 60), y = t([12, 9], 61), w = t([9, 7], 62);
+    const { plan } = schedule([x.mul(y).tanh().matmul(w).node]);
+    expect(plan.kernels.length).toBe(1);
+    const k = plan.kernels[0]!;
+    expect(k.type === 'matmul' && k.a === null && k.aPrologue !== null).toBe(true);
+    const p = await profile(() => x.mul(y).tanh().matmul(w).data());
+    expect(p.kernels).toBe(1);
+    const [X, Y, Wm] = [await x.data(), await y.data(), await w.data()];
+    const A = Array.from(X, (v, i) => Math.tanh(v * Y[i]!));
+    tol(p.result, mm(rows(A, 1, 12, 9), rows(Wm, 1, 9, 7)[0]!));
+  });
+
+  it('a fused A producer reads broadcast, transposed and padded views (batched, B shared)', async () => {
+    const d = t([1, 5, 6], 63), e = t([4, 1, 6], 64), u = t([6, 4], 65), w = t([7, 3], 66);
+    // A[b, i, p] = sin(d[0, i, p] * e[b, 0, p]) + pad(uᵀ)[b, i, p]  over [4, 5, 7], then @ w
+    const a = d.mul(e).sin().pad([[0, 0], [0, 0], [0, 1]]).add(u.transpose().expandDims(1).broadcastTo([4, 5, 6]).pad([[0, 0], [0, 0], [1, 0]]));
+    const p = await profile(() => a.matmul(w).data());
+    const [D, E, U, Wm] = [await d.data(), await e.data(), await u.data(), await w.data()];
+    const A: number[] = [];
+    for (let b = 0; b < 4; b++) for (let i = 0; i < 5; i++) for (let q = 0; q < 7; q++) {
+      const left = q < 6 ? Math.sin(D[i * 6 + q]! * E[b * 6 + q]!) : 0;
+      const right = q >= 1 ? U[(q - 1) * 4 + b]! : 0;
+      A.push(left + right);
+    }
+    tol(p.result, mm(rows(A, 4, 5, 7), rows(Wm, 1, 7, 3)[0]!));
+  });
+
+  it('an A producer that would bind too many buffers gets its own kernel instead', async () => {
+    const xs = Array.from({ length: 9 }, (_, i) => t([5, 4], 70 + i));
+    const w = t([4, 3], 80);
+    const a = xs.reduce((acc, x, i) => acc.add(x.mul(i + 1)));
+    const { plan } = schedule([a.matmul(w).node]);
+    for (const k of plan.kernels) expect(storageBindings(k)).toBeLessThanOrEqual(8);
+    const X = await Promise.all(xs.map((x) => x.data()));
+    const A = Array.from({ length: 20 }, (_, j) => X.reduce((s, x, i) => s + (i === 0 ? x[j]! : (i + 1) * x[j]!), 0));
+    tol(await a.matmul(w).data(), mm(rows(A, 1, 5, 4), rows(await w.data(), 1, 4, 3)[0]!));
   });
 
   it('a matmul epilogue reading more than 6 buffers is split', async () => {

@@ -8,6 +8,7 @@ import { type Kernel, type LoopKernel, type Plan, kernelKey } from '../../schedu
 import { type Backend, type BackendStats, newStats } from '../backend.js';
 import { type LoopFn, compileLoop } from './codegen.js';
 import { runMatmul } from './matmul.js';
+import { contiguousView } from '../../schedule/view.js';
 
 class CpuBuffer implements RealizedBuffer {
   readonly backendName = 'cpu';
@@ -89,7 +90,16 @@ export class CpuBackend implements Backend {
     // epilogue (several outputs after a multi-output merge) then runs over it
     const plain = k.outs.findIndex((o) => o.expr.k === 'acc');
     const acc = plain >= 0 ? outs[plain]! : this.scratch(k.dtype, k.batch * k.m * k.n);
-    runMatmul(k, arr(k.a.slot), arr(k.b.slot), acc);
+    if (k.a) runMatmul(k, arr(k.a.slot), k.a.view, arr(k.b.slot), acc);
+    else {
+      // the fused producer of A, evaluated into a packed row-major scratch A
+      const p = k.aPrologue!;
+      const shape = [k.batch, k.m, k.k];
+      const a = this.scratch(k.dtype, k.batch * k.m * k.k, 'A');
+      const load: LoopKernel = { type: 'loop', dtype: k.dtype, outShape: shape, redShape: [], reduce: null, prologue: null, args: p.args, scalars: k.scalars, outs: [{ slot: -1, expr: p.expr }] };
+      this.loopFn(load)(p.args.map((x) => arr(x.slot)), [a], k.scalars);
+      runMatmul(k, a, contiguousView(shape), arr(k.b.slot), acc);
+    }
     if (k.outs.length === 1 && plain === 0) return;
     const epilogue: LoopKernel = { type: 'loop', dtype: k.dtype, outShape: k.outShape, redShape: [], reduce: null, prologue: null, args: k.args, scalars: k.scalars, outs: k.outs };
     this.loopFn(epilogue)(k.args.map((a) => arr(a.slot)), outs, k.scalars, acc);
@@ -97,8 +107,9 @@ export class CpuBackend implements Backend {
 
   private readonly scratches = new Map<string, HostArray>();
 
-  private scratch(dtype: DType, size: number): HostArray {
-    const key = `${dtype}:${size}`;
+  /** A reusable array (`role` keeps the product and a fused A apart). */
+  private scratch(dtype: DType, size: number, role: 'C' | 'A' = 'C'): HostArray {
+    const key = `${role}:${dtype}:${size}`;
     let s = this.scratches.get(key);
     if (!s) {
       if (this.scratches.size > 16) this.scratches.clear();

@@ -23,10 +23,11 @@ function rowMajor(src: HostArray, v: View, rows: number, cols: number): [HostArr
   return [out, rows * cols, 0];
 }
 
-export function runMatmul(k: MatmulKernel, a: HostArray, b: HostArray, out: HostArray): void {
+/** C = A @ B for `k`, with A read from `a` through `aView` ([batch, m, k]). */
+export function runMatmul(k: MatmulKernel, a: HostArray, aView: View, b: HostArray, out: HostArray): void {
   const { batch, m, n } = k;
   const kk = k.k;
-  const [A, sa, oa] = rowMajor(a, k.a.view, m, kk);
+  const [A, sa, oa] = rowMajor(a, aView, m, kk);
   const [B, sb, ob] = rowMajor(b, k.b.view, kk, n);
   out.fill(0);
   for (let t = 0; t < batch; t++) {

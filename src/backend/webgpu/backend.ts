@@ -299,7 +299,8 @@ export class WebGpuBackend implements Backend {
           const entries: GPUBindGroupEntry[] = c.program.bindings.map((s, binding) => {
             switch (s.kind) {
               case 'arg': return { binding, resource: { buffer: handle(k.args[s.arg]!.slot) } };
-              case 'a': return { binding, resource: { buffer: handle((k as Extract<Kernel, { type: 'matmul' }>).a.slot) } };
+              case 'a': return { binding, resource: { buffer: handle((k as Extract<Kernel, { type: 'matmul' }>).a!.slot) } };
+              case 'pa': return { binding, resource: { buffer: handle((k as Extract<Kernel, { type: 'matmul' }>).aPrologue!.args[s.arg]!.slot) } };
               case 'b': return { binding, resource: { buffer: handle((k as Extract<Kernel, { type: 'matmul' }>).b.slot) } };
               case 'out': return { binding, resource: { buffer: handle(k.outs[s.out]!.slot) } };
               case 'uniform': return { binding, resource: { buffer: ubuf!, offset: uniformOffsets[i]!, size: 16 * Math.ceil(k.scalars.length / 4) } };

@@ -3,7 +3,7 @@
 // the elementwise epilogue (bias, activation, Taylor channel math) evaluated per element of C.
 
 import type { MatmulKernel } from '../../../schedule/kernel.js';
-import type { View } from '../../../schedule/view.js';
+import { type View, contiguousView } from '../../../schedule/view.js';
 import { matmulRegisterShader } from '../shaders/matmul-register.js';
 import { matmulTiledShader } from '../shaders/matmul-tiled.js';
 import { bindArgs } from './loop.js';
@@ -38,10 +38,12 @@ function operandMode(v: View, R: number, C: number, batch: number): Mode {
 export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = slotGroups(k)): KernelProgram {
   const { M, N, K } = { M: k.m, N: k.n, K: k.k };
   const variant = opts.matmul === 'auto' ? (opts.slowBarriers ? 'register' : 'tiled') : opts.matmul;
-  const modeA = variant === 'register' ? operandMode(k.a.view, M, K, k.batch) : 'scalar';
+  // A is a buffer view, or (aPrologue) computed by `aload(bz, row, p)` from the producer's arguments
+  const aView = k.a ? k.a.view : contiguousView([k.batch, M, K]);
+  const modeA = variant === 'register' && k.a ? operandMode(aView, M, K, k.batch) : 'scalar';
   const modeB = variant === 'register' ? operandMode(k.b.view, K, N, k.batch) : 'scalar';
   const mk = (name: string, v: View, mode: Mode): Operand => ({ name, view: v, mode, sb: k.batch === 1 ? 0 : v.strides[0]!, sr: v.strides[1]!, sc: v.strides[2]! });
-  const A = mk('A', k.a.view, modeA);
+  const A = mk('A', aView, modeA);
   const B = mk('B', k.b.view, modeB);
   const plain = k.outs.length === 1 && k.outs[0]!.expr.k === 'acc';
   const vecOut = variant === 'register' && plain && aligned(N);
@@ -54,7 +56,31 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
     decls.push(`@group(0) @binding(${specs.length}) var<storage, read> ${o.name}: array<${vec4 ? 'vec4<f32>' : 'f32'}>;`);
     specs.push({ kind, vec4 });
   };
-  declOperand(A, 'a');
+  const helpers = new Set<string>();
+  let aload = '';
+  if (k.aPrologue) {
+    const p = k.aPrologue;
+    const first = new Map<number, number>(); // prologue args reading one slot share a binding
+    const varOf = p.args.map((x, j) => {
+      let b = first.get(x.slot);
+      if (b === undefined) {
+        b = specs.length;
+        first.set(x.slot, b);
+        decls.push(`@group(0) @binding(${b}) var<storage, read> pa${b}: array<f32>;`);
+        specs.push({ kind: 'pa', arg: j });
+      }
+      return `pa${b}`;
+    });
+    const idx = ['bz', 'r', 'c'];
+    const sizes = [k.batch, M, K];
+    const em = new Emitter('q', (j, e) => {
+      const v = p.args[j]!.view;
+      const dims = sizes.map((size, d) => ({ size, strides: [v.strides[d]!], masks: [v.mask?.[d] ?? null] }));
+      return guardedRead(e, varOf[j]!, offsetExpr(v.offset, dims, 0, idx), maskConds(dims, 0, idx));
+    }, helpers);
+    const v = em.expr(p.expr, '0.0');
+    aload = ['fn aload(bz: i32, r: i32, c: i32) -> f32 {', ...em.lines, `return ${v};`, '}', ''].join('\n');
+  } else declOperand(A, 'a');
   declOperand(B, 'b');
   const used = argsUsed(k.outs.map((o) => o.expr));
   const bind = bindArgs(k, groups, used, specs.length);
@@ -67,7 +93,6 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
   }
 
   // epilogue over the flat output index `o`
-  const helpers = new Set<string>();
   const outer = collapseFor(k.outShape, k.args.map((a) => a.view));
   const epiLines: string[] = [];
   let epilogue = '';
@@ -82,6 +107,8 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
 
   // scalar element access: e is an i32 element offset
   const elem = (o: Operand, e: string): string => (o.mode === 'scalar' ? `${o.name}[bitcast<u32>(${e})]` : `${o.name}[bitcast<u32>(${e}) >> 2u][bitcast<u32>(${e}) & 3u]`);
+  /** Element (r, c) of operand `o` in this batch entry. */
+  const load = (o: Operand, r: string, c: string): string => (o === A && k.aPrologue ? `aload(bz, ${r}, ${c})` : elem(o, off(o, r, c)));
   const off = (o: Operand, r: string, c: string): string => {
     const t = [`base${o.name}`];
     if (o.sr !== 0) t.push(o.sr === 1 ? r : `${r} * ${o.sr}`);
@@ -90,7 +117,7 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
   };
   const maskOf = (o: Operand, r: string, c: string): string => {
     const m = o.view.mask;
-    if (!m) return '';
+    if (!m || (o === A && k.aPrologue)) return '';
     const conds: string[] = [];
     const dims: [string, readonly [number, number], number][] = [['bz', m[0]!, k.batch], [r, m[1]!, o.view.shape[1]!], [c, m[2]!, o.view.shape[2]!]];
     for (const [v, [lo, hi], size] of dims) {
@@ -108,11 +135,11 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
     const gx = Math.ceil(N / 64), gy = Math.ceil(M / 64);
     const code = matmulTiledShader({
       decls: decls.join('\n'),
-      helpers: helperSource(helpers),
+      helpers: helperSource(helpers) + aload,
       M, N, K, gx, gy,
       total: total(gx, gy),
       setup: setup.join('\n  '),
-      loadA: elem(A, off(A, 'row', 'pa')),
+      loadA: load(A, 'row', 'pa'),
       loadB: elem(B, off(B, 'pb', 'col')),
       condA: maskOf(A, 'row', 'pa'),
       condB: maskOf(B, 'pb', 'col'),
@@ -127,10 +154,10 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
   // scalar load of A(row, p) / B(p, col), guarded by the masks
   const scalarLoad = (o: Operand, r: string, c: string, lines: string[], name: string): void => {
     const m = maskOf(o, r, c);
-    if (!m) lines.push(`let ${name} = ${elem(o, off(o, r, c))};`);
+    if (!m) lines.push(`let ${name} = ${load(o, r, c)};`);
     else {
       lines.push(`var ${name} = 0.0;`);
-      lines.push(`if (true${m}) { ${name} = ${elem(o, off(o, r, c))}; }`);
+      lines.push(`if (true${m}) { ${name} = ${load(o, r, c)}; }`);
     }
   };
   const step4: string[] = [];
@@ -194,7 +221,7 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
   const gx = Math.ceil(N / 32), gy = Math.ceil(M / 32);
   const code = matmulRegisterShader({
     decls: decls.join('\n'),
-    helpers: helperSource(helpers),
+    helpers: helperSource(helpers) + aload,
     M, N, K, gx, gy,
     total: total(gx, gy),
     setup: setup.join('\n  '),
