@@ -4,6 +4,7 @@
 // template), or, when there are few outputs and many reduced elements, one workgroup per output
 // with a tree in workgroup memory (shaders/reduce-workgroup). Views are baked into the code.
 
+import { argsRead } from '../../../schedule/exprs.js';
 import type { LoopKernel } from '../../../schedule/kernel.js';
 import type { View } from '../../../schedule/view.js';
 import { reduceSerial, reduceWorkgroup } from '../shaders/reduce.js';
@@ -11,7 +12,6 @@ import { elementwiseShader } from '../shaders/elementwise.js';
 import { type BindingSpec, type CodegenOptions, type KernelProgram, kernelLabel, slotGroups } from './program.js';
 import {
   Emitter,
-  argsUsed,
   collapseFor,
   decompose,
   dispatch2d,
@@ -91,7 +91,7 @@ function vectorPlan(k: LoopKernel, outer: ReturnType<typeof collapseFor>, used: 
 }
 
 export function loopProgram(k: LoopKernel, opts: CodegenOptions, groups = slotGroups(k)): KernelProgram {
-  const used = argsUsed([...k.outs.map((o) => o.expr), k.prologue]);
+  const used = argsRead([...k.outs.map((o) => o.expr), k.prologue]);
   const bind = bindArgs(k, groups, used);
   const helpers = new Set<string>();
   const nScalars = k.scalars.length;

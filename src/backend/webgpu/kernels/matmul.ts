@@ -8,7 +8,8 @@ import { matmulRegisterShader } from '../shaders/matmul-register.js';
 import { matmulTiledShader } from '../shaders/matmul-tiled.js';
 import { bindArgs } from './loop.js';
 import { type BindingSpec, type CodegenOptions, type KernelProgram, kernelLabel, slotGroups } from './program.js';
-import { Emitter, argsUsed, collapseFor, decompose, dispatch2d, guardedRead, helperSource, maskConds, offsetExpr, scalarDecl } from './wgsl.js';
+import { argsRead } from '../../../schedule/exprs.js';
+import { Emitter, collapseFor, decompose, dispatch2d, guardedRead, helperSource, maskConds, offsetExpr, scalarDecl } from './wgsl.js';
 
 type Mode = 'row' | 'col' | 'scalar';
 
@@ -82,7 +83,7 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
     aload = ['fn aload(bz: i32, r: i32, c: i32) -> f32 {', ...em.lines, `return ${v};`, '}', ''].join('\n');
   } else declOperand(A, 'a');
   declOperand(B, 'b');
-  const used = argsUsed(k.outs.map((o) => o.expr));
+  const used = argsRead(k.outs.map((o) => o.expr));
   const bind = bindArgs(k, groups, used, specs.length);
   decls.push(...bind.decls);
   specs.push(...bind.specs);

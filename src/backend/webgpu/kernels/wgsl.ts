@@ -187,21 +187,6 @@ export class Emitter {
   }
 }
 
-/** Argument indices an expression reads. */
-export function argsUsed(exprs: readonly (Expr | null)[]): Set<number> {
-  const used = new Set<number>();
-  const seen = new Set<Expr>();
-  const stack = exprs.filter((e): e is Expr => e !== null);
-  while (stack.length) {
-    const e = stack.pop()!;
-    if (seen.has(e)) continue;
-    seen.add(e);
-    if (e.k === 'arg') used.add(e.i);
-    else if (e.k === 'op') stack.push(...e.args);
-  }
-  return used;
-}
-
 /** Collapses `shape` for reading `views` (and writing a contiguous output). */
 export function collapseFor(shape: readonly number[], views: readonly View[]): ReturnType<typeof collapse> {
   return collapse(shape, views);
