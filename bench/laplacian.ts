@@ -1,6 +1,9 @@
-// Laplacian (and biharmonic) of platform.md's tanh MLP: collapsed vs standard Taylor vs nested first-order AD; run: npx tsx bench/laplacian.ts [--backend cpu|webgpu|auto] [--dtype float64|float32] [--runs 15] [--biharmonic]
+// Laplacian (and biharmonic) of platform.md's tanh MLP: collapsed vs standard Taylor vs nested
+// first-order AD, on every available backend (CPU in float64, WebGPU in float32 when an adapter
+// exists), then the fastest. Run: npx tsx bench/laplacian.ts [--backend all|cpu|webgpu|auto]
+// [--dtype float64|float32] [--runs 15] [--biharmonic]
 
-import { type DType, type Tensor, biharmonic, init, laplacian, operatorCost, profile, tensor } from '../src/index.js';
+import { BackendError, type DType, type Tensor, biharmonic, init, laplacian, operatorCost, profile, tensor } from '../src/index.js';
 import { arg, timeit } from './util.js';
 
 /** platform.md's 32-bit LCG: s_{k+1} = (1664525 s_k + 1013904223) mod 2^32, value = fround((2 s/2^32 − 1) scale). */
@@ -31,14 +34,11 @@ export function benchmarkMlp(dtype: DType, D = 16, H = 64, N = 256): { f: (X: Te
 const EXPECT_X0 = 0.420555924049;
 const EXPECT_SUM = 29.7705016689;
 
-async function main(): Promise<void> {
-  const backendName = arg('backend', 'cpu') as 'cpu' | 'webgpu' | 'auto';
-  const chosen = await init({ backend: backendName });
-  const dtype = arg('dtype', chosen === 'cpu' ? 'float64' : 'float32') as DType;
-  const runs = Number(arg('runs', '15'));
+/** Times the three Laplacian methods on the active backend; returns the collapsed median (ms). */
+async function benchLaplacian(chosen: string, dtype: DType, runs: number): Promise<number | undefined> {
   const { f, X } = benchmarkMlp(dtype);
   const [N, D] = X.shape as [number, number];
-  console.log(`Laplacian of the tanh MLP ${D}→64→64→1 at N = ${N} points; backend ${chosen}, ${dtype}, median of ${runs} interleaved rounds after 3 warm-ups`);
+  console.log(`\nLaplacian of the tanh MLP ${D}→64→64→1 at N = ${N} points; backend ${chosen}, ${dtype}, median of ${runs} interleaved rounds after 3 warm-ups`);
   const methods = ['collapsed', 'taylor', 'nested'] as const;
   type Method = (typeof methods)[number];
   const run = (method: Method) => (): Promise<Float32Array | Float64Array> => laplacian(f, { method })(X).data();
@@ -83,6 +83,32 @@ async function main(): Promise<void> {
   console.log(`ratios (same run): collapsed/nested = ${ratio(ms.collapsed, ms.nested)} (target <= 0.5), collapsed/taylor = ${ratio(ms.collapsed, ms.taylor)}`);
   console.log(`vectors per datum (taylor.md): collapsed 2 + D = ${2 + D}, standard 1 + 2D = ${1 + 2 * D}, nested 2 + 2D = ${2 + 2 * D}`);
   if (dtype === 'float64') console.log(`check: Δf(X[0]) = ${EXPECT_X0}, Σ = ${EXPECT_SUM} (platform.md) ${process.exitCode ? 'FAILED' : 'ok'}`);
+  return ms.collapsed;
+}
+
+async function main(): Promise<void> {
+  const which = arg('backend', 'all') as 'all' | 'cpu' | 'webgpu' | 'auto';
+  const runs = Number(arg('runs', '15'));
+  const wanted = which === 'all' ? (['cpu', 'webgpu'] as const) : ([which] as const);
+  const results: [string, number][] = [];
+  let dtype: DType = 'float64';
+  for (const want of wanted) {
+    let chosen: string;
+    try {
+      chosen = await init({ backend: want });
+    } catch (e) {
+      if (!(e instanceof BackendError) || which !== 'all') throw e;
+      console.log(`\nWebGPU: not available here (${e.message}); CPU results only`);
+      continue;
+    }
+    dtype = arg('dtype', chosen === 'cpu' ? 'float64' : 'float32') as DType;
+    const ms = await benchLaplacian(chosen, dtype, runs);
+    if (ms !== undefined) results.push([`${chosen} (${dtype})`, ms]);
+  }
+  if (results.length > 1) {
+    results.sort((a, b) => a[1] - b[1]);
+    console.log(`\nbest available backend for the collapsed Laplacian: ${results[0]![0]}, ${results[0]![1].toFixed(2)} ms (${results.map(([n, t]) => `${n} ${t.toFixed(2)} ms`).join(', ')})`);
+  }
 
   if (process.argv.includes('--biharmonic')) {
     const small = benchmarkMlp(dtype, Number(arg('bih-d', '4')), 64, Number(arg('bih-n', '64')));
