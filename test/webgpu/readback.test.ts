@@ -89,6 +89,8 @@ const cases: Case[] = [
   { name: 'matmul of padded / sliced operands', inputs: [T([6, 7]), T([9, 5])], f: (a, b) => a.pad([[0, 0], [1, 1]]).matmul(b.slice([0, 1], [9, 5])) },
   { name: 'matmul, epilogue reading a transposed tensor', inputs: [T([8, 8]), T([8, 8]), T([8, 8])], f: (a, b, c) => a.matmul(b).mul(c.transpose()).add(1).exp() },
   { name: 'matmul with k = 1', inputs: [T([5, 1]), T([1, 7])], f: (a, b) => a.matmul(b) },
+  { name: 'matmul of an elementwise A (producer fused into the loads)', inputs: [T([19, 13]), T([19, 13]), T([13, 10])], f: (a, b, w) => a.mul(b).tanh().matmul(w).add(1) },
+  { name: 'matmul, batched fused A with broadcast and padded views', inputs: [T([1, 6, 9]), T([3, 1, 9]), T([10, 5])], f: (d, e, w) => d.mul(e).sin().pad([[0, 0], [0, 0], [0, 1]]).matmul(w) },
 ];
 
 function inputsOf(c: Case, dtype: 'float32' | 'float64', seed: number): Tensor[] {

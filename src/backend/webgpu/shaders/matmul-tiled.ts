@@ -2,24 +2,18 @@
 // and 16-deep slabs of A and B staged in workgroup memory — the variant for real GPUs. Operand
 // loads are generic (any strides, masks, bounds) and coalesced for row-major operands.
 
-export interface TiledParts {
-  decls: string;
-  helpers: string;
-  M: number;
-  N: number;
-  K: number;
-  gx: number;
-  gy: number;
-  total: number;
-  /** Statements before the K loop (base offsets). */
-  setup: string;
+import type { MatmulParts } from './matmul-register.js';
+
+/** The parts both matmul templates take (see matmul-register.ts for their meaning). */
+type CommonParts = Pick<MatmulParts, 'decls' | 'helpers' | 'M' | 'N' | 'K' | 'gx' | 'gy' | 'total' | 'setup' | 'epilogue'>;
+
+export interface TiledParts extends CommonParts {
   /** Expression of A at (row, p) (i32 row and p in bounds) and of B at (p, col). */
   loadA: string;
   loadB: string;
   /** Extra in-bounds conditions of the operands' masks ('' when none), over row/p and p/col. */
   condA: string;
   condB: string;
-  epilogue: string;
 }
 
 export function matmulTiledShader(p: TiledParts): string {
