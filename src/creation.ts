@@ -6,6 +6,7 @@ import { ArgumentError, ShapeError, fmtShape } from './errors.js';
 import { constNode } from './ir/build.js';
 import { checkShape, sizeOf } from './ir/shape.js';
 import { Rng, nextDefaultSeed } from './random.js';
+import { checkBackendDType } from './runtime.js';
 import { type NestedArray, Tensor } from './tensor.js';
 
 export interface CreateOptions {
@@ -15,7 +16,9 @@ export interface CreateOptions {
 }
 
 function dtypeOf(op: string, opts: { dtype?: DType } | undefined, fallback: DType = 'float32'): DType {
-  return opts?.dtype === undefined ? fallback : checkDType(op, opts.dtype);
+  const dtype = opts?.dtype === undefined ? fallback : checkDType(op, opts.dtype);
+  checkBackendDType(op, dtype);
+  return dtype;
 }
 
 function inferShape(data: NestedArray, path = 'data'): number[] {

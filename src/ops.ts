@@ -8,6 +8,7 @@ import * as B from './ir/build.js';
 import type { Node } from './ir/node.js';
 import type { CmpOp } from './ir/primitives.js';
 import { broadcastShapes, checkPerm, checkShape, normAxes, normAxis, sizeOf } from './ir/shape.js';
+import { checkBackendDType } from './runtime.js';
 import { Tensor, scalarNode } from './tensor.js';
 
 export type TensorLike = Tensor | number;
@@ -124,6 +125,7 @@ export function pow(x: Tensor, exponent: number): Tensor {
 export function astype(x: Tensor, dtype: DType): Tensor {
   const n = tensorNode('astype', x);
   checkDType('astype', dtype);
+  checkBackendDType('astype', dtype);
   return dtype === n.dtype ? x : wrap(B.castNode(n, dtype));
 }
 

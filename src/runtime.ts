@@ -4,8 +4,8 @@
 
 import type { Backend } from './backend/backend.js';
 import { CpuBackend } from './backend/cpu/cpu.js';
-import type { HostArray } from './dtype.js';
-import { ArgumentError, BackendError } from './errors.js';
+import type { DType, HostArray } from './dtype.js';
+import { ArgumentError, BackendError, DTypeError } from './errors.js';
 import type { Node, RealizedBuffer } from './ir/node.js';
 import { schedule } from './schedule/scheduler.js';
 
@@ -52,6 +52,13 @@ export async function init(opts: InitOptions = {}): Promise<'cpu' | 'webgpu'> {
 function setBackend(b: Backend): void {
   if (active && active !== b) active.destroy();
   active = b;
+}
+
+/** Raises a DTypeError when the active backend cannot hold `dtype` (float64 on WebGPU). */
+export function checkBackendDType(op: string, dtype: DType): void {
+  if (dtype === 'float64' && active?.name === 'webgpu') {
+    throw new DTypeError(`${op}: float64 is not supported on the WebGPU backend (GPUs compute in float32); use float32, or init({ backend: 'cpu' }) for float64`);
+  }
 }
 
 /** The active backend (the CPU backend until init() says otherwise). */

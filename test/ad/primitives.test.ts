@@ -110,7 +110,9 @@ describeBackends('second derivatives through every primitive vs four-point diffe
 
 describeBackends('adjoint identity <u, J v> = <Jᵀ u, v> for every primitive', (bc) => {
   for (const c of PRIM_CASES) {
-    if (!c.reverseOnly) it(c.name, async () => {
+    // a backend with one dtype has no cast to check (tests/webgpu/errors.test.ts: float64 is refused)
+    const runs = !c.reverseOnly && !(c.twoDTypes && bc.backend === 'webgpu');
+    if (runs) it(c.name, async () => {
       const xs = inputsOf(c, bc.dtype, 21);
       // the cast case rounds through float32: directions exact in float32 keep the identity exact
       const dir = c.domain === 'dyadic' ? 'dyadic' : 'any';
