@@ -16,7 +16,7 @@ import { type Canonical, canonicalize } from './graph.js';
 import { postSchedule } from './merge.js';
 import { MAX_STORAGE_BUFFERS } from './split.js';
 import { type ElementwiseOp, type Expr, type Kernel, type KernelArg, type MatmulPrologue, type Plan, type Slot, slotsRead } from './kernel.js';
-import { type View, broadcastView, contiguousView, padView, permuteView, reshapeView, sliceView, viewKey } from './view.js';
+import { type View, broadcastView, contiguousView, isContiguous, padView, permuteView, reshapeView, sliceView, viewKey } from './view.js';
 
 type Read = { scalar: number } | { slot: number; view: View };
 
@@ -83,7 +83,11 @@ class Scheduler {
       const s = this.slotOfNode.get(n);
       if (s !== undefined) return s;
       if (this.isLeaf(n)) return this.leafSlot(n);
-      return this.emitCopy(n); // a movement op asked for by itself
+      // a movement op asked for by itself: the same buffer when its view is the whole buffer in
+      // order (a reshape), else a copy
+      const r = this.read(n);
+      if (!('scalar' in r) && r.view.offset === 0 && isContiguous(r.view) && this.slots[r.slot]!.size === n.size) return r.slot;
+      return this.emitCopy(n);
     });
     const keep = new Set(targetSlots.filter((s) => this.slots[s]!.input === undefined));
     const kernels = postSchedule(this.kernels, this.slots, keep); // binding limits, multi-output merge (merge.ts)

@@ -158,4 +158,16 @@ describeBackends('CSE and fusion', (c) => {
     const y = x.sin();
     expect((await W.profile(() => y.data())).kernels).toBe(1);
   });
+
+  it('a reshape asked for together with its input shares its buffer: no copy kernel', async () => {
+    const x = W.tensor([[1, 2], [3, 4]], { dtype: c.dtype });
+    const z = x.add(1);
+    const zr = z.reshape([4]);
+    const p = await W.profile(() => W._realizeNodes([z.node, zr.node]));
+    expect(p.kernels).toBe(1);
+    z.dispose(); // the other owner keeps the shared buffer
+    expect(Array.from(await zr.data())).toEqual([2, 3, 4, 5]);
+    expect((await W.profile(() => x.reshape([1, 4]).data())).kernels).toBe(0);
+    expect(Array.from(await x.transpose().reshape([4]).data())).toEqual([1, 3, 2, 4]); // a copy
+  });
 });
