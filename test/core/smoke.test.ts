@@ -1,3 +1,5 @@
+// Smoke test: the library loads and a lazy elementwise chain computes, on every backend case.
+
 import { expect, it } from 'vitest';
 import { tensor } from '../../src/index.js';
 import { describeBackends } from '../helpers/backends.js';
