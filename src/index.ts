@@ -13,6 +13,7 @@ export {
 export type { TensorLike } from './ops.js';
 import './backend/webgpu/register.js'; // makes init({ backend: 'webgpu' | 'auto' }) find WebGPU
 export { init, profile, realize as _realizeNodes, backend as _backend } from './runtime.js';
+export { evaluate } from './evaluate.js';
 export type { InitOptions, BackendName, ProfileResult } from './runtime.js';
 export { WgadError, ShapeError, DTypeError, ArgumentError, TransformError, BackendError } from './errors.js';
 export { jvp } from './ad/jvp.js';

@@ -171,3 +171,22 @@ describeBackends('CSE and fusion', (c) => {
     expect(Array.from(await x.transpose().reshape([4]).data())).toEqual([1, 3, 2, 4]); // a copy
   });
 });
+
+describeBackends('evaluate()', (c) => {
+  it('computes a value and its gradients in one plan; later reads run nothing', async () => {
+    const x = W.tensor([0.5, -1, 2], { dtype: c.dtype });
+    const [value, g] = W.valueAndGrad((v: W.Tensor) => v.tanh().square().sum())(x) as [W.Tensor, W.Tensor];
+    const p = await W.profile(() => W.evaluate(value, { g }));
+    expect(p.plans).toBe(1);
+    const q = await W.profile(async () => [await value.data(), await g.data()]);
+    expect(q.kernels).toBe(0);
+    const want = [0.5, -1, 2].map((v) => 2 * Math.tanh(v) * (1 - Math.tanh(v) ** 2));
+    const got = await g.data();
+    want.forEach((w, i) => expect(Math.abs(got[i]! - w)).toBeLessThanOrEqual(c.atol + c.rtol * Math.abs(w)));
+    expect(Math.abs((await value.item()) - [0.5, -1, 2].reduce((s, v) => s + Math.tanh(v) ** 2, 0))).toBeLessThan(1e-5);
+  });
+
+  it('rejects what is not a tensor tree', async () => {
+    await expect(W.evaluate([W.tensor([1]), 'x'])).rejects.toThrow(/evaluate/);
+  });
+});
