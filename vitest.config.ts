@@ -7,5 +7,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     // WebGPU (Dawn) must not share a process across workers carelessly; forks isolate it.
     pool: 'forks',
+    // the JSON report lets .ci/run print a plain 'N passed, N failed' closing line
+    reporters: ['default', 'json'],
+    outputFile: { json: '.vitest/results.json' },
   },
 });
