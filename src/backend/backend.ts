@@ -39,6 +39,25 @@ export interface Backend {
   resetPeak(): void;
 }
 
+/** A buffer shared by the nodes that own it; `free()` runs when the last owner releases it. */
+export abstract class RefCountedBuffer implements RealizedBuffer {
+  abstract readonly backendName: string;
+  abstract readonly handle: unknown;
+  abstract readonly bytes: number;
+  private owners = 1;
+  protected abstract free(): void;
+  retain(): void {
+    this.owners++;
+  }
+  release(): void {
+    if (this.owners <= 0) return;
+    if (--this.owners === 0) this.free();
+  }
+  get released(): boolean {
+    return this.owners <= 0;
+  }
+}
+
 export function newStats(): BackendStats {
   return { kernels: 0, plans: 0, bytesAllocated: 0, liveBytes: 0, peakBytes: 0, pipelines: 0, uploads: 0 };
 }

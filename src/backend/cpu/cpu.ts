@@ -5,30 +5,26 @@
 import { type DType, type HostArray, allocHost, bytesPerElement } from '../../dtype.js';
 import type { RealizedBuffer } from '../../ir/node.js';
 import { type Kernel, type LoopKernel, type Plan, kernelKey } from '../../schedule/kernel.js';
-import { type Backend, type BackendStats, newStats } from '../backend.js';
+import { type Backend, type BackendStats, RefCountedBuffer, newStats } from '../backend.js';
 import { type LoopFn, compileLoop } from './codegen.js';
 import { runMatmul } from './matmul.js';
 import { contiguousView } from '../../schedule/view.js';
 
-class CpuBuffer implements RealizedBuffer {
+class CpuBuffer extends RefCountedBuffer {
   readonly backendName = 'cpu';
-  private owners = 1;
   constructor(
     readonly handle: HostArray,
     private readonly stats: BackendStats,
   ) {
+    super();
     stats.liveBytes += this.bytes;
     stats.peakBytes = Math.max(stats.peakBytes, stats.liveBytes);
   }
   get bytes(): number {
     return this.handle.byteLength;
   }
-  retain(): void {
-    this.owners++;
-  }
-  release(): void {
-    if (this.owners <= 0) return;
-    if (--this.owners === 0) this.stats.liveBytes -= this.bytes;
+  protected free(): void {
+    this.stats.liveBytes -= this.bytes;
   }
 }
 

@@ -8,7 +8,7 @@ import type { DType, HostArray } from '../../dtype.js';
 import { BackendError, DTypeError } from '../../errors.js';
 import type { RealizedBuffer } from '../../ir/node.js';
 import { type Kernel, type Plan, kernelKey } from '../../schedule/kernel.js';
-import { type Backend, newStats } from '../backend.js';
+import { type Backend, RefCountedBuffer, newStats } from '../backend.js';
 import type { DeviceInfo } from './device.js';
 import { loopProgram } from './kernels/loop.js';
 import { matmulProgram } from './kernels/matmul.js';
@@ -19,25 +19,19 @@ const SHADER_STAGE_COMPUTE = 0x4;
 const MAP_MODE_READ = 0x1;
 
 /** A float32 value in a GPU storage buffer, refcounted; returns to its backend's pool. */
-export class GpuBuffer implements RealizedBuffer {
+export class GpuBuffer extends RefCountedBuffer {
   readonly backendName = 'webgpu';
-  private owners = 1;
   constructor(
     readonly handle: GPUBuffer,
     private readonly home: WebGpuBackend,
-  ) {}
+  ) {
+    super();
+  }
   get bytes(): number {
     return this.handle.size;
   }
-  retain(): void {
-    this.owners++;
-  }
-  release(): void {
-    if (this.owners <= 0) return;
-    if (--this.owners === 0) this.home.recycle(this);
-  }
-  get released(): boolean {
-    return this.owners <= 0;
+  protected free(): void {
+    this.home.recycle(this);
   }
   get device(): GPUDevice {
     return this.home.device;
