@@ -126,4 +126,16 @@ describeBackends('graph lifetime and dispose', (c) => {
     expect(b.stats.liveBytes).toBeGreaterThanOrEqual(live); // v still owns the shared buffer
     expect((await v.data())[999]).toBeCloseTo(2 * Math.E, 5);
   });
+
+  it('a read started before dispose() returns the value, even if the buffer is reused at once', async () => {
+    const x = W.arange(0, 64, 1, { dtype });
+    const y = x.mul(3);
+    await W.evaluate(y);
+    const pending = y.data();
+    y.dispose();
+    const z = x.add(1000); // same size: may take y's pooled buffer
+    await z.data();
+    const got = await pending;
+    expect(Array.from(got)).toEqual(Array.from({ length: 64 }, (_, i) => 3 * i));
+  });
 });

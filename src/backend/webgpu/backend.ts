@@ -333,7 +333,6 @@ export class WebGpuBackend implements Backend {
       if (h instanceof Float32Array || h instanceof Float64Array) return h.slice(0, size);
       throw new BackendError(`read: cannot read a ${buffer.backendName} buffer on the WebGPU backend`);
     }
-    await this.flushErrors();
     this.checkUsable('read');
     if (buffer.released) throw new BackendError('read: the tensor was freed (disposed)');
     if (dtype !== 'float32') throw new DTypeError('read: float64 is not supported on the WebGPU backend');
@@ -342,6 +341,8 @@ export class WebGpuBackend implements Backend {
       await this.flushErrors();
       return new Float32Array(0);
     }
+    // the copy is queued before the first await: whatever the caller does next (dispose the
+    // tensor, reuse its pooled buffer) is ordered after it
     const staging = this.pool.acquire('staging', bytes);
     const encoder = this.device.createCommandEncoder();
     encoder.copyBufferToBuffer(buffer.handle, 0, staging, 0, bytes);
