@@ -1,10 +1,12 @@
 // Graph passes run before scheduling: common-subexpression elimination (structural hashing of
-// the unrealized graph, aliases removed), topological order and consumer sets. Iterative, so a
-// chain of 100k lazy ops does not overflow the stack.
+// the unrealized graph, aliases removed, the algebraic rewrites of rewrite.ts applied),
+// topological order and consumer sets. Iterative, so a chain of 100k lazy ops does not overflow
+// the stack.
 
 import { ArgumentError } from '../errors.js';
 import type { Node } from '../ir/node.js';
 import { kindOf } from '../ir/primitives.js';
+import { rewrite } from './rewrite.js';
 
 export interface Canonical {
   /** Maps every reachable node to its canonical representative. */
@@ -62,6 +64,11 @@ export function canonicalize(targets: readonly Node[]): Canonical {
         continue;
       }
       const ins = inputs.map((m) => rep.get(m)!);
+      const replacement = leaf(n) ? null : rewrite(n, ins, (m) => canonInputs.get(m) ?? []);
+      if (replacement) {
+        rep.set(n, replacement);
+        continue;
+      }
       const key = keyOf(n, ins);
       const existing = key === null ? undefined : byKey.get(key);
       if (existing) {

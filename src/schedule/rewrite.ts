@@ -1,0 +1,50 @@
+// Algebraic rewrites applied while the graph is canonicalized (graph.ts), written as data: each
+// rule names the primitive it matches and returns the node that replaces the match, or null.
+// Transformations produce these patterns often (x * 1 from a seed, x + 0, --x from a transpose
+// of a negation); removing them keeps fused expressions short. Only identities that hold for
+// every float value, NaN and infinities included, are listed (so no x * 0 -> 0).
+
+import type { Node } from '../ir/node.js';
+import type { Prim } from '../ir/primitives.js';
+
+/** The value of a node that is a size-1 constant seen through reshapes / broadcasts, else null. */
+export function scalarValue(n: Node, inputsOf: (m: Node) => readonly Node[]): number | null {
+  let m = n;
+  while (m.op === 'broadcast' || m.op === 'reshape') m = inputsOf(m)[0]!;
+  if (m.op !== 'const' || m.size !== 1) return null;
+  return m.p('const').data[0]!;
+}
+
+export interface Rewrite {
+  readonly op: Prim;
+  readonly name: string;
+  /** The replacement (one of `inputs`, same shape and dtype as `n`), or null when no match. */
+  readonly apply: (n: Node, inputs: readonly Node[], value: (m: Node) => number | null, inputsOf: (m: Node) => readonly Node[]) => Node | null;
+}
+
+const isOne = (v: number | null): boolean => v === 1;
+
+export const REWRITES: readonly Rewrite[] = [
+  { op: 'mul', name: 'x * 1 -> x', apply: (_n, [a, b], v) => (isOne(v(b!)) ? a! : isOne(v(a!)) ? b! : null) },
+  { op: 'div', name: 'x / 1 -> x', apply: (_n, [a, b], v) => (isOne(v(b!)) ? a! : null) },
+  // x - (+0) is x for every x (-0 - 0 = -0); x - (-0) is not (-0 + 0 = +0)
+  { op: 'sub', name: 'x - 0 -> x', apply: (_n, [a, b], v) => (Object.is(v(b!), 0) ? a! : null) },
+  // x + (-0) is x for every x; x + (+0) differs only for x = -0, which it turns into +0
+  { op: 'add', name: 'x + (-0) -> x', apply: (_n, [a, b], v) => (Object.is(v(b!), -0) ? a! : Object.is(v(a!), -0) ? b! : null) },
+  { op: 'neg', name: '-(-x) -> x', apply: (_n, [a], _v, inputsOf) => (a!.op === 'neg' && a!.buffer === null ? inputsOf(a!)[0]! : null) },
+];
+
+const byOp = new Map<Prim, Rewrite[]>();
+for (const r of REWRITES) byOp.set(r.op, [...(byOp.get(r.op) ?? []), r]);
+
+/** The node replacing `n` (with canonical `inputs`) after applying the rules, or null. */
+export function rewrite(n: Node, inputs: readonly Node[], inputsOf: (m: Node) => readonly Node[]): Node | null {
+  const rules = byOp.get(n.op);
+  if (!rules) return null;
+  const value = (m: Node): number | null => scalarValue(m, inputsOf);
+  for (const r of rules) {
+    const out = r.apply(n, inputs, value, inputsOf);
+    if (out && out.dtype === n.dtype && out.shape.length === n.shape.length && out.shape.every((d, i) => d === n.shape[i])) return out;
+  }
+  return null;
+}
