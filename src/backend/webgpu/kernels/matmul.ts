@@ -131,20 +131,17 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
   const setup = [`let baseA = ${A.view.offset} + bz * ${A.sb};`, `let baseB = ${B.view.offset} + bz * ${B.sb};`];
   const total = (gx: number, gy: number): number => gx * gy * k.batch;
   const label = kernelLabel(k);
+  /** The template parts both variants take, for a grid of gx x gy workgroups per batch entry. */
+  const common = (gx: number, gy: number) => ({ decls: decls.join('\n'), helpers: helperSource(helpers) + aload, M, N, K, gx, gy, total: total(gx, gy), setup: setup.join('\n  '), epilogue });
 
   if (variant === 'tiled') {
     const gx = Math.ceil(N / 64), gy = Math.ceil(M / 64);
     const code = matmulTiledShader({
-      decls: decls.join('\n'),
-      helpers: helperSource(helpers) + aload,
-      M, N, K, gx, gy,
-      total: total(gx, gy),
-      setup: setup.join('\n  '),
+      ...common(gx, gy),
       loadA: load(A, 'row', 'pa'),
       loadB: elem(B, off(B, 'pb', 'col')),
       condA: maskOf(A, 'row', 'pa'),
       condB: maskOf(B, 'pb', 'col'),
-      epilogue,
     });
     return { code, bindings: specs, dispatch: dispatch2d(total(gx, gy), opts.maxWorkgroupsPerDim), scalars: k.scalars.length, label: `${label} (tiled)` };
   }
@@ -221,14 +218,9 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
   }
   const gx = Math.ceil(N / 32), gy = Math.ceil(M / 32);
   const code = matmulRegisterShader({
-    decls: decls.join('\n'),
-    helpers: helperSource(helpers) + aload,
-    M, N, K, gx, gy,
-    total: total(gx, gy),
-    setup: setup.join('\n  '),
+    ...common(gx, gy),
     step4: step4.join('\n    '),
     step1: step1.join('\n    '),
-    epilogue,
     vecStore,
   });
   return { code, bindings: specs, dispatch: dispatch2d(total(gx, gy), opts.maxWorkgroupsPerDim), scalars: k.scalars.length, label: `${label} (register ${A.mode}/${B.mode})` };

@@ -26,20 +26,29 @@ export interface MatmulParts {
   vecStore: string;
 }
 
+/**
+ * The start of both templates' main(): the flat workgroup index `g` (2-D dispatch), this
+ * workgroup's batch entry `bz` and the first row / column (`row0`, `col0`) of this thread's 4x4
+ * block in a `tile` x `tile` tile of C.
+ */
+export function tileOrigin(p: Pick<MatmulParts, 'total' | 'gx' | 'gy'>, tile: number): string {
+  return `let g = wid.x + wid.y * nwg.x;
+  if (g >= ${p.total}u) { return; }
+  let gxi = g % ${p.gx}u;
+  let gt = g / ${p.gx}u;
+  let gyi = gt % ${p.gy}u;
+  let bz = i32(gt / ${p.gy}u);
+  let row0 = i32(gyi * ${tile}u + lid.y * 4u);
+  let col0 = i32(gxi * ${tile}u + lid.x * 4u);`;
+}
+
 export function matmulRegisterShader(p: MatmulParts): string {
   const K4 = p.K - (p.K % 4);
   return `${p.decls}
 ${p.helpers}
 @compute @workgroup_size(8, 8)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let g = wid.x + wid.y * nwg.x;
-  if (g >= ${p.total}u) { return; }
-  let gxi = g % ${p.gx}u;
-  let gt = g / ${p.gx}u;
-  let gyi = gt % ${p.gy}u;
-  let bz = i32(gt / ${p.gy}u);
-  let row0 = i32(gyi * 32u + lid.y * 4u);
-  let col0 = i32(gxi * 32u + lid.x * 4u);
+  ${tileOrigin(p, 32)}
   if (row0 >= ${p.M} || col0 >= ${p.N}) { return; }
   ${p.setup}
   var acc0 = vec4<f32>(0.0);

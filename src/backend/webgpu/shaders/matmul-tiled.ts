@@ -2,7 +2,7 @@
 // and 16-deep slabs of A and B staged in workgroup memory — the variant for real GPUs. Operand
 // loads are generic (any strides, masks, bounds) and coalesced for row-major operands.
 
-import type { MatmulParts } from './matmul-register.js';
+import { type MatmulParts, tileOrigin } from './matmul-register.js';
 
 /** The parts both matmul templates take (see matmul-register.ts for their meaning). */
 type CommonParts = Pick<MatmulParts, 'decls' | 'helpers' | 'M' | 'N' | 'K' | 'gx' | 'gy' | 'total' | 'setup' | 'epilogue'>;
@@ -23,14 +23,7 @@ var<workgroup> As: array<vec4<f32>, 256>;
 var<workgroup> Bs: array<vec4<f32>, 256>;
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
-  let g = wid.x + wid.y * nwg.x;
-  if (g >= ${p.total}u) { return; }
-  let gxi = g % ${p.gx}u;
-  let gt = g / ${p.gx}u;
-  let gyi = gt % ${p.gy}u;
-  let bz = i32(gt / ${p.gy}u);
-  let row0 = i32(gyi * 64u + lid.y * 4u);
-  let col0 = i32(gxi * 64u + lid.x * 4u);
+  ${tileOrigin(p, 64)}
   ${p.setup}
   var acc0 = vec4<f32>(0.0);
   var acc1 = vec4<f32>(0.0);
