@@ -17,10 +17,14 @@ export interface InitOptions {
 
 let active: Backend | null = null;
 
-/** Optional WebGPU factory, installed by the WebGPU backend module when it is available. */
-let webgpuFactory: (() => Promise<Backend | null>) | null = null;
+/**
+ * Optional WebGPU factory, installed by the WebGPU backend module when it is available: a backend,
+ * or why none could be made (which drivers were tried, what to install).
+ */
+type WebGPUFactory = () => Promise<Backend | string>;
+let webgpuFactory: WebGPUFactory | null = null;
 
-export function registerWebGPU(factory: () => Promise<Backend | null>): void {
+export function registerWebGPU(factory: WebGPUFactory): void {
   webgpuFactory = factory;
 }
 
@@ -37,13 +41,13 @@ export async function init(opts: InitOptions = {}): Promise<'cpu' | 'webgpu'> {
     setBackend(new CpuBackend());
     return 'cpu';
   }
-  const gpu = webgpuFactory ? await webgpuFactory() : null;
-  if (gpu) {
+  const gpu = webgpuFactory ? await webgpuFactory() : 'the WebGPU backend module is not loaded';
+  if (typeof gpu !== 'string') {
     setBackend(gpu);
     return 'webgpu';
   }
   if (want === 'webgpu') {
-    throw new BackendError('init: no WebGPU adapter was found (the WebGPU backend is not available on this machine)');
+    throw new BackendError(`init: no WebGPU adapter was found: ${gpu}`);
   }
   setBackend(new CpuBackend());
   return 'cpu';

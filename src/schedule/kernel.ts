@@ -1,11 +1,12 @@
 // The kernel plan: what the scheduler hands a backend. A kernel loops over an iteration space and
 // reads its arguments through strided views over that space; elementwise math is an expression
-// DAG (`Expr`). Backends turn each kernel into code (JS on CPU, WGSL on WebGPU), cached by `key`.
+// DAG (`Expr`). Backends turn each kernel into code (JS on CPU, WGSL on WebGPU) and cache what they
+// compile by that code: the generated source is the key.
 
 import type { DType } from '../dtype.js';
 import type { Node } from '../ir/node.js';
 import type { ParamsMap, Prim } from '../ir/primitives.js';
-import { type View, viewKey } from './view.js';
+import type { View } from './view.js';
 
 export type ElementwiseOp = Exclude<Prim, 'const' | 'identity' | 'custom' | 'sum' | 'max' | 'reshape' | 'permute' | 'broadcast' | 'slice' | 'pad' | 'matmul'>;
 
@@ -106,33 +107,4 @@ export interface Plan {
   readonly lastUse: ReadonlyMap<number, number>;
   /** Slots that outlive the plan (the values asked for). */
   readonly keep: ReadonlySet<number>;
-}
-
-/** Numbers the DAG's nodes in a canonical order (appending their descriptions to `parts`). */
-function exprId(x: Expr, memo: Map<Expr, number>, parts: string[]): number {
-  const seen = memo.get(x);
-  if (seen !== undefined) return seen;
-  let s: string;
-  if (x.k === 'arg') s = `a${x.i}`;
-  else if (x.k === 'scalar') s = `s${x.i}`;
-  else if (x.k === 'acc') s = 'acc';
-  else s = `${x.op}${x.dtype === 'float32' ? '' : '64'}${JSON.stringify(x.params)}(${x.args.map((a) => exprId(a, memo, parts)).join(',')})`;
-  const id = parts.length;
-  parts.push(s);
-  memo.set(x, id);
-  return id;
-}
-
-/** A string that identifies the code a kernel needs (not its slots or scalar values). */
-export function kernelKey(k: Kernel): string {
-  const memo = new Map<Expr, number>();
-  const parts: string[] = [];
-  const outs = k.outs.map((o) => exprId(o.expr, memo, parts)).join(',');
-  const args = k.args.map((a) => viewKey(a.view)).join('|');
-  if (k.type === 'matmul') {
-    const a = k.a ? viewKey(k.a.view) : `{${exprId(k.aPrologue!.expr, memo, parts)} over ${k.aPrologue!.args.map((x) => viewKey(x.view)).join('|')}}`;
-    return `mm ${k.dtype} ${k.outShape.join('x')} ${k.batch}x${k.m}x${k.n}x${k.k} A${a} B${viewKey(k.b.view)} [${args}] {${parts.join(';')}} -> ${outs}`;
-  }
-  const pro = k.prologue ? exprId(k.prologue, memo, parts) : -1;
-  return `loop ${k.dtype} ${k.outShape.join('x')}/${k.redShape.join('x')} ${k.reduce ?? ''} [${args}] {${parts.join(';')}} pro ${pro} -> ${outs}`;
 }

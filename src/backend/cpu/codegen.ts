@@ -119,8 +119,11 @@ class Emitter {
   }
 }
 
-/** Compiles a loop kernel to a JS function. */
-export function compileLoop(k: LoopKernel): LoopFn {
+/**
+ * The JS source of a loop kernel's function body. It is a complete description of the compiled
+ * function, so the backend caches compiled functions by it (no separate key to drift from it).
+ */
+export function loopSource(k: LoopKernel): string {
   const nOut = k.outShape.length;
   const views = k.args.map((a) => a.view);
   const outer = collapse(k.outShape, views.map((v) => ({ ...v, shape: v.shape.slice(0, nOut), strides: v.strides.slice(0, nOut), mask: v.mask?.slice(0, nOut) ?? null })));
@@ -174,5 +177,15 @@ export function compileLoop(k: LoopKernel): LoopFn {
   L.push('o++;');
   for (let d = depthOut - 1; d >= 0; d--) closeAt(d);
   const head = k.outs.map((_, j) => `const O${j} = outs[${j}];`);
-  return new Function('args', 'outs', 'scalars', 'ACC', [...head, ...L].join('\n')) as LoopFn;
+  return [...head, ...L].join('\n');
+}
+
+/** Compiles a body made by loopSource() to a JS function. */
+export function compileLoopSource(source: string): LoopFn {
+  return new Function('args', 'outs', 'scalars', 'ACC', source) as LoopFn;
+}
+
+/** Compiles a loop kernel to a JS function (uncached; the backend caches by source). */
+export function compileLoop(k: LoopKernel): LoopFn {
+  return compileLoopSource(loopSource(k));
 }

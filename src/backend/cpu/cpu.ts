@@ -4,9 +4,9 @@
 
 import { type DType, type HostArray, allocHost, bytesPerElement } from '../../dtype.js';
 import type { RealizedBuffer } from '../../ir/node.js';
-import { type Kernel, type LoopKernel, type Plan, kernelKey } from '../../schedule/kernel.js';
+import type { Kernel, LoopKernel, MatmulKernel, Plan } from '../../schedule/kernel.js';
 import { type Backend, type BackendStats, RefCountedBuffer, newStats } from '../backend.js';
-import { type LoopFn, compileLoop } from './codegen.js';
+import { type LoopFn, compileLoopSource, loopSource } from './codegen.js';
 import { runMatmul } from './matmul.js';
 import { contiguousView } from '../../schedule/view.js';
 
@@ -31,7 +31,12 @@ class CpuBuffer extends RefCountedBuffer {
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   readonly stats = newStats();
+  /** Compiled loops keyed by their source: the code is its own cache key. */
   private readonly loops = new Map<string, LoopFn>();
+  /** Per kernel object (kernels are immutable; jit replays the same ones): no codegen on a hit. */
+  private readonly loopOf = new WeakMap<LoopKernel, LoopFn>();
+  /** A matmul's fused A producer and epilogue as loop kernels, built once per matmul kernel. */
+  private readonly matmulParts = new WeakMap<MatmulKernel, { load: LoopKernel | null; epilogue: LoopKernel }>();
 
   upload(data: HostArray, _dtype: DType): RealizedBuffer {
     this.stats.uploads++;
@@ -44,14 +49,33 @@ export class CpuBackend implements Backend {
   }
 
   private loopFn(k: LoopKernel): LoopFn {
-    const key = kernelKey(k);
-    let fn = this.loops.get(key);
+    let fn = this.loopOf.get(k);
+    if (fn) return fn;
+    const source = loopSource(k);
+    fn = this.loops.get(source);
     if (!fn) {
-      fn = compileLoop(k);
-      this.loops.set(key, fn);
+      fn = compileLoopSource(source);
+      this.loops.set(source, fn);
       this.stats.pipelines++;
     }
+    this.loopOf.set(k, fn);
     return fn;
+  }
+
+  private partsOf(k: MatmulKernel): { load: LoopKernel | null; epilogue: LoopKernel } {
+    let parts = this.matmulParts.get(k);
+    if (!parts) {
+      const p = k.aPrologue;
+      const loop = (outShape: readonly number[], args: LoopKernel['args'], outs: LoopKernel['outs']): LoopKernel => ({
+        type: 'loop', dtype: k.dtype, outShape, redShape: [], reduce: null, prologue: null, args, scalars: k.scalars, outs,
+      });
+      parts = {
+        load: p ? loop([k.batch, k.m, k.k], p.args, [{ slot: -1, expr: p.expr }]) : null,
+        epilogue: loop(k.outShape, k.args, k.outs),
+      };
+      this.matmulParts.set(k, parts);
+    }
+    return parts;
   }
 
   execute(plan: Plan, inputs: ReadonlyMap<number, RealizedBuffer>): Map<number, RealizedBuffer> {
@@ -86,19 +110,17 @@ export class CpuBackend implements Backend {
     // epilogue (several outputs after a multi-output merge) then runs over it
     const plain = k.outs.findIndex((o) => o.expr.k === 'acc');
     const acc = plain >= 0 ? outs[plain]! : this.scratch(k.dtype, k.batch * k.m * k.n);
+    const parts = this.partsOf(k);
     if (k.a) runMatmul(k, arr(k.a.slot), k.a.view, arr(k.b.slot), acc);
     else {
       // the fused producer of A, evaluated into a packed row-major scratch A
-      const p = k.aPrologue!;
-      const shape = [k.batch, k.m, k.k];
+      const load = parts.load!;
       const a = this.scratch(k.dtype, k.batch * k.m * k.k, 'A');
-      const load: LoopKernel = { type: 'loop', dtype: k.dtype, outShape: shape, redShape: [], reduce: null, prologue: null, args: p.args, scalars: k.scalars, outs: [{ slot: -1, expr: p.expr }] };
-      this.loopFn(load)(p.args.map((x) => arr(x.slot)), [a], k.scalars);
-      runMatmul(k, a, contiguousView(shape), arr(k.b.slot), acc);
+      this.loopFn(load)(load.args.map((x) => arr(x.slot)), [a], k.scalars);
+      runMatmul(k, a, contiguousView(load.outShape), arr(k.b.slot), acc);
     }
     if (k.outs.length === 1 && plain === 0) return;
-    const epilogue: LoopKernel = { type: 'loop', dtype: k.dtype, outShape: k.outShape, redShape: [], reduce: null, prologue: null, args: k.args, scalars: k.scalars, outs: k.outs };
-    this.loopFn(epilogue)(k.args.map((a) => arr(a.slot)), outs, k.scalars, acc);
+    this.loopFn(parts.epilogue)(k.args.map((a) => arr(a.slot)), outs, k.scalars, acc);
   }
 
   private readonly scratches = new Map<string, HostArray>();

@@ -1,5 +1,5 @@
 // The WebGPU backend: float32 storage buffers from a size-bucketed pool, compute pipelines cached
-// by kernel key, one command encoder (and one compute pass) per plan, asynchronous readback
+// by their WGSL source, one command encoder (and one compute pass) per plan, asynchronous readback
 // through pooled staging buffers. Buffers return to the pool when their last owner releases them
 // (RealizedBuffer refcounts). Device loss, WebGPU validation errors, float64 and device limits
 // surface as BackendError / DTypeError, never as a hang or a silent wrong value.
@@ -7,7 +7,7 @@
 import type { DType, HostArray } from '../../dtype.js';
 import { BackendError, DTypeError } from '../../errors.js';
 import type { RealizedBuffer } from '../../ir/node.js';
-import { type Kernel, type Plan, kernelKey } from '../../schedule/kernel.js';
+import type { Kernel, Plan } from '../../schedule/kernel.js';
 import { type Backend, RefCountedBuffer, newStats } from '../backend.js';
 import type { DeviceInfo } from './device.js';
 import { loopProgram } from './kernels/loop.js';
@@ -18,9 +18,17 @@ import { BufferPool } from './pool.js';
 const SHADER_STAGE_COMPUTE = 0x4;
 const MAP_MODE_READ = 0x1;
 
+/**
+ * Settles with null when the GPU work that produced a buffer succeeded, or with wgad's message
+ * when WebGPU rejected it (or rejected the work that produced one of its inputs).
+ */
+export type Failure = Promise<string | null>;
+
 /** A float32 value in a GPU storage buffer, refcounted; returns to its backend's pool. */
 export class GpuBuffer extends RefCountedBuffer {
   readonly backendName = 'webgpu';
+  /** The outcome of the plan that wrote this buffer (null: uploaded, nothing can have failed). */
+  failure: Failure | null = null;
   constructor(
     readonly handle: GPUBuffer,
     private readonly home: WebGpuBackend,
@@ -52,10 +60,30 @@ class HostBuffer implements RealizedBuffer {
   release(): void {}
 }
 
-interface Compiled {
-  readonly program: KernelProgram;
+/** A compute pipeline, cached by the WGSL source it was built from. */
+interface Pipeline {
   readonly pipeline: GPUComputePipeline;
   readonly layout: GPUBindGroupLayout;
+  /** WebGPU's verdict on the shader and pipeline (wgad's message, or null). */
+  readonly failure: Failure;
+}
+
+/** A kernel's generated program and the pipeline that runs it. */
+interface Compiled extends Pipeline {
+  readonly program: KernelProgram;
+}
+
+/** First non-null message of `failures` (null when all succeeded). */
+function firstFailure(failures: readonly Failure[]): Failure {
+  if (failures.length === 0) return Promise.resolve(null);
+  return Promise.all(failures).then((msgs) => msgs.find((m) => m !== null) ?? null);
+}
+
+/** The label of each kernel of a plan, for messages: `exp, add+mul (2 of 5 kernels)`. */
+function planLabel(plan: Plan): string {
+  const labels = [...new Set(plan.kernels.map(kernelLabel))];
+  const shown = labels.slice(0, 6).join(', ') + (labels.length > 6 ? ', ...' : '');
+  return `${plan.kernels.length} kernel${plan.kernels.length === 1 ? '' : 's'}: ${shown}`;
 }
 
 export interface WebGpuOptions {
@@ -70,12 +98,17 @@ export class WebGpuBackend implements Backend {
   /** Adapter description, e.g. 'google swiftshader (fallback adapter)'. */
   readonly adapterDescription: string;
   private readonly pool: BufferPool;
-  private readonly pipelines = new Map<string, Compiled>();
+  /**
+   * Pipelines keyed by their WGSL source. The source is a complete description of a pipeline
+   * (bindings, uniform block, shapes, code), so two kernels share one exactly when they need the
+   * same one: no hand-written key that could leave something out.
+   */
+  private readonly pipelines = new Map<string, Pipeline>();
+  /** Per kernel object (kernels are immutable; jit replays the same ones): no codegen on a hit. */
+  private compiledOf = new WeakMap<Kernel, Compiled>();
   private readonly layouts = new Map<string, GPUBindGroupLayout>();
   private readonly codegen: CodegenOptions;
-  private lostInfo: GPUDeviceLostInfo | null = null;
   private destroyed = false;
-  private readonly errors: Promise<string | null>[] = [];
   private uncaptured: string | null = null;
 
   constructor(
@@ -89,9 +122,6 @@ export class WebGpuBackend implements Backend {
       this.stats.bytesAllocated += bytes;
     });
     this.codegen = { slowBarriers: info.slowBarriers, matmul: opts.matmul ?? 'auto', maxWorkgroupsPerDim: L.maxComputeWorkgroupsPerDimension };
-    void info.lost.then((i) => {
-      this.lostInfo = i;
-    });
     this.device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
       this.uncaptured ??= ev.error.message;
     };
@@ -105,6 +135,11 @@ export class WebGpuBackend implements Backend {
   /** Forces a matmul variant (benchmarks, tests); 'auto' chooses by adapter. */
   setMatmulVariant(v: 'auto' | 'tiled' | 'register'): void {
     (this.codegen as { matmul: typeof v }).matmul = v;
+    this.compiledOf = new WeakMap(); // programs depend on the variant
+  }
+
+  private get lostInfo(): GPUDeviceLostInfo | null {
+    return this.info.loss.info;
   }
 
   // ----- state checks -----
@@ -119,7 +154,7 @@ export class WebGpuBackend implements Backend {
     if (this.uncaptured) {
       const m = this.uncaptured;
       this.uncaptured = null;
-      throw new BackendError(`${op}: WebGPU reported an error: ${m}`);
+      throw new BackendError(`${op}: an earlier WebGPU operation failed outside any wgad plan (WebGPU said: ${m})`);
     }
   }
 
@@ -161,27 +196,32 @@ export class WebGpuBackend implements Backend {
 
   // ----- pipelines -----
 
+  /** The kernel's program (generated once per kernel object) and its pipeline (once per source). */
   private compile(k: Kernel): Compiled {
-    const groups = slotGroups(k);
-    const key = `${kernelKey(k)} #${groups.join(',')}${k.type === 'matmul' ? ` ${this.matmulVariant}` : ''}`;
-    const hit = this.pipelines.get(key);
+    const hit = this.compiledOf.get(k);
     if (hit) return hit;
-    const program = k.type === 'loop' ? loopProgram(k, this.codegen, groups) : matmulProgram(k, this.codegen, groups);
-    const layout = this.layout(program.bindings);
-    this.device.pushErrorScope('validation');
-    const module = this.device.createShaderModule({ code: program.code, label: program.label });
-    const pipeline = this.device.createComputePipeline({
-      layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
-      compute: { module, entryPoint: 'main' },
-      label: program.label,
-    });
-    const label = program.label;
-    this.errors.push(
-      this.device.popErrorScope().then((e) => (e ? `kernel ${label}: ${e.message}\n--- WGSL ---\n${program.code}` : null)),
-    );
-    const c = { program, pipeline, layout };
-    this.pipelines.set(key, c);
-    this.stats.pipelines++;
+    const program = k.type === 'loop' ? loopProgram(k, this.codegen, slotGroups(k)) : matmulProgram(k, this.codegen, slotGroups(k));
+    if (program.scalars !== k.scalars.length) throw new Error(`webgpu: ${program.label} declares ${program.scalars} scalars for ${k.scalars.length}`);
+    let p = this.pipelines.get(program.code);
+    if (!p) {
+      const layout = this.layout(program.bindings);
+      this.device.pushErrorScope('validation');
+      const module = this.device.createShaderModule({ code: program.code, label: program.label });
+      const pipeline = this.device.createComputePipeline({
+        layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+        compute: { module, entryPoint: 'main' },
+        label: program.label,
+      });
+      const { label, code } = program;
+      const failure = this.device.popErrorScope().then((e) =>
+        e ? `WebGPU rejected the generated kernel '${label}' (a wgad code-generation bug: please report it with this message). WebGPU said: ${e.message}\n--- WGSL ---\n${code}` : null,
+      );
+      p = { pipeline, layout, failure };
+      this.pipelines.set(program.code, p);
+      this.stats.pipelines++;
+    }
+    const c = { program, ...p };
+    this.compiledOf.set(k, c);
     return c;
   }
 
@@ -199,14 +239,6 @@ export class WebGpuBackend implements Backend {
       this.layouts.set(sig, l);
     }
     return l;
-  }
-
-  /** Throws the first WebGPU validation error of compiled kernels (a codegen bug), if any. */
-  private async flushErrors(): Promise<void> {
-    if (this.errors.length === 0) return;
-    const pending = this.errors.splice(0);
-    const msgs = (await Promise.all(pending)).filter((m): m is string => m !== null);
-    if (msgs.length) throw new BackendError(`WebGPU rejected a generated kernel: ${msgs[0]}`);
   }
 
   // ----- execution -----
@@ -249,20 +281,21 @@ export class WebGpuBackend implements Backend {
     // compile everything first, so a failure leaves nothing half-encoded; empty kernels do nothing
     const work = (k: Kernel): number => (k.type === 'matmul' ? k.batch * k.m * k.n : k.outShape.reduce((a, b) => a * b, 1));
     const compiled = plan.kernels.map((k) => (work(k) > 0 ? this.compile(k) : null));
-    // scalars of every kernel in one uniform buffer
+    // scalars of every kernel in one uniform buffer; each kernel's block is sized by its program
+    const blockBytes = (c: Compiled | null): number => (c ? 16 * Math.ceil(c.program.scalars / 4) : 0);
     const align = this.device.limits.minUniformBufferOffsetAlignment;
     const uniformOffsets: number[] = [];
     let ubytes = 0;
-    compiled.forEach((c, i) => {
+    compiled.forEach((c) => {
       uniformOffsets.push(ubytes);
-      if (c && c.program.scalars > 0) ubytes += Math.ceil((16 * Math.ceil(plan.kernels[i]!.scalars.length / 4)) / align) * align;
+      ubytes += Math.ceil(blockBytes(c) / align) * align;
     });
     let ubuf: GPUBuffer | null = null;
     if (ubytes > 0) {
       ubuf = this.pool.acquire('uniform', ubytes);
       const data = new Float32Array(ubytes / 4);
       plan.kernels.forEach((k, i) => {
-        if (compiled[i] && compiled[i].program.scalars > 0) data.set(k.scalars, uniformOffsets[i]! / 4);
+        if (blockBytes(compiled[i]!) > 0) data.set(k.scalars, uniformOffsets[i]! / 4);
       });
       this.device.queue.writeBuffer(ubuf, 0, data.buffer, 0, ubytes);
     }
@@ -273,6 +306,11 @@ export class WebGpuBackend implements Backend {
       if (!l) releaseAt.set(last, (l = []));
       l.push(slot);
     }
+    // WebGPU reports a rejected command asynchronously: the plan's error scopes, its pipelines'
+    // verdicts and its inputs' outcomes become the outcome of every buffer it writes
+    const scopes: GPUErrorFilter[] = ['validation', 'out-of-memory', 'internal'];
+    for (const f of scopes) this.device.pushErrorScope(f);
+    const written: GpuBuffer[] = [];
     const encoder = this.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     try {
@@ -280,7 +318,9 @@ export class WebGpuBackend implements Backend {
         for (const o of k.outs) {
           if (!bufs.has(o.slot)) {
             const s = plan.slots[o.slot]!;
-            bufs.set(o.slot, this.newBuffer(s.size * 4, `the output of ${kernelLabel(k)} (${s.size} elements)`));
+            const buf = this.newBuffer(s.size * 4, `the output of ${kernelLabel(k)} (${s.size} elements)`);
+            written.push(buf);
+            bufs.set(o.slot, buf);
           }
         }
         const c = compiled[i];
@@ -297,7 +337,7 @@ export class WebGpuBackend implements Backend {
               case 'pa': return { binding, resource: { buffer: handle((k as Extract<Kernel, { type: 'matmul' }>).aPrologue!.args[s.arg]!.slot) } };
               case 'b': return { binding, resource: { buffer: handle((k as Extract<Kernel, { type: 'matmul' }>).b.slot) } };
               case 'out': return { binding, resource: { buffer: handle(k.outs[s.out]!.slot) } };
-              case 'uniform': return { binding, resource: { buffer: ubuf!, offset: uniformOffsets[i]!, size: 16 * Math.ceil(k.scalars.length / 4) } };
+              case 'uniform': return { binding, resource: { buffer: ubuf!, offset: uniformOffsets[i]!, size: blockBytes(c) } };
             }
           });
           pass.setPipeline(c.pipeline);
@@ -314,6 +354,12 @@ export class WebGpuBackend implements Backend {
     } finally {
       pass.end();
       this.device.queue.submit([encoder.finish()]);
+      const rejected = scopes.map(() => this.device.popErrorScope().then((e) => e?.message ?? null));
+      const what = planLabel(plan);
+      const own = firstFailure(rejected).then((m) => (m === null ? null : `WebGPU rejected the plan of ${what} (a wgad bug: please report it with this message). WebGPU said: ${m}`));
+      const upstream = [...inputs.values()].flatMap((b) => (b instanceof GpuBuffer && b.failure ? [b.failure.then((m) => (m === null ? null : `an input of the plan of ${what} could not be computed: ${m}`))] : []));
+      const failure = firstFailure([...new Set(compiled.flatMap((c) => (c ? [c.failure] : []))), own, ...upstream]);
+      for (const w of written) w.failure = failure;
       if (ubuf) this.pool.release('uniform', ubuf);
       for (const t of temps) t.release();
     }
@@ -336,9 +382,13 @@ export class WebGpuBackend implements Backend {
     this.checkUsable('read');
     if (buffer.released) throw new BackendError('read: the tensor was freed (disposed)');
     if (dtype !== 'float32') throw new DTypeError('read: float64 is not supported on the WebGPU backend');
+    const failed = async (): Promise<void> => {
+      const m = buffer.failure ? await buffer.failure : null;
+      if (m !== null) throw new BackendError(`read: this tensor's value could not be computed: ${m}`);
+    };
     const bytes = size * 4;
     if (bytes === 0) {
-      await this.flushErrors();
+      await failed();
       return new Float32Array(0);
     }
     // the copy is queued before the first await: whatever the caller does next (dispose the
@@ -349,12 +399,7 @@ export class WebGpuBackend implements Backend {
     this.device.queue.submit([encoder.finish()]);
     let mapped = false;
     try {
-      await this.flushErrors();
-      const lost = this.info.lost.then((i) => {
-        throw new BackendError(`read: the WebGPU device was lost (${i.reason}: ${i.message || 'no message'}) while reading back`);
-      });
-      lost.catch(() => {}); // settles after the read in the usual case: not an unhandled rejection
-      await Promise.race([staging.mapAsync(MAP_MODE_READ, 0, bytes), lost]);
+      await Promise.all([this.mapOrLoss(staging, bytes), failed()]);
       mapped = true;
       const out = new Float32Array(size);
       out.set(new Float32Array(staging.getMappedRange(0, bytes)));
@@ -371,6 +416,21 @@ export class WebGpuBackend implements Backend {
         staging.destroy();
       }
     }
+  }
+
+  /**
+   * Maps `staging` for reading, or rejects when the device is lost first. The loss callback is
+   * registered for this read only and removed when it settles (nothing accumulates per read).
+   */
+  private mapOrLoss(staging: GPUBuffer, bytes: number): Promise<void> {
+    const { loss } = this.info;
+    return new Promise<void>((resolve, reject) => {
+      const onLost = (i: GPUDeviceLostInfo): void => {
+        reject(new BackendError(`read: the WebGPU device was lost (${i.reason}: ${i.message || 'no message'}) while reading back`));
+      };
+      loss.waiters.add(onLost);
+      staging.mapAsync(MAP_MODE_READ, 0, bytes).then(resolve, reject).finally(() => loss.waiters.delete(onLost));
+    });
   }
 
   resetPeak(): void {

@@ -14,6 +14,17 @@ export interface DeviceInfo {
   readonly slowBarriers: boolean;
   /** Resolves with the loss info when the device is lost. */
   readonly lost: Promise<GPUDeviceLostInfo>;
+  /**
+   * The loss, watched by one handler per device: backends read `info` and register a callback
+   * for the duration of a pending read only, so nothing accumulates on the never-settling `lost`
+   * promise (a `.then` per read would keep a closure alive per read until the device dies).
+   */
+  readonly loss: DeviceLoss;
+}
+
+export interface DeviceLoss {
+  info: GPUDeviceLostInfo | null;
+  readonly waiters: Set<(info: GPUDeviceLostInfo) => void>;
 }
 
 /** Debian paths of the SwiftShader Vulkan ICD (packages chromium-common / chromium). */
@@ -49,6 +60,16 @@ async function nodeFileExists(path: string): Promise<boolean> {
   }
 }
 
+async function nodeTmpDir(): Promise<string> {
+  try {
+    const spec = ['node', 'os'].join(':');
+    const os = (await import(/* @vite-ignore */ spec)) as { tmpdir(): string };
+    return os.tmpdir();
+  } catch {
+    return '/tmp';
+  }
+}
+
 async function requestAdapterFrom(gpu: GPU): Promise<GPUAdapter | null> {
   try {
     return await gpu.requestAdapter({ powerPreference: 'high-performance' });
@@ -80,20 +101,28 @@ async function findAdapter(): Promise<GPUAdapter | null> {
     lastFailure = `the npm package 'webgpu' (Dawn) could not be loaded: ${(e as Error).message}`;
     return null;
   }
+  const env = (globalThis as unknown as { process: { env: Record<string, string | undefined> } }).process.env;
+  // Dawn's Vulkan and Wayland probes warn on every start when XDG_RUNTIME_DIR is unset
+  env.XDG_RUNTIME_DIR ??= await nodeTmpDir();
+  const preset = env.VK_ICD_FILENAMES;
   if (!nodeGpu) instances.push((nodeGpu = mod.create([])));
   let adapter = await requestAdapterFrom(nodeGpu);
-  const env = (globalThis as unknown as { process: { env: Record<string, string | undefined> } }).process.env;
-  if (!adapter && !env.VK_ICD_FILENAMES) {
+  const tried = [preset ? `the Vulkan driver named by VK_ICD_FILENAMES (${preset})` : "the system's Vulkan drivers"];
+  if (!adapter && !preset) {
     for (const icd of SWIFTSHADER_ICDS) {
       if (!(await nodeFileExists(icd))) continue;
+      tried.push(`SwiftShader at ${icd}`);
       env.VK_ICD_FILENAMES = icd;
       instances.push((nodeGpu = mod.create([])));
       adapter = await requestAdapterFrom(nodeGpu);
       if (adapter) break;
     }
+    if (tried.length === 1) tried.push(`SwiftShader (not installed: none of ${SWIFTSHADER_ICDS.join(', ')} exists)`);
   }
   if (!adapter) {
-    lastFailure ||= `Dawn found no adapter (VK_ICD_FILENAMES=${env.VK_ICD_FILENAMES ?? 'unset'}; install libvulkan1 and chromium-common for SwiftShader)`;
+    lastFailure ||=
+      `Dawn (npm 'webgpu') found no adapter; tried ${tried.join(', then ')}. ` +
+      "On a machine without a GPU, 'apt-get install libvulkan1 chromium-common' provides the Vulkan loader and the SwiftShader driver";
   }
   return adapter;
 }
@@ -126,14 +155,18 @@ async function acquire(): Promise<DeviceInfo | null> {
   const slow = fallback || arch.includes('swiftshader') || (info?.description ?? '').toLowerCase().includes('swiftshader');
   const description = `${info?.vendor || 'unknown vendor'} ${info?.architecture || info?.description || 'unknown device'}${fallback ? ' (fallback adapter)' : ''}`;
   const lost = device.lost;
-  void lost.then(() => {
+  const loss: DeviceLoss = { info: null, waiters: new Set() };
+  void lost.then((i) => {
+    loss.info = i;
+    for (const w of loss.waiters) w(i);
+    loss.waiters.clear();
     if (currentDevice === device) {
       current = null;
       currentDevice = null;
     }
   });
   currentDevice = device;
-  return { device, adapter, description, slowBarriers: slow, lost };
+  return { device, adapter, description, slowBarriers: slow, lost, loss };
 }
 
 let currentDevice: GPUDevice | null = null;

@@ -4,9 +4,9 @@
 
 import { registerWebGPU } from '../../runtime.js';
 import { WebGpuBackend } from './backend.js';
-import { getDevice } from './device.js';
+import { acquisitionFailure, getDevice } from './device.js';
 
 registerWebGPU(async () => {
   const info = await getDevice();
-  return info ? new WebGpuBackend(info) : null;
+  return info ? new WebGpuBackend(info) : acquisitionFailure() || 'no WebGPU adapter';
 });
