@@ -18,6 +18,8 @@ export interface BackendStats {
   peakBytes: number;
   /** Pipelines (compiled kernels) created. */
   pipelines: number;
+  /** Milliseconds spent creating pipelines (compiling kernels). */
+  compileMs: number;
   /** Buffers uploaded from the host. */
   uploads: number;
 }
@@ -32,6 +34,11 @@ export interface Backend {
    * of the slots in `plan.keep` (temporaries are released after their last use).
    */
   execute(plan: Plan, inputs: ReadonlyMap<number, RealizedBuffer>): Map<number, RealizedBuffer>;
+  /**
+   * Optional: gets ready to execute `plan` without blocking (WebGPU compiles its pipelines
+   * asynchronously). execute() works without it.
+   */
+  prepare?(plan: Plan): Promise<void>;
   /** Reads a buffer back to the host. */
   read(buffer: RealizedBuffer, dtype: DType, size: number): Promise<HostArray>;
   /** Frees cached resources (pools, pipelines). */
@@ -59,5 +66,5 @@ export abstract class RefCountedBuffer implements RealizedBuffer {
 }
 
 export function newStats(): BackendStats {
-  return { kernels: 0, plans: 0, bytesAllocated: 0, liveBytes: 0, peakBytes: 0, pipelines: 0, uploads: 0 };
+  return { kernels: 0, plans: 0, bytesAllocated: 0, liveBytes: 0, peakBytes: 0, pipelines: 0, compileMs: 0, uploads: 0 };
 }

@@ -54,9 +54,11 @@ export class CpuBackend implements Backend {
     const source = loopSource(k);
     fn = this.loops.get(source);
     if (!fn) {
+      const t0 = performance.now();
       fn = compileLoopSource(source);
       this.loops.set(source, fn);
       this.stats.pipelines++;
+      this.stats.compileMs += performance.now() - t0;
     }
     this.loopOf.set(k, fn);
     return fn;

@@ -12,17 +12,11 @@ import { type Backend, RefCountedBuffer, newStats } from '../backend.js';
 import type { DeviceInfo } from './device.js';
 import { loopProgram } from './kernels/loop.js';
 import { matmulProgram } from './kernels/matmul.js';
-import { type BindingSpec, type CodegenOptions, type KernelProgram, kernelLabel, slotGroups } from './kernels/program.js';
+import { type CodegenOptions, type KernelProgram, kernelLabel, slotGroups } from './kernels/program.js';
+import { type Failure, type Pipeline, type PipelineCache, pipelineCache } from './pipelines.js';
 import { BufferPool } from './pool.js';
 
-const SHADER_STAGE_COMPUTE = 0x4;
 const MAP_MODE_READ = 0x1;
-
-/**
- * Settles with null when the GPU work that produced a buffer succeeded, or with wgad's message
- * when WebGPU rejected it (or rejected the work that produced one of its inputs).
- */
-export type Failure = Promise<string | null>;
 
 /** A float32 value in a GPU storage buffer, refcounted; returns to its backend's pool. */
 export class GpuBuffer extends RefCountedBuffer {
@@ -60,17 +54,14 @@ class HostBuffer implements RealizedBuffer {
   release(): void {}
 }
 
-/** A compute pipeline, cached by the WGSL source it was built from. */
-interface Pipeline {
-  readonly pipeline: GPUComputePipeline;
-  readonly layout: GPUBindGroupLayout;
-  /** WebGPU's verdict on the shader and pipeline (wgad's message, or null). */
-  readonly failure: Failure;
-}
-
 /** A kernel's generated program and the pipeline that runs it. */
 interface Compiled extends Pipeline {
   readonly program: KernelProgram;
+}
+
+/** Output elements a kernel computes (0: it does nothing and is not dispatched). */
+function work(k: Kernel): number {
+  return k.type === 'matmul' ? k.batch * k.m * k.n : k.outShape.reduce((a, b) => a * b, 1);
 }
 
 /** First non-null message of `failures` (null when all succeeded). */
@@ -98,15 +89,10 @@ export class WebGpuBackend implements Backend {
   /** Adapter description, e.g. 'google swiftshader (fallback adapter)'. */
   readonly adapterDescription: string;
   private readonly pool: BufferPool;
-  /**
-   * Pipelines keyed by their WGSL source. The source is a complete description of a pipeline
-   * (bindings, uniform block, shapes, code), so two kernels share one exactly when they need the
-   * same one: no hand-written key that could leave something out.
-   */
-  private readonly pipelines = new Map<string, Pipeline>();
+  /** The device's pipelines, keyed by WGSL source (shared with other backends on the device). */
+  private readonly pipelines: PipelineCache;
   /** Per kernel object (kernels are immutable; jit replays the same ones): no codegen on a hit. */
   private compiledOf = new WeakMap<Kernel, Compiled>();
-  private readonly layouts = new Map<string, GPUBindGroupLayout>();
   private readonly codegen: CodegenOptions;
   private destroyed = false;
   private uncaptured: string | null = null;
@@ -117,6 +103,7 @@ export class WebGpuBackend implements Backend {
   ) {
     this.device = info.device;
     this.adapterDescription = info.description;
+    this.pipelines = pipelineCache(this.device);
     const L = this.device.limits;
     this.pool = new BufferPool(this.device, Math.min(L.maxBufferSize, L.maxStorageBufferBindingSize), (bytes) => {
       this.stats.bytesAllocated += bytes;
@@ -196,49 +183,48 @@ export class WebGpuBackend implements Backend {
 
   // ----- pipelines -----
 
-  /** The kernel's program (generated once per kernel object) and its pipeline (once per source). */
+  /** The kernel's program, generated once per kernel object. */
+  private program(k: Kernel): KernelProgram {
+    const hit = this.compiledOf.get(k);
+    if (hit) return hit.program;
+    const program = k.type === 'loop' ? loopProgram(k, this.codegen, slotGroups(k)) : matmulProgram(k, this.codegen, slotGroups(k));
+    if (program.scalars !== k.scalars.length) throw new Error(`webgpu: ${program.label} declares ${program.scalars} scalars for ${k.scalars.length}`);
+    return program;
+  }
+
+  /** The kernel's program and its pipeline (created now if no earlier plan or prepare() made it). */
   private compile(k: Kernel): Compiled {
     const hit = this.compiledOf.get(k);
     if (hit) return hit;
-    const program = k.type === 'loop' ? loopProgram(k, this.codegen, slotGroups(k)) : matmulProgram(k, this.codegen, slotGroups(k));
-    if (program.scalars !== k.scalars.length) throw new Error(`webgpu: ${program.label} declares ${program.scalars} scalars for ${k.scalars.length}`);
-    let p = this.pipelines.get(program.code);
-    if (!p) {
-      const layout = this.layout(program.bindings);
-      this.device.pushErrorScope('validation');
-      const module = this.device.createShaderModule({ code: program.code, label: program.label });
-      const pipeline = this.device.createComputePipeline({
-        layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
-        compute: { module, entryPoint: 'main' },
-        label: program.label,
-      });
-      const { label, code } = program;
-      const failure = this.device.popErrorScope().then((e) =>
-        e ? `WebGPU rejected the generated kernel '${label}' (a wgad code-generation bug: please report it with this message). WebGPU said: ${e.message}\n--- WGSL ---\n${code}` : null,
-      );
-      p = { pipeline, layout, failure };
-      this.pipelines.set(program.code, p);
-      this.stats.pipelines++;
-    }
-    const c = { program, ...p };
+    const program = this.program(k);
+    const before = this.cacheCounts();
+    const c = { program, ...this.pipelines.get(program) };
+    this.countCompiles(before);
     this.compiledOf.set(k, c);
     return c;
   }
 
-  private layout(specs: readonly BindingSpec[]): GPUBindGroupLayout {
-    const sig = specs.map((s) => (s.kind === 'out' ? 'w' : s.kind === 'uniform' ? 'u' : 'r')).join('');
-    let l = this.layouts.get(sig);
-    if (!l) {
-      l = this.device.createBindGroupLayout({
-        entries: specs.map((s, binding) => ({
-          binding,
-          visibility: SHADER_STAGE_COMPUTE,
-          buffer: { type: s.kind === 'out' ? 'storage' : s.kind === 'uniform' ? 'uniform' : 'read-only-storage' },
-        })),
-      });
-      this.layouts.set(sig, l);
-    }
-    return l;
+  private cacheCounts(): [number, number] {
+    return [this.pipelines.created, this.pipelines.compileMs];
+  }
+
+  /** Adds the pipelines the (shared) cache created since `before`, and their time, to this backend's stats. */
+  private countCompiles([n, ms]: [number, number]): void {
+    this.stats.pipelines += this.pipelines.created - n;
+    this.stats.compileMs += this.pipelines.compileMs - ms;
+  }
+
+  /**
+   * Compiles the pipelines `plan` needs asynchronously and concurrently, so that executing it does
+   * not block on shader compilation (the first call of a computation is mostly that).
+   */
+  async prepare(plan: Plan): Promise<void> {
+    this.checkUsable('prepare');
+    const programs = plan.kernels.filter((k) => work(k) > 0 && !this.compiledOf.has(k)).map((k) => this.program(k));
+    if (programs.length === 0) return;
+    const before = this.cacheCounts();
+    await this.pipelines.prepare(programs);
+    this.countCompiles(before);
   }
 
   // ----- execution -----
@@ -279,7 +265,6 @@ export class WebGpuBackend implements Backend {
       } else throw new BackendError(`execute: cannot read a ${b.backendName} buffer on the WebGPU backend`);
     }
     // compile everything first, so a failure leaves nothing half-encoded; empty kernels do nothing
-    const work = (k: Kernel): number => (k.type === 'matmul' ? k.batch * k.m * k.n : k.outShape.reduce((a, b) => a * b, 1));
     const compiled = plan.kernels.map((k) => (work(k) > 0 ? this.compile(k) : null));
     // scalars of every kernel in one uniform buffer; each kernel's block is sized by its program
     const blockBytes = (c: Compiled | null): number => (c ? 16 * Math.ceil(c.program.scalars / 4) : 0);
@@ -437,12 +422,13 @@ export class WebGpuBackend implements Backend {
     this.stats.peakBytes = this.stats.liveBytes;
   }
 
-  /** Frees pooled buffers and cached pipelines; live tensors keep their buffers (the device is shared). */
+  /**
+   * Frees pooled buffers; live tensors keep their buffers, and the device keeps its pipelines for
+   * the next backend on it (the device is shared).
+   */
   destroy(): void {
     this.destroyed = true;
     this.pool.clear();
-    this.pipelines.clear();
-    this.layouts.clear();
   }
 
   /** Bytes held in the pool for reuse. */

@@ -1,0 +1,113 @@
+// Compute pipelines of one GPUDevice, cached by the WGSL source they were built from and shared by
+// every WebGpuBackend on that device (init() twice compiles nothing twice). The source is a complete
+// description of a pipeline (bindings, uniform block, shapes, code), so two kernels share one
+// exactly when they need the same one. Pipelines are compiled asynchronously ahead of a plan
+// (createComputePipelineAsync: off the calling thread, several at once) or, when a plan runs
+// without that step, synchronously; either way WebGPU's verdict is kept as a Failure.
+
+import type { BindingSpec, KernelProgram } from './kernels/program.js';
+
+/** Settles with null when WebGPU accepted the work, or with wgad's message when it rejected it. */
+export type Failure = Promise<string | null>;
+
+/** A compute pipeline and WebGPU's verdict on its shader. */
+export interface Pipeline {
+  readonly pipeline: GPUComputePipeline;
+  readonly layout: GPUBindGroupLayout;
+  readonly failure: Failure;
+}
+
+const SHADER_STAGE_COMPUTE = 0x4;
+
+function rejectedMessage(p: KernelProgram, detail: string): string {
+  return `WebGPU rejected the generated kernel '${p.label}' (a wgad code-generation bug: please report it with this message). WebGPU said: ${detail}\n--- WGSL ---\n${p.code}`;
+}
+
+export class PipelineCache {
+  private readonly ready = new Map<string, Pipeline>();
+  private readonly compiling = new Map<string, Promise<Pipeline | null>>();
+  private readonly layouts = new Map<string, GPUBindGroupLayout>();
+  /** Pipelines created and milliseconds spent creating them (synchronous creation, or awaiting asynchronous creation). */
+  created = 0;
+  compileMs = 0;
+
+  constructor(private readonly device: GPUDevice) {}
+
+  /** The pipeline for `p`, created now (synchronously) if no earlier call made it. */
+  get(p: KernelProgram): Pipeline {
+    const hit = this.ready.get(p.code);
+    if (hit) return hit;
+    const t0 = performance.now();
+    const layout = this.layout(p.bindings);
+    this.device.pushErrorScope('validation');
+    const module = this.device.createShaderModule({ code: p.code, label: p.label });
+    const pipeline = this.device.createComputePipeline({
+      layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+      compute: { module, entryPoint: 'main' },
+      label: p.label,
+    });
+    const failure = this.device.popErrorScope().then((e) => (e ? rejectedMessage(p, e.message) : null));
+    return this.add(p.code, { pipeline, layout, failure }, t0);
+  }
+
+  /**
+   * Creates the pipelines of `programs` that do not exist yet, concurrently and off the calling
+   * thread. A program WebGPU rejects is left to get(), which records the rejection as a Failure.
+   */
+  async prepare(programs: readonly KernelProgram[]): Promise<void> {
+    const waits: Promise<Pipeline | null>[] = [];
+    const t0 = performance.now();
+    for (const p of programs) {
+      if (this.ready.has(p.code)) continue;
+      let w = this.compiling.get(p.code);
+      if (!w) {
+        const layout = this.layout(p.bindings);
+        const module = this.device.createShaderModule({ code: p.code, label: p.label });
+        w = this.device
+          .createComputePipelineAsync({ layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }), compute: { module, entryPoint: 'main' }, label: p.label })
+          .then(
+            (pipeline) => (this.ready.has(p.code) ? this.ready.get(p.code)! : this.add(p.code, { pipeline, layout, failure: Promise.resolve(null) })),
+            () => null,
+          )
+          .finally(() => this.compiling.delete(p.code));
+        this.compiling.set(p.code, w);
+      }
+      waits.push(w);
+    }
+    if (waits.length === 0) return;
+    await Promise.all(waits);
+    this.compileMs += performance.now() - t0;
+  }
+
+  private add(code: string, p: Pipeline, t0?: number): Pipeline {
+    this.ready.set(code, p);
+    this.created++;
+    if (t0 !== undefined) this.compileMs += performance.now() - t0;
+    return p;
+  }
+
+  private layout(specs: readonly BindingSpec[]): GPUBindGroupLayout {
+    const sig = specs.map((s) => (s.kind === 'out' ? 'w' : s.kind === 'uniform' ? 'u' : 'r')).join('');
+    let l = this.layouts.get(sig);
+    if (!l) {
+      l = this.device.createBindGroupLayout({
+        entries: specs.map((s, binding) => ({
+          binding,
+          visibility: SHADER_STAGE_COMPUTE,
+          buffer: { type: s.kind === 'out' ? 'storage' : s.kind === 'uniform' ? 'uniform' : 'read-only-storage' },
+        })),
+      });
+      this.layouts.set(sig, l);
+    }
+    return l;
+  }
+}
+
+const caches = new WeakMap<GPUDevice, PipelineCache>();
+
+/** The pipeline cache of `device` (one per device, shared by its backends). */
+export function pipelineCache(device: GPUDevice): PipelineCache {
+  let c = caches.get(device);
+  if (!c) caches.set(device, (c = new PipelineCache(device)));
+  return c;
+}
