@@ -4,7 +4,7 @@
 import { type DType, type HostArray, allocHost, checkDType } from './dtype.js';
 import { ArgumentError, ShapeError, fmtShape } from './errors.js';
 import { constNode } from './ir/build.js';
-import { checkShape, sizeOf } from './ir/shape.js';
+import { checkExtent, checkShape, sizeOf } from './ir/shape.js';
 import { Rng, nextDefaultSeed } from './random.js';
 import { checkBackendDType } from './runtime.js';
 import { type NestedArray, Tensor } from './tensor.js';
@@ -92,6 +92,7 @@ export function arange(start: number, stop?: number, step = 1, opts?: { dtype?: 
   }
   if (step === 0) throw new ArgumentError('arange: step must not be 0');
   const n = Math.max(0, Math.ceil((stop - start) / step));
+  checkExtent('arange', [n], `the result [${n}] of arange(${start}, ${stop}, ${step})`);
   const host = allocHost(dtypeOf('arange', opts), n);
   for (let i = 0; i < n; i++) host[i] = start + i * step;
   return new Tensor(constNode(host, [n], dtypeOf('arange', opts)));
@@ -101,6 +102,7 @@ export function arange(start: number, stop?: number, step = 1, opts?: { dtype?: 
 export function linspace(start: number, stop: number, num: number, opts?: { dtype?: DType }): Tensor {
   if (!Number.isInteger(num) || num < 0) throw new ArgumentError(`linspace: num must be a non-negative integer, got ${num}`);
   if (!Number.isFinite(start) || !Number.isFinite(stop)) throw new ArgumentError(`linspace: start and stop must be finite, got ${start}, ${stop}`);
+  checkExtent('linspace', [num], `the result [${num}]`);
   const host = allocHost(dtypeOf('linspace', opts), num);
   for (let i = 0; i < num; i++) host[i] = num === 1 ? start : start + ((stop - start) * i) / (num - 1);
   return new Tensor(constNode(host, [num], dtypeOf('linspace', opts)));

@@ -7,6 +7,7 @@ import { CpuBackend } from './backend/cpu/cpu.js';
 import type { DType, HostArray } from './dtype.js';
 import { ArgumentError, BackendError, DTypeError } from './errors.js';
 import type { Node, RealizedBuffer } from './ir/node.js';
+import { setElementLimit } from './ir/shape.js';
 import { schedule } from './schedule/scheduler.js';
 
 export type BackendName = 'cpu' | 'webgpu' | 'auto';
@@ -29,9 +30,14 @@ export function registerWebGPU(factory: () => Promise<Backend | null>): void {
  * of the backend chosen.
  */
 export async function init(opts: InitOptions = {}): Promise<'cpu' | 'webgpu'> {
+  const form = "init({ backend: 'cpu' | 'webgpu' | 'auto' })";
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) {
+    const got = typeof opts === 'string' ? `the string '${opts}' (write init({ backend: '${opts}' }))` : Array.isArray(opts) ? 'an array' : String(opts);
+    throw new ArgumentError(`init: expected an options object, ${form}, or no argument; got ${got}`);
+  }
   const want = opts.backend ?? 'auto';
   if (want !== 'cpu' && want !== 'webgpu' && want !== 'auto') {
-    throw new ArgumentError(`init: backend must be 'cpu', 'webgpu' or 'auto', got ${String(want)}`);
+    throw new ArgumentError(`init: backend must be 'cpu', 'webgpu' or 'auto', as in ${form}; got ${String(want)}`);
   }
   if (want === 'cpu') {
     setBackend(new CpuBackend());
@@ -52,6 +58,8 @@ export async function init(opts: InitOptions = {}): Promise<'cpu' | 'webgpu'> {
 function setBackend(b: Backend): void {
   if (active && active !== b) active.destroy();
   active = b;
+  const why = b.name === 'cpu' ? 'the longest JS typed array' : "the device's maxBufferSize and maxStorageBufferBindingSize, at 4 bytes per element";
+  setElementLimit(b.maxElements, `the ${b.name} backend (${why})`);
 }
 
 /** Raises a DTypeError when the active backend cannot hold `dtype` (float64 on WebGPU). */
@@ -63,8 +71,8 @@ export function checkBackendDType(op: string, dtype: DType): void {
 
 /** The active backend (the CPU backend until init() says otherwise). */
 export function backend(): Backend {
-  if (!active) active = new CpuBackend();
-  return active;
+  if (!active) setBackend(new CpuBackend());
+  return active!;
 }
 
 const finalizer = new FinalizationRegistry<RealizedBuffer>((buf) => buf.release());

@@ -29,7 +29,13 @@ describeWebGPU('WebGPU errors and limits', () => {
   it('a result larger than the device allows is a BackendError naming the limit', async () => {
     const limit = gpu().device.limits.maxStorageBufferBindingSize;
     const n = Math.floor(limit / 4) + 16;
+    // built while WebGPU is active: at once (build time)
+    expect(() => W.full([1], 1).broadcastTo([n])).toThrow(BackendError);
+    expect(() => W.full([1], 1).broadcastTo([n])).toThrow(/broadcastTo.*maxBufferSize|maxStorageBufferBindingSize/);
+    // built while the CPU was active: when realized on WebGPU
+    await W.init({ backend: 'cpu' });
     const big = W.full([1], 1).broadcastTo([n]).mul(2);
+    await W.init({ backend: 'webgpu' });
     const live = gpu().stats.liveBytes;
     expect(() => W._realizeNodes([big.node])).toThrow(BackendError);
     expect(() => W._realizeNodes([big.node])).toThrow(/maxBufferSize|maxStorageBufferBindingSize/);

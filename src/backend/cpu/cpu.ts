@@ -9,6 +9,7 @@ import { type Backend, type BackendStats, RefCountedBuffer, newStats } from '../
 import { type LoopFn, compileLoop } from './codegen.js';
 import { runMatmul } from './matmul.js';
 import { contiguousView } from '../../schedule/view.js';
+import { MAX_TYPED_ARRAY_LENGTH } from '../../ir/shape.js';
 
 class CpuBuffer extends RefCountedBuffer {
   readonly backendName = 'cpu';
@@ -31,6 +32,8 @@ class CpuBuffer extends RefCountedBuffer {
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   readonly stats = newStats();
+  /** Buffers are typed arrays. */
+  readonly maxElements = MAX_TYPED_ARRAY_LENGTH;
   private readonly loops = new Map<string, LoopFn>();
 
   upload(data: HostArray, _dtype: DType): RealizedBuffer {

@@ -1,0 +1,97 @@
+// Regression tests for build-time errors (issue 8): element counts beyond what the active backend
+// holds, and init() misuse. Every error is a typed WgadError, thrown when the op is built, with
+// no backend work.
+
+import { afterAll, expect, it } from 'vitest';
+import * as W from '../../src/index.js';
+import { ArgumentError, BackendError, DTypeError, ShapeError, WgadError } from '../../src/index.js';
+import { describeBackends } from '../helpers/backends.js';
+
+type ErrClass = typeof ShapeError | typeof DTypeError | typeof ArgumentError | typeof BackendError;
+
+/** `fn` throws `cls` synchronously, with every fragment in its message, and runs no backend work. */
+function expectErr(fn: () => unknown, cls: ErrClass, ...fragments: string[]): void {
+  const before = { ...W._backend().stats };
+  let err: unknown = null;
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
+  expect(err, 'expected a throw').toBeInstanceOf(cls);
+  expect(err).toBeInstanceOf(WgadError);
+  for (const f of fragments) expect((err as Error).message).toContain(f);
+  expect(W._backend().stats).toEqual(before);
+}
+
+const any = (v: unknown): never => v as never;
+
+describeBackends('element counts beyond the backend limit', (c) => {
+  const limit = (): string => String(W._backend().maxElements);
+
+  it('the backend states its limit: the longest typed array on the CPU, the buffer limits on WebGPU', () => {
+    const m = W._backend().maxElements;
+    expect(Number.isSafeInteger(m)).toBe(true);
+    if (c.backend === 'cpu') expect(m).toBe(2 ** 32 - 1);
+    else expect(m).toBeLessThanOrEqual(2 ** 32 - 1);
+  });
+
+  it('creation: zeros, ones, full, randn, rand, arange, linspace, tensor({ shape })', () => {
+    expectErr(() => W.zeros([1e6, 1e6]), BackendError, 'zeros', '[1000000, 1000000]', '1000000000000 elements', limit());
+    expectErr(() => W.ones([1e6, 1e6]), BackendError, 'ones', '[1000000, 1000000]', limit());
+    expectErr(() => W.full([1e6, 1e6], 2), BackendError, 'full', '[1000000, 1000000]', limit());
+    expectErr(() => W.randn([1e5, 1e5]), BackendError, 'randn', '[100000, 100000]', limit());
+    expectErr(() => W.rand([1e5, 1e5]), BackendError, 'rand', '[100000, 100000]', limit());
+    expectErr(() => W.arange(1e15), BackendError, 'arange', '[1000000000000000]', limit());
+    expectErr(() => W.linspace(0, 1, 1e12), BackendError, 'linspace', '[1000000000000]', limit());
+    expectErr(() => W.zeros([2 ** 60, 2 ** 60]), BackendError, 'zeros', limit());
+  });
+
+  it('ops whose result is too large: broadcastTo, binary broadcasting, where, matmul, concat, stack, pad', () => {
+    const d = c.dtype;
+    expectErr(() => W.ones([1], { dtype: d }).broadcastTo([1e6, 1e6]), BackendError, 'broadcastTo', '[1000000, 1000000]', limit());
+    expectErr(() => W.ones([1e5, 1], { dtype: d }).add(W.ones([1, 1e5], { dtype: d })), BackendError, 'add', '[100000, 100000]', limit());
+    expectErr(() => W.where(W.ones([1e5, 1], { dtype: d }), W.ones([1, 1e5], { dtype: d }), 0), BackendError, 'where', '[100000, 100000]');
+    expectErr(
+      () => W.ones([1e5, 1], { dtype: d }).matmul(W.ones([1, 1e5], { dtype: d })),
+      BackendError, 'matmul', '[100000, 1]', '[1, 100000]', '[100000, 100000]', limit(),
+    );
+    // a broadcast batch axis makes an operand too large before the product is formed
+    expectErr(() => W.ones([1e5, 1, 1], { dtype: d }).matmul(W.ones([1, 1e5], { dtype: d })), BackendError, 'matmul', '[100000, 1, 1]', '[1, 100000]');
+    const half = Math.floor(W._backend().maxElements / 2) + 1;
+    const big = W.ones([1], { dtype: d }).broadcastTo([half]);
+    expectErr(() => W.concat([big, big]), BackendError, 'concat', `[${2 * half}]`, limit());
+    expectErr(() => W.stack([big, big]), BackendError, 'stack', `[2, ${half}]`, limit());
+    expectErr(() => big.pad([[0, half]]), BackendError, 'pad', `[${2 * half}]`, limit());
+  });
+
+  it('empty shapes whose other dimensions are too large (a reduction would create them)', () => {
+    expectErr(() => W.zeros([0, 1e15]).sum(0), BackendError, 'zeros', '[0, 1000000000000000]', limit());
+    expectErr(() => W.zeros([0]).reshape([0, 1e15]), BackendError, 'reshape', '[0, 1000000000000000]');
+    expectErr(() => W.zeros([0, 1]).broadcastTo([0, 1e15]), BackendError, 'broadcastTo', '[0, 1000000000000000]');
+    expectErr(() => W.zeros([0, 1e5, 1]).add(W.zeros([1, 1, 1e5])), BackendError, 'add', '[0, 100000, 100000]');
+    // within the limit: empty shapes are fine
+    expect(W.zeros([0, 1000]).sum(0).shape).toEqual([1000]);
+  });
+
+  it('shapes at the limit still build', () => {
+    expect(W.ones([1], { dtype: c.dtype }).broadcastTo([W._backend().maxElements]).shape).toEqual([W._backend().maxElements]);
+  });
+});
+
+describeBackends('init() misuse', (c) => {
+  afterAll(async () => {
+    await W.init({ backend: c.backend });
+  });
+
+  it('a bare string, null, a number: ArgumentError showing the options form', async () => {
+    for (const bad of ['cpu', 'webgpu', null, 3, ['cpu']]) {
+      const err = await W.init(any(bad)).then(() => null, (e: unknown) => e);
+      expect(err, `init(${JSON.stringify(bad)})`).toBeInstanceOf(ArgumentError);
+      expect((err as Error).message).toContain("init({ backend: 'cpu' | 'webgpu' | 'auto' })");
+    }
+    expect(W._backend().name).toBe(c.backend); // nothing was switched
+    expect(await W.init({ backend: 'cpu' })).toBe('cpu');
+    expect(await W.init()).toMatch(/^(cpu|webgpu)$/);
+  });
+});
