@@ -8,13 +8,14 @@ import * as B from './ir/build.js';
 import type { Node } from './ir/node.js';
 import type { CmpOp } from './ir/primitives.js';
 import { broadcastShapes, checkExtent, checkPerm, checkShape, normAxes, normAxis, sizeOf } from './ir/shape.js';
-import { checkBackendDType } from './runtime.js';
+import { checkBackendDType, checkResident } from './runtime.js';
 import { Tensor, scalarNode } from './tensor.js';
 
 export type TensorLike = Tensor | number;
 
 function checkLive(op: string, t: Tensor, name: string): Node {
   if (t.node.disposed) throw new ArgumentError(`${op}: argument '${name}' was disposed`);
+  checkResident(op, t.node, `argument '${name}'`);
   return t.node;
 }
 

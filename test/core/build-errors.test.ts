@@ -1,11 +1,12 @@
 // Regression tests for build-time errors (issue 8): element counts beyond what the active backend
-// holds, and init() misuse. Every error is a typed WgadError, thrown when the op is built, with
-// no backend work.
+// holds, init() misuse, and tensors that live on a backend which is no longer active. Every error is a typed WgadError,
+// thrown when the op is built, with no backend work.
 
 import { afterAll, expect, it } from 'vitest';
 import * as W from '../../src/index.js';
 import { ArgumentError, BackendError, DTypeError, ShapeError, WgadError } from '../../src/index.js';
 import { describeBackends } from '../helpers/backends.js';
+import { describeWebGPU } from '../webgpu/adapter.js';
 
 type ErrClass = typeof ShapeError | typeof DTypeError | typeof ArgumentError | typeof BackendError;
 
@@ -93,5 +94,41 @@ describeBackends('init() misuse', (c) => {
     expect(W._backend().name).toBe(c.backend); // nothing was switched
     expect(await W.init({ backend: 'cpu' })).toBe('cpu');
     expect(await W.init()).toMatch(/^(cpu|webgpu)$/);
+  });
+});
+
+describeWebGPU('tensors of a backend that is no longer active', () => {
+  afterAll(async () => {
+    await W.init({ backend: 'webgpu' });
+  });
+
+  it('a float64 CPU tensor consumed while WebGPU is active: DTypeError naming the op, at build time', async () => {
+    await W.init({ backend: 'cpu' });
+    const lazy = W.tensor([1, 2, 3], { dtype: 'float64' });
+    const computed = lazy.mul(2);
+    await computed.data();
+    await W.init({ backend: 'webgpu' });
+    expectErr(() => lazy.exp(), DTypeError, 'exp', 'float64', 'WebGPU');
+    expectErr(() => computed.add(1), DTypeError, 'add', 'float64');
+    expectErr(() => W.matmul(computed.reshape([1, 3]).astype('float32'), W.ones([3, 1])), DTypeError, 'reshape', 'float64');
+    expectErr(() => computed.astype('float32'), DTypeError, 'astype', 'float64');
+  });
+
+  it('a float32 CPU value still moves to WebGPU', async () => {
+    await W.init({ backend: 'cpu' });
+    const x = W.tensor([1, 2, 3]).mul(2);
+    await x.data();
+    await W.init({ backend: 'webgpu' });
+    expect(await x.add(1).array()).toEqual([3, 5, 7]);
+  });
+
+  it('a WebGPU tensor consumed after switching to the CPU: BackendError at build time', async () => {
+    await W.init({ backend: 'webgpu' });
+    const y = W.tensor([1, 2]).mul(2);
+    await y.data();
+    await W.init({ backend: 'cpu' });
+    expectErr(() => y.add(1), BackendError, 'add', 'webgpu', 'no longer active', 'data()');
+    expectErr(() => W.grad((v: W.Tensor) => v.sum())(y), BackendError, 'grad', 'webgpu');
+    expect(await W.tensor([1, 2]).add(1).array()).toEqual([2, 3]); // the CPU backend works
   });
 });
