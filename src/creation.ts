@@ -21,9 +21,16 @@ function dtypeOf(op: string, opts: { dtype?: DType } | undefined, fallback: DTyp
   return dtype;
 }
 
+function describe(x: unknown): string {
+  if (x === null || x === undefined) return String(x);
+  if (typeof x === 'object') return (x as object).constructor?.name ?? 'an object';
+  if (typeof x === 'string') return `string ${JSON.stringify(x.length > 20 ? `${x.slice(0, 20)}...` : x)}`;
+  return `${typeof x} ${String(x)}`;
+}
+
 function inferShape(data: NestedArray, path = 'data'): number[] {
   if (typeof data === 'number') return [];
-  if (!Array.isArray(data)) throw new ArgumentError(`tensor: ${path} must be a number or an array of numbers, got ${typeof data}`);
+  if (!Array.isArray(data)) throw new ArgumentError(`tensor: ${path} must be a number or an array of numbers, got ${describe(data)}`);
   if (data.length === 0) return [0];
   const inner = inferShape(data[0]!, `${path}[0]`);
   for (let i = 1; i < data.length; i++) {

@@ -322,6 +322,25 @@ export function stack(tensors: Tensor[], axis = 0): Tensor {
 
 // ----- matmul -----
 
+/** Broadcast batch shape of matmul operands `sa` @ `sb`; names both operands and the failing axes. */
+function matmulBatch(sa: string, sb: string, a: readonly number[], b: readonly number[]): number[] {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  const bad: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const da = a[a.length - n + i] ?? 1, db = b[b.length - n + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) bad.push(`batch axis ${i}: ${da} vs ${db}`);
+    out.push(da === 1 ? db : da);
+  }
+  if (bad.length > 0) {
+    throw new ShapeError(
+      `matmul: the batch dimensions of ${sa} @ ${sb} do not broadcast: ${fmtShape(a)} vs ${fmtShape(b)} (${bad.join(', ')}); ` +
+        'operands are [...batch, m, k] @ [...batch, k, n], and batch dimensions must be equal or 1',
+    );
+  }
+  return out;
+}
+
 /** NumPy matmul: 1-D operands are promoted and the added axis removed; batch axes broadcast. */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   let na = tensorNode('matmul', a, 'a');
@@ -336,7 +355,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (na.shape[na.rank - 1] !== nb.shape[nb.rank - 2]) {
     throw new ShapeError(`matmul: inner dimensions differ: ${sa} @ ${sb}`);
   }
-  const batch = broadcastShapes('matmul', na.shape.slice(0, -2), nb.shape.slice(0, -2));
+  const batch = matmulBatch(sa, sb, na.shape.slice(0, -2), nb.shape.slice(0, -2));
   const m = na.shape[na.rank - 2]!, n = nb.shape[nb.rank - 1]!;
   checkExtent('matmul', [...batch, m, n], `the result ${fmtShape([...batch, m, n])} of ${sa} @ ${sb}`);
   for (const [which, x] of [['a', na], ['b', nb]] as const) {

@@ -137,8 +137,8 @@ function forms(op: string, f: RowFn, X: Tensor, dirs: Tensor, K: 2 | 4, w: reado
   return { value: weighted.sum(0), vectors: core.stats.vectors };
 }
 
-function laplacianImpl(f: RowFn, X: Tensor, opts: LaplacianOptions): Result {
-  const op = 'laplacian';
+/** `op` names the public operator in errors (the biharmonic is built from Laplacians). */
+function laplacianImpl(f: RowFn, X: Tensor, opts: LaplacianOptions, op = 'laplacian'): Result {
   const method = checkMethod(op, opts.method);
   const [, D] = checkX(op, X);
   let dirs: Tensor;
@@ -211,11 +211,11 @@ function biharmonicImpl(f: RowFn, X: Tensor, opts: BiharmonicOptions): Result {
   }
   let inner: number | null = null;
   const lap = (Y: Tensor): Tensor => {
-    const r = laplacianImpl(f, Y, { method });
+    const r = laplacianImpl(f, Y, { method }, op);
     inner = r.vectors;
     return r.value;
   };
-  const outer = laplacianImpl(lap, X, { method });
+  const outer = laplacianImpl(lap, X, { method }, op);
   return { value: outer.value, vectors: outer.vectors !== null && inner !== null ? outer.vectors * inner : null };
 }
 

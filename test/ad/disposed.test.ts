@@ -1,10 +1,11 @@
 // Regression tests (issue 8): a disposed tensor passed to a transformation is an ArgumentError
 // when the transformation is called (graph-build time), naming the transformation and the
-// argument — for every entry point, never a silently computed value.
+// argument — for every entry point, never a silently computed value. Also: the biharmonic's
+// errors name 'biharmonic', not the Laplacian it is built from.
 
 import { describe, expect, it } from 'vitest';
 import * as W from '../../src/index.js';
-import { ArgumentError, type Tensor } from '../../src/index.js';
+import { ArgumentError, ShapeError, type Tensor } from '../../src/index.js';
 
 function throwsWith(fn: () => unknown, type: new (...a: never[]) => Error, ...parts: string[]): void {
   let err: unknown = null;
@@ -83,5 +84,24 @@ describe('disposed tensors passed to transformations', () => {
     await expect(W.evaluate(x)).rejects.toThrow(ArgumentError);
     const sq = W.customJvp((y: Tensor) => y.square(), (p: Tensor[], t: Tensor[]) => t[0]!.mul(p[0]!).mul(2));
     throwsWith(() => sq(x), ArgumentError, 'disposed');
+  });
+});
+
+describe('biharmonic names itself', () => {
+  it('a wrong-shaped f is reported as biharmonic, on every route', () => {
+    const X = W.ones([2, 3], { dtype });
+    const bad = (y: Tensor): Tensor => y.square(); // [N, D], not [N]
+    for (const method of ['collapsed', 'taylor', 'nested'] as const) {
+      for (const exact of ['nested-laplacian', 'interpolation'] as const) {
+        let err: unknown = null;
+        try {
+          W.biharmonic(bad, { method, exact })(X);
+        } catch (e) {
+          err = e;
+        }
+        expect(err, `${method}/${exact}`).toBeInstanceOf(ShapeError);
+        expect((err as Error).message, `${method}/${exact}`).toMatch(/^biharmonic: f must map X \[2, D\]/);
+      }
+    }
   });
 });

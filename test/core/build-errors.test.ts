@@ -1,5 +1,6 @@
 // Regression tests for build-time errors (issue 8): element counts beyond what the active backend
-// holds, init() misuse, and tensors that live on a backend which is no longer active. Every error is a typed WgadError,
+// holds, init() misuse, messages that name the operands (batched matmul, tensor(null)), and
+// tensors that live on a backend which is no longer active. Every error is a typed WgadError,
 // thrown when the op is built, with no backend work.
 
 import { afterAll, expect, it } from 'vitest';
@@ -94,6 +95,28 @@ describeBackends('init() misuse', (c) => {
     expect(W._backend().name).toBe(c.backend); // nothing was switched
     expect(await W.init({ backend: 'cpu' })).toBe('cpu');
     expect(await W.init()).toMatch(/^(cpu|webgpu)$/);
+  });
+});
+
+describeBackends('messages name the operands', (c) => {
+  const t = (shape: number[]): W.Tensor => W.zeros(shape, { dtype: c.dtype });
+
+  it('batched matmul: both full shapes and the batch axes that do not broadcast', () => {
+    expectErr(() => t([2, 3, 4]).matmul(t([5, 4, 6])), ShapeError, 'matmul', '[2, 3, 4]', '[5, 4, 6]', 'batch', '2 vs 5');
+    expectErr(() => t([7, 2, 3, 4]).matmul(t([7, 5, 4, 6])), ShapeError, 'matmul', '[7, 2, 3, 4]', '[7, 5, 4, 6]', '[7, 2]', '[7, 5]');
+    expect(t([2, 3, 4]).matmul(t([1, 4, 6])).shape).toEqual([2, 3, 6]);
+  });
+
+  it('tensor(): null, undefined, strings, objects and ragged arrays are described as given', () => {
+    expectErr(() => W.tensor(any(null)), ArgumentError, 'tensor', 'got null');
+    expectErr(() => W.tensor(any(undefined)), ArgumentError, 'tensor', 'got undefined');
+    expectErr(() => W.tensor(any('abc')), ArgumentError, 'tensor', 'string');
+    expectErr(() => W.tensor(any([1, null])), ArgumentError, 'tensor', 'data[1]', 'got null');
+    expectErr(() => W.tensor(any([[1], [undefined]])), ArgumentError, 'tensor', 'data[1][0]', 'got undefined');
+    expectErr(() => W.tensor(any({ a: 1 })), ArgumentError, 'tensor', 'Object');
+    expectErr(() => W.tensor(any([true])), ArgumentError, 'tensor', 'boolean');
+    expectErr(() => W.tensor([[1, 2], [3, 4], [5]]), ShapeError, 'tensor', 'ragged', 'data[2]', '[2]', '[1]');
+    expectErr(() => W.tensor([[[1]], [[1, 2]]]), ShapeError, 'tensor', 'ragged', '[1, 1]', '[1, 2]');
   });
 });
 
