@@ -4,7 +4,7 @@
 import { type DType, type HostArray, allocHost, checkDType } from './dtype.js';
 import { ArgumentError, ShapeError, fmtShape } from './errors.js';
 import { constNode } from './ir/build.js';
-import { checkShape, sizeOf } from './ir/shape.js';
+import { checkExtent, checkShape, sizeOf } from './ir/shape.js';
 import { Rng, nextDefaultSeed } from './random.js';
 import { checkBackendDType } from './runtime.js';
 import { type NestedArray, Tensor } from './tensor.js';
@@ -21,9 +21,16 @@ function dtypeOf(op: string, opts: { dtype?: DType } | undefined, fallback: DTyp
   return dtype;
 }
 
+function describe(x: unknown): string {
+  if (x === null || x === undefined) return String(x);
+  if (typeof x === 'object') return (x as object).constructor?.name ?? 'an object';
+  if (typeof x === 'string') return `string ${JSON.stringify(x.length > 20 ? `${x.slice(0, 20)}...` : x)}`;
+  return `${typeof x} ${String(x)}`;
+}
+
 function inferShape(data: NestedArray, path = 'data'): number[] {
   if (typeof data === 'number') return [];
-  if (!Array.isArray(data)) throw new ArgumentError(`tensor: ${path} must be a number or an array of numbers, got ${typeof data}`);
+  if (!Array.isArray(data)) throw new ArgumentError(`tensor: ${path} must be a number or an array of numbers, got ${describe(data)}`);
   if (data.length === 0) return [0];
   const inner = inferShape(data[0]!, `${path}[0]`);
   for (let i = 1; i < data.length; i++) {
@@ -92,6 +99,7 @@ export function arange(start: number, stop?: number, step = 1, opts?: { dtype?: 
   }
   if (step === 0) throw new ArgumentError('arange: step must not be 0');
   const n = Math.max(0, Math.ceil((stop - start) / step));
+  checkExtent('arange', [n], `the result [${n}] of arange(${start}, ${stop}, ${step})`);
   const host = allocHost(dtypeOf('arange', opts), n);
   for (let i = 0; i < n; i++) host[i] = start + i * step;
   return new Tensor(constNode(host, [n], dtypeOf('arange', opts)));
@@ -101,6 +109,7 @@ export function arange(start: number, stop?: number, step = 1, opts?: { dtype?: 
 export function linspace(start: number, stop: number, num: number, opts?: { dtype?: DType }): Tensor {
   if (!Number.isInteger(num) || num < 0) throw new ArgumentError(`linspace: num must be a non-negative integer, got ${num}`);
   if (!Number.isFinite(start) || !Number.isFinite(stop)) throw new ArgumentError(`linspace: start and stop must be finite, got ${start}, ${stop}`);
+  checkExtent('linspace', [num], `the result [${num}]`);
   const host = allocHost(dtypeOf('linspace', opts), num);
   for (let i = 0; i < num; i++) host[i] = num === 1 ? start : start + ((stop - start) * i) / (num - 1);
   return new Tensor(constNode(host, [num], dtypeOf('linspace', opts)));

@@ -7,14 +7,15 @@ import { ArgumentError, DTypeError, ShapeError, fmtShape } from './errors.js';
 import * as B from './ir/build.js';
 import type { Node } from './ir/node.js';
 import type { CmpOp } from './ir/primitives.js';
-import { broadcastShapes, checkPerm, checkShape, normAxes, normAxis, sizeOf } from './ir/shape.js';
-import { checkBackendDType } from './runtime.js';
+import { broadcastShapes, checkExtent, checkPerm, checkShape, normAxes, normAxis, sizeOf } from './ir/shape.js';
+import { checkBackendDType, checkResident } from './runtime.js';
 import { Tensor, scalarNode } from './tensor.js';
 
 export type TensorLike = Tensor | number;
 
 function checkLive(op: string, t: Tensor, name: string): Node {
   if (t.node.disposed) throw new ArgumentError(`${op}: argument '${name}' was disposed`);
+  checkResident(op, t.node, `argument '${name}'`);
   return t.node;
 }
 
@@ -291,6 +292,8 @@ export function concat(tensors: Tensor[], axis = 0): Tensor {
   }
   if (nodes.length === 1) return tensors[0]!;
   const total = nodes.reduce((s, m) => s + m.shape[a]!, 0);
+  const outShape = first.shape.map((d, i) => (i === a ? total : d));
+  checkExtent('concat', outShape, `the result ${fmtShape(outShape)} of concatenating ${nodes.length} tensors along axis ${a}`);
   let offset = 0;
   let out: Node | null = null;
   for (const m of nodes) {
@@ -311,10 +314,32 @@ export function stack(tensors: Tensor[], axis = 0): Tensor {
     throw new ShapeError(`stack: shapes ${nodes.map((q) => fmtShape(q.shape)).join(', ')} differ`);
   }
   const a = normAxis('stack', axis, first.rank + 1);
+  const outShape = first.shape.slice();
+  outShape.splice(a, 0, nodes.length);
+  checkExtent('stack', outShape, `the result ${fmtShape(outShape)} of stacking ${nodes.length} tensors of shape ${fmtShape(first.shape)}`);
   return concat(tensors.map((t) => expandDims(t, a)), a);
 }
 
 // ----- matmul -----
+
+/** Broadcast batch shape of matmul operands `sa` @ `sb`; names both operands and the failing axes. */
+function matmulBatch(sa: string, sb: string, a: readonly number[], b: readonly number[]): number[] {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  const bad: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const da = a[a.length - n + i] ?? 1, db = b[b.length - n + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) bad.push(`batch axis ${i}: ${da} vs ${db}`);
+    out.push(da === 1 ? db : da);
+  }
+  if (bad.length > 0) {
+    throw new ShapeError(
+      `matmul: the batch dimensions of ${sa} @ ${sb} do not broadcast: ${fmtShape(a)} vs ${fmtShape(b)} (${bad.join(', ')}); ` +
+        'operands are [...batch, m, k] @ [...batch, k, n], and batch dimensions must be equal or 1',
+    );
+  }
+  return out;
+}
 
 /** NumPy matmul: 1-D operands are promoted and the added axis removed; batch axes broadcast. */
 export function matmul(a: Tensor, b: Tensor): Tensor {
@@ -323,13 +348,20 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (na.rank === 0 || nb.rank === 0) {
     throw new ShapeError(`matmul: operands must be at least 1-D, got ${fmtShape(na.shape)} and ${fmtShape(nb.shape)}`);
   }
+  const sa = fmtShape(na.shape), sb = fmtShape(nb.shape);
   const vecA = na.rank === 1, vecB = nb.rank === 1;
   if (vecA) na = B.reshapeNode(na, [1, na.shape[0]!]);
   if (vecB) nb = B.reshapeNode(nb, [nb.shape[0]!, 1]);
   if (na.shape[na.rank - 1] !== nb.shape[nb.rank - 2]) {
-    throw new ShapeError(`matmul: inner dimensions differ: ${fmtShape(tensorNode('matmul', a).shape)} @ ${fmtShape(tensorNode('matmul', b).shape)}`);
+    throw new ShapeError(`matmul: inner dimensions differ: ${sa} @ ${sb}`);
   }
-  const batch = broadcastShapes('matmul', na.shape.slice(0, -2), nb.shape.slice(0, -2));
+  const batch = matmulBatch(sa, sb, na.shape.slice(0, -2), nb.shape.slice(0, -2));
+  const m = na.shape[na.rank - 2]!, n = nb.shape[nb.rank - 1]!;
+  checkExtent('matmul', [...batch, m, n], `the result ${fmtShape([...batch, m, n])} of ${sa} @ ${sb}`);
+  for (const [which, x] of [['a', na], ['b', nb]] as const) {
+    const to = [...batch, ...x.shape.slice(-2)];
+    checkExtent('matmul', to, `operand ${which} broadcast to ${fmtShape(to)} for ${sa} @ ${sb}`);
+  }
   na = B.broadcastNode(na, [...batch, ...na.shape.slice(-2)]);
   nb = B.broadcastNode(nb, [...batch, ...nb.shape.slice(-2)]);
   let out = B.matmulNode(na, nb);

@@ -5,8 +5,9 @@
 import type { Backend } from './backend/backend.js';
 import { CpuBackend } from './backend/cpu/cpu.js';
 import type { DType, HostArray } from './dtype.js';
-import { ArgumentError, BackendError, DTypeError } from './errors.js';
+import { ArgumentError, BackendError, DTypeError, fmtShape } from './errors.js';
 import type { Node, RealizedBuffer } from './ir/node.js';
+import { setElementLimit } from './ir/shape.js';
 import { schedule } from './schedule/scheduler.js';
 
 export type BackendName = 'cpu' | 'webgpu' | 'auto';
@@ -33,9 +34,14 @@ export function registerWebGPU(factory: WebGPUFactory): void {
  * of the backend chosen.
  */
 export async function init(opts: InitOptions = {}): Promise<'cpu' | 'webgpu'> {
+  const form = "init({ backend: 'cpu' | 'webgpu' | 'auto' })";
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) {
+    const got = typeof opts === 'string' ? `the string '${opts}' (write init({ backend: '${opts}' }))` : Array.isArray(opts) ? 'an array' : String(opts);
+    throw new ArgumentError(`init: expected an options object, ${form}, or no argument; got ${got}`);
+  }
   const want = opts.backend ?? 'auto';
   if (want !== 'cpu' && want !== 'webgpu' && want !== 'auto') {
-    throw new ArgumentError(`init: backend must be 'cpu', 'webgpu' or 'auto', got ${String(want)}`);
+    throw new ArgumentError(`init: backend must be 'cpu', 'webgpu' or 'auto', as in ${form}; got ${String(want)}`);
   }
   if (want === 'cpu') {
     setBackend(new CpuBackend());
@@ -56,6 +62,8 @@ export async function init(opts: InitOptions = {}): Promise<'cpu' | 'webgpu'> {
 function setBackend(b: Backend): void {
   if (active && active !== b) active.destroy();
   active = b;
+  const why = b.name === 'cpu' ? 'the longest JS typed array' : "the device's maxBufferSize and maxStorageBufferBindingSize, at 4 bytes per element";
+  setElementLimit(b.maxElements, `the ${b.name} backend (${why})`);
 }
 
 /** Raises a DTypeError when the active backend cannot hold `dtype` (float64 on WebGPU). */
@@ -65,10 +73,32 @@ export function checkBackendDType(op: string, dtype: DType): void {
   }
 }
 
+/**
+ * Raises when an op `op` is built on `node` (described by `what`) that the active backend cannot
+ * read: a value computed on WebGPU after init() switched to the CPU (its device is gone), or a
+ * float64 tensor (made on the CPU) while WebGPU is active. A float32 CPU value is fine: it moves.
+ */
+export function checkResident(op: string, node: Node, what: string): void {
+  const name = active?.name ?? 'cpu';
+  const home = node.buffer?.backendName;
+  if (home !== undefined && home !== name && home !== 'cpu') {
+    throw new BackendError(
+      `${op}: ${what} (shape ${fmtShape(node.shape)}) lives on the ${home} backend, which is no longer active (init() switched to ${name}); ` +
+        'read it with data() before switching backends and create a new tensor from the values',
+    );
+  }
+  if (node.dtype === 'float64' && name === 'webgpu') {
+    throw new DTypeError(
+      `${op}: float64 is not supported on the WebGPU backend (GPUs compute in float32), but ${what} (shape ${fmtShape(node.shape)}) is a float64 tensor made on the CPU backend; ` +
+        "read it with data() and create a float32 tensor, or init({ backend: 'cpu' }) to keep float64",
+    );
+  }
+}
+
 /** The active backend (the CPU backend until init() says otherwise). */
 export function backend(): Backend {
-  if (!active) active = new CpuBackend();
-  return active;
+  if (!active) setBackend(new CpuBackend());
+  return active!;
 }
 
 const finalizer = new FinalizationRegistry<RealizedBuffer>((buf) => buf.release());

@@ -11,6 +11,7 @@ import * as ops from '../ops.js';
 import { type RuleCtx, type TaylorRule, taylorRule } from '../rules/taylor.js';
 import { tensor } from '../creation.js';
 import { Tensor } from '../tensor.js';
+import { checkUsable } from './pytree.js';
 import { type TaylorStats, faaDiBruno, leibniz, ruleCtx, traceRegion } from './taylor.js';
 import { type CollapsedSeries, type Coef, type SumDirections, addAll, bellTerms, checkOrder, constLike } from './taylor-coef.js';
 
@@ -128,6 +129,7 @@ export function collapsedJet(f: (...args: Tensor[]) => Tensor, primals: Tensor[]
   const K = checkOrder(op, opts?.order);
   if (K < 1) throw new ArgumentError(`${op}: the order must be at least 1, got ${K}`);
   if (!Array.isArray(primals) || !primals.every((p) => p instanceof Tensor)) throw new ArgumentError(`${op}: primals must be an array of tensors`);
+  primals.forEach((p, i) => checkUsable(op, p, `primals[${i}]`));
   if (!Array.isArray(lower) || lower.length !== primals.length || !Array.isArray(top) || top.length !== primals.length) {
     throw new ArgumentError(`${op}: lower and top must hold one entry per primal (${primals.length})`);
   }
@@ -138,6 +140,7 @@ export function collapsedJet(f: (...args: Tensor[]) => Tensor, primals: Tensor[]
     const ls = Array.from({ length: K - 1 }, (_, k) => {
       const c = li[k] ?? null;
       if (!c) return null;
+      if (c instanceof Tensor) checkUsable(op, c, `lower[${i}][${k}]`);
       if (c.dtype !== p.dtype) throw new DTypeError(`${op}: lower[${i}][${k}] is ${c.dtype} but its primal is ${p.dtype}`);
       const ok = c.ndim === p.ndim + 1 && c.shape.slice(1).every((d, j) => d === p.shape[j]) && (R < 0 || c.shape[0] === R);
       if (!ok) throw new ShapeError(`${op}: lower[${i}][${k}] has shape ${fmtShape(c.shape)}, expected [R, ${p.shape.join(', ')}] with one R throughout`);
@@ -145,6 +148,7 @@ export function collapsedJet(f: (...args: Tensor[]) => Tensor, primals: Tensor[]
       return c;
     });
     const t = top[i] ?? null;
+    if (t instanceof Tensor) checkUsable(op, t, `top[${i}]`);
     if (t && (t.dtype !== p.dtype || t.ndim !== p.ndim || !t.shape.every((d, j) => d === p.shape[j]))) {
       throw new ShapeError(`${op}: top[${i}] has shape ${fmtShape(t.shape)} (${t.dtype}), expected ${fmtShape(p.shape)} (${p.dtype})`);
     }

@@ -5,6 +5,7 @@ import { tensor } from '../creation.js';
 import { Rng, nextDefaultSeed } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { propagateCollapsed, weightsTensor } from './collapse.js';
+import { checkUsable } from './pytree.js';
 import { propagateJet, traceRegion } from './taylor.js';
 import { type Coef, constLike } from './taylor-coef.js';
 import { type RowFn, nestedQuadratic, nestedQuartic } from './taylor-nested.js';
@@ -60,6 +61,7 @@ function checkMethod(op: string, m: unknown): OperatorMethod {
 
 function checkX(op: string, X: unknown): [number, number] {
   if (!(X instanceof Tensor)) throw new ArgumentError(`${op}: X must be a Tensor of shape [N, D]`);
+  checkUsable(op, X, 'X');
   if (X.ndim !== 2) throw new ShapeError(`${op}: X must be 2-D [N, D], got shape ${fmtShape(X.shape)}`);
   return X.shape as [number, number];
 }
@@ -135,8 +137,8 @@ function forms(op: string, f: RowFn, X: Tensor, dirs: Tensor, K: 2 | 4, w: reado
   return { value: weighted.sum(0), vectors: core.stats.vectors };
 }
 
-function laplacianImpl(f: RowFn, X: Tensor, opts: LaplacianOptions): Result {
-  const op = 'laplacian';
+/** `op` names the public operator in errors (the biharmonic is built from Laplacians). */
+function laplacianImpl(f: RowFn, X: Tensor, opts: LaplacianOptions, op = 'laplacian'): Result {
   const method = checkMethod(op, opts.method);
   const [, D] = checkX(op, X);
   let dirs: Tensor;
@@ -144,6 +146,7 @@ function laplacianImpl(f: RowFn, X: Tensor, opts: LaplacianOptions): Result {
   if (opts.weighting !== undefined) {
     const V = opts.weighting;
     if (!(V instanceof Tensor)) throw new ArgumentError(`${op}: weighting must be a Tensor V of shape [D, R]`);
+    checkUsable(op, V, 'weighting');
     if (V.ndim !== 2 || V.shape[0] !== D) throw new ShapeError(`${op}: weighting V must have shape [D, R] = [${D}, R], got ${fmtShape(V.shape)}`);
     if (V.dtype !== X.dtype) throw new DTypeError(`${op}: weighting is ${V.dtype} but X is ${X.dtype}`);
     R = V.shape[1]!;
@@ -208,11 +211,11 @@ function biharmonicImpl(f: RowFn, X: Tensor, opts: BiharmonicOptions): Result {
   }
   let inner: number | null = null;
   const lap = (Y: Tensor): Tensor => {
-    const r = laplacianImpl(f, Y, { method });
+    const r = laplacianImpl(f, Y, { method }, op);
     inner = r.vectors;
     return r.value;
   };
-  const outer = laplacianImpl(lap, X, { method });
+  const outer = laplacianImpl(lap, X, { method }, op);
   return { value: outer.value, vectors: outer.vectors !== null && inner !== null ? outer.vectors * inner : null };
 }
 

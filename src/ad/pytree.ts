@@ -3,6 +3,7 @@
 // in a fixed order; unflatten() rebuilds the same structure from new leaves.
 
 import { ArgumentError } from '../errors.js';
+import { checkResident } from '../runtime.js';
 import { Tensor } from '../tensor.js';
 
 export type Tree<T = Tensor> = T | readonly Tree<T>[] | { readonly [key: string]: Tree<T> };
@@ -18,11 +19,24 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** Tensor leaves of `tree` in order, and its structure. `what` names the caller in errors. */
+/**
+ * Checks that a tensor handed to a transformation can be used: not disposed, and readable by the
+ * active backend (runtime.checkResident). `what` names the transformation, `path` the argument.
+ */
+export function checkUsable(what: string, t: Tensor, path: string): void {
+  if (t.node.disposed) throw new ArgumentError(`${what}: ${path} is a tensor that was disposed (dispose() freed its value); pass a live tensor`);
+  checkResident(what, t.node, path);
+}
+
+/**
+ * Tensor leaves of `tree` in order, and its structure. `what` names the caller in errors. Every
+ * leaf must be usable (checkUsable): this is where transformations take their arguments.
+ */
 export function flatten(tree: unknown, what: string): { leaves: Tensor[]; def: TreeDef } {
   const leaves: Tensor[] = [];
   const walk = (x: unknown, path: string): TreeDef => {
     if (x instanceof Tensor) {
+      checkUsable(what, x, path);
       leaves.push(x);
       return { kind: 'leaf' };
     }

@@ -4,7 +4,7 @@ import { DTypeError, ShapeError, ArgumentError, TransformError, fmtShape } from 
 import type { Node } from '../ir/node.js';
 import { type RuleCtx, type TaylorRule, taylorRule } from '../rules/taylor.js';
 import { Tensor } from '../tensor.js';
-import { type TreeDef, flatten, unflatten } from './pytree.js';
+import { type TreeDef, checkUsable, flatten, unflatten } from './pytree.js';
 import { dependentRegion, freshInput } from './region.js';
 import { type Coef, type Series, addAll, bellTerms, binom, checkOrder, constLike } from './taylor-coef.js';
 
@@ -29,6 +29,7 @@ export interface Traced {
 /** Calls `f` on fresh aliases of `primals` and finds the region between them and its outputs. */
 export function traceRegion(op: string, f: unknown, primals: readonly Tensor[]): Traced {
   if (typeof f !== 'function') throw new ArgumentError(`${op}: f must be a function, got ${typeof f}`);
+  primals.forEach((p, i) => checkUsable(op, p, `primals[${i}]`));
   const inputs = primals.map(freshInput);
   const { leaves, def } = flatten((f as (...a: Tensor[]) => unknown)(...inputs), `${op}: the result of f`);
   if (leaves.length === 0) throw new TransformError(`${op}: f returned no tensor`);
@@ -135,6 +136,7 @@ export function checkSeries(op: string, primals: unknown, series: unknown, order
   if (!Array.isArray(primals) || !primals.every((p) => p instanceof Tensor)) {
     throw new ArgumentError(`${op}: primals must be an array of tensors`);
   }
+  primals.forEach((p: Tensor, i) => checkUsable(op, p, `primals[${i}]`));
   if (!Array.isArray(series) || series.length !== primals.length) {
     throw new ArgumentError(`${op}: series must hold one coefficient list per primal (${primals.length}), got ${Array.isArray(series) ? series.length : typeof series}`);
   }
@@ -154,6 +156,7 @@ export function checkSeries(op: string, primals: unknown, series: unknown, order
     s.forEach((c, k) => {
       if (c === null || c === undefined) return;
       if (!(c instanceof Tensor)) throw new ArgumentError(`${op}: series[${i}][${k}] must be a Tensor or null`);
+      checkUsable(op, c, `series[${i}][${k}]`);
       if (c.dtype !== p.dtype) throw new DTypeError(`${op}: series[${i}][${k}] is ${c.dtype} but its primal is ${p.dtype}`);
       const want = dirs ? c.shape.slice(1) : c.shape;
       const ok = want.length === p.ndim && want.every((d, j) => d === p.shape[j]) && (!dirs || c.ndim >= 1);

@@ -27,6 +27,8 @@ export interface BackendStats {
 export interface Backend {
   readonly name: 'cpu' | 'webgpu';
   readonly stats: BackendStats;
+  /** The most elements one tensor may hold on this backend (checked when ops are built). */
+  readonly maxElements: number;
   /** Copies host data into a new buffer. */
   upload(data: HostArray, dtype: DType): RealizedBuffer;
   /**

@@ -6,7 +6,7 @@ import type { DType, HostArray } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.js';
 import { Node } from './node.js';
 import type { BinaryPrim, CmpOp, CustomRules, ReducePrim, UnaryPrim } from './primitives.js';
-import { type Shape, checkPerm, shapesEqual, sizeOf } from './shape.js';
+import { type Shape, checkExtent, checkPerm, shapesEqual, sizeOf } from './shape.js';
 
 export function constNode(data: HostArray, shape: Shape, dtype: DType): Node {
   if (data.length !== sizeOf(shape)) {
@@ -118,6 +118,7 @@ export function padNode(x: Node, before: number[], after: number[]): Node {
   }
   if (before.every((p) => p === 0) && after.every((p) => p === 0)) return x;
   const shape = x.shape.map((d, i) => d + before[i]! + after[i]!);
+  checkExtent('pad', shape, `the result ${fmtShape(shape)} of padding ${fmtShape(x.shape)}`);
   return new Node('pad', [x], { before, after }, shape, x.dtype);
 }
 

@@ -5,7 +5,7 @@
 import type { DType } from '../dtype.js';
 import type { Params, ParamsMap, Prim } from './primitives.js';
 import type { Shape } from './shape.js';
-import { sizeOf } from './shape.js';
+import { checkExtent, sizeOf } from './shape.js';
 
 /** A computed value living on a backend (see src/backend/backend.ts). */
 export interface RealizedBuffer {
@@ -38,7 +38,10 @@ export class Node {
     readonly params: Params,
     readonly shape: Shape,
     readonly dtype: DType,
-  ) {}
+  ) {
+    // the last line of defence: ops check with the user's op name first (ops.ts, creation.ts)
+    checkExtent(op, shape);
+  }
 
   get size(): number {
     return sizeOf(this.shape);

@@ -1,7 +1,8 @@
 // Shape arithmetic shared by graph building and scheduling: sizes, strides, NumPy broadcasting,
-// axis normalization and validation. Pure functions on number arrays.
+// axis normalization and validation. Pure functions on number arrays, except for the element
+// limit of the active backend (set by the runtime), which every built shape is checked against.
 
-import { ArgumentError, ShapeError, fmtShape } from '../errors.js';
+import { ArgumentError, BackendError, ShapeError, fmtShape } from '../errors.js';
 
 export type Shape = readonly number[];
 
@@ -28,7 +29,46 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
   return true;
 }
 
-/** Checks that `shape` is an array of non-negative finite integers; names `op` otherwise. */
+/**
+ * The longest typed array every JS engine allocates (V8 allows 2^32 elements, but not every
+ * engine does): no backend holds more elements in one tensor. It is also the largest u32 index.
+ */
+export const MAX_TYPED_ARRAY_LENGTH = 2 ** 32 - 1;
+
+let elementLimit = { max: MAX_TYPED_ARRAY_LENGTH, holder: 'the cpu backend (the longest JS typed array)' };
+
+/** Sets the element limit of the active backend (runtime.ts, when init() switches backends). */
+export function setElementLimit(max: number, holder: string): void {
+  elementLimit = { max: Math.min(max, MAX_TYPED_ARRAY_LENGTH), holder };
+}
+
+/**
+ * Checks that a tensor of `shape` fits the active backend: its element count, and for an empty
+ * shape the product of its non-zero dimensions (what a reduction over the empty axis creates),
+ * must not exceed the backend's element limit. The limit (< 2^53) also keeps every size and
+ * stride of the shape an exact integer. `subject` describes the shape for the message.
+ */
+export function checkExtent(op: string, shape: Shape, subject = `shape ${fmtShape(shape)}`): void {
+  let size = 1, extent = 1;
+  for (const d of shape) {
+    size *= d;
+    if (d !== 0) extent *= d;
+  }
+  const { max, holder } = elementLimit;
+  if (extent <= max) return;
+  if (size > 0) {
+    throw new BackendError(`${op}: ${subject} has ${size} elements, more than ${holder} holds in one tensor (at most ${max} elements)`);
+  }
+  throw new BackendError(
+    `${op}: ${subject} is empty, but its non-zero dimensions span ${extent} elements (what a reduction over the empty axis creates), ` +
+      `more than ${holder} holds in one tensor (at most ${max} elements)`,
+  );
+}
+
+/**
+ * Checks that `shape` is an array of non-negative finite integers (names `op` otherwise) and that
+ * the active backend can hold a tensor of that shape (checkExtent).
+ */
 export function checkShape(op: string, shape: unknown): number[] {
   if (!Array.isArray(shape)) {
     throw new ArgumentError(`${op}: shape must be an array of non-negative integers, got ${String(shape)}`);
@@ -38,6 +78,7 @@ export function checkShape(op: string, shape: unknown): number[] {
       throw new ShapeError(`${op}: shape must hold non-negative finite integers, got [${shape.map(String).join(', ')}]`);
     }
   }
+  checkExtent(op, shape);
   return shape.slice() as number[];
 }
 
@@ -53,6 +94,7 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
     }
     out[i] = da === 1 ? db : da;
   }
+  checkExtent(op, out, `the broadcast shape ${fmtShape(out)} of ${fmtShape(a)} and ${fmtShape(b)}`);
   return out;
 }
 

@@ -19,9 +19,13 @@ describeWebGPU('WebGPU errors and limits', () => {
   it('a float64 tensor made on the CPU and used on WebGPU is a DTypeError naming the ops', async () => {
     await W.init({ backend: 'cpu' });
     const x = tensor([1, 2, 3], { dtype: 'float64' });
+    const built = x.exp(); // a graph built while the CPU was active fails when it is read
     await W.init({ backend: 'webgpu' });
-    await expect(x.exp().data()).rejects.toThrow(DTypeError);
-    await expect(x.exp().data()).rejects.toThrow(/exp: float64 is not supported on the WebGPU backend/);
+    await expect(built.data()).rejects.toThrow(DTypeError);
+    await expect(built.data()).rejects.toThrow(/exp: float64 is not supported on the WebGPU backend/);
+    // an op built on it now fails at once (build time)
+    expect(() => x.exp()).toThrow(DTypeError);
+    expect(() => x.exp()).toThrow(/exp: float64 is not supported on the WebGPU backend/);
     // the backend still works afterwards
     expect(await tensor([1, 2, 3]).mul(2).array()).toEqual([2, 4, 6]);
   });
@@ -29,7 +33,13 @@ describeWebGPU('WebGPU errors and limits', () => {
   it('a result larger than the device allows is a BackendError naming the limit', async () => {
     const limit = gpu().device.limits.maxStorageBufferBindingSize;
     const n = Math.floor(limit / 4) + 16;
+    // built while WebGPU is active: at once (build time)
+    expect(() => W.full([1], 1).broadcastTo([n])).toThrow(BackendError);
+    expect(() => W.full([1], 1).broadcastTo([n])).toThrow(/broadcastTo.*maxBufferSize|maxStorageBufferBindingSize/);
+    // built while the CPU was active: when realized on WebGPU
+    await W.init({ backend: 'cpu' });
     const big = W.full([1], 1).broadcastTo([n]).mul(2);
+    await W.init({ backend: 'webgpu' });
     const live = gpu().stats.liveBytes;
     expect(() => W._realizeNodes([big.node])).toThrow(BackendError);
     expect(() => W._realizeNodes([big.node])).toThrow(/maxBufferSize|maxStorageBufferBindingSize/);

@@ -9,6 +9,7 @@ import { type Backend, type BackendStats, RefCountedBuffer, newStats } from '../
 import { type LoopFn, compileLoopSource, loopSource } from './codegen.js';
 import { runMatmul } from './matmul.js';
 import { contiguousView } from '../../schedule/view.js';
+import { MAX_TYPED_ARRAY_LENGTH } from '../../ir/shape.js';
 
 class CpuBuffer extends RefCountedBuffer {
   readonly backendName = 'cpu';
@@ -31,6 +32,8 @@ class CpuBuffer extends RefCountedBuffer {
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   readonly stats = newStats();
+  /** Buffers are typed arrays. */
+  readonly maxElements = MAX_TYPED_ARRAY_LENGTH;
   /** Compiled loops keyed by their source: the code is its own cache key. */
   private readonly loops = new Map<string, LoopFn>();
   /** Per kernel object (kernels are immutable; jit replays the same ones): no codegen on a hit. */

@@ -114,6 +114,12 @@ export class WebGpuBackend implements Backend {
     };
   }
 
+  /** The most float32 elements one buffer may hold on this device. */
+  get maxElements(): number {
+    const L = this.device.limits;
+    return Math.floor(Math.min(L.maxBufferSize, L.maxStorageBufferBindingSize) / 4);
+  }
+
   /** Which matmul kernel runs: 'tiled' (workgroup memory) or 'register' (no barriers). */
   get matmulVariant(): 'tiled' | 'register' {
     return this.codegen.matmul === 'auto' ? (this.codegen.slowBarriers ? 'register' : 'tiled') : this.codegen.matmul;
