@@ -1,35 +1,11 @@
-// Laplacian (and biharmonic) of platform.md's tanh MLP: collapsed vs standard Taylor vs nested
+// Laplacian (and biharmonic) of the benchmark tanh MLP (bench/mlp.ts): collapsed vs standard Taylor vs nested
 // first-order AD, on every available backend (CPU in float64, WebGPU in float32 when an adapter
 // exists), then the fastest. Run: npx tsx bench/laplacian.ts [--backend all|cpu|webgpu|auto]
 // [--dtype float64|float32] [--runs 15] [--biharmonic]
 
-import { BackendError, type DType, type Tensor, biharmonic, init, laplacian, operatorCost, profile, tensor } from '../src/index.js';
+import { BackendError, type DType, backendInfo, biharmonic, init, laplacian, operatorCost, profile } from '../src/index.js';
+import { benchmarkMlp } from './mlp.js';
 import { arg, timeit } from './util.js';
-
-/** platform.md's 32-bit LCG: s_{k+1} = (1664525 s_k + 1013904223) mod 2^32, value = fround((2 s/2^32 − 1) scale). */
-function lcg(seed: number): (n: number, scale: number) => Float64Array {
-  let s = seed >>> 0;
-  return (n, scale) =>
-    Float64Array.from({ length: n }, () => {
-      s = (Math.imul(1664525, s) + 1013904223) >>> 0;
-      return Math.fround((2 * (s / 4294967296) - 1) * scale);
-    });
-}
-
-/** f(x) = W3 tanh(W2 tanh(W1 x + b1) + b2) + b3, D = 16, widths 64, N = 256 points. */
-export function benchmarkMlp(dtype: DType, D = 16, H = 64, N = 256): { f: (X: Tensor) => Tensor; X: Tensor } {
-  const draw = lcg(20240607);
-  const t = (a: Float64Array, shape: number[]): Tensor => tensor(a, { dtype, shape });
-  const W1t = t(draw(H * D, 1.5 / Math.sqrt(D)), [H, D]).transpose();
-  const b1 = t(draw(H, 0.5), [H]);
-  const W2t = t(draw(H * H, 1.5 / Math.sqrt(H)), [H, H]).transpose();
-  const b2 = t(draw(H, 0.5), [H]);
-  const W3 = t(draw(H, 1 / Math.sqrt(H)), [H]);
-  const b3 = t(draw(1, 0.5), []);
-  const X = t(draw(N * D, 1.0), [N, D]);
-  const f = (x: Tensor): Tensor => x.matmul(W1t).add(b1).tanh().matmul(W2t).add(b2).tanh().matmul(W3).add(b3);
-  return { f, X };
-}
 
 const EXPECT_X0 = 0.420555924049;
 const EXPECT_SUM = 29.7705016689;
@@ -81,8 +57,8 @@ async function benchLaplacian(chosen: string, dtype: DType, runs: number): Promi
   }
   const ratio = (a: number | undefined, b: number | undefined): string => (a && b ? (a / b).toFixed(3) : 'n/a');
   console.log(`ratios (same run): collapsed/nested = ${ratio(ms.collapsed, ms.nested)} (target <= 0.5), collapsed/taylor = ${ratio(ms.collapsed, ms.taylor)}`);
-  console.log(`vectors per datum (taylor.md): collapsed 2 + D = ${2 + D}, standard 1 + 2D = ${1 + 2 * D}, nested 2 + 2D = ${2 + 2 * D}`);
-  if (dtype === 'float64') console.log(`check: Δf(X[0]) = ${EXPECT_X0}, Σ = ${EXPECT_SUM} (platform.md) ${process.exitCode ? 'FAILED' : 'ok'}`);
+  console.log(`vectors per datum (docs/taylor.md): collapsed 2 + D = ${2 + D}, standard 1 + 2D = ${1 + 2 * D}, nested 2 + 2D = ${2 + 2 * D}`);
+  if (dtype === 'float64') console.log(`check: Δf(X[0]) = ${EXPECT_X0}, Σ = ${EXPECT_SUM} (exact float64 values) ${process.exitCode ? 'FAILED' : 'ok'}`);
   return ms.collapsed;
 }
 
@@ -91,6 +67,9 @@ async function main(): Promise<void> {
   const runs = Number(arg('runs', '15'));
   const wanted = which === 'all' ? (['cpu', 'webgpu'] as const) : ([which] as const);
   const results: [string, number][] = [];
+  await init({ backend: 'auto' });
+  const auto = backendInfo();
+  console.log(`init({ backend: 'auto' }) chooses ${auto.backend}: ${auto.reason}`);
   let dtype: DType = 'float64';
   for (const want of wanted) {
     let chosen: string;
@@ -108,6 +87,8 @@ async function main(): Promise<void> {
   if (results.length > 1) {
     results.sort((a, b) => a[1] - b[1]);
     console.log(`\nbest available backend for the collapsed Laplacian: ${results[0]![0]}, ${results[0]![1].toFixed(2)} ms (${results.map(([n, t]) => `${n} ${t.toFixed(2)} ms`).join(', ')})`);
+    const agrees = results[0]![0].startsWith(auto.backend);
+    console.log(`init({ backend: 'auto' }) chose ${auto.backend}: ${agrees ? 'the fastest here' : 'not the fastest here'}`);
   }
 
   if (process.argv.includes('--biharmonic')) {

@@ -2,7 +2,7 @@
 // pinn.ts step by step, and draws the solution, its error against the exact solution and the loss
 // curve. Exposes window.__pinn (steps, losses, backend) for the browser test.
 
-import { init } from '../src/index.js';
+import { backendInfo, init } from '../src/index.js';
 import { PinnTrainer } from './pinn.js';
 
 const GRID = 32;
@@ -63,7 +63,10 @@ async function draw(tr: PinnTrainer): Promise<void> {
 async function main(): Promise<void> {
   const params = new URLSearchParams(location.search);
   state.backend = await init({ backend: (params.get('backend') as 'cpu' | 'webgpu' | 'auto' | null) ?? 'auto' });
-  $('backend').textContent = `backend: ${state.backend}`;
+  const why = backendInfo();
+  $('backend').textContent = `backend: ${state.backend}${why.adapter ? ` (${why.adapter})` : ''}`;
+  $('backend').title = why.reason;
+  console.log(`wgad backend ${state.backend}: ${why.reason}`);
   const tr = new PinnTrainer();
   await draw(tr);
   const maxSteps = Number(params.get('steps') ?? 2000);

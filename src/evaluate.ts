@@ -4,11 +4,11 @@
 
 import { flatten } from './ad/pytree.js';
 import { ArgumentError } from './errors.js';
-import { realize } from './runtime.js';
+import { realizeAsync } from './runtime.js';
 
 /** Computes every tensor in the arguments (tensors or nested arrays / objects of tensors) now. */
 export async function evaluate(...trees: unknown[]): Promise<void> {
   const nodes = trees.flatMap((t, i) => flatten(t, `evaluate (argument ${i})`).leaves.map((x) => x.node));
   for (const n of nodes) if (n.disposed) throw new ArgumentError('evaluate: a tensor was disposed');
-  realize(nodes);
+  await realizeAsync(nodes, () => undefined);
 }

@@ -9,6 +9,7 @@ import { ArgumentError, BackendError, DTypeError, fmtShape } from './errors.js';
 import type { Node, RealizedBuffer } from './ir/node.js';
 import { setElementLimit } from './ir/shape.js';
 import { schedule } from './schedule/scheduler.js';
+import { type AdapterFacts, type BackendChoice, chooseAuto, currentEnvironment, describeAdapter } from './backend/choice.js';
 
 export type BackendName = 'cpu' | 'webgpu' | 'auto';
 
@@ -19,19 +20,29 @@ export interface InitOptions {
 let active: Backend | null = null;
 
 /**
- * Optional WebGPU factory, installed by the WebGPU backend module when it is available: a backend,
- * or why none could be made (which drivers were tried, what to install).
+ * Optional WebGPU factory, installed by the WebGPU backend module when it is available: the
+ * adapter found and how to make a backend on it, or why none was found (drivers tried, what to
+ * install).
  */
-type WebGPUFactory = () => Promise<Backend | string>;
+type WebGPUFactory = () => Promise<{ adapter: AdapterFacts; create: () => Backend } | string>;
 let webgpuFactory: WebGPUFactory | null = null;
 
 export function registerWebGPU(factory: WebGPUFactory): void {
   webgpuFactory = factory;
 }
 
+let choice: BackendChoice = { backend: 'cpu', requested: 'cpu', reason: 'init() was not called: the CPU backend is the default', adapter: null };
+
+/** What the last init() chose and why (backend, what was asked, the reason, the adapter considered). */
+export function backendInfo(): BackendChoice {
+  return choice;
+}
+
 /**
- * Chooses the backend. 'auto' picks WebGPU when an adapter exists, else the CPU. Returns the name
- * of the backend chosen.
+ * Chooses the backend and returns its name; backendInfo() says why. 'webgpu' takes whatever
+ * adapter exists; 'auto' takes a hardware GPU, and a software adapter (SwiftShader, llvmpipe,
+ * WARP, any fallback adapter) only on a page's main thread, where the CPU backend would block the
+ * UI; otherwise the CPU backend (src/backend/choice.ts).
  */
 export async function init(opts: InitOptions = {}): Promise<'cpu' | 'webgpu'> {
   const form = "init({ backend: 'cpu' | 'webgpu' | 'auto' })";
@@ -44,24 +55,24 @@ export async function init(opts: InitOptions = {}): Promise<'cpu' | 'webgpu'> {
     throw new ArgumentError(`init: backend must be 'cpu', 'webgpu' or 'auto', as in ${form}; got ${String(want)}`);
   }
   if (want === 'cpu') {
-    setBackend(new CpuBackend());
+    setBackend(new CpuBackend(), { backend: 'cpu', requested: 'cpu', reason: 'asked for', adapter: null });
     return 'cpu';
   }
   const gpu = webgpuFactory ? await webgpuFactory() : 'the WebGPU backend module is not loaded';
-  if (typeof gpu !== 'string') {
-    setBackend(gpu);
+  if (want === 'webgpu') {
+    if (typeof gpu === 'string') throw new BackendError(`init: no WebGPU adapter was found: ${gpu}`);
+    setBackend(gpu.create(), { backend: 'webgpu', requested: 'webgpu', reason: 'asked for', adapter: describeAdapter(gpu.adapter) });
     return 'webgpu';
   }
-  if (want === 'webgpu') {
-    throw new BackendError(`init: no WebGPU adapter was found: ${gpu}`);
-  }
-  setBackend(new CpuBackend());
-  return 'cpu';
+  const c = typeof gpu === 'string' ? chooseAuto(null, currentEnvironment(), gpu) : chooseAuto(gpu.adapter, currentEnvironment());
+  setBackend(c.backend === 'webgpu' && typeof gpu !== 'string' ? gpu.create() : new CpuBackend(), c);
+  return c.backend;
 }
 
-function setBackend(b: Backend): void {
+function setBackend(b: Backend, chosen?: BackendChoice): void {
   if (active && active !== b) active.destroy();
   active = b;
+  if (chosen) choice = chosen;
   const why = b.name === 'cpu' ? 'the longest JS typed array' : "the device's maxBufferSize and maxStorageBufferBindingSize, at 4 bytes per element";
   setElementLimit(b.maxElements, `the ${b.name} backend (${why})`);
 }
@@ -103,15 +114,40 @@ export function backend(): Backend {
 
 const finalizer = new FinalizationRegistry<RealizedBuffer>((buf) => buf.release());
 
+/** Nodes an asynchronous realization is using, with their counts, and those disposed meanwhile. */
+const pins = new Map<Node, number>();
+const deferred = new Set<Node>();
+
 /** Frees a node's value now (dispose): the node cannot be used afterwards. */
 export function releaseNode(node: Node): void {
   node.disposed = true;
+  if (pins.has(node)) {
+    deferred.add(node); // an asynchronous realization or read in flight still needs it
+    return;
+  }
   if (node.buffer) {
     finalizer.unregister(node);
     node.buffer.release();
     node.buffer = null;
   }
   node.inputs = [];
+}
+
+/** Keeps `nodes` (and what they need) from being freed by dispose() until `unpin`. */
+function pin(nodes: Iterable<Node>): void {
+  for (const n of nodes) pins.set(n, (pins.get(n) ?? 0) + 1);
+}
+
+function unpin(nodes: Iterable<Node>): void {
+  for (const n of nodes) {
+    const c = pins.get(n)! - 1;
+    if (c > 0) {
+      pins.set(n, c);
+      continue;
+    }
+    pins.delete(n);
+    if (deferred.delete(n)) releaseNode(n);
+  }
 }
 
 function attach(node: Node, buf: RealizedBuffer): void {
@@ -131,15 +167,22 @@ function migrate(n: Node, b: Backend): void {
   attach(n, b.upload(old.handle as HostArray, n.dtype));
 }
 
-/** Computes every node in `nodes` that is not yet realized, in one plan. */
-export function realize(nodes: readonly Node[]): void {
-  const b = backend();
+interface Job {
+  readonly pending: readonly Node[];
+  readonly schedule: ReturnType<typeof schedule>;
+}
+
+/** Schedules the nodes of `nodes` that are not yet realized into one plan (null: nothing to do). */
+function plan(b: Backend, nodes: readonly Node[]): Job | null {
   const pending = nodes.filter((n) => n.buffer === null || n.buffer.backendName !== b.name);
   for (const n of pending) {
     if (n.disposed) throw new ArgumentError('realize: a tensor was disposed');
   }
-  if (pending.length === 0) return;
-  const { plan, targetSlots } = schedule(pending);
+  return pending.length === 0 ? null : { pending, schedule: schedule(pending) };
+}
+
+/** Runs a job's plan and attaches the results to its nodes. */
+function run(b: Backend, { pending, schedule: { plan, targetSlots } }: Job): void {
   const inputs = new Map<number, RealizedBuffer>();
   plan.slots.forEach((s, i) => {
     if (!s.input) return;
@@ -161,11 +204,43 @@ export function realize(nodes: readonly Node[]): void {
   });
 }
 
+/** Computes every node in `nodes` that is not yet realized, in one plan. */
+export function realize(nodes: readonly Node[]): void {
+  const b = backend();
+  const job = plan(b, nodes);
+  if (job) run(b, job);
+}
+
+/**
+ * realize(), but lets the backend get ready first without blocking (WebGPU compiles the plan's
+ * new pipelines asynchronously): returns null when it finished synchronously. The nodes stay
+ * usable meanwhile (a dispose() waits), so a read started before a dispose() still gets its value;
+ * `then` runs on the realized nodes before they are let go (a read queues its copy there).
+ */
+export function realizeAsync<T>(nodes: readonly Node[], then: () => T): T | Promise<T> {
+  const b = backend();
+  const job = plan(b, nodes);
+  const ready = job && b.prepare?.(job.schedule.plan);
+  if (!ready) {
+    if (job) run(b, job);
+    return then();
+  }
+  const held = [...nodes, ...job.schedule.plan.slots.flatMap((s) => (s.input ? [s.input] : []))];
+  pin(held);
+  return ready
+    .then(() => {
+      // another plan may have realized some of the nodes meanwhile, or init() switched backends
+      if (backend() !== b || job.pending.some((n) => n.buffer !== null)) realize(nodes);
+      else run(b, job);
+      return then();
+    })
+    .finally(() => unpin(held));
+}
+
 /** Computes `node` and copies its value to the host. */
 export async function readNode(node: Node): Promise<HostArray> {
   if (node.op === 'const' && node.buffer === null) return node.p('const').data.slice();
-  realize([node]);
-  return backend().read(node.buffer!, node.dtype, node.size);
+  return realizeAsync([node], () => backend().read(node.buffer!, node.dtype, node.size));
 }
 
 export interface ProfileResult<T = unknown> {
@@ -177,10 +252,14 @@ export interface ProfileResult<T = unknown> {
   peakBytes: number;
   /** Pipelines (compiled kernels) created. */
   pipelines: number;
+  /** Milliseconds spent compiling them (part of `ms`). */
+  compileMs: number;
   /** Plans executed. */
   plans: number;
   /** Wall-clock milliseconds. */
   ms: number;
+  /** The active backend, and why init() chose it. */
+  backend: BackendChoice;
   /** What the callback returned. */
   result: T;
 }
@@ -199,8 +278,10 @@ export async function profile<T>(fn: () => Promise<T> | T): Promise<ProfileResul
     bytesAllocated: s.bytesAllocated - before.bytesAllocated,
     peakBytes: s.peakBytes,
     pipelines: s.pipelines - before.pipelines,
+    compileMs: s.compileMs - before.compileMs,
     plans: s.plans - before.plans,
     ms,
+    backend: choice,
     result,
   };
 }

@@ -3,7 +3,7 @@
 // The top coefficient enters every rule linearly (φ'(x0) X_K, x0 Y_K + X_K y0, ...), so the sum
 // over directions of the top output coefficients only needs the sum of the top inputs:
 //     Σ_r w_r Z_K,r = Σ_r w_r [terms in X_1..K-1,r] + L(x0)[Σ_r w_r X_K,r].
-// Per node this carries 1 + (K−1) R + 1 vectors instead of 1 + K R (taylor.md).
+// Per node this carries 1 + (K−1) R + 1 vectors instead of 1 + K R (docs/taylor.md).
 
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.js';
 import type { Node } from '../ir/node.js';

@@ -38,9 +38,9 @@ export interface Backend {
   execute(plan: Plan, inputs: ReadonlyMap<number, RealizedBuffer>): Map<number, RealizedBuffer>;
   /**
    * Optional: gets ready to execute `plan` without blocking (WebGPU compiles its pipelines
-   * asynchronously). execute() works without it.
+   * asynchronously); null when there is nothing to do. execute() works without it.
    */
-  prepare?(plan: Plan): Promise<void>;
+  prepare?(plan: Plan): Promise<void> | null;
   /** Reads a buffer back to the host. */
   read(buffer: RealizedBuffer, dtype: DType, size: number): Promise<HostArray>;
   /** Frees cached resources (pools, pipelines). */

@@ -53,9 +53,18 @@ describe.runIf(available || required)('in headless Chromium', () => {
   it('computes on WebGPU, matching the CPU backend', async () => {
     const { page, logs } = await open('/test/browser/page.html');
     await page.waitForFunction(() => (window as unknown as { __wgad?: unknown }).__wgad !== undefined, null, { timeout: 90_000 });
-    const r = (await page.evaluate(() => (window as unknown as { __wgad: unknown }).__wgad)) as { backend: string; gpu: number[]; cpu: number[]; error?: string };
+    const r = (await page.evaluate(() => (window as unknown as { __wgad: unknown }).__wgad)) as {
+      auto: { backend: string; reason: string; adapter: string | null };
+      backend: string;
+      gpu: number[];
+      cpu: number[];
+      error?: string;
+    };
     expect(r.error, logs.join('\n')).toBeUndefined();
     expect(r.backend).toBe('webgpu');
+    // 'auto' on a page's main thread takes even a software adapter: the CPU backend would block the UI
+    expect(r.auto.backend).toBe('webgpu');
+    if (/swiftshader|fallback/i.test(r.auto.adapter ?? '')) expect(r.auto.reason).toMatch(/block the UI/);
     expect(r.gpu.length).toBe(r.cpu.length);
     expect(r.gpu.length).toBe(12);
     r.gpu.forEach((g, i) => expect(Math.abs(g - r.cpu[i]!)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(r.cpu[i]!))));

@@ -1,9 +1,11 @@
 // Runs in headless Chromium (see browser.test.ts): computes a few values on WebGPU through
 // navigator.gpu and the same values on the CPU backend in float64, and publishes both.
 
-import { grad, init, laplacian, tensor } from '../../src/index.js';
+import { backendInfo, grad, init, laplacian, tensor } from '../../src/index.js';
 
 interface PageResult {
+  /** What init({ backend: 'auto' }) chose on this page's main thread, and why. */
+  auto?: { backend: string; reason: string; adapter: string | null };
   backend: string;
   gpu: number[];
   cpu: number[];
@@ -26,11 +28,13 @@ async function values(dtype: 'float32' | 'float64'): Promise<number[]> {
 }
 
 async function run(): Promise<PageResult> {
+  await init({ backend: 'auto' });
+  const { backend: chosen, reason, adapter } = backendInfo();
   const backend = await init({ backend: 'webgpu' });
   const gpu = await values('float32');
   await init({ backend: 'cpu' });
   const cpu = await values('float64');
-  return { backend, gpu, cpu };
+  return { auto: { backend: chosen, reason, adapter }, backend, gpu, cpu };
 }
 
 run()

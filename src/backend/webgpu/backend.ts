@@ -92,6 +92,7 @@ export class WebGpuBackend implements Backend {
   /** The device's pipelines, keyed by WGSL source (shared with other backends on the device). */
   private readonly pipelines: PipelineCache;
   /** Per kernel object (kernels are immutable; jit replays the same ones): no codegen on a hit. */
+  private programOf = new WeakMap<Kernel, KernelProgram>();
   private compiledOf = new WeakMap<Kernel, Compiled>();
   private readonly codegen: CodegenOptions;
   private destroyed = false;
@@ -128,7 +129,8 @@ export class WebGpuBackend implements Backend {
   /** Forces a matmul variant (benchmarks, tests); 'auto' chooses by adapter. */
   setMatmulVariant(v: 'auto' | 'tiled' | 'register'): void {
     (this.codegen as { matmul: typeof v }).matmul = v;
-    this.compiledOf = new WeakMap(); // programs depend on the variant
+    this.programOf = new WeakMap(); // programs depend on the variant
+    this.compiledOf = new WeakMap();
   }
 
   private get lostInfo(): GPUDeviceLostInfo | null {
@@ -191,10 +193,11 @@ export class WebGpuBackend implements Backend {
 
   /** The kernel's program, generated once per kernel object. */
   private program(k: Kernel): KernelProgram {
-    const hit = this.compiledOf.get(k);
-    if (hit) return hit.program;
-    const program = k.type === 'loop' ? loopProgram(k, this.codegen, slotGroups(k)) : matmulProgram(k, this.codegen, slotGroups(k));
+    let program = this.programOf.get(k);
+    if (program) return program;
+    program = k.type === 'loop' ? loopProgram(k, this.codegen, slotGroups(k)) : matmulProgram(k, this.codegen, slotGroups(k));
     if (program.scalars !== k.scalars.length) throw new Error(`webgpu: ${program.label} declares ${program.scalars} scalars for ${k.scalars.length}`);
+    this.programOf.set(k, program);
     return program;
   }
 
@@ -224,13 +227,12 @@ export class WebGpuBackend implements Backend {
    * Compiles the pipelines `plan` needs asynchronously and concurrently, so that executing it does
    * not block on shader compilation (the first call of a computation is mostly that).
    */
-  async prepare(plan: Plan): Promise<void> {
+  prepare(plan: Plan): Promise<void> | null {
     this.checkUsable('prepare');
     const programs = plan.kernels.filter((k) => work(k) > 0 && !this.compiledOf.has(k)).map((k) => this.program(k));
-    if (programs.length === 0) return;
     const before = this.cacheCounts();
-    await this.pipelines.prepare(programs);
-    this.countCompiles(before);
+    const ready = this.pipelines.prepare(programs);
+    return ready && ready.then(() => this.countCompiles(before));
   }
 
   // ----- execution -----

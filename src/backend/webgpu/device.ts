@@ -1,16 +1,19 @@
 // WebGPU device acquisition: `navigator.gpu` in a browser; in Node, Dawn through a dynamic
 // import of the npm package `webgpu` (kept out of browser bundles: the specifier is a variable).
 // Without a GPU, Dawn needs a Vulkan driver: when no adapter is found and VK_ICD_FILENAMES is not
-// set, the SwiftShader ICD at its Debian path is tried before giving up (see
-// shared/reference/platform.md). One device is shared by every WebGPU backend instance until it
+// set, the SwiftShader ICD at its Debian path is tried before giving up (docs/webgpu.md). One device is shared by every WebGPU backend instance until it
 // is lost; buffers therefore stay valid across init() calls.
+
+import { type AdapterFacts, describeAdapter, softwareAdapter } from '../choice.js';
 
 export interface DeviceInfo {
   readonly device: GPUDevice;
   readonly adapter: GPUAdapter;
+  /** What the adapter says about itself (for init({ backend: 'auto' })'s choice). */
+  readonly facts: AdapterFacts;
   /** Adapter description for messages, e.g. 'google swiftshader (fallback)'. */
   readonly description: string;
-  /** True on SwiftShader or any fallback (CPU) adapter: barriers are slow, use register-blocked kernels. */
+  /** True on a software adapter (SwiftShader, a fallback adapter, ...): barriers are slow, use register-blocked kernels. */
   readonly slowBarriers: boolean;
   /** Resolves with the loss info when the device is lost. */
   readonly lost: Promise<GPUDeviceLostInfo>;
@@ -38,8 +41,7 @@ let nodeGpu: GPU | null = null;
 /**
  * Every Dawn instance ever created stays referenced: when the GPU object returned by create() is
  * garbage-collected while a device made from it is in use, Dawn crashes the process (SIGSEGV,
- * std::system_error, futex errors — the "hot loop" crash of platform.md is this: the loop's
- * allocations trigger the collection).
+ * std::system_error, futex errors; a hot loop only triggers the collection).
  */
 const instances: GPU[] = [];
 let current: Promise<DeviceInfo | null> | null = null;
@@ -150,10 +152,14 @@ async function acquire(): Promise<DeviceInfo | null> {
     return null;
   }
   const info = adapter.info;
-  const fallback = info?.isFallbackAdapter === true || (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
-  const arch = (info?.architecture ?? '').toLowerCase();
-  const slow = fallback || arch.includes('swiftshader') || (info?.description ?? '').toLowerCase().includes('swiftshader');
-  const description = `${info?.vendor || 'unknown vendor'} ${info?.architecture || info?.description || 'unknown device'}${fallback ? ' (fallback adapter)' : ''}`;
+  const facts: AdapterFacts = {
+    vendor: info?.vendor ?? '',
+    architecture: info?.architecture ?? '',
+    description: info?.description ?? '',
+    isFallbackAdapter: info?.isFallbackAdapter === true || (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true,
+  };
+  const slow = softwareAdapter(facts) !== null;
+  const description = describeAdapter(facts);
   const lost = device.lost;
   const loss: DeviceLoss = { info: null, waiters: new Set() };
   void lost.then((i) => {
@@ -166,7 +172,7 @@ async function acquire(): Promise<DeviceInfo | null> {
     }
   });
   currentDevice = device;
-  return { device, adapter, description, slowBarriers: slow, lost, loss };
+  return { device, adapter, facts, description, slowBarriers: slow, lost, loss };
 }
 
 let currentDevice: GPUDevice | null = null;

@@ -52,9 +52,10 @@ export class PipelineCache {
 
   /**
    * Creates the pipelines of `programs` that do not exist yet, concurrently and off the calling
-   * thread. A program WebGPU rejects is left to get(), which records the rejection as a Failure.
+   * thread (null when all exist). A program WebGPU rejects is left to get(), which records the
+   * rejection as a Failure.
    */
-  async prepare(programs: readonly KernelProgram[]): Promise<void> {
+  prepare(programs: readonly KernelProgram[]): Promise<void> | null {
     const waits: Promise<Pipeline | null>[] = [];
     const t0 = performance.now();
     for (const p of programs) {
@@ -74,9 +75,10 @@ export class PipelineCache {
       }
       waits.push(w);
     }
-    if (waits.length === 0) return;
-    await Promise.all(waits);
-    this.compileMs += performance.now() - t0;
+    if (waits.length === 0) return null;
+    return Promise.all(waits).then(() => {
+      this.compileMs += performance.now() - t0;
+    });
   }
 
   private add(code: string, p: Pipeline, t0?: number): Pipeline {

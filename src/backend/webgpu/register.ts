@@ -8,5 +8,5 @@ import { acquisitionFailure, getDevice } from './device.js';
 
 registerWebGPU(async () => {
   const info = await getDevice();
-  return info ? new WebGpuBackend(info) : acquisitionFailure() || 'no WebGPU adapter';
+  return info ? { adapter: info.facts, create: () => new WebGpuBackend(info) } : acquisitionFailure() || 'no WebGPU adapter was found';
 });

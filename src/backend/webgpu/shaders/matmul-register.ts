@@ -1,5 +1,5 @@
 // Template: batched matmul, register-blocked, no workgroup memory and no barriers — the variant
-// for SwiftShader and other CPU-backed adapters, where barriers are very slow (platform.md).
+// for SwiftShader and other CPU-backed adapters, where barriers are very slow (docs/webgpu.md).
 // Each thread computes a 4x4 block of C; the K loop is unrolled by 4 with vec4 loads where the
 // operand layout allows (the generator picks the load code per operand); 8x8 threads per
 // workgroup cover a 32x32 tile of C. The elementwise epilogue is applied to every element.
