@@ -11,7 +11,7 @@ cd "$scratch"
 npm init -y >/dev/null
 npm pkg set type=module >/dev/null
 npm install --no-audit --no-fund --omit=optional "$tarball" >/dev/null
-test -f node_modules/wgad/dist/index.d.ts
+test -f node_modules/wgad/dist/src/index.d.ts
 cat > check.mjs <<'JS'
 import { init, tensor } from 'wgad';
 const backend = await init({ backend: 'cpu' });

@@ -9,7 +9,7 @@ import { type Tensor, init, tensor } from '../../src/index.js';
 import { GPU32 } from '../helpers/backends.js';
 import { describeWebGPU } from './adapter.js';
 import { expectClose, gpu, lcg } from './util.js';
-import { loopProgram } from '../../src/backend/webgpu/kernels/loop.js';
+import { loopProgram } from '../../kernels/loop.js';
 import type { LoopKernel } from '../../src/schedule/kernel.js';
 import { schedule } from '../../src/schedule/scheduler.js';
 

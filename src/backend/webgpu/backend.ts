@@ -10,9 +10,9 @@ import type { RealizedBuffer } from '../../ir/node.js';
 import type { Kernel, Plan } from '../../schedule/kernel.js';
 import { type Backend, RefCountedBuffer, newStats } from '../backend.js';
 import type { DeviceInfo } from './device.js';
-import { loopProgram } from './kernels/loop.js';
-import { matmulProgram } from './kernels/matmul.js';
-import { type CodegenOptions, type KernelProgram, kernelLabel, slotGroups } from './kernels/program.js';
+import { loopProgram } from '../../../kernels/loop.js';
+import { matmulProgram } from '../../../kernels/matmul.js';
+import { type CodegenOptions, type KernelProgram, kernelLabel, slotGroups } from '../../../kernels/program.js';
 import { type Failure, type Pipeline, type PipelineCache, pipelineCache } from './pipelines.js';
 import { BufferPool } from './pool.js';
 

@@ -5,7 +5,7 @@
 // (createComputePipelineAsync: off the calling thread, several at once) or, when a plan runs
 // without that step, synchronously; either way WebGPU's verdict is kept as a Failure.
 
-import type { BindingSpec, KernelProgram } from './kernels/program.js';
+import type { BindingSpec, KernelProgram } from '../../../kernels/program.js';
 
 /** Settles with null when WebGPU accepted the work, or with wgad's message when it rejected it. */
 export type Failure = Promise<string | null>;

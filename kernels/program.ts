@@ -3,7 +3,7 @@
 // shapes are baked into the WGSL (shape-specialized pipelines); scalar values are not (they go in a
 // uniform buffer), so a pipeline is reused whatever the constants.
 
-import type { Kernel } from '../../../schedule/kernel.js';
+import type { Kernel } from '../src/schedule/kernel.js';
 
 export type BindingSpec =
   /** read-only storage holding kernel argument `arg` (and every argument reading the same slot). */

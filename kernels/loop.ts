@@ -4,11 +4,11 @@
 // template), or, when there are few outputs and many reduced elements, one workgroup per output
 // with a tree in workgroup memory (shaders/reduce-workgroup). Views are baked into the code.
 
-import { argsRead } from '../../../schedule/exprs.js';
-import type { LoopKernel } from '../../../schedule/kernel.js';
-import type { View } from '../../../schedule/view.js';
-import { reduceSerial, reduceWorkgroup } from '../shaders/reduce.js';
-import { elementwiseShader } from '../shaders/elementwise.js';
+import { argsRead } from '../src/schedule/exprs.js';
+import type { LoopKernel } from '../src/schedule/kernel.js';
+import type { View } from '../src/schedule/view.js';
+import { reduceSerial, reduceWorkgroup } from '../src/backend/webgpu/shaders/reduce.js';
+import { elementwiseShader } from '../src/backend/webgpu/shaders/elementwise.js';
 import { type BindingSpec, type CodegenOptions, type KernelProgram, kernelLabel, slotGroups } from './program.js';
 import {
   Emitter,

@@ -2,13 +2,13 @@
 // workgroup-tiled template (real GPUs) with operand loads derived from the operands' views, and
 // the elementwise epilogue (bias, activation, Taylor channel math) evaluated per element of C.
 
-import type { MatmulKernel } from '../../../schedule/kernel.js';
-import { type View, contiguousView } from '../../../schedule/view.js';
-import { matmulRegisterShader } from '../shaders/matmul-register.js';
-import { matmulTiledShader } from '../shaders/matmul-tiled.js';
+import type { MatmulKernel } from '../src/schedule/kernel.js';
+import { type View, contiguousView } from '../src/schedule/view.js';
+import { matmulRegisterShader } from '../src/backend/webgpu/shaders/matmul-register.js';
+import { matmulTiledShader } from '../src/backend/webgpu/shaders/matmul-tiled.js';
 import { bindArgs } from './loop.js';
 import { type BindingSpec, type CodegenOptions, type KernelProgram, kernelLabel, slotGroups } from './program.js';
-import { argsRead } from '../../../schedule/exprs.js';
+import { argsRead } from '../src/schedule/exprs.js';
 import { Emitter, collapseFor, decompose, dispatch2d, guardedRead, helperSource, maskConds, offsetExpr, scalarDecl } from './wgsl.js';
 
 type Mode = 'row' | 'col' | 'scalar';
