@@ -6,13 +6,12 @@
 
 import { argsRead } from '../src/schedule/exprs.js';
 import type { LoopKernel } from '../src/schedule/kernel.js';
-import type { View } from '../src/schedule/view.js';
+import { type Loop, collapse, restrictView } from '../src/backend/loops.js';
 import { reduceSerial, reduceWorkgroup } from '../src/backend/webgpu/shaders/reduce.js';
 import { elementwiseShader } from '../src/backend/webgpu/shaders/elementwise.js';
 import { type BindingSpec, type CodegenOptions, type KernelProgram, kernelLabel, slotGroups } from './program.js';
 import {
   Emitter,
-  collapseFor,
   decompose,
   dispatch2d,
   f32,
@@ -25,10 +24,6 @@ import {
 
 function sizeOf(s: readonly number[]): number {
   return s.reduce((a, b) => a * b, 1);
-}
-
-function restrict(v: View, from: number, to: number): View {
-  return { shape: v.shape.slice(from, to), strides: v.strides.slice(from, to), offset: v.offset, mask: v.mask ? v.mask.slice(from, to) : null };
 }
 
 interface Bindings {
@@ -77,7 +72,7 @@ type Lanes = 'vec' | 'splat' | 'gather';
  * How each used argument is read when a thread computes 4 consecutive outputs, or null when the
  * kernel cannot be vectorized (the innermost dimension is not a multiple of 4, or is masked).
  */
-function vectorPlan(k: LoopKernel, outer: ReturnType<typeof collapseFor>, used: ReadonlySet<number>): Map<number, Lanes> | null {
+function vectorPlan(k: LoopKernel, outer: Loop[], used: ReadonlySet<number>): Map<number, Lanes> | null {
   const last = outer[outer.length - 1];
   if (!last || last.size % 4 !== 0) return null;
   const plan = new Map<number, Lanes>();
@@ -105,7 +100,7 @@ export function loopProgram(k: LoopKernel, opts: CodegenOptions, groups = slotGr
   const nOut = k.outShape.length;
   const O = sizeOf(k.outShape);
   const views = k.args.map((a) => a.view);
-  const outer = collapseFor(k.outShape, views.map((v) => restrict(v, 0, nOut)));
+  const outer = collapse(k.outShape, views.map((v) => restrictView(v, 0, nOut)));
 
   if (!k.reduce) {
     const wg = opts.slowBarriers ? 64 : 256;
@@ -128,7 +123,7 @@ export function loopProgram(k: LoopKernel, opts: CodegenOptions, groups = slotGr
   }
 
   const R = sizeOf(k.redShape);
-  const inner = collapseFor(k.redShape, views.map((v) => restrict(v, nOut, v.shape.length)));
+  const inner = collapse(k.redShape, views.map((v) => restrictView(v, nOut)));
   const init = k.reduce === 'sum' ? '0.0' : f32(-Infinity);
   const combine = (acc: string, v: string): string => (k.reduce === 'sum' ? `${acc} + ${v}` : `select(${acc}, ${v}, ${v} > ${acc} || wg_isnan(${v}))`);
   const usedList = [...used].sort((a, b) => a - b);
@@ -196,7 +191,7 @@ function vectorProgram(
   opts: CodegenOptions,
   groups: readonly number[],
   used: ReadonlySet<number>,
-  outer: ReturnType<typeof collapseFor>,
+  outer: Loop[],
   lanes: ReadonlyMap<number, Lanes>,
   nScalars: number,
   label: string,

@@ -6,10 +6,11 @@ import type { MatmulKernel } from '../src/schedule/kernel.js';
 import { type View, contiguousView } from '../src/schedule/view.js';
 import { matmulRegisterShader } from '../src/backend/webgpu/shaders/matmul-register.js';
 import { matmulTiledShader } from '../src/backend/webgpu/shaders/matmul-tiled.js';
+import { collapse } from '../src/backend/loops.js';
 import { bindArgs } from './loop.js';
 import { type BindingSpec, type CodegenOptions, type KernelProgram, kernelLabel, slotGroups } from './program.js';
 import { argsRead } from '../src/schedule/exprs.js';
-import { Emitter, collapseFor, decompose, dispatch2d, guardedRead, helperSource, maskConds, offsetExpr, scalarDecl } from './wgsl.js';
+import { Emitter, decompose, dispatch2d, guardedRead, helperSource, maskConds, offsetExpr, scalarDecl } from './wgsl.js';
 
 type Mode = 'row' | 'col' | 'scalar';
 
@@ -94,7 +95,7 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
   }
 
   // epilogue over the flat output index `o`
-  const outer = collapseFor(k.outShape, k.args.map((a) => a.view));
+  const outer = collapse(k.outShape, k.args.map((a) => a.view));
   const epiLines: string[] = [];
   let epilogue = '';
   if (!plain) {

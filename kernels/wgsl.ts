@@ -3,9 +3,7 @@
 // accurate sin/cos: SwiftShader's builtins are off by 2e-4 absolute), strided reads of views with
 // masks, and an expression emitter that turns an Expr DAG into `let` statements.
 
-import { collapse } from '../src/backend/cpu/codegen.js';
 import type { Expr } from '../src/schedule/kernel.js';
-import type { View } from '../src/schedule/view.js';
 
 /** A WGSL f32 expression for the number `v` (non-finite values via bitcast). */
 export function f32(v: number): string {
@@ -185,11 +183,6 @@ export class Emitter {
     this.memo.set(e, v);
     return v;
   }
-}
-
-/** Collapses `shape` for reading `views` (and writing a contiguous output). */
-export function collapseFor(shape: readonly number[], views: readonly View[]): ReturnType<typeof collapse> {
-  return collapse(shape, views);
 }
 
 /**

@@ -4,7 +4,7 @@
 // as float32 hardware would.
 
 import type { Expr, LoopKernel } from '../../schedule/kernel.js';
-import type { View } from '../../schedule/view.js';
+import { collapse, restrictView } from '../loops.js';
 
 /**
  * A compiled loop kernel: reads `args`, writes `outs[j]` for each of the kernel's outputs. For a
@@ -63,35 +63,6 @@ export function num(v: number): string {
   return Object.is(v, -0) ? '-0' : String(v);
 }
 
-interface Loop {
-  size: number;
-  strides: number[]; // per argument
-  /** per argument: [lo, hi) when this dimension is masked for it */
-  masks: (readonly [number, number] | null)[];
-}
-
-/** Merges adjacent dimensions that every argument walks contiguously; drops size-1 dims. */
-export function collapse(shape: readonly number[], views: readonly View[]): Loop[] {
-  const loops: Loop[] = [];
-  for (let d = 0; d < shape.length; d++) {
-    const size = shape[d]!;
-    const masks = views.map((v) => {
-      const m = v.mask?.[d];
-      return m && (m[0] > 0 || m[1] < size) ? m : null;
-    });
-    if (size === 1 && masks.every((m) => m === null)) continue;
-    const strides = views.map((v) => v.strides[d]!);
-    const prev = loops[loops.length - 1];
-    if (prev && masks.every((m) => m === null) && prev.masks.every((m) => m === null) && prev.strides.every((s, i) => s === strides[i]! * size)) {
-      prev.size *= size;
-      prev.strides = strides;
-      continue;
-    }
-    loops.push({ size, strides, masks });
-  }
-  return loops;
-}
-
 class Emitter {
   readonly lines: string[] = [];
   private tmp = 0;
@@ -126,8 +97,8 @@ class Emitter {
 export function loopSource(k: LoopKernel): string {
   const nOut = k.outShape.length;
   const views = k.args.map((a) => a.view);
-  const outer = collapse(k.outShape, views.map((v) => ({ ...v, shape: v.shape.slice(0, nOut), strides: v.strides.slice(0, nOut), mask: v.mask?.slice(0, nOut) ?? null })));
-  const inner = collapse(k.redShape, views.map((v) => ({ ...v, shape: v.shape.slice(nOut), strides: v.strides.slice(nOut), mask: v.mask?.slice(nOut) ?? null })));
+  const outer = collapse(k.outShape, views.map((v) => restrictView(v, 0, nOut)));
+  const inner = collapse(k.redShape, views.map((v) => restrictView(v, nOut)));
   const L: string[] = [];
   k.args.forEach((a, i) => L.push(`const A${i} = args[${i}];`));
   k.scalars.forEach((_, i) => L.push(`const s${i} = scalars[${i}];`));
