@@ -2,24 +2,23 @@
 // outputs allowed) and reductions with an elementwise prologue and epilogue. A reduction runs one
 // thread per output with a serial loop over the reduced elements (the shaders/reduce-serial
 // template), or, when there are few outputs and many reduced elements, one workgroup per output
-// with a tree in workgroup memory (shaders/reduce-workgroup). Views are baked into the code.
+// with a tree in workgroup memory (shaders/reduce-workgroup). Views are baked into the generated
+// prelude (the functions the templates call); sizes are the templates' override constants.
 
 import { argsRead } from '../src/schedule/exprs.js';
 import type { LoopKernel } from '../src/schedule/kernel.js';
 import { type Loop, collapse, restrictView } from '../src/backend/loops.js';
-import { reduceSerial, reduceWorkgroup } from '../src/backend/webgpu/shaders/reduce.js';
-import { elementwiseShader } from '../src/backend/webgpu/shaders/elementwise.js';
-import { type BindingSpec, type CodegenOptions, type KernelProgram, kernelLabel, slotGroups } from './program.js';
+import { type BindingSpec, type CodegenOptions, type KernelProgram, assemble, kernelLabel, kernelProgram, slotGroups } from './program.js';
 import {
   Emitter,
   decompose,
   dispatch2d,
-  f32,
   guardedRead,
   helperSource,
   maskConds,
   offsetExpr,
   scalarDecl,
+  wgslFn,
 } from './wgsl.js';
 
 function sizeOf(s: readonly number[]): number {
@@ -103,7 +102,6 @@ export function loopProgram(k: LoopKernel, opts: CodegenOptions, groups = slotGr
   const outer = collapse(k.outShape, views.map((v) => restrictView(v, 0, nOut)));
 
   if (!k.reduce) {
-    const wg = opts.slowBarriers ? 64 : 256;
     const lanes = vectorPlan(k, outer, used);
     if (lanes) return vectorProgram(k, opts, groups, used, outer, lanes, nScalars, label);
     const body: string[] = [];
@@ -112,77 +110,48 @@ export function loopProgram(k: LoopKernel, opts: CodegenOptions, groups = slotGr
     const vals = k.outs.map((o) => em.expr(o.expr, '0.0'));
     body.push(...em.lines);
     vals.forEach((v, o) => body.push(`out${o}[idx] = ${v};`));
-    const groupsN = Math.ceil(O / wg);
-    return {
-      code: elementwiseShader({ decls: decls.join('\n'), helpers: helperSource(helpers), wg, total: O, body: body.join('\n  ') }),
-      bindings: specs,
-      dispatch: dispatch2d(groupsN, opts.maxWorkgroupsPerDim),
-      scalars: nScalars,
-      label,
-    };
+    return elementwiseProgram([...decls, helperSource(helpers), wgslFn('compute(idx: u32)', body)], O, opts, specs, nScalars, label);
   }
 
+  // the reduction templates call setup(o) once per output, element(s, r) per reduced element and
+  // epilogue(s, acc) with the folded value; Site carries what setup computed to the other two
   const R = sizeOf(k.redShape);
   const inner = collapse(k.redShape, views.map((v) => restrictView(v, nOut)));
-  const init = k.reduce === 'sum' ? '0.0' : f32(-Infinity);
-  const combine = (acc: string, v: string): string => (k.reduce === 'sum' ? `${acc} + ${v}` : `select(${acc}, ${v}, ${v} > ${acc} || wg_isnan(${v}))`);
   const usedList = [...used].sort((a, b) => a - b);
-
-  // per-output setup: index over the output dims, base offsets and out-dim mask conditions
   const setup: string[] = [];
   const oi = decompose('o', outer, 'oi', setup);
   const baseOf = (i: number): string => `base${i}`;
   for (const i of usedList) setup.push(`let ${baseOf(i)} = ${offsetExpr(views[i]!.offset, outer, i, oi)};`);
   const outConds = (i: number): string[] => maskConds(outer, i, oi);
+  const site = [...oi, ...usedList.map(baseOf)];
+  const unpack = ['o', ...site].map((f) => `let ${f} = s.${f};`);
+  const siteDecl = `struct Site { o: u32,${site.map((f) => ` ${f}: i32,`).join('')} }`;
+  const setupFn = wgslFn('setup(o: u32) -> Site', [...setup, `return Site(${['o', ...site].join(', ')});`]);
 
   // epilogue: reads at reduced index 0 (epilogue arguments have stride 0 there)
   const epi = new Emitter('e', (i, e) => guardedRead(e, bind.argVar(i), baseOf(i), outConds(i)), helpers);
   const outVals = k.outs.map((o) => epi.expr(o.expr, 'acc'));
-  const epilogue = [...epi.lines, ...outVals.map((v, o) => `out${o}[o] = ${v};`)];
+  const epilogueFn = wgslFn('epilogue(s: Site, acc: f32)', [...unpack, ...epi.lines, ...outVals.map((v, o) => `out${o}[o] = ${v};`)]);
 
-  const wgReduce = R >= 256 && O < (opts.slowBarriers ? 32 : 4096);
-  if (!wgReduce) {
-    // serial: nested loops over the collapsed reduced dims
-    const ri = inner.map((_, d) => `r${d}`);
-    const pro = new Emitter('p', (i, e) => guardedRead(e, bind.argVar(i), offsetExpr(baseOf(i), inner, i, ri), [...outConds(i), ...maskConds(inner, i, ri)]), helpers);
-    const v = pro.expr(k.prologue!, 'acc');
-    const loopOpen = inner.map((d, j) => `for (var ${ri[j]} = 0; ${ri[j]} < ${d.size}; ${ri[j]}++) {`);
-    const loopClose = inner.map(() => '}');
-    const body = [...loopOpen, ...pro.lines, `acc = ${combine('acc', v)};`, ...loopClose];
-    const wg = opts.slowBarriers ? 64 : 128;
-    return {
-      code: reduceSerial({ decls: decls.join('\n'), helpers: helperSource(helpers), wg, total: O, setup: setup.join('\n  '), init, body: body.join('\n    '), epilogue: epilogue.join('\n  ') }),
-      bindings: specs,
-      dispatch: dispatch2d(Math.ceil(O / wg), opts.maxWorkgroupsPerDim),
-      scalars: nScalars,
-      label,
-    };
-  }
-  // one workgroup per output: each thread strides over the reduced elements, then a tree
-  const wg = opts.slowBarriers ? 64 : 256;
+  // prologue at reduced element r (a flat index over the collapsed reduced dims)
   const dec: string[] = [];
   const ri = decompose('r', inner, 'ri', dec);
   const pro = new Emitter('p', (i, e) => guardedRead(e, bind.argVar(i), offsetExpr(baseOf(i), inner, i, ri), [...outConds(i), ...maskConds(inner, i, ri)]), helpers);
   const v = pro.expr(k.prologue!, 'acc');
-  const body = [...dec, ...pro.lines, `acc = ${combine('acc', v)};`];
-  return {
-    code: reduceWorkgroup({
-      decls: decls.join('\n'),
-      helpers: helperSource(helpers),
-      wg,
-      total: O,
-      reduced: R,
-      setup: setup.join('\n  '),
-      init,
-      body: body.join('\n    '),
-      combine: combine('a', 'b'),
-      epilogue: epilogue.join('\n    '),
-    }),
+  const elementFn = wgslFn('element(s: Site, r: u32) -> f32', [...unpack, ...dec, ...pro.lines, `return ${v};`]);
+
+  // one thread per output (serial), or one workgroup per output when there are few outputs and
+  // many reduced elements
+  const wgReduce = R >= 256 && O < (opts.slowBarriers ? 32 : 4096);
+  const wg = wgReduce ? (opts.slowBarriers ? 64 : 256) : opts.slowBarriers ? 64 : 128;
+  return kernelProgram({
+    code: assemble([...decls, helperSource(helpers), siteDecl, setupFn, elementFn, epilogueFn], ['reduce-common', wgReduce ? 'reduce-workgroup' : 'reduce-serial']),
+    constants: { WG: wg, TOTAL: O, REDUCED: R, REDUCE_MAX: k.reduce === 'max' ? 1 : 0 },
     bindings: specs,
-    dispatch: dispatch2d(O, opts.maxWorkgroupsPerDim),
+    dispatch: dispatch2d(wgReduce ? O : Math.ceil(O / wg), opts.maxWorkgroupsPerDim),
     scalars: nScalars,
     label,
-  };
+  });
 }
 
 /** Elementwise kernel computing 4 consecutive outputs per thread with vec4 loads and stores. */
@@ -242,13 +211,19 @@ function vectorProgram(
   const vals = k.outs.map((o) => em.expr(o.expr, 'vec4<f32>(0.0)'));
   body.push(...em.lines);
   vals.forEach((v, o) => body.push(`out${o}[idx4] = ${v};`));
+  const prelude = [...decls, helperSource(helpers), wgslFn('compute(idx4: u32)', body)];
+  return elementwiseProgram(prelude, sizeOf(k.outShape) / 4, opts, specs, nScalars, `${label} (vec4)`);
+}
+
+/** The elementwise template completed by `prelude`, for `total` threads. */
+function elementwiseProgram(prelude: string[], total: number, opts: CodegenOptions, bindings: BindingSpec[], scalars: number, label: string): KernelProgram {
   const wg = opts.slowBarriers ? 64 : 256;
-  const n4 = sizeOf(k.outShape) / 4;
-  return {
-    code: elementwiseShader({ decls: decls.join('\n'), helpers: helperSource(helpers), wg, total: n4, body: body.join('\n  '), index: 'idx4' }),
-    bindings: specs,
-    dispatch: dispatch2d(Math.ceil(n4 / wg), opts.maxWorkgroupsPerDim),
-    scalars: nScalars,
-    label: `${label} (vec4)`,
-  };
+  return kernelProgram({
+    code: assemble(prelude, ['elementwise']),
+    constants: { WG: wg, TOTAL: total },
+    bindings,
+    dispatch: dispatch2d(Math.ceil(total / wg), opts.maxWorkgroupsPerDim),
+    scalars,
+    label,
+  });
 }

@@ -1,16 +1,16 @@
-// WGSL for matmul kernels: fills the register-blocked template (SwiftShader: no barriers) or the
-// workgroup-tiled template (real GPUs) with operand loads derived from the operands' views, and
-// the elementwise epilogue (bias, activation, Taylor channel math) evaluated per element of C.
+// WGSL for matmul kernels: completes the register-blocked template (shaders/matmul-register.wgsl,
+// SwiftShader: no barriers) or the workgroup-tiled one (shaders/matmul-tiled.wgsl, real GPUs) with
+// a prelude of operand loads derived from the operands' views (or an A prologue fused into them)
+// and the elementwise epilogue (bias, activation, Taylor channel math) evaluated per element of C.
+// The functions the prelude defines are listed in shaders/matmul-common.wgsl.
 
 import type { MatmulKernel } from '../src/schedule/kernel.js';
 import { type View, contiguousView } from '../src/schedule/view.js';
-import { matmulRegisterShader } from '../src/backend/webgpu/shaders/matmul-register.js';
-import { matmulTiledShader } from '../src/backend/webgpu/shaders/matmul-tiled.js';
 import { collapse } from '../src/backend/loops.js';
 import { bindArgs } from './loop.js';
-import { type BindingSpec, type CodegenOptions, type KernelProgram, kernelLabel, slotGroups } from './program.js';
+import { type BindingSpec, type CodegenOptions, type KernelProgram, assemble, kernelLabel, kernelProgram, slotGroups } from './program.js';
 import { argsRead } from '../src/schedule/exprs.js';
-import { Emitter, decompose, dispatch2d, guardedRead, helperSource, maskConds, offsetExpr, scalarDecl } from './wgsl.js';
+import { Emitter, decompose, dispatch2d, guardedRead, helperSource, maskConds, offsetExpr, scalarDecl, wgslFn } from './wgsl.js';
 
 type Mode = 'row' | 'col' | 'scalar';
 
@@ -40,7 +40,7 @@ function operandMode(v: View, R: number, C: number, batch: number): Mode {
 export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = slotGroups(k)): KernelProgram {
   const { M, N, K } = { M: k.m, N: k.n, K: k.k };
   const variant = opts.matmul === 'auto' ? (opts.slowBarriers ? 'register' : 'tiled') : opts.matmul;
-  // A is a buffer view, or (aPrologue) computed by `aload(bz, row, p)` from the producer's arguments
+  // A is a buffer view, or (aPrologue) computed by `load_a(bz, row, p)` from the producer's arguments
   const aView = k.a ? k.a.view : contiguousView([k.batch, M, K]);
   const modeA = variant === 'register' && k.a ? operandMode(aView, M, K, k.batch) : 'scalar';
   const modeB = variant === 'register' ? operandMode(k.b.view, K, N, k.batch) : 'scalar';
@@ -59,7 +59,7 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
     specs.push({ kind, vec4 });
   };
   const helpers = new Set<string>();
-  let aload = '';
+  const fns: string[] = []; // the prelude's functions (matmul-common.wgsl lists them)
   if (k.aPrologue) {
     const p = k.aPrologue;
     const first = new Map<number, number>(); // prologue args reading one slot share a binding
@@ -81,148 +81,99 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
       return guardedRead(e, varOf[j]!, offsetExpr(v.offset, dims, 0, idx), maskConds(dims, 0, idx));
     }, helpers);
     const v = em.expr(p.expr, '0.0');
-    aload = ['fn aload(bz: i32, r: i32, c: i32) -> f32 {', ...em.lines, `return ${v};`, '}', ''].join('\n');
+    fns.push(wgslFn('load_a(bz: i32, r: i32, c: i32) -> f32', [...em.lines, `return ${v};`]));
   } else declOperand(A, 'a');
   declOperand(B, 'b');
   const used = argsRead(k.outs.map((o) => o.expr));
-  const bind = bindArgs(k, groups, used, specs.length);
+  const bind = bindArgs(k, groups, used, specs.length, new Set(), vecOut);
   decls.push(...bind.decls);
   specs.push(...bind.specs);
-  if (vecOut) decls[decls.length - 1] = decls[decls.length - 1]!.replace('array<f32>', 'array<vec4<f32>>');
   if (k.scalars.length > 0) {
     decls.push(scalarDecl(k.scalars.length, specs.length));
     specs.push({ kind: 'uniform' });
   }
 
   // epilogue over the flat output index `o`
-  const outer = collapse(k.outShape, k.args.map((a) => a.view));
-  const epiLines: string[] = [];
-  let epilogue = '';
-  if (!plain) {
-    const idx = decompose('o', outer, 'ei', epiLines);
+  if (plain) fns.push(wgslFn('epilogue(o: u32, acc: f32)', [vecOut ? 'out0[o >> 2u][o & 3u] = acc;' : 'out0[o] = acc;']));
+  else {
+    const outer = collapse(k.outShape, k.args.map((a) => a.view));
+    const lines: string[] = [];
+    const idx = decompose('o', outer, 'ei', lines);
     const em = new Emitter('e', (i, e) => guardedRead(e, bind.argVar(i), offsetExpr(k.args[i]!.view.offset, outer, i, idx), maskConds(outer, i, idx)), helpers);
     const vals = k.outs.map((o) => em.expr(o.expr, 'acc'));
-    epilogue = [...epiLines, ...em.lines, ...vals.map((v, j) => `out${j}[o] = ${v};`)].join('\n      ');
-  } else {
-    epilogue = 'out0[o] = acc;';
+    fns.push(wgslFn('epilogue(o: u32, acc: f32)', [...lines, ...em.lines, ...vals.map((v, j) => `out${j}[o] = ${v};`)]));
   }
+  // a plain C of whole vec4 rows is stored a row block at a time
+  fns.push(
+    wgslFn('store_row(bz: i32, row: i32, col0: i32, v: vec4<f32>)', [vecOut ? 'out0[u32((bz * M + row) * N + col0) >> 2u] = v;' : 'store_elements(bz, row, col0, v);']),
+  );
 
-  // scalar element access: e is an i32 element offset
+  // element access: e is an i32 element offset
   const elem = (o: Operand, e: string): string => (o.mode === 'scalar' ? `${o.name}[bitcast<u32>(${e})]` : `${o.name}[bitcast<u32>(${e}) >> 2u][bitcast<u32>(${e}) & 3u]`);
-  /** Element (r, c) of operand `o` in this batch entry. */
-  const load = (o: Operand, r: string, c: string): string => (o === A && k.aPrologue ? `aload(bz, ${r}, ${c})` : elem(o, off(o, r, c)));
+  const base = (o: Operand): string => `let base${o.name} = ${o.view.offset} + bz * ${o.sb};`;
   const off = (o: Operand, r: string, c: string): string => {
     const t = [`base${o.name}`];
     if (o.sr !== 0) t.push(o.sr === 1 ? r : `${r} * ${o.sr}`);
     if (o.sc !== 0) t.push(o.sc === 1 ? c : `${c} * ${o.sc}`);
     return t.join(' + ');
   };
-  const maskOf = (o: Operand, r: string, c: string): string => {
+  /** In-bounds conditions of an operand's mask at (bz, r, c). */
+  const maskOf = (o: Operand): string[] => {
     const m = o.view.mask;
-    if (!m || (o === A && k.aPrologue)) return '';
+    if (!m) return [];
     const conds: string[] = [];
-    const dims: [string, readonly [number, number], number][] = [['bz', m[0]!, k.batch], [r, m[1]!, o.view.shape[1]!], [c, m[2]!, o.view.shape[2]!]];
+    const dims: [string, readonly [number, number], number][] = [['bz', m[0]!, k.batch], ['r', m[1]!, o.view.shape[1]!], ['c', m[2]!, o.view.shape[2]!]];
     for (const [v, [lo, hi], size] of dims) {
       if (hi <= lo) conds.push('false');
       if (lo > 0) conds.push(`${v} >= ${lo}`);
       if (hi < size) conds.push(`${v} < ${hi}`);
     }
-    return conds.length ? ` && ${conds.join(' && ')}` : '';
+    return conds;
   };
-  const setup = [`let baseA = ${A.view.offset} + bz * ${A.sb};`, `let baseB = ${B.view.offset} + bz * ${B.sb};`];
-  const total = (gx: number, gy: number): number => gx * gy * k.batch;
+  // scalar loads of the buffer operands, 0 where masked
+  for (const o of k.aPrologue ? [B] : [A, B]) {
+    const conds = maskOf(o);
+    const read = `${elem(o, off(o, 'r', 'c'))}`;
+    const body = conds.length ? [base(o), `if (${conds.join(' && ')}) { return ${read}; }`, 'return 0.0;'] : [base(o), `return ${read};`];
+    fns.push(wgslFn(`load_${o.name.toLowerCase()}(bz: i32, r: i32, c: i32) -> f32`, body));
+  }
   const label = kernelLabel(k);
-  /** The template parts both variants take, for a grid of gx x gy workgroups per batch entry. */
-  const common = (gx: number, gy: number) => ({ decls: decls.join('\n'), helpers: helperSource(helpers) + aload, M, N, K, gx, gy, total: total(gx, gy), setup: setup.join('\n  '), epilogue });
-
-  if (variant === 'tiled') {
-    const gx = Math.ceil(N / 64), gy = Math.ceil(M / 64);
-    const code = matmulTiledShader({
-      ...common(gx, gy),
-      loadA: load(A, 'row', 'pa'),
-      loadB: elem(B, off(B, 'pb', 'col')),
-      condA: maskOf(A, 'row', 'pa'),
-      condB: maskOf(B, 'pb', 'col'),
+  const program = (gx: number, gy: number, templates: ('matmul-tiled' | 'matmul-register')[], variantLabel: string): KernelProgram => {
+    const total = gx * gy * k.batch;
+    return kernelProgram({
+      code: assemble([...decls, helperSource(helpers), ...fns], ['matmul-common', ...templates]),
+      constants: { M, N, K, GX: gx, GY: gy, TOTAL: total },
+      bindings: specs,
+      dispatch: dispatch2d(total, opts.maxWorkgroupsPerDim),
+      scalars: k.scalars.length,
+      label: `${label} (${variantLabel})`,
     });
-    return { code, bindings: specs, dispatch: dispatch2d(total(gx, gy), opts.maxWorkgroupsPerDim), scalars: k.scalars.length, label: `${label} (tiled)` };
-  }
-
-  // register-blocked: clamped row / column indices so that loads stay in bounds
-  for (let r = 0; r < 4; r++) setup.push(`let ar${r} = min(row0 + ${r}, ${Math.max(M - 1, 0)});`);
-  for (let c = 0; c < 4; c++) setup.push(`let bc${c} = min(col0 + ${c}, ${Math.max(N - 1, 0)});`);
-  // scalar load of A(row, p) / B(p, col), guarded by the masks
-  const scalarLoad = (o: Operand, r: string, c: string, lines: string[], name: string): void => {
-    const m = maskOf(o, r, c);
-    if (!m) lines.push(`let ${name} = ${load(o, r, c)};`);
-    else {
-      lines.push(`var ${name} = 0.0;`);
-      lines.push(`if (true${m}) { ${name} = ${load(o, r, c)}; }`);
-    }
   };
-  const step4: string[] = [];
-  const aAt: string[][] = [[], [], [], []]; // aAt[r][q]: scalar source of A(row r, p + q)
+  if (variant === 'tiled') return program(Math.ceil(N / 64), Math.ceil(M / 64), ['matmul-tiled'], 'tiled');
+
+  // register-blocked: 4x4 blocks of A and B per step of 4 along K, with vec4 loads where the mode allows
+  const rows = (r: number): string => `blk.rows[${r}]`;
+  const cols = (c: number): string => `blk.cols[${c}]`;
+  const a4: string[] = ['let bz = blk.bz;'];
+  if (A.mode !== 'scalar') a4.push(base(A));
+  let aBlock: string[]; // aBlock[r]: vec4 of A(row r, p .. p + 3)
   if (A.mode === 'row') {
-    for (let r = 0; r < 4; r++) {
-      step4.push(`let a${r} = A[u32(${off(A, `ar${r}`, 'p')}) >> 2u];`);
-      for (let q = 0; q < 4; q++) aAt[r]![q] = `a${r}[${q}]`;
-    }
+    for (let r = 0; r < 4; r++) a4.push(`let a${r} = A[u32(${off(A, rows(r), 'p')}) >> 2u];`);
+    aBlock = [0, 1, 2, 3].map((r) => `a${r}`);
   } else if (A.mode === 'col') {
-    for (let q = 0; q < 4; q++) {
-      step4.push(`let a${q} = A[u32(${off(A, 'row0', `(p + ${q})`)}) >> 2u];`);
-      for (let r = 0; r < 4; r++) aAt[r]![q] = `a${q}[${r}]`;
-    }
-  } else {
-    for (let r = 0; r < 4; r++) {
-      for (let q = 0; q < 4; q++) {
-        scalarLoad(A, `ar${r}`, `(p + ${q})`, step4, `a${r}${q}`);
-        aAt[r]![q] = `a${r}${q}`;
-      }
-    }
-  }
-  const bRow: string[] = []; // bRow[q]: vec4 source of B(p + q, col0 .. col0 + 3)
-  if (B.mode === 'row') {
-    for (let q = 0; q < 4; q++) {
-      step4.push(`let b${q} = B[u32(${off(B, `(p + ${q})`, 'col0')}) >> 2u];`);
-      bRow[q] = `b${q}`;
-    }
-  } else if (B.mode === 'col') {
-    for (let c = 0; c < 4; c++) step4.push(`let bt${c} = B[u32(${off(B, 'p', `bc${c}`)}) >> 2u];`);
-    for (let q = 0; q < 4; q++) {
-      step4.push(`let b${q} = vec4<f32>(bt0[${q}], bt1[${q}], bt2[${q}], bt3[${q}]);`);
-      bRow[q] = `b${q}`;
-    }
-  } else {
-    for (let q = 0; q < 4; q++) {
-      for (let c = 0; c < 4; c++) scalarLoad(B, `(p + ${q})`, `bc${c}`, step4, `b${q}${c}`);
-      step4.push(`let b${q} = vec4<f32>(b${q}0, b${q}1, b${q}2, b${q}3);`);
-      bRow[q] = `b${q}`;
-    }
-  }
-  for (let q = 0; q < 4; q++) {
-    for (let r = 0; r < 4; r++) step4.push(`acc${r} += ${aAt[r]![q]} * ${bRow[q]};`);
-  }
-  // tail (K % 4 != 0): scalar loads through whichever binding type
-  const step1: string[] = [];
-  if (K % 4 !== 0) {
-    for (let r = 0; r < 4; r++) scalarLoad(A, `ar${r}`, 'p', step1, `a${r}`);
-    for (let c = 0; c < 4; c++) scalarLoad(B, 'p', `bc${c}`, step1, `b${c}`);
-    step1.push('let bv = vec4<f32>(b0, b1, b2, b3);');
-    for (let r = 0; r < 4; r++) step1.push(`acc${r} += a${r} * bv;`);
-  }
-  let vecStore = '';
-  if (vecOut) {
-    vecStore = `for (var r = 0; r < 4; r++) {
-    let row = row0 + r;
-    if (row >= ${M}) { break; }
-    out0[u32((bz * ${M} + row) * ${N} + col0) >> 2u] = accs[r];
-  }`;
-  }
-  const gx = Math.ceil(N / 32), gy = Math.ceil(M / 32);
-  const code = matmulRegisterShader({
-    ...common(gx, gy),
-    step4: step4.join('\n    '),
-    step1: step1.join('\n    '),
-    vecStore,
-  });
-  return { code, bindings: specs, dispatch: dispatch2d(total(gx, gy), opts.maxWorkgroupsPerDim), scalars: k.scalars.length, label: `${label} (register ${A.mode}/${B.mode})` };
+    for (let q = 0; q < 4; q++) a4.push(`let a${q} = A[u32(${off(A, 'blk.row0', `(p + ${q})`)}) >> 2u];`);
+    aBlock = [0, 1, 2, 3].map((r) => `vec4<f32>(a0[${r}], a1[${r}], a2[${r}], a3[${r}])`);
+  } else aBlock = [0, 1, 2, 3].map((r) => `vec4<f32>(${[0, 1, 2, 3].map((q) => `load_a(bz, ${rows(r)}, p + ${q})`).join(', ')})`);
+  a4.push(`return array<vec4<f32>, 4>(${aBlock.join(', ')});`);
+  const b4: string[] = ['let bz = blk.bz;'];
+  if (B.mode !== 'scalar') b4.push(base(B));
+  let bBlock: string[]; // bBlock[q]: vec4 of B(p + q, the block's columns)
+  if (B.mode === 'row') bBlock = [0, 1, 2, 3].map((q) => `B[u32(${off(B, `(p + ${q})`, 'blk.col0')}) >> 2u]`);
+  else if (B.mode === 'col') {
+    for (let c = 0; c < 4; c++) b4.push(`let bt${c} = B[u32(${off(B, 'p', cols(c))}) >> 2u];`);
+    bBlock = [0, 1, 2, 3].map((q) => `vec4<f32>(bt0[${q}], bt1[${q}], bt2[${q}], bt3[${q}])`);
+  } else bBlock = [0, 1, 2, 3].map((q) => `vec4<f32>(${[0, 1, 2, 3].map((c) => `load_b(bz, p + ${q}, ${cols(c)})`).join(', ')})`);
+  b4.push(`return array<vec4<f32>, 4>(${bBlock.join(', ')});`);
+  fns.push(wgslFn('load_a4(blk: Block, p: i32) -> array<vec4<f32>, 4>', a4), wgslFn('load_b4(blk: Block, p: i32) -> array<vec4<f32>, 4>', b4));
+  return program(Math.ceil(N / 32), Math.ceil(M / 32), ['matmul-register'], `register ${A.mode}/${B.mode}`);
 }

@@ -1,9 +1,12 @@
-// What codegen hands the WebGPU runtime for one kernel: WGSL source, the binding layout (which
-// kernel argument / output each binding holds), the dispatch size and the scalar count. Views and
-// shapes are baked into the WGSL (shape-specialized pipelines); scalar values are not (they go in a
-// uniform buffer), so a pipeline is reused whatever the constants.
+// What codegen hands the WebGPU runtime for one kernel: WGSL source (a generated prelude followed
+// by hand-written templates from shaders/), the values of the templates' override constants, the
+// binding layout (which kernel argument / output each binding holds), the dispatch size and the
+// scalar count. Views and shapes are baked into the prelude or set as override constants
+// (shape-specialized pipelines); scalar values are not (they go in a uniform buffer), so a
+// pipeline is reused whatever the constants.
 
 import type { Kernel } from '../src/schedule/kernel.js';
+import { SHADERS, type ShaderName } from './shaders.gen.js';
 
 export type BindingSpec =
   /** read-only storage holding kernel argument `arg` (and every argument reading the same slot). */
@@ -19,12 +22,33 @@ export type BindingSpec =
 
 export interface KernelProgram {
   readonly code: string;
+  /** Values of the code's override constants, set when its pipeline is created. */
+  readonly constants: Readonly<Record<string, number>>;
+  /** Identity of the pipeline: code and constants (see kernelProgram). */
+  readonly key: string;
   readonly bindings: readonly BindingSpec[];
   readonly dispatch: readonly [number, number, number];
   /** Number of scalars in the uniform buffer (0: no uniform binding). */
   readonly scalars: number;
   /** Label for error messages and profiling. */
   readonly label: string;
+}
+
+/**
+ * A program from its parts; its key covers everything its pipeline depends on (the code and the
+ * constants), so two programs share a pipeline exactly when they need the same one.
+ */
+export function kernelProgram(p: Omit<KernelProgram, 'key'>): KernelProgram {
+  const constants = Object.keys(p.constants)
+    .sort()
+    .map((name) => `${name}=${p.constants[name]}`)
+    .join(' ');
+  return { ...p, key: `${p.code}\n// constants: ${constants}` };
+}
+
+/** WGSL of a kernel: the generated prelude, then the hand-written templates it completes. */
+export function assemble(prelude: readonly string[], templates: readonly ShaderName[]): string {
+  return [...prelude.filter((s) => s !== ''), ...templates.map((t) => SHADERS[t])].join('\n');
 }
 
 export interface CodegenOptions {

@@ -277,3 +277,8 @@ export function dispatch2d(groups: number, maxDim: number): [number, number, num
   if (y > maxDim) throw new RangeError(`${groups} workgroups exceed ${maxDim} x ${maxDim}`);
   return [Math.ceil(groups / y), y, 1];
 }
+
+/** A WGSL function: `fn ${signature}` with the statements `body`. */
+export function wgslFn(signature: string, body: readonly string[]): string {
+  return [`fn ${signature} {`, ...body.map((l) => `  ${l}`), '}'].join('\n');
+}

@@ -1,8 +1,9 @@
 // The WebGPU backend: float32 storage buffers from a size-bucketed pool, compute pipelines cached
-// by their WGSL source, one command encoder (and one compute pass) per plan, asynchronous readback
-// through pooled staging buffers. Buffers return to the pool when their last owner releases them
-// (RealizedBuffer refcounts). Device loss, WebGPU validation errors, float64 and device limits
-// surface as BackendError / DTypeError, never as a hang or a silent wrong value.
+// by their WGSL source and override constants, one command encoder (and one compute pass) per
+// plan, asynchronous readback through pooled staging buffers. Buffers return to the pool when
+// their last owner releases them (RealizedBuffer refcounts). Device loss, WebGPU validation
+// errors, float64 and device limits surface as BackendError / DTypeError, never as a hang or a
+// silent wrong value.
 
 import type { DType, HostArray } from '../../dtype.js';
 import { BackendError, DTypeError } from '../../errors.js';
@@ -89,7 +90,7 @@ export class WebGpuBackend implements Backend {
   /** Adapter description, e.g. 'google swiftshader (fallback adapter)'. */
   readonly adapterDescription: string;
   private readonly pool: BufferPool;
-  /** The device's pipelines, keyed by WGSL source (shared with other backends on the device). */
+  /** The device's pipelines, keyed by WGSL source and override constants (shared with other backends on the device). */
   private readonly pipelines: PipelineCache;
   /** Per kernel object (kernels are immutable; jit replays the same ones): no codegen on a hit. */
   private programOf = new WeakMap<Kernel, KernelProgram>();

@@ -1,9 +1,10 @@
-// Compute pipelines of one GPUDevice, cached by the WGSL source they were built from and shared by
-// every WebGpuBackend on that device (init() twice compiles nothing twice). The source is a complete
-// description of a pipeline (bindings, uniform block, shapes, code), so two kernels share one
-// exactly when they need the same one. Pipelines are compiled asynchronously ahead of a plan
-// (createComputePipelineAsync: off the calling thread, several at once) or, when a plan runs
-// without that step, synchronously; either way WebGPU's verdict is kept as a Failure.
+// Compute pipelines of one GPUDevice, cached by their program's key (the WGSL source and the values
+// of its override constants: kernels/program.ts) and shared by every WebGpuBackend on that device
+// (init() twice compiles nothing twice). Code and constants are a complete description of a
+// pipeline (bindings, uniform block, shapes, code), so two kernels share one exactly when they need
+// the same one. Pipelines are compiled asynchronously ahead of a plan (createComputePipelineAsync:
+// off the calling thread, several at once) or, when a plan runs without that step, synchronously;
+// either way WebGPU's verdict is kept as a Failure.
 
 import type { BindingSpec, KernelProgram } from '../../../kernels/program.js';
 
@@ -20,7 +21,7 @@ export interface Pipeline {
 const SHADER_STAGE_COMPUTE = 0x4;
 
 function rejectedMessage(p: KernelProgram, detail: string): string {
-  return `WebGPU rejected the generated kernel '${p.label}' (a wgad code-generation bug: please report it with this message). WebGPU said: ${detail}\n--- WGSL ---\n${p.code}`;
+  return `WebGPU rejected the generated kernel '${p.label}' (a wgad code-generation bug: please report it with this message). WebGPU said: ${detail}\n--- override constants ---\n${JSON.stringify(p.constants)}\n--- WGSL ---\n${p.code}`;
 }
 
 export class PipelineCache {
@@ -35,7 +36,7 @@ export class PipelineCache {
 
   /** The pipeline for `p`, created now (synchronously) if no earlier call made it. */
   get(p: KernelProgram): Pipeline {
-    const hit = this.ready.get(p.code);
+    const hit = this.ready.get(p.key);
     if (hit) return hit;
     const t0 = performance.now();
     const layout = this.layout(p.bindings);
@@ -43,11 +44,11 @@ export class PipelineCache {
     const module = this.device.createShaderModule({ code: p.code, label: p.label });
     const pipeline = this.device.createComputePipeline({
       layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
-      compute: { module, entryPoint: 'main' },
+      compute: { module, entryPoint: 'main', constants: p.constants },
       label: p.label,
     });
     const failure = this.device.popErrorScope().then((e) => (e ? rejectedMessage(p, e.message) : null));
-    return this.add(p.code, { pipeline, layout, failure }, t0);
+    return this.add(p.key, { pipeline, layout, failure }, t0);
   }
 
   /**
@@ -59,19 +60,19 @@ export class PipelineCache {
     const waits: Promise<Pipeline | null>[] = [];
     const t0 = performance.now();
     for (const p of programs) {
-      if (this.ready.has(p.code)) continue;
-      let w = this.compiling.get(p.code);
+      if (this.ready.has(p.key)) continue;
+      let w = this.compiling.get(p.key);
       if (!w) {
         const layout = this.layout(p.bindings);
         const module = this.device.createShaderModule({ code: p.code, label: p.label });
         w = this.device
-          .createComputePipelineAsync({ layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }), compute: { module, entryPoint: 'main' }, label: p.label })
+          .createComputePipelineAsync({ layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }), compute: { module, entryPoint: 'main', constants: p.constants }, label: p.label })
           .then(
-            (pipeline) => (this.ready.has(p.code) ? this.ready.get(p.code)! : this.add(p.code, { pipeline, layout, failure: Promise.resolve(null) })),
+            (pipeline) => (this.ready.has(p.key) ? this.ready.get(p.key)! : this.add(p.key, { pipeline, layout, failure: Promise.resolve(null) })),
             () => null,
           )
-          .finally(() => this.compiling.delete(p.code));
-        this.compiling.set(p.code, w);
+          .finally(() => this.compiling.delete(p.key));
+        this.compiling.set(p.key, w);
       }
       waits.push(w);
     }
@@ -81,8 +82,8 @@ export class PipelineCache {
     });
   }
 
-  private add(code: string, p: Pipeline, t0?: number): Pipeline {
-    this.ready.set(code, p);
+  private add(key: string, p: Pipeline, t0?: number): Pipeline {
+    this.ready.set(key, p);
     this.created++;
     if (t0 !== undefined) this.compileMs += performance.now() - t0;
     return p;

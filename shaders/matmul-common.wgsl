@@ -1,0 +1,43 @@
+// Shared by both matmul templates: the sizes, which tile of C a workgroup computes, and the store
+// of a thread's 4x4 block of C (row by row, element by element through the epilogue). C is [batch, M, N], row-major.
+//
+// The generated prelude (kernels/matmul.ts) supplies the bindings, the helpers and
+//   fn load_a(bz: i32, r: i32, c: i32) -> f32   A[bz, r, c] (0 where A's view is masked)
+//   fn load_b(bz: i32, r: i32, c: i32) -> f32   B[bz, r, c] (likewise)
+//   fn epilogue(o: u32, acc: f32)               computes and stores the outputs at flat index o of C
+//   fn store_row(bz: i32, row: i32, col0: i32, v: vec4<f32>)
+//                                               stores C[bz, row, col0 .. col0 + 3] (the columns inside
+//                                               C): store_elements, or one vec4 store when C is plain
+
+override M: i32;
+override N: i32;
+override K: i32;
+// workgroups along N and along M per batch entry, and in all
+override GX: u32;
+override GY: u32;
+override TOTAL: u32;
+
+// batch entry, tile column and tile row of a workgroup
+struct Tile { bz: i32, x: u32, y: u32 }
+
+fn tile_of(g: u32) -> Tile {
+  let gt = g / GX;
+  return Tile(i32(gt / GY), g % GX, gt % GY);
+}
+
+fn store_elements(bz: i32, row: i32, col0: i32, v: vec4<f32>) {
+  for (var c = 0; c < 4; c++) {
+    let col = col0 + c;
+    if (col >= N) { break; }
+    epilogue(u32((bz * M + row) * N + col), v[c]);
+  }
+}
+
+fn store_block(bz: i32, row0: i32, col0: i32, accs: array<vec4<f32>, 4>) {
+  var rows = accs;
+  for (var r = 0; r < 4; r++) {
+    let row = row0 + r;
+    if (row >= M) { break; }
+    store_row(bz, row, col0, rows[r]);
+  }
+}

@@ -1,0 +1,58 @@
+// Template: batched matmul, register-blocked, no workgroup memory and no barriers: the variant
+// for SwiftShader and other CPU-backed adapters, where barriers are very slow (docs/webgpu.md).
+// Each thread computes a 4x4 block of C; the K loop is unrolled by 4 with vec4 loads where the
+// operand layout allows (the generator picks the load code per operand); 8x8 threads per
+// workgroup cover a 32x32 tile of C. The epilogue is applied to every element.
+// Uses matmul-common.wgsl and the generated prelude it describes, which here also supplies
+//   fn load_a4(blk: Block, p: i32) -> array<vec4<f32>, 4>   [r][q]: A at (row r of the block, p + q)
+//   fn load_b4(blk: Block, p: i32) -> array<vec4<f32>, 4>   [q]: B at (p + q, the block's columns)
+
+// a thread's block of C: batch entry, first row and column, and its rows and columns clamped
+// into C (so that every load stays in bounds)
+struct Block { bz: i32, row0: i32, col0: i32, rows: vec4<i32>, cols: vec4<i32> }
+
+@compute @workgroup_size(8, 8)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let g = wid.x + wid.y * nwg.x;
+  if (g >= TOTAL) { return; }
+  let t = tile_of(g);
+  let row0 = i32(t.y * 32u + lid.y * 4u);
+  let col0 = i32(t.x * 32u + lid.x * 4u);
+  if (row0 >= M || col0 >= N) { return; }
+  let q = vec4<i32>(0, 1, 2, 3);
+  let blk = Block(t.bz, row0, col0, min(vec4<i32>(row0) + q, vec4<i32>(max(M - 1, 0))), min(vec4<i32>(col0) + q, vec4<i32>(max(N - 1, 0))));
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
+  let K4 = K - K % 4;
+  for (var p = 0; p < K4; p += 4) {
+    let a = load_a4(blk, p);
+    let b = load_b4(blk, p);
+    acc0 += a[0].x * b[0];
+    acc1 += a[1].x * b[0];
+    acc2 += a[2].x * b[0];
+    acc3 += a[3].x * b[0];
+    acc0 += a[0].y * b[1];
+    acc1 += a[1].y * b[1];
+    acc2 += a[2].y * b[1];
+    acc3 += a[3].y * b[1];
+    acc0 += a[0].z * b[2];
+    acc1 += a[1].z * b[2];
+    acc2 += a[2].z * b[2];
+    acc3 += a[3].z * b[2];
+    acc0 += a[0].w * b[3];
+    acc1 += a[1].w * b[3];
+    acc2 += a[2].w * b[3];
+    acc3 += a[3].w * b[3];
+  }
+  // tail (K not a multiple of 4): scalar loads
+  for (var p = K4; p < K; p++) {
+    let b = vec4<f32>(load_b(t.bz, p, blk.cols.x), load_b(t.bz, p, blk.cols.y), load_b(t.bz, p, blk.cols.z), load_b(t.bz, p, blk.cols.w));
+    acc0 += load_a(t.bz, blk.rows.x, p) * b;
+    acc1 += load_a(t.bz, blk.rows.y, p) * b;
+    acc2 += load_a(t.bz, blk.rows.z, p) * b;
+    acc3 += load_a(t.bz, blk.rows.w, p) * b;
+  }
+  store_block(t.bz, row0, col0, array<vec4<f32>, 4>(acc0, acc1, acc2, acc3));
+}
