@@ -1,6 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  resolve: {
+    // wgsl_reflect's `main` is CommonJS in an ESM package: use its ES module build
+    alias: [{ find: /^wgsl_reflect$/, replacement: 'wgsl_reflect/wgsl_reflect.module.js' }],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 120_000,
