@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the package, packs it, installs the tarball into a scratch consumer project and checks
-# that `import { ... } from 'wgad'` works there (ESM, type declarations present).
+# that `import { ... } from 'wgad'` works there (ESM, type declarations present, shaders embedded,
+# no source maps).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm run build >/dev/null
@@ -12,6 +13,10 @@ npm init -y >/dev/null
 npm pkg set type=module >/dev/null
 npm install --no-audit --no-fund --omit=optional "$tarball" >/dev/null
 test -f node_modules/wgad/dist/src/index.d.ts
+# the WGSL templates travel embedded in the compiled kernels/ (no .wgsl reads at run time)
+grep -q '@compute @workgroup_size' node_modules/wgad/dist/kernels/shaders.gen.js
+# no source maps: they would point at sources the package does not ship (tsconfig.build.json)
+if find node_modules/wgad -name '*.map' | grep -q .; then echo 'check-pack: .map files in the package' >&2; exit 1; fi
 cat > check.mjs <<'JS'
 import { init, tensor } from 'wgad';
 const backend = await init({ backend: 'cpu' });
