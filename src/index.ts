@@ -12,7 +12,7 @@ export {
 } from './ops.js';
 export type { TensorLike } from './ops.js';
 import './backend/webgpu/register.js'; // makes init({ backend: 'webgpu' | 'auto' }) find WebGPU
-export { init, backendInfo, profile, realize as _realizeNodes, backend as _backend } from './runtime.js';
+export { init, backendInfo, profile } from './runtime.js';
 export type { BackendChoice } from './backend/choice.js';
 export { evaluate } from './evaluate.js';
 export type { InitOptions, BackendName, ProfileResult } from './runtime.js';
