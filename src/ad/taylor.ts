@@ -133,7 +133,7 @@ export interface JetOptions {
 }
 
 /** Validates primals/series of jet-like calls; returns K. `dirs`: coefficients carry a leading axis of this size. */
-export function checkSeries(op: string, primals: unknown, series: unknown, order: number | undefined, dirs: boolean): { K: number; R: number } {
+function checkSeries(op: string, primals: unknown, series: unknown, order: number | undefined, dirs: boolean): { K: number; R: number } {
   if (!Array.isArray(primals) || !primals.every((p) => p instanceof Tensor)) {
     throw new ArgumentError(`${op}: primals must be an array of tensors`);
   }

@@ -30,7 +30,7 @@ export type LeavesAs<T, L> =
 export type Zeroable<T> = LeavesAs<T, Tensor | null>;
 
 /** Arguments `Args` selected by `A`: one argument for an index, a list of them for a list. */
-export type Selected<Args extends readonly unknown[], A extends Argnums> = A extends number
+type Selected<Args extends readonly unknown[], A extends Argnums> = A extends number
   ? Args[A]
   : { -readonly [K in keyof A]: A[K] extends number ? Args[A[K]] : never };
 
