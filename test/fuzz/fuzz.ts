@@ -38,9 +38,9 @@ export interface FuzzReport {
 
 type Outcome = Results | Error;
 
-async function tryRun(g: Graph, dtype: DType): Promise<Outcome> {
+async function tryRun(g: Graph, dtype: DType, perturbSeed?: number): Promise<Outcome> {
   try {
-    return await runGraph(g, dtype);
+    return await runGraph(g, dtype, perturbSeed);
   } catch (e) {
     return e instanceof Error ? e : new Error(String(e));
   }
@@ -66,6 +66,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   // phase 2: the CPU, float64 reference and float32, interleaved (shared kernel caches)
   await init({ backend: 'cpu' });
   const refs: Outcome[] = [];
+  const perturbed: Results[][] = [];
   const failures: Failure[] = [];
   let checks = 0;
   const cpu32: Outcome[] = [];
@@ -73,6 +74,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     const g = graphs[i]!;
     const ref = await tryRun(g, 'float64');
     refs.push(ref);
+    perturbed.push(await perturbedRefs(g));
     if (opts.backends.includes('cpu32')) cpu32.push(await tryRun(g, 'float32'));
     const own = await cpuChecks(g, ref);
     checks += 2;
@@ -89,7 +91,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
         failures.push({ index: i, backend: b, mismatches: [], error: r.message });
         return;
       }
-      const ms = compareResults(r, ref, graphs[i]!, 32, maxMagnitude(interpret(graphs[i]!)));
+      const ms = compareResults(r, ref, graphs[i]!, 32, maxMagnitude(interpret(graphs[i]!)), perturbed[i]!);
       if (ms.length > 0) failures.push({ index: i, backend: b, mismatches: ms });
     });
   }
@@ -108,6 +110,16 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     failures,
     seconds: (performance.now() - t0) / 1000,
   };
+}
+
+/** Two float64 runs at inputs perturbed by a few float32 ulps (conditioning estimate; CPU active). */
+async function perturbedRefs(g: Graph): Promise<Results[]> {
+  const out: Results[] = [];
+  for (const s of [1, 2]) {
+    const r = await tryRun(g, 'float64', g.dseed + s);
+    if (!(r instanceof Error)) out.push(r);
+  }
+  return out;
 }
 
 /** CPU float64 forward vs the interpreter, and jet vs nested jvp (the CPU backend must be active). */
@@ -182,7 +194,9 @@ async function failsOn(b: Float32Backend | 'cpu64', prefix: Graph[], g: Graph, k
   for (const p of prefix) await tryRun(p, 'float32');
   const r = await tryRun(g, 'float32');
   if (r instanceof Error) return kind === 'error' ? { index: -1, backend: b, mismatches: [], error: r.message } : null;
-  const ms = compareResults(r, ref, g, 32, maxMagnitude(interpret(g))).filter((m) => kindOf({ mismatches: [m] }) === kind);
+  await init({ backend: 'cpu' });
+  const pert = await perturbedRefs(g);
+  const ms = compareResults(r, ref, g, 32, maxMagnitude(interpret(g)), pert).filter((m) => kindOf({ mismatches: [m] }) === kind);
   return ms.length ? { index: -1, backend: b, mismatches: ms } : null;
 }
 

@@ -38,13 +38,18 @@ const T = (x: Nd, dtype: DType): Tensor => tensor(x.data, { shape: x.shape, dtyp
 const f64 = (a: ArrayLike<number>): Float64Array => Float64Array.from(a);
 
 /** Forward, jvp, vjp and jet of one graph on the active backend, each read back separately. */
-export async function runGraph(g: Graph, dtype: DType): Promise<Results> {
+export async function runGraph(g: Graph, dtype: DType, perturbSeed?: number): Promise<Results> {
   const f = buildFn(g);
   const ins = inputIds(g).map((i) => g.nodes[i] as { shape: Shape; data: number[] });
-  const xs = ins.map((x) => T({ shape: x.shape, data: f64(x.data) }, dtype));
+  // with perturbSeed (float64 only): every input, tangent, series and weight element multiplied
+  // by 1 + u·PERTURB, u uniform in [-1, 1] — float32-sized input errors (see the tolerances)
+  const pr = perturbSeed === undefined ? null : new Rng(perturbSeed);
+  const P = (x: Nd): Nd => (pr ? { shape: x.shape, data: x.data.map((v) => v * (1 + PERTURB * pr.uniform(-1, 1))) } : x);
+  const xs = ins.map((x) => T(P({ shape: x.shape, data: f64(x.data) }), dtype));
   const y = f(...xs);
   const fwd = f64(await y.data());
-  const d = directions(g, y.shape);
+  const d0 = directions(g, y.shape);
+  const d: Directions = { tangents: d0.tangents.map(P), series: d0.series.map((s) => s.map(P)), weights: P(d0.weights) };
   const [, t] = jvp(f, xs, d.tangents.map((x) => T(x, dtype)));
   const jv = f64(await (t as Tensor).data());
   const W = T(d.weights, dtype);
@@ -82,6 +87,8 @@ export async function nestedJvp(g: Graph): Promise<Float64Array[]> {
 // ----- comparison -----
 
 export const EPS32 = 2 ** -24;
+/** Relative size of the input perturbation that estimates a graph's conditioning: 4 float32 ulps. */
+export const PERTURB = 4 * EPS32;
 
 /**
  * Tolerances. Float32 vs float64: every op contributes a few float32 roundings relative to the
@@ -104,6 +111,14 @@ export function tol64(order: number, ops: number): number {
   return 16 * 2 ** -53 * (ops + 2) * 4 ** order;
 }
 
+/**
+ * The float32 error of a result is bounded by how much the exact result moves under float32-sized
+ * perturbations of the inputs (which is what rounding the intermediates amounts to, to first order,
+ * when the graph mixes its inputs) times a small factor for the rounding of the intermediates
+ * themselves. One random perturbation of 4 ulps can underestimate by a small factor; 32 covers it.
+ */
+export const SENS_FACTOR = 32;
+
 export interface Mismatch {
   check: string;
   worst: string;
@@ -111,10 +126,15 @@ export interface Mismatch {
   got: Float64Array;
 }
 
-export function compare(check: string, got: Float64Array, want: Float64Array, rtol: number, extraScale = 0): Mismatch | null {
+export function compare(check: string, got: Float64Array, want: Float64Array, rtol: number, extraScale = 0, sens?: Float64Array[]): Mismatch | null {
   if (got.length !== want.length) return { check, worst: `length ${got.length} vs ${want.length}`, expected: want, got };
   let scale = extraScale;
   for (const x of want) scale = Math.max(scale, Math.abs(x));
+  // conditioning: how far float64 results move when the inputs move by a few float32 ulps
+  // (cancellation between large terms shows up here); SENS_FACTOR of that is allowed on top
+  let moved = 0;
+  for (const p of sens ?? []) for (let i = 0; i < want.length; i++) moved = Math.max(moved, Math.abs(p[i]! - want[i]!));
+  scale += (SENS_FACTOR * moved) / rtol;
   let worst = -1, wi = -1;
   for (let i = 0; i < want.length; i++) {
     const err = Math.abs(got[i]! - want[i]!);
@@ -127,12 +147,13 @@ export function compare(check: string, got: Float64Array, want: Float64Array, rt
 }
 
 /** Float32 (or float64) results against the CPU float64 reference. */
-export function compareResults(got: Results, ref: Results, g: Graph, precision: 32 | 64, fwdScale: number): Mismatch[] {
+export function compareResults(got: Results, ref: Results, g: Graph, precision: 32 | 64, fwdScale: number, perturbed: Results[] = []): Mismatch[] {
   const ops = opCount(g);
   const tol = (k: number): number => (precision === 32 ? tol32(k, ops) : tol64(k, ops));
-  const out: (Mismatch | null)[] = [compare('forward', got.fwd, ref.fwd, tol(0), fwdScale), compare('jvp', got.jvp, ref.jvp, tol(1))];
-  ref.vjp.forEach((r, i) => out.push(compare(`vjp x${i}`, got.vjp[i]!, r, tol(1))));
-  ref.jet.forEach((r, k) => out.push(compare(`jet Z${k + 1}`, got.jet[k]!, r, tol(k + 1))));
+  const P = perturbed;
+  const out: (Mismatch | null)[] = [compare('forward', got.fwd, ref.fwd, tol(0), fwdScale, P.map((p) => p.fwd)), compare('jvp', got.jvp, ref.jvp, tol(1), 0, P.map((p) => p.jvp))];
+  ref.vjp.forEach((r, i) => out.push(compare(`vjp x${i}`, got.vjp[i]!, r, tol(1), 0, P.map((p) => p.vjp[i]!))));
+  ref.jet.forEach((r, k) => out.push(compare(`jet Z${k + 1}`, got.jet[k]!, r, tol(k + 1), 0, P.map((p) => p.jet[k]!))));
   return out.filter((m): m is Mismatch => m !== null);
 }
 
