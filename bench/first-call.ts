@@ -6,7 +6,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { _backend, _realizeNodes, type Tensor, grad, init, laplacian, profile } from '../src/index.js';
+import { _backend, _realizeNodes, type Tensor, grad, init, laplacian, profile } from '../src/internal.js';
 import { benchmarkMlp } from './mlp.js';
 import { arg } from './util.js';
 

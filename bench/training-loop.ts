@@ -3,7 +3,7 @@
 // Prints bytes allocated, live bytes and pipelines every 1,000 steps: all must stay flat.
 // Run: npx tsx bench/training-loop.ts [--backend webgpu|cpu|auto] [--steps 10000]
 
-import { type Tensor, _backend, grad, init, randn, tensor } from '../src/index.js';
+import { type Tensor, _backend, grad, init, randn, tensor } from '../src/internal.js';
 import { arg } from './util.js';
 
 type Params = { W1: Tensor; b1: Tensor; W2: Tensor };

@@ -4,7 +4,7 @@
 // elementwise bandwidth. Run: npx tsx bench/webgpu-matmul.ts [--sizes 128,256,512]
 
 import { WebGpuBackend } from '../src/backend/webgpu/backend.js';
-import { _backend, _realizeNodes, init, randn, type Tensor } from '../src/index.js';
+import { _backend, _realizeNodes, init, randn, type Tensor } from '../src/internal.js';
 import { arg, timeit } from './util.js';
 
 async function main(): Promise<void> {

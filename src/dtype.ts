@@ -5,8 +5,6 @@ import { DTypeError } from './errors.js';
 export type DType = 'float32' | 'float64';
 export type HostArray = Float32Array | Float64Array;
 
-export const DTYPES: readonly DType[] = ['float32', 'float64'];
-
 export function checkDType(op: string, dtype: unknown): DType {
   if (dtype !== 'float32' && dtype !== 'float64') {
     throw new DTypeError(`${op}: unsupported dtype ${String(dtype)} (expected 'float32' or 'float64')`);

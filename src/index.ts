@@ -12,7 +12,7 @@ export {
 } from './ops.js';
 export type { TensorLike } from './ops.js';
 import './backend/webgpu/register.js'; // makes init({ backend: 'webgpu' | 'auto' }) find WebGPU
-export { init, backendInfo, profile, realize as _realizeNodes, backend as _backend } from './runtime.js';
+export { init, backendInfo, profile } from './runtime.js';
 export type { BackendChoice } from './backend/choice.js';
 export { evaluate } from './evaluate.js';
 export type { InitOptions, BackendName, ProfileResult } from './runtime.js';
@@ -23,7 +23,8 @@ export type { GradOptions, Pullback } from './ad/vjp.js';
 export { hvp, jacfwd, jacrev, jacobian, hessian } from './ad/mixed.js';
 export type { HvpMode, HvpOptions, JacOptions } from './ad/mixed.js';
 export { customJvp, customVjp } from './ad/custom.js';
-export type { JvpRuleFn, BwdFn, FwdFn } from './ad/custom.js';
+export type { JvpRuleFn, BwdFn, FwdFn, Cotangents } from './ad/custom.js';
+export type { Argnums, GradOf, JacobianOf, HessianOf, LeavesAs, Zeroable } from './ad/types.js';
 export { jet, jetDirections } from './ad/taylor.js';
 export type { JetOptions, TaylorStats } from './ad/taylor.js';
 export { collapsedJet } from './ad/collapse.js';

@@ -60,7 +60,7 @@ function symbolic(roots: readonly Node[]): boolean {
   return false;
 }
 
-let backendIds = new WeakMap<Backend, number>();
+const backendIds = new WeakMap<Backend, number>();
 let nextBackendId = 0;
 
 function backendId(b: Backend): number {
@@ -170,9 +170,4 @@ function trace(outLeaves: Tensor[], args: readonly Node[], def: TreeDef, b: Back
 function replay(entry: Entry, args: readonly Node[], b: Backend): unknown {
   const bufs = b.execute(entry.plan, inputBuffers(entry, args));
   return outputs(entry, bufs, args);
-}
-
-/** Forgets backend identities (tests). */
-export function _resetJitBackends(): void {
-  backendIds = new WeakMap();
 }

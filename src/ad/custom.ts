@@ -8,6 +8,7 @@ import type { CustomRules } from '../ir/primitives.js';
 import { Tensor } from '../tensor.js';
 import { type TreeDef, flatten, unflatten } from './pytree.js';
 import { type Maybe, checkFn, checkLike, describe, flattenLike, zerosOf } from './trace.js';
+import type { Zeroable } from './types.js';
 
 /**
  * A JVP rule: `(primals, tangents, out) => tangentOut`. `primals` are the arguments as passed
@@ -15,17 +16,20 @@ import { type Maybe, checkFn, checkLike, describe, flattenLike, zerosOf } from '
  * zero tensor, but the rule is not called at all when every tangent is zero), `out` is the
  * function's value. The result must have out's shape and dtype and be linear in `tangents`.
  */
-export type JvpRuleFn = (primals: any[], tangents: any[], out: Tensor) => Tensor;
+export type JvpRuleFn<Args extends readonly unknown[] = any[]> = (primals: Args, tangents: Args, out: Tensor) => Tensor;
 
 /**
  * A VJP rule: `(residuals, cotangent) => cotangents`, one entry per argument with that argument's
  * structure (null, or a null leaf, for zero). `residuals` is what `fwd` returned second, or
  * `{ args, out }` (the arguments and the value) when there is no `fwd`.
  */
-export type BwdFn = (residuals: any, cotangent: Tensor) => unknown[];
+export type BwdFn<Res = any, Args extends readonly unknown[] = any[]> = (residuals: Res, cotangent: Tensor) => Cotangents<Args>;
+
+/** What a VJP rule returns: per argument, a tree of its structure (null leaves are zeros) or null. */
+export type Cotangents<Args extends readonly unknown[]> = { -readonly [K in keyof Args]: Zeroable<Args[K]> | null | undefined };
 
 /** `(...args) => [out, residuals]`: what the backward rule needs, computed under differentiation. */
-export type FwdFn = (...args: any[]) => [Tensor, unknown];
+export type FwdFn<Args extends readonly unknown[] = any[], Res = unknown> = (...args: Args) => [Tensor, Res];
 
 interface Prepared {
   name: string;
@@ -66,6 +70,7 @@ function checkOut(what: string, name: string, out: unknown): Tensor {
  * trees of tensors; f returns one Tensor. Derivatives flow through the arguments only: tensors f
  * closes over are treated as constants.
  */
+export function customJvp<F extends (...args: any[]) => Tensor>(f: F, rule: JvpRuleFn<Parameters<F>>): F;
 export function customJvp<F extends (...args: any[]) => Tensor>(f: F, rule: JvpRuleFn): F {
   checkFn('customJvp', f);
   checkFn('customJvp (rule)', rule);
@@ -100,6 +105,8 @@ export function customJvp<F extends (...args: any[]) => Tensor>(f: F, rule: JvpR
  * hvp 'fwd-rev' — works when bwd's graph does not read the node's output). Arguments are tensors
  * or trees of tensors; f returns one Tensor.
  */
+export function customVjp<F extends (...args: any[]) => Tensor>(f: F, bwd: BwdFn<{ args: Parameters<F>; out: Tensor }, Parameters<F>>): F;
+export function customVjp<F extends (...args: any[]) => Tensor, Res>(f: F, fwd: FwdFn<Parameters<F>, Res>, bwd: BwdFn<Res, Parameters<F>>): F;
 export function customVjp<F extends (...args: any[]) => Tensor>(f: F, fwdOrBwd: FwdFn | BwdFn, maybeBwd?: BwdFn): F {
   checkFn('customVjp', f);
   checkFn('customVjp (bwd)', maybeBwd ?? fwdOrBwd);

@@ -5,6 +5,7 @@ import { TransformError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { flatten, unflatten } from './pytree.js';
 import { type Maybe, checkFn, checkLike, describe, flattenLike, orZeros, pushForward, traceLeaves } from './trace.js';
+import type { Zeroable } from './types.js';
 
 /**
  * Forward-mode derivative of `f` at `primals` in the direction `tangents`.
@@ -14,6 +15,8 @@ import { type Maybe, checkFn, checkLike, describe, flattenLike, orZeros, pushFor
  * shapes and dtypes; a `null` leaf is a known-zero tangent (nothing is built for it).
  * Returns `[f(...primals), J·tangents]`, both with the structure of f's result.
  */
+export function jvp<F extends (...args: any[]) => unknown>(f: F, primals: Parameters<F>, tangents: Zeroable<Parameters<F>>): [ReturnType<F>, ReturnType<F>];
+export function jvp<F extends (x: Tensor) => unknown>(f: F, primals: Tensor, tangents: Tensor | null): [ReturnType<F>, ReturnType<F>];
 export function jvp(f: (...args: any[]) => unknown, primals: unknown, tangents: unknown): [any, any] {
   checkFn('jvp', f);
   const single = primals instanceof Tensor;

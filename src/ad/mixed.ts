@@ -13,6 +13,7 @@ import { flatten, unflatten } from './pytree.js';
 import { type Maybe, checkFn, checkLike, flattenLike, normArgnums, pullBack, pushForward, selectArgs, traceLeaves, zerosOf } from './trace.js';
 import { jvp } from './jvp.js';
 import { grad, vjp } from './vjp.js';
+import type { Argnums, HessianOf, JacobianOf, Zeroable } from './types.js';
 
 export type HvpMode = 'fwd-rev' | 'rev-fwd' | 'rev-rev';
 
@@ -26,6 +27,7 @@ export interface HvpOptions {
  * tree of tensors; `v` has its structure, shapes and dtypes (a null leaf is zero). The result has
  * x's structure. The three modes give the same value by different graphs.
  */
+export function hvp<X>(f: (x: X) => Tensor, x: X, v: Zeroable<X>, opts?: HvpOptions): X;
 export function hvp(f: (x: any) => Tensor, x: unknown, v: unknown, opts?: HvpOptions): any {
   checkFn('hvp', f);
   const mode = opts?.mode ?? 'fwd-rev';
@@ -48,9 +50,9 @@ export function hvp(f: (x: any) => Tensor, x: unknown, v: unknown, opts?: HvpOpt
   }
 }
 
-export interface JacOptions {
+export interface JacOptions<A extends Argnums = Argnums> {
   /** Which argument(s) to differentiate: an index or a list of indices (default 0). */
-  argnums?: number | number[];
+  argnums?: A;
 }
 
 type JacMode = 'fwd' | 'rev' | 'auto';
@@ -114,12 +116,14 @@ function jacImpl(what: string, f: (...args: any[]) => unknown, opts: JacOptions 
  * Jacobian by forward mode (one JVP per input element). Shape [...outShape, ...inShape]; with
  * tree inputs/outputs, a tree (of f's result structure) of trees (of the argument's structure).
  */
+export function jacfwd<F extends (...args: any[]) => unknown, const A extends Argnums = 0>(f: F, opts?: JacOptions<A>): (...args: Parameters<F>) => JacobianOf<F, A>;
 export function jacfwd(f: (...args: any[]) => unknown, opts?: JacOptions): (...args: any[]) => any {
   checkFn('jacfwd', f);
   return (...args: unknown[]) => jacImpl('jacfwd', f, opts, args, 'fwd');
 }
 
 /** Jacobian by reverse mode (one VJP per output element); same layout as jacfwd. */
+export function jacrev<F extends (...args: any[]) => unknown, const A extends Argnums = 0>(f: F, opts?: JacOptions<A>): (...args: Parameters<F>) => JacobianOf<F, A>;
 export function jacrev(f: (...args: any[]) => unknown, opts?: JacOptions): (...args: any[]) => any {
   checkFn('jacrev', f);
   return (...args: unknown[]) => jacImpl('jacrev', f, opts, args, 'rev');
@@ -129,12 +133,14 @@ export function jacrev(f: (...args: any[]) => unknown, opts?: JacOptions): (...a
  * Jacobian choosing the cheaper mode from the traced sizes: forward when the differentiated
  * inputs have no more elements than the outputs (fewer JVPs than VJPs), reverse otherwise.
  */
+export function jacobian<F extends (...args: any[]) => unknown, const A extends Argnums = 0>(f: F, opts?: JacOptions<A>): (...args: Parameters<F>) => JacobianOf<F, A>;
 export function jacobian(f: (...args: any[]) => unknown, opts?: JacOptions): (...args: any[]) => any {
   checkFn('jacobian', f);
   return (...args: unknown[]) => jacImpl('jacobian', f, opts, args, 'auto');
 }
 
 /** Hessian of a scalar-valued `f` (forward-over-reverse): shape [...inShape, ...inShape]. */
+export function hessian<F extends (...args: any[]) => Tensor, const A extends Argnums = 0>(f: F, opts?: JacOptions<A>): (...args: Parameters<F>) => HessianOf<F, A>;
 export function hessian(f: (...args: any[]) => unknown, opts?: JacOptions): (...args: any[]) => any {
   checkFn('hessian', f);
   return (...args: unknown[]) => {

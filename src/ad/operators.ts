@@ -168,7 +168,7 @@ function laplacianImpl(f: RowFn, X: Tensor, opts: LaplacianOptions, op = 'laplac
 }
 
 /** Griewank-Utke-Walther directions and weights: Δ²f = Σ_r w_r F4(v_r). */
-export function interpolationDirections(D: number): { dirs: Float64Array; weights: number[] } {
+function interpolationDirections(D: number): { dirs: Float64Array; weights: number[] } {
   const vecs: number[][] = [];
   const weights: number[] = [];
   const c1 = (13 * D - 4) / 2304, c2 = -1 / 36, c3 = 5 / 96;

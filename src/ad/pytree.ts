@@ -62,18 +62,3 @@ export function unflatten<T = Tensor>(def: TreeDef, leaves: readonly T[]): Tree<
   };
   return build(def);
 }
-
-export function leafCount(def: TreeDef): number {
-  if (def.kind === 'leaf') return 1;
-  return def.children.reduce((s, c) => s + leafCount(c), 0);
-}
-
-/** True when two structures have the same shape of containers and keys. */
-export function sameStructure(a: TreeDef, b: TreeDef): boolean {
-  if (a.kind !== b.kind) return false;
-  if (a.kind === 'leaf') return true;
-  const bc = (b as typeof a).children;
-  if (a.children.length !== bc.length) return false;
-  if (a.kind === 'object' && a.keys.join('\0') !== (b as typeof a).keys.join('\0')) return false;
-  return a.children.every((c, i) => sameStructure(c, bc[i]!));
-}

@@ -20,10 +20,10 @@ export function constLike(like: Tensor, value: number): Tensor {
   return new Tensor(B.broadcastNode(scalarNode(value, like.dtype), like.shape));
 }
 
-export const lead = (c: Tensor): number => c.shape[0]!;
+const lead = (c: Tensor): number => c.shape[0]!;
 
 /** The coefficient broadcast to its full shape [L, ...shape]. */
-export function fullCoef(c: Tensor, shape: Shape): Tensor {
+function fullCoef(c: Tensor, shape: Shape): Tensor {
   return ops.broadcastTo(c, [lead(c), ...shape]);
 }
 
@@ -151,7 +151,7 @@ export interface Partition {
 const partitionCache = new Map<number, Partition[]>();
 
 /** Integer partitions of k (Faà di Bruno terms of the k-th derivative coefficient). */
-export function partitions(k: number): Partition[] {
+function partitions(k: number): Partition[] {
   const hit = partitionCache.get(k);
   if (hit) return hit;
   const out: Partition[] = [];

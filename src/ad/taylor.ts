@@ -6,6 +6,7 @@ import { type RuleCtx, type TaylorRule, taylorRule } from '../rules/taylor.js';
 import { Tensor } from '../tensor.js';
 import { type TreeDef, checkUsable, flatten, unflatten } from './pytree.js';
 import { dependentRegion, freshInput } from './region.js';
+import type { LeavesAs } from './types.js';
 import { type Coef, type Series, addAll, bellTerms, binom, checkOrder, constLike } from './taylor-coef.js';
 
 /** Machine-independent cost of one transformation: vectors carried per node. */
@@ -132,7 +133,7 @@ export interface JetOptions {
 }
 
 /** Validates primals/series of jet-like calls; returns K. `dirs`: coefficients carry a leading axis of this size. */
-export function checkSeries(op: string, primals: unknown, series: unknown, order: number | undefined, dirs: boolean): { K: number; R: number } {
+function checkSeries(op: string, primals: unknown, series: unknown, order: number | undefined, dirs: boolean): { K: number; R: number } {
   if (!Array.isArray(primals) || !primals.every((p) => p instanceof Tensor)) {
     throw new ArgumentError(`${op}: primals must be an array of tensors`);
   }
@@ -197,6 +198,7 @@ function runJet(op: string, f: unknown, primals: Tensor[], series: (Tensor | nul
  * (X_k = d^k x/dt^k) of primal i; returns `[primalOut, [Z1, ..., ZK]]` (for a pytree output, that
  * structure with a coefficient list at each leaf). Known-zero coefficients may be given as null.
  */
+export function jet<F extends (...args: Tensor[]) => unknown>(f: F, primals: Tensor[], series: (Tensor | null)[][], opts?: JetOptions): [ReturnType<F>, LeavesAs<ReturnType<F>, Tensor[]>];
 export function jet(f: (...args: Tensor[]) => unknown, primals: Tensor[], series: (Tensor | null)[][], opts?: JetOptions): [any, any] {
   return runJet('jet', f, primals, series, opts, false);
 }
@@ -205,6 +207,7 @@ export function jet(f: (...args: Tensor[]) => unknown, primals: Tensor[], series
  * `jet` for R directions at once: every coefficient has shape [R, ...S] (S the primal's shape), and
  * so do the output coefficients. One batched graph instead of R.
  */
+export function jetDirections<F extends (...args: Tensor[]) => unknown>(f: F, primals: Tensor[], series: (Tensor | null)[][], opts?: JetOptions): [ReturnType<F>, LeavesAs<ReturnType<F>, Tensor[]>];
 export function jetDirections(f: (...args: Tensor[]) => unknown, primals: Tensor[], series: (Tensor | null)[][], opts?: JetOptions): [any, any] {
   return runJet('jetDirections', f, primals, series, opts, true);
 }

@@ -4,14 +4,18 @@
 import { TransformError, fmtShape } from '../errors.js';
 import { Tensor, scalarNode } from '../tensor.js';
 import { type Maybe, checkFn, checkLike, flattenLike, normArgnums, orZeros, pullBack, selectArgs, traceLeaves } from './trace.js';
+import type { Argnums, GradOf, Mutable, Zeroable } from './types.js';
 
-export interface GradOptions {
+export interface GradOptions<A extends Argnums = Argnums> {
   /** Which argument(s) to differentiate: an index or a list of indices (default 0). */
-  argnums?: number | number[];
+  argnums?: A;
 }
 
-/** A pullback: cotangent with the structure of f's result -> one cotangent tree per argument. */
-export type Pullback = (cotangent: unknown) => any[];
+/**
+ * A pullback: cotangent with the structure of f's result `Out` (null leaves are zeros) -> one
+ * cotangent tree per argument, with the structures of the arguments `Args`.
+ */
+export type Pullback<Out = unknown, Args extends readonly unknown[] = any[]> = (cotangent: Zeroable<Out>) => Mutable<Args>;
 
 /**
  * Reverse-mode derivative of `f` at `primals`. Returns `[f(...primals), pullback]`; `pullback(u)`
@@ -19,6 +23,7 @@ export type Pullback = (cotangent: unknown) => any[];
  * cotangent `u` has the structure, shapes and dtypes of f's result (a `null` leaf is a zero).
  * The pullback may be called any number of times, also after the output was read.
  */
+export function vjp<F extends (...args: any[]) => unknown>(f: F, ...primals: Parameters<F>): [ReturnType<F>, Pullback<ReturnType<F>, Parameters<F>>];
 export function vjp(f: (...args: any[]) => unknown, ...primals: unknown[]): [any, Pullback] {
   checkFn('vjp', f);
   const all = primals.map((_, i) => i);
@@ -56,12 +61,14 @@ function gradImpl(what: string, f: (...args: any[]) => unknown, opts: GradOption
  * Gradient of a scalar-valued `f`: `grad(f, { argnums })(...args)`. With `argnums` a number
  * (default 0) the result has that argument's structure; with an array, it is an array of them.
  */
+export function grad<F extends (...args: any[]) => Tensor, const A extends Argnums = 0>(f: F, opts?: GradOptions<A>): (...args: Parameters<F>) => GradOf<F, A>;
 export function grad(f: (...args: any[]) => unknown, opts?: GradOptions): (...args: any[]) => any {
   checkFn('grad', f);
   return (...args: unknown[]) => gradImpl('grad', f, opts, args)[1];
 }
 
 /** Like grad, returning `[f(...args), gradient]`. */
+export function valueAndGrad<F extends (...args: any[]) => Tensor, const A extends Argnums = 0>(f: F, opts?: GradOptions<A>): (...args: Parameters<F>) => [Tensor, GradOf<F, A>];
 export function valueAndGrad(f: (...args: any[]) => unknown, opts?: GradOptions): (...args: any[]) => [Tensor, any] {
   checkFn('valueAndGrad', f);
   return (...args: unknown[]) => gradImpl('valueAndGrad', f, opts, args);

@@ -129,11 +129,13 @@ describeBackends('custom rules', (c) => {
     const badJ = customJvp((x: Tensor) => x.sin(), ([x], [t]) => x.sum().mul(t.sum()));
     expect(() => jvp(badJ, [T(xs)], [T(xs)])).toThrow(ShapeError);
     expect(() => jvp(badJ, [T(xs)], [T(xs)])).toThrow(/customJvp.*\[3\]/);
+    // @ts-expect-error one cotangent for two arguments
     const badV = customVjp((x: Tensor, y: Tensor) => x.mul(y), (_r: unknown, g: Tensor) => [g]);
     expect(() => grad((x: Tensor) => badV(x, x).sum())(T(xs))).toThrow(TransformError);
     const badS = customVjp((x: Tensor) => x.sin(), (_r: unknown, g: Tensor) => [g.sum()]);
     expect(() => grad((x: Tensor) => badS(x).sum())(T(xs))).toThrow(ShapeError);
     expect(() => customJvp((x: Tensor) => x, 'rule' as never)).toThrow(TransformError);
+    // @ts-expect-error f takes no arguments
     const notTensor = customJvp((() => [T(1)]) as unknown as () => Tensor, ([x]) => x);
     expect(() => notTensor()).toThrow(TransformError);
   });

@@ -4,7 +4,7 @@
 // thrown when the op is built, with no backend work.
 
 import { afterAll, expect, it } from 'vitest';
-import * as W from '../../src/index.js';
+import * as W from '../../src/internal.js';
 import { ArgumentError, BackendError, DTypeError, ShapeError, WgadError } from '../../src/index.js';
 import { describeBackends } from '../helpers/backends.js';
 import { describeWebGPU } from '../webgpu/adapter.js';

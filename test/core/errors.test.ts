@@ -2,7 +2,7 @@
 // shapes, thrown synchronously when the op is built — before any backend work.
 
 import { expect, it } from 'vitest';
-import * as W from '../../src/index.js';
+import * as W from '../../src/internal.js';
 import { ArgumentError, DTypeError, ShapeError, WgadError } from '../../src/index.js';
 import { describeBackends } from '../helpers/backends.js';
 

@@ -3,7 +3,7 @@
 // and buffer accounting (bytes allocated, temporaries released, constants uploaded once).
 
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as W from '../../src/index.js';
+import * as W from '../../src/internal.js';
 import { compileLoop } from '../../src/backend/cpu/codegen.js';
 import type { LoopKernel } from '../../src/schedule/kernel.js';
 import { schedule } from '../../src/schedule/scheduler.js';

@@ -2,7 +2,7 @@
 // fusion, asserted through profile() kernel counts and the scheduler's kernel plans.
 
 import { afterEach, expect, it, vi } from 'vitest';
-import * as W from '../../src/index.js';
+import * as W from '../../src/internal.js';
 import type { Tensor } from '../../src/index.js';
 import type { Expr } from '../../src/schedule/kernel.js';
 import { schedule } from '../../src/schedule/scheduler.js';

@@ -4,7 +4,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { expect, it } from 'vitest';
-import * as W from '../../src/index.js';
+import * as W from '../../src/internal.js';
 import { ArgumentError } from '../../src/index.js';
 import { describeBackends } from '../helpers/backends.js';
 import * as R from './ref.js';

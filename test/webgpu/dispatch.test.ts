@@ -3,7 +3,7 @@
 // a backend.
 
 import { expect, it } from 'vitest';
-import * as W from '../../src/index.js';
+import * as W from '../../src/internal.js';
 import { profile, tensor } from '../../src/index.js';
 import { argsRead, kernelRoots, storageBindings } from '../../src/schedule/exprs.js';
 import type { Expr } from '../../src/schedule/kernel.js';

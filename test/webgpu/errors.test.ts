@@ -2,7 +2,7 @@
 // size), and dispatches beyond 65535 workgroups per dimension (split over two dimensions).
 
 import { expect, it } from 'vitest';
-import * as W from '../../src/index.js';
+import * as W from '../../src/internal.js';
 import { BackendError, DTypeError, tensor } from '../../src/index.js';
 import { describeWebGPU } from './adapter.js';
 import { expectClose, gpu } from './util.js';

@@ -3,7 +3,7 @@
 // and buffers of disposed tensors return to the pool.
 
 import { expect, it } from 'vitest';
-import * as W from '../../src/index.js';
+import * as W from '../../src/internal.js';
 import { jit, tensor } from '../../src/index.js';
 import { describeWebGPU } from './adapter.js';
 import { gpu, lcg } from './util.js';

@@ -1,7 +1,7 @@
 // Helpers for the WebGPU tests: deterministic inputs, the active WebGPU backend, tolerance checks.
 
 import { expect } from 'vitest';
-import { _backend } from '../../src/index.js';
+import { _backend } from '../../src/internal.js';
 import { WebGpuBackend } from '../../src/backend/webgpu/backend.js';
 
 /** Deterministic values in [lo, hi) from a 32-bit LCG. */

@@ -14,7 +14,7 @@ import { collapse, restrictView } from '../loops.js';
 export type LoopFn = (args: ArrayLike<number>[], outs: (Float32Array | Float64Array)[], scalars: readonly number[], acc?: ArrayLike<number>) => void;
 
 /** JS source of one elementwise op applied to operand sources `a` (and `b`, `c`). */
-export function opSource(e: Extract<Expr, { k: 'op' }>, x: string[]): string {
+function opSource(e: Extract<Expr, { k: 'op' }>, x: string[]): string {
   const [a, b, c] = x;
   let s: string;
   let exact = false;
@@ -56,7 +56,7 @@ export function opSource(e: Extract<Expr, { k: 'op' }>, x: string[]): string {
   return e.dtype === 'float32' && !exact ? `Math.fround(${s})` : s;
 }
 
-export function num(v: number): string {
+function num(v: number): string {
   if (Number.isNaN(v)) return 'NaN';
   if (v === Infinity) return 'Infinity';
   if (v === -Infinity) return '-Infinity';

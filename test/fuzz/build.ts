@@ -1,0 +1,99 @@
+// A fuzz graph as a wgad function (public API only), and as JS source for reproducers.
+
+import * as W from '../../src/index.js';
+import type { Tensor } from '../../src/index.js';
+import { type GNode, type Graph, inputIds } from './graph.js';
+
+/** f(...inputs) for a graph: inputs in node order, output = last node. */
+export function buildFn(g: Graph): (...xs: Tensor[]) => Tensor {
+  return (...xs: Tensor[]): Tensor => {
+    const env: Tensor[] = [];
+    let nextIn = 0;
+    for (const n of g.nodes) env.push(n.k === 'in' ? xs[nextIn++]! : applyNode(n, env));
+    return env[env.length - 1]!;
+  };
+}
+
+function applyNode(n: Exclude<GNode, { k: 'in' }>, v: Tensor[]): Tensor {
+  const a = (): Tensor => v[(n as { a: number }).a]!;
+  switch (n.k) {
+    case 'un': return (a() as unknown as Record<string, () => Tensor>)[n.fn]!.call(a());
+    case 'safe': {
+      const u = a().mul(a()).add(n.c);
+      return n.fn === 'log' ? u.log() : n.fn === 'sqrt' ? u.sqrt() : u.pow(n.p);
+    }
+    case 'powi': return a().pow(n.p);
+    case 'bin': return (W as unknown as Record<string, (x: Tensor, y: Tensor) => Tensor>)[n.fn]!(a(), v[n.b]!);
+    case 'div': return a().div(v[n.b]!.mul(v[n.b]!).add(n.c));
+    case 'num': {
+      const f = (W as unknown as Record<string, (x: Tensor | number, y: Tensor | number) => Tensor>)[n.fn]!;
+      return n.left ? f(n.c, a()) : f(a(), n.c);
+    }
+    case 'cmp': return (W as unknown as Record<string, (x: Tensor, y: Tensor) => Tensor>)[n.fn]!(a(), v[n.b]!);
+    case 'where': return W.where((W as unknown as Record<string, (x: Tensor, y: Tensor) => Tensor>)[n.fn]!(a(), v[n.b]!), v[n.x]!, v[n.y]!);
+    case 'red': return (a() as unknown as Record<string, (ax: number[], k: boolean) => Tensor>)[n.fn]!.call(a(), n.axes, n.keep);
+    case 'matmul': return W.matmul(a(), v[n.b]!);
+    case 'reshape': return a().reshape(n.shape);
+    case 'permute': return a().permute(n.perm);
+    case 'transpose': return a().transpose();
+    case 'bcast': return a().broadcastTo(n.shape);
+    case 'expand': return a().expandDims(n.axis);
+    case 'squeeze': return a().squeeze(n.axis);
+    case 'slice': return a().slice(n.starts, n.ends, n.steps);
+    case 'pad': return a().pad(n.pads);
+    case 'concat': return W.concat(n.xs.map((r) => v[r]!), n.axis);
+    case 'stack': return W.stack(n.xs.map((r) => v[r]!), n.axis);
+    case 'astype': return a().astype('float32').astype(a().dtype);
+    case 'stopgrad': return W.stopGradient(a());
+  }
+}
+
+// ----- JS source -----
+
+const J = (x: unknown): string => JSON.stringify(x);
+
+function nodeSrc(n: Exclude<GNode, { k: 'in' }>, name: (r: number) => string): string {
+  const a = (): string => name((n as { a: number }).a);
+  switch (n.k) {
+    case 'un': return `${a()}.${n.fn}()`;
+    case 'safe': return `${a()}.mul(${a()}).add(${n.c})${n.fn === 'pow' ? `.pow(${n.p})` : `.${n.fn}()`}`;
+    case 'powi': return `${a()}.pow(${n.p})`;
+    case 'bin': return `${n.fn}(${a()}, ${name(n.b)})`;
+    case 'div': return `${a()}.div(${name(n.b)}.mul(${name(n.b)}).add(${n.c}))`;
+    case 'num': return n.left ? `${n.fn}(${n.c}, ${a()})` : `${n.fn}(${a()}, ${n.c})`;
+    case 'cmp': return `${n.fn}(${a()}, ${name(n.b)})`;
+    case 'where': return `where(${n.fn}(${a()}, ${name(n.b)}), ${name(n.x)}, ${name(n.y)})`;
+    case 'red': return `${a()}.${n.fn}(${J(n.axes)}, ${n.keep})`;
+    case 'matmul': return `matmul(${a()}, ${name(n.b)})`;
+    case 'reshape': return `${a()}.reshape(${J(n.shape)})`;
+    case 'permute': return `${a()}.permute(${J(n.perm)})`;
+    case 'transpose': return `${a()}.transpose()`;
+    case 'bcast': return `${a()}.broadcastTo(${J(n.shape)})`;
+    case 'expand': return `${a()}.expandDims(${n.axis})`;
+    case 'squeeze': return `${a()}.squeeze(${n.axis})`;
+    case 'slice': return `${a()}.slice(${J(n.starts)}, ${J(n.ends)}, ${J(n.steps)})`;
+    case 'pad': return `${a()}.pad(${J(n.pads)})`;
+    case 'concat': return `concat([${n.xs.map(name).join(', ')}], ${n.axis})`;
+    case 'stack': return `stack([${n.xs.map(name).join(', ')}], ${n.axis})`;
+    case 'astype': return `${a()}.astype('float32').astype(${a()}.dtype)`;
+    case 'stopgrad': return `stopGradient(${a()})`;
+  }
+}
+
+/** `const f = (x0, x1) => { ... }` for a graph, named `fname`. */
+export function fnSource(g: Graph, fname = 'f'): string {
+  const ins = inputIds(g);
+  const name = (r: number): string => (g.nodes[r]!.k === 'in' ? `x${ins.indexOf(r)}` : `v${r}`);
+  const body: string[] = [];
+  g.nodes.forEach((n, i) => {
+    if (n.k !== 'in') body.push(`  const v${i} = ${nodeSrc(n, name)};`);
+  });
+  const last = g.nodes.length - 1;
+  return `const ${fname} = (${ins.map((_, j) => `x${j}`).join(', ')}) => {\n${body.join('\n')}\n  return ${name(last)};\n};`;
+}
+
+/** Source creating a list of arrays as tensors: `const name = [tensor(...), ...];`. */
+export function tensorsSource(name: string, arrs: { shape: number[]; data: ArrayLike<number> }[], dtype: string): string {
+  const items = arrs.map((t) => `tensor(${J(Array.from(t.data))}, { shape: ${J(t.shape)}, dtype: '${dtype}' })`);
+  return `const ${name} = [\n  ${items.join(',\n  ')},\n];`;
+}

@@ -1,0 +1,297 @@
+// The fuzz driver: generates a batch of graphs from a seed, runs all of them in sequence on WebGPU
+// (one device, one backend instance, so pipelines are cached across graphs), then on the CPU in
+// float32 and float64, compares, and shrinks each failure into a reproducer.
+
+import { type DType, init } from '../../src/index.js';
+import { fnSource } from './build.js';
+import { type Graph, type Shape, dce, generate, graphSeed, inputIds, opCount } from './graph.js';
+import { type Nd, interpret, maxMagnitude } from './interp.js';
+import { type Mismatch, type Results, compare, compareResults, directions, nestedJvp, runGraph, tol64, validGraph } from './runner.js';
+
+export type Float32Backend = 'cpu32' | 'webgpu';
+
+export interface FuzzOptions {
+  seed: number;
+  graphs: number;
+  backends: Float32Backend[];
+  /** Shrink and print reproducers for at most this many failures (default 3). */
+  maxShrink?: number;
+  log?: (line: string) => void;
+}
+
+export interface Failure {
+  index: number;
+  backend: Float32Backend | 'cpu64';
+  mismatches: Mismatch[];
+  error?: string;
+  reproducer?: string;
+}
+
+export interface FuzzReport {
+  seed: number;
+  graphs: number;
+  ops: number;
+  checks: number;
+  failures: Failure[];
+  seconds: number;
+}
+
+type Outcome = Results | Error;
+
+async function tryRun(g: Graph, dtype: DType, perturbSeed?: number): Promise<Outcome> {
+  try {
+    return await runGraph(g, dtype, perturbSeed);
+  } catch (e) {
+    return e instanceof Error ? e : new Error(String(e));
+  }
+}
+
+export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
+  const t0 = performance.now();
+  const log = opts.log ?? (() => {});
+  const graphs = Array.from({ length: opts.graphs }, (_, i) => generate(graphSeed(opts.seed, i)));
+  const got = new Map<Float32Backend, Outcome[]>();
+  // phase 1: every graph on WebGPU in sequence, one backend instance (shared pipeline cache)
+  if (opts.backends.includes('webgpu')) {
+    await init({ backend: 'webgpu' });
+    const out: Outcome[] = [];
+    for (const g of graphs) {
+      const r = await tryRun(g, 'float32');
+      out.push(r);
+      // a WebGPU validation error is sticky on the backend: start a new one to go on
+      if (r instanceof Error) await init({ backend: 'webgpu' });
+    }
+    got.set('webgpu', out);
+  }
+  // phase 2: the CPU, float64 reference and float32, interleaved (shared kernel caches)
+  await init({ backend: 'cpu' });
+  const refs: Outcome[] = [];
+  const perturbed: Results[][] = [];
+  const failures: Failure[] = [];
+  let checks = 0;
+  const cpu32: Outcome[] = [];
+  for (let i = 0; i < graphs.length; i++) {
+    const g = graphs[i]!;
+    const ref = await tryRun(g, 'float64');
+    refs.push(ref);
+    perturbed.push(await perturbedRefs(g));
+    if (opts.backends.includes('cpu32')) cpu32.push(await tryRun(g, 'float32'));
+    const own = await cpuChecks(g, ref);
+    checks += 2;
+    if (own) failures.push({ index: i, backend: 'cpu64', ...own });
+  }
+  if (opts.backends.includes('cpu32')) got.set('cpu32', cpu32);
+  // comparisons
+  for (const [b, outs] of got) {
+    outs.forEach((r, i) => {
+      const ref = refs[i]!;
+      if (ref instanceof Error) return; // reported by cpuChecks
+      checks += 3 + ref.vjp.length + ref.jet.length;
+      if (r instanceof Error) {
+        failures.push({ index: i, backend: b, mismatches: [], error: r.message });
+        return;
+      }
+      const ms = compareResults(r, ref, graphs[i]!, 32, maxMagnitude(interpret(graphs[i]!)), perturbed[i]!);
+      if (ms.length > 0) failures.push({ index: i, backend: b, mismatches: ms });
+    });
+  }
+  failures.sort((a, b) => a.index - b.index);
+  // shrink
+  const maxShrink = opts.maxShrink ?? 3;
+  for (const f of failures.slice(0, maxShrink)) {
+    log(`shrinking failure of graph #${f.index} on ${f.backend} (${f.error ?? f.mismatches[0]!.check}) ...`);
+    f.reproducer = await reproduce(opts.seed, graphs, f);
+  }
+  return {
+    seed: opts.seed,
+    graphs: graphs.length,
+    ops: graphs.reduce((s, g) => s + opCount(g), 0),
+    checks,
+    failures,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** Two float64 runs at inputs perturbed by a few float32 ulps (conditioning estimate; CPU active). */
+async function perturbedRefs(g: Graph): Promise<Results[]> {
+  const out: Results[] = [];
+  for (const s of [1, 2]) {
+    const r = await tryRun(g, 'float64', g.dseed + s);
+    if (!(r instanceof Error)) out.push(r);
+  }
+  return out;
+}
+
+/** CPU float64 forward vs the interpreter, and jet vs nested jvp (the CPU backend must be active). */
+async function cpuChecks(g: Graph, ref: Outcome): Promise<{ mismatches: Mismatch[]; error?: string } | null> {
+  if (ref instanceof Error) return { mismatches: [], error: `float64: ${ref.message}` };
+  const vals = interpret(g);
+  const ops = opCount(g);
+  const ms: (Mismatch | null)[] = [compare('forward vs interpreter', ref.fwd, vals.at(-1)!.data, tol64(0, ops), maxMagnitude(vals))];
+  try {
+    const nested = await nestedJvp(g);
+    nested.forEach((w, k) => ms.push(compare(`jet Z${k + 1} vs nested jvp`, ref.jet[k]!, w, tol64(k + 1, ops))));
+  } catch (e) {
+    return { mismatches: [], error: `nested jvp: ${(e as Error).message}` };
+  }
+  const bad = ms.filter((m): m is Mismatch => m !== null);
+  return bad.length ? { mismatches: bad } : null;
+}
+
+// ----- shrinking -----
+
+const kindOf = (f: { error?: string; mismatches: Mismatch[] }): string => (f.error !== undefined ? 'error' : f.mismatches[0]!.check.split(' ')[0]!);
+
+function candidates(g: Graph): Graph[] {
+  const out: Graph[] = [];
+  const ops = g.nodes.flatMap((n, i) => (n.k !== 'in' ? [i] : []));
+  // a shorter graph: an earlier op as the output
+  for (const i of ops.slice(0, -1)) out.push(dce({ nodes: g.nodes.slice(0, i + 1), dseed: g.dseed }));
+  // cut the graph: an op replaced by an input holding its (float32-rounded) value
+  let vals: Nd[] | null = null;
+  try {
+    vals = interpret(g);
+  } catch {
+    /* invalid graphs have no candidates of this kind */
+  }
+  if (vals) {
+    for (const i of ops.slice(0, -1)) {
+      const nodes = g.nodes.slice();
+      nodes[i] = { k: 'in', shape: vals[i]!.shape.slice(), data: Array.from(vals[i]!.data, Math.fround) };
+      out.push(dce({ nodes, dseed: g.dseed }));
+    }
+  }
+  return out.filter((c) => c.nodes.length < g.nodes.length || inputIds(c).length < inputIds(g).length);
+}
+
+async function shrinkGraph(g: Graph, fails: (g: Graph) => Promise<boolean>, budget: { n: number }): Promise<Graph> {
+  let cur = g;
+  for (let improved = true; improved && budget.n > 0;) {
+    improved = false;
+    for (const c of candidates(cur)) {
+      if (budget.n-- <= 0) break;
+      if (!validGraph(c)) continue;
+      if (await fails(c)) {
+        cur = c;
+        improved = true;
+        break;
+      }
+    }
+  }
+  return cur;
+}
+
+/** Runs `prefix` then `g` on a fresh backend `b`; the mismatch of kind `kind` on g, if any. */
+async function failsOn(b: Float32Backend | 'cpu64', prefix: Graph[], g: Graph, kind: string): Promise<Failure | null> {
+  await init({ backend: 'cpu' });
+  const ref = await tryRun(g, 'float64');
+  if (b === 'cpu64') {
+    const r = await cpuChecks(g, ref);
+    return r && kindOf(r) === kind ? { index: -1, backend: b, ...r } : null;
+  }
+  if (ref instanceof Error) return null;
+  await init({ backend: b === 'webgpu' ? 'webgpu' : 'cpu' });
+  for (const p of prefix) await tryRun(p, 'float32');
+  const r = await tryRun(g, 'float32');
+  if (r instanceof Error) return kind === 'error' ? { index: -1, backend: b, mismatches: [], error: r.message } : null;
+  await init({ backend: 'cpu' });
+  const pert = await perturbedRefs(g);
+  const ms = compareResults(r, ref, g, 32, maxMagnitude(interpret(g)), pert).filter((m) => kindOf({ mismatches: [m] }) === kind);
+  return ms.length ? { index: -1, backend: b, mismatches: ms } : null;
+}
+
+async function reproduce(seed: number, graphs: Graph[], f: Failure): Promise<string> {
+  const kind = kindOf(f);
+  let g = graphs[f.index]!;
+  let prefix: Graph[] = [];
+  let note = '';
+  const budget = { n: 120 };
+  if (!(await failsOn(f.backend, [], g, kind))) {
+    // state-dependent: find one earlier graph of the run that makes it fail
+    let found = false;
+    for (let j = f.index - 1; j >= Math.max(0, f.index - 40) && !found; j--) {
+      if (await failsOn(f.backend, [graphs[j]!], g, kind)) {
+        prefix = [graphs[j]!];
+        found = true;
+      }
+    }
+    if (!found) {
+      prefix = graphs.slice(0, f.index);
+      note = `// NOT MINIMIZED: the failure needs the whole run before graph #${f.index}; run the fuzzer with seed ${seed}.\n`;
+      if (!(await failsOn(f.backend, prefix, g, kind))) note = `// does not reproduce on a fresh backend (flaky?); reported mismatch: ${f.error ?? f.mismatches[0]!.worst}\n`;
+      return note + renderRepro(seed, f, prefix, g, f);
+    }
+  }
+  if (prefix.length <= 1) {
+    g = await shrinkGraph(g, async (c) => (await failsOn(f.backend, prefix, c, kind)) !== null, budget);
+    if (prefix.length === 1) prefix = [await shrinkGraph(prefix[0]!, async (c) => (await failsOn(f.backend, [c], g, kind)) !== null, budget)];
+  }
+  const last = (await failsOn(f.backend, prefix, g, kind)) ?? f;
+  return note + renderRepro(seed, f, prefix, g, last);
+}
+
+// ----- reproducer source -----
+
+const arr = (x: ArrayLike<number>): string => JSON.stringify(Array.from(x, (v) => (Number.isInteger(v) ? v : +v.toPrecision(9))));
+
+function graphSource(g: Graph, name: string, dtype: string): string {
+  const ins = inputIds(g).map((i) => g.nodes[i] as { shape: Shape; data: number[] });
+  const d = directions(g, interpret(g).at(-1)!.shape);
+  const t = (x: { shape: number[]; data: ArrayLike<number> }): string => `T(${arr(x.data)}, ${JSON.stringify(x.shape)})`;
+  return [
+    fnSource(g, `f_${name}`),
+    `const ${name} = {`,
+    `  f: f_${name},`,
+    `  xs: [${ins.map(t).join(', ')}],`,
+    `  tangents: [${d.tangents.map(t).join(', ')}],`,
+    `  W: ${t(d.weights)},`,
+    `  series: [${d.series.map((s) => `[${s.map(t).join(', ')}]`).join(', ')}],`,
+    `};`,
+  ].join('\n').replaceAll('T(', `T${dtype === 'float64' ? '64' : ''}(`);
+}
+
+function renderRepro(seed: number, orig: Failure, prefix: Graph[], g: Graph, f: Failure): string {
+  const b = f.backend;
+  const dtype = b === 'cpu64' ? 'float64' : 'float32';
+  const lines: string[] = [
+    `// wgad fuzz reproducer: seed ${seed}, graph #${orig.index}, ${b === 'webgpu' ? 'webgpu/float32' : b === 'cpu32' ? 'cpu/float32' : 'cpu/float64'}`,
+    `// ${f.error !== undefined ? `error: ${f.error}` : `${f.mismatches[0]!.check}: ${f.mismatches[0]!.worst}`}`,
+    `import { init, tensor, jvp, grad, jet, add, sub, mul, div, maximum, minimum, less, lessEqual, greater, greaterEqual, equal, notEqual, where, matmul, concat, stack, stopGradient } from 'wgad';`,
+    `await init({ backend: '${b === 'webgpu' ? 'webgpu' : 'cpu'}' });`,
+    `const T = (a, shape) => tensor(a, { shape, dtype: 'float32' });`,
+    `const T64 = (a, shape) => tensor(a, { shape, dtype: 'float64' });`,
+    `// what the fuzzer runs per graph: forward, jvp, grad of sum(W * f), jet to order 4, each read back`,
+    `async function runAll({ f, xs, tangents, W, series }) {`,
+    `  const out = { fwd: await f(...xs).data(), jvp: await jvp(f, xs, tangents)[1].data(), vjp: [], jet: [] };`,
+    `  for (const g of grad((...a) => f(...a).mul(W).sum(), { argnums: xs.map((_, i) => i) })(...xs)) out.vjp.push(await g.data());`,
+    `  for (const z of jet(f, xs, series)[1]) out.jet.push(await z.data());`,
+    `  return out;`,
+    `}`,
+  ];
+  prefix.forEach((p, i) => {
+    lines.push(`// graph run before (the failure depends on backend state it leaves behind)`);
+    lines.push(graphSource(p, `before${i}`, dtype));
+    lines.push(`await runAll(before${i});`);
+  });
+  lines.push(graphSource(g, 'g', dtype));
+  lines.push(`const r = await runAll(g);`);
+  if (f.error === undefined) {
+    const m = f.mismatches[0]!;
+    const field = m.check.startsWith('forward') ? 'r.fwd' : m.check === 'jvp' ? 'r.jvp' : m.check.startsWith('vjp') ? `r.vjp[${m.check.slice(5)}]` : `r.jet[${Number(m.check.split(' ')[1]!.slice(1)) - 1}]`;
+    lines.push(`console.log(Array.from(${field}));`);
+    lines.push(`// got:      ${arr(m.got)}`);
+    lines.push(`// expected: ${arr(m.expected)}  (${m.check.includes('vs') ? m.check.split(' vs ')[1] : 'cpu/float64'})`);
+  }
+  return lines.join('\n');
+}
+
+export function formatReport(r: FuzzReport): string {
+  const head = `fuzz seed ${r.seed}: ${r.graphs} graphs (${r.ops} ops), ${r.checks} checks, ${r.failures.length} failing graph/backend pairs, ${r.seconds.toFixed(1)} s`;
+  const body = r.failures.map((f) => {
+    const what = f.error !== undefined ? `error: ${f.error}` : f.mismatches.map((m) => `${m.check}: ${m.worst}`).join('\n    ');
+    return `- graph #${f.index} on ${f.backend}:\n    ${what}${f.reproducer ? `\n\n${f.reproducer}\n` : ''}`;
+  });
+  return [head, ...body].join('\n');
+}
+
+export type { Results };

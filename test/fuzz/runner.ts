@@ -1,0 +1,174 @@
+// Runs fuzz graphs in sequence on one backend (so compiled kernels / cached pipelines are shared
+// between graphs, as in a long-lived application), compares float32 backends against CPU float64,
+// CPU float64 against the plain-JS interpreter and jet against nested jvp, and shrinks failures
+// into self-contained public-API reproducers.
+
+import { type DType, type Tensor, grad, jet, jvp, tensor } from '../../src/index.js';
+import { buildFn } from './build.js';
+import { type Graph, MAX_MAGNITUDE, type Shape, Rng, inputIds, opCount, size } from './graph.js';
+import { type Nd, interpret, interpretNode, kinkMargin } from './interp.js';
+
+export const K = 4;
+
+export type BackendId = 'cpu64' | 'cpu32' | 'webgpu';
+
+export interface Directions {
+  tangents: Nd[];
+  /** series[i][k]: the (k+1)-th derivative coefficient of input i. */
+  series: Nd[][];
+  /** Cotangent weights: vjp is the gradient of sum(W * f(x)). */
+  weights: Nd;
+}
+
+export interface Results {
+  fwd: Float64Array;
+  jvp: Float64Array;
+  vjp: Float64Array[];
+  jet: Float64Array[];
+}
+
+export function directions(g: Graph, outShape: Shape): Directions {
+  const r = new Rng(g.dseed);
+  const arr = (shape: Shape): Nd => ({ shape: shape.slice(), data: Float64Array.from({ length: size(shape) }, () => Math.fround(r.uniform(-1, 1))) });
+  const shapes = inputIds(g).map((i) => (g.nodes[i] as { shape: Shape }).shape);
+  return { tangents: shapes.map(arr), series: shapes.map((s) => Array.from({ length: K }, () => arr(s))), weights: arr(outShape) };
+}
+
+const T = (x: Nd, dtype: DType): Tensor => tensor(x.data, { shape: x.shape, dtype });
+const f64 = (a: ArrayLike<number>): Float64Array => Float64Array.from(a);
+
+/** Forward, jvp, vjp and jet of one graph on the active backend, each read back separately. */
+export async function runGraph(g: Graph, dtype: DType, perturbSeed?: number): Promise<Results> {
+  const f = buildFn(g);
+  const ins = inputIds(g).map((i) => g.nodes[i] as { shape: Shape; data: number[] });
+  // with perturbSeed (float64 only): every input, tangent, series and weight element multiplied
+  // by 1 + u·PERTURB, u uniform in [-1, 1] — float32-sized input errors (see the tolerances)
+  const pr = perturbSeed === undefined ? null : new Rng(perturbSeed);
+  const P = (x: Nd): Nd => (pr ? { shape: x.shape, data: x.data.map((v) => v * (1 + PERTURB * pr.uniform(-1, 1))) } : x);
+  const xs = ins.map((x) => T(P({ shape: x.shape, data: f64(x.data) }), dtype));
+  const y = f(...xs);
+  const fwd = f64(await y.data());
+  const d0 = directions(g, y.shape);
+  const d: Directions = { tangents: d0.tangents.map(P), series: d0.series.map((s) => s.map(P)), weights: P(d0.weights) };
+  const [, t] = jvp(f, xs, d.tangents.map((x) => T(x, dtype)));
+  const jv = f64(await (t as Tensor).data());
+  const W = T(d.weights, dtype);
+  const gs = grad((...a: Tensor[]) => f(...a).mul(W).sum(), { argnums: xs.map((_, i) => i) })(...xs) as Tensor[];
+  const vj: Float64Array[] = [];
+  for (const x of gs) vj.push(f64(await x.data()));
+  const [, zs] = jet(f, xs, d.series.map((s) => s.map((c) => T(c, dtype))));
+  const je: Float64Array[] = [];
+  for (const z of zs as Tensor[]) je.push(f64(await z.data()));
+  return { fwd, jvp: jv, vjp: vj, jet: je };
+}
+
+const fact = (k: number): number => (k <= 1 ? 1 : k * fact(k - 1));
+
+/** The K derivative coefficients of t ↦ f(x(t)), x(t) = x0 + Σ X_k t^k/k!, by nested first-order jvps. */
+export async function nestedJvp(g: Graph): Promise<Float64Array[]> {
+  const f = buildFn(g);
+  const ins = inputIds(g).map((i) => g.nodes[i] as { shape: Shape; data: number[] });
+  const xs = ins.map((x) => T({ shape: x.shape, data: f64(x.data) }, 'float64'));
+  const d = directions(g, interpret(g).at(-1)!.shape);
+  const S = d.series.map((s) => s.map((c) => T(c, 'float64')));
+  const curve = (t: Tensor): Tensor => f(...xs.map((x0, i) => S[i]!.reduce((x, Xk, k) => x.add(Xk.mul(t.pow(k + 1).mul(1 / fact(k + 1)))), x0)));
+  const out: Float64Array[] = [];
+  let h: (t: Tensor) => Tensor = curve;
+  const t0 = tensor(0, { dtype: 'float64' });
+  const one = tensor(1, { dtype: 'float64' });
+  for (let k = 1; k <= K; k++) {
+    const prev = h;
+    h = (t: Tensor) => jvp(prev, [t], [one])[1] as Tensor;
+    out.push(f64(await h(t0).data()));
+  }
+  return out;
+}
+
+// ----- comparison -----
+
+export const EPS32 = 2 ** -24;
+/** Relative size of the input perturbation that estimates a graph's conditioning: 4 float32 ulps. */
+export const PERTURB = 4 * EPS32;
+
+/**
+ * Tolerances. Float32 vs float64: every op contributes a few float32 roundings relative to the
+ * magnitudes it combines, and errors pass through at most (ops+1) ops, so the bound grows with the
+ * op count. An order-k derivative coefficient is a sum over Leibniz / Faà di Bruno terms (binomial
+ * and Bell-number weights, up to k+1 factors each with its own rounding), so its error bound grows
+ * by a constant factor per order; 4^k covers the Bell numbers B_1..B_4 = 1, 2, 5, 15 within a small
+ * constant. The bound is normwise (relative to the largest element of the same result, plus
+ * elementwise |ref|): a small element that results from cancellation of large terms only carries
+ * the absolute error of those terms. For the forward value the scale also includes the largest
+ * intermediate the interpreter saw (cancellation inside the graph). 16·eps per op is generous
+ * for correctly rounded ops but tight enough that a wrong value (a wrong branch, a stale scalar,
+ * a swapped index), typically an O(1) relative error, can never pass.
+ */
+export function tol32(order: number, ops: number): number {
+  return 16 * EPS32 * (ops + 2) * 4 ** order;
+}
+/** Float64 engine vs interpreter / jet vs nested jvp: same reasoning with float64 epsilon. */
+export function tol64(order: number, ops: number): number {
+  return 16 * 2 ** -53 * (ops + 2) * 4 ** order;
+}
+
+/**
+ * The float32 error of a result is bounded by how much the exact result moves under float32-sized
+ * perturbations of the inputs (which is what rounding the intermediates amounts to, to first order,
+ * when the graph mixes its inputs) times a small factor for the rounding of the intermediates
+ * themselves. One random perturbation of 4 ulps can underestimate by a small factor; 32 covers it.
+ */
+export const SENS_FACTOR = 32;
+
+export interface Mismatch {
+  check: string;
+  worst: string;
+  expected: Float64Array;
+  got: Float64Array;
+}
+
+export function compare(check: string, got: Float64Array, want: Float64Array, rtol: number, extraScale = 0, sens?: Float64Array[]): Mismatch | null {
+  if (got.length !== want.length) return { check, worst: `length ${got.length} vs ${want.length}`, expected: want, got };
+  let scale = extraScale;
+  for (const x of want) scale = Math.max(scale, Math.abs(x));
+  // conditioning: how far float64 results move when the inputs move by a few float32 ulps
+  // (cancellation between large terms shows up here); SENS_FACTOR of that is allowed on top
+  let moved = 0;
+  for (const p of sens ?? []) for (let i = 0; i < want.length; i++) moved = Math.max(moved, Math.abs(p[i]! - want[i]!));
+  scale += (SENS_FACTOR * moved) / rtol;
+  let worst = -1, wi = -1;
+  for (let i = 0; i < want.length; i++) {
+    const err = Math.abs(got[i]! - want[i]!);
+    const allowed = rtol * (Math.abs(want[i]!) + scale);
+    const ratio = Number.isNaN(err) ? Infinity : err / (allowed || Number.MIN_VALUE);
+    if (ratio > worst) [worst, wi] = [ratio, i];
+  }
+  if (worst <= 1) return null;
+  return { check, worst: `element ${wi}: got ${got[wi]}, expected ${want[wi]} (error ${(worst).toPrecision(3)}× tolerance ${rtol.toExponential(2)})`, expected: want, got };
+}
+
+/** Float32 (or float64) results against the CPU float64 reference. */
+export function compareResults(got: Results, ref: Results, g: Graph, precision: 32 | 64, fwdScale: number, perturbed: Results[] = []): Mismatch[] {
+  const ops = opCount(g);
+  const tol = (k: number): number => (precision === 32 ? tol32(k, ops) : tol64(k, ops));
+  const P = perturbed;
+  const out: (Mismatch | null)[] = [compare('forward', got.fwd, ref.fwd, tol(0), fwdScale, P.map((p) => p.fwd)), compare('jvp', got.jvp, ref.jvp, tol(1), 0, P.map((p) => p.jvp))];
+  ref.vjp.forEach((r, i) => out.push(compare(`vjp x${i}`, got.vjp[i]!, r, tol(1), 0, P.map((p) => p.vjp[i]!))));
+  ref.jet.forEach((r, k) => out.push(compare(`jet Z${k + 1}`, got.jet[k]!, r, tol(k + 1), 0, P.map((p) => p.jet[k]!))));
+  return out.filter((m): m is Mismatch => m !== null);
+}
+
+// ----- graph validity (for shrinking) -----
+
+export function validGraph(g: Graph): boolean {
+  try {
+    const vals: Nd[] = [];
+    for (const n of g.nodes) {
+      const v = interpretNode(n, vals);
+      if (!v.data.every((x) => Number.isFinite(x) && Math.abs(x) <= MAX_MAGNITUDE) || !kinkMargin(n, vals, v)) return false;
+      vals.push(v);
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
