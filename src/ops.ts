@@ -5,11 +5,15 @@
 import { type DType, checkDType } from './dtype.js';
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from './errors.js';
 import * as B from './ir/build.js';
+import { scalarNode } from './ir/build.js';
+import * as self from './ops.js';
 import type { Node } from './ir/node.js';
 import type { CmpOp } from './ir/primitives.js';
 import { broadcastShapes, checkExtent, checkPerm, checkShape, normAxes, normAxis, sizeOf } from './ir/shape.js';
-import { checkBackendDType, checkResident } from './runtime.js';
-import { Tensor, scalarNode } from './tensor.js';
+import { checkBackendDType, checkResident } from './ir/host.js';
+import { Tensor, bindOps } from './tensor.js';
+
+bindOps(self); // Tensor methods call these functions
 
 export type TensorLike = Tensor | number;
 

@@ -13,7 +13,7 @@ import { tensor } from '../creation.js';
 import { Tensor } from '../tensor.js';
 import { checkUsable } from './pytree.js';
 import { type TaylorStats, faaDiBruno, leibniz, ruleCtx, traceRegion } from './taylor.js';
-import { type CollapsedSeries, type Coef, type SumDirections, addAll, bellTerms, checkOrder, constLike } from './taylor-coef.js';
+import { type CollapsedSeries, type Coef, type SumDirections, addAll, bellTerms, checkOrder, constLike } from '../rules/taylor-coef.js';
 
 /**
  * Σ_j d_j ⊙ sumDir(t_j): separate reductions when the terms are smaller than the primal (they do

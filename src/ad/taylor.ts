@@ -6,7 +6,7 @@ import { type RuleCtx, type TaylorRule, taylorRule } from '../rules/taylor.js';
 import { Tensor } from '../tensor.js';
 import { type TreeDef, checkUsable, flatten, unflatten } from './pytree.js';
 import { dependentRegion, freshInput } from './region.js';
-import { type Coef, type Series, addAll, bellTerms, binom, checkOrder, constLike } from './taylor-coef.js';
+import { type Coef, type Series, addAll, bellTerms, binom, checkOrder, constLike } from '../rules/taylor-coef.js';
 
 /** Machine-independent cost of one transformation: vectors carried per node. */
 export interface TaylorStats {

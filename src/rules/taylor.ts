@@ -8,10 +8,10 @@
 //    derivative polynomials, taylor.md), combined by Faà di Bruno (partial Bell polynomials);
 //  - bilinear: a product (mul, matmul), combined by Leibniz;
 //  - explicit: both modes written out (div, by the quotient recurrence).
-// Coefficients carry a leading direction axis and may keep size-1 dims (src/ad/taylor-coef.ts).
+// Coefficients carry a leading direction axis and may keep size-1 dims (./taylor-coef.ts).
 
-import * as C from '../ad/taylor-coef.js';
-import type { CollapsedSeries, Coef, Series, SumDirections } from '../ad/taylor-coef.js';
+import * as C from './taylor-coef.js';
+import type { CollapsedSeries, Coef, Series, SumDirections } from './taylor-coef.js';
 import type { Node } from '../ir/node.js';
 import type { ParamsMap, Prim } from '../ir/primitives.js';
 import * as ops from '../ops.js';

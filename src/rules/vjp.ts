@@ -8,7 +8,6 @@ import type { Node } from '../ir/node.js';
 import type { Prim } from '../ir/primitives.js';
 import * as ops from '../ops.js';
 import { Tensor } from '../tensor.js';
-import { transposeLinear } from '../ad/trace.js';
 import { T, bmm, invertPerm, mT, maxWeights, maximumWeights, unaryDeriv, unbroadcast, unpad, unreduce, unslice } from './derivs.js';
 
 /** A cotangent; null is a known zero (never materialized). */
@@ -19,7 +18,13 @@ export type Ct = Tensor | null;
  * one cotangent per differentiable input (null for zero or not needed). For `custom` the
  * differentiable inputs are the primals (not the implementation).
  */
-export type VjpRule = (n: Node, inputs: readonly Node[], ct: Tensor, needed: readonly boolean[]) => Ct[];
+export type VjpRule = (n: Node, inputs: readonly Node[], ct: Tensor, needed: readonly boolean[], transpose: TransposeLinear) => Ct[];
+
+/**
+ * Transposes a function linear in arguments shaped like `like` (the reverse walk of src/ad/trace.ts,
+ * handed to the rules so that they do not import the AD layer): a custom JVP rule run backwards.
+ */
+export type TransposeLinear = (fn: (args: Ct[]) => Ct, like: readonly Tensor[], needed: readonly boolean[], ct: Tensor) => Ct[];
 
 const unary: VjpRule = (n, [x], g) => {
   const d = unaryDeriv(n, x!);
@@ -31,7 +36,7 @@ const zero: VjpRule = (_n, ins) => ins.map(() => null);
 export const vjpRules = {
   const: () => [],
   identity: (_n, _ins, g) => [g],
-  custom: (n, ins, g, needed) => {
+  custom: (n, ins, g, needed, transposeLinear) => {
     const rules = n.p('custom').rules;
     const primals = ins.slice(0, -1).map(T);
     if (rules.vjp) return rules.vjp(primals, T(n), g).map((c, i) => (needed[i] ? ((c ?? null) as Ct) : null));
