@@ -104,6 +104,7 @@ export type Params = ParamsMap[Prim];
 
 export type UnaryPrim = { [P in Prim]: (typeof PRIMITIVES)[P]['kind'] extends 'unary' ? P : never }[Prim];
 export type BinaryPrim = { [P in Prim]: (typeof PRIMITIVES)[P]['kind'] extends 'binary' ? P : never }[Prim];
+export type ElementwisePrim = { [P in Prim]: (typeof PRIMITIVES)[P]['kind'] extends 'unary' | 'binary' | 'ternary' ? P : never }[Prim];
 export type ReducePrim = 'sum' | 'max';
 export type MovementPrim = { [P in Prim]: (typeof PRIMITIVES)[P]['kind'] extends 'movement' ? P : never }[Prim];
 
