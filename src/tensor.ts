@@ -77,6 +77,8 @@ export class Tensor {
   mul(b: TensorLike): Tensor { return ops.mul(this, b); }
   div(b: TensorLike): Tensor { return ops.div(this, b); }
   maximum(b: TensorLike): Tensor { return ops.maximum(this, b); }
+  /** atan2(this, x): the angle of the point (x, this). */
+  atan2(x: TensorLike): Tensor { return ops.atan2(this, x); }
   minimum(b: TensorLike): Tensor { return ops.minimum(this, b); }
   pow(exponent: number): Tensor { return ops.pow(this, exponent); }
   less(b: TensorLike): Tensor { return ops.less(this, b); }
@@ -94,6 +96,10 @@ export class Tensor {
   sigmoid(): Tensor { return ops.sigmoid(this); }
   softplus(): Tensor { return ops.softplus(this); }
   sqrt(): Tensor { return ops.sqrt(this); }
+  log1p(): Tensor { return ops.log1p(this); }
+  expm1(): Tensor { return ops.expm1(this); }
+  erf(): Tensor { return ops.erf(this); }
+  gelu(): Tensor { return ops.gelu(this); }
   square(): Tensor { return ops.square(this); }
   abs(): Tensor { return ops.abs(this); }
   sign(): Tensor { return ops.sign(this); }

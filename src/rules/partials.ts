@@ -35,6 +35,9 @@ export const PARTIALS = {
   sigmoid: (n) => [times(() => ops.mul(T(n), ops.sub(1, T(n))))], // σ (1 - σ)
   softplus: (_n, [x]) => [times(() => ops.sigmoid(T(x!)))],
   sqrt: (n) => [times(() => ops.mul(ops.pow(T(n), -1), 0.5))], // 1 / (2 √x)
+  log1p: (_n, [x]) => [times(() => ops.pow(ops.add(T(x!), 1), -1))], // 1 / (1 + x)
+  expm1: (n) => [times(() => ops.add(T(n), 1))], // exp(x) = expm1(x) + 1
+  erf: (_n, [x]) => [times(() => ops.mul(ops.exp(ops.neg(ops.mul(T(x!), T(x!)))), 2 / Math.sqrt(Math.PI)))], // 2/√π e^(−x²)
   abs: (_n, [x]) => [times(() => ops.sign(T(x!)))], // abs'(0) = 0
   sign: none, // piecewise constant
   pow: (n, [x]) => {
@@ -47,6 +50,11 @@ export const PARTIALS = {
   mul: (_n, [a, b]) => [(t) => ops.mul(t, T(b!)), (t) => ops.mul(T(a!), t)],
   // d(a/b) = da / b - (a/b) db / b
   div: (n, [, b]) => [(t) => ops.div(t, T(b!)), (t) => ops.neg(ops.mul(ops.div(t, T(b!)), T(n)))],
+  // atan2(y, x): ∂y = x / (x² + y²), ∂x = −y / (x² + y²)
+  atan2: (_n, [y, x]) => {
+    const r2 = (): Tensor => ops.add(ops.mul(T(x!), T(x!)), ops.mul(T(y!), T(y!)));
+    return [times(() => ops.div(T(x!), r2())), times(() => ops.neg(ops.div(T(y!), r2())))];
+  },
   maximum: (_n, [a, b]) => [times(() => maximumWeights(a!, b!)[0]), times(() => maximumWeights(a!, b!)[1])],
   cmp: () => [null, null],
   // the condition is piecewise constant; the branches are selected (not masked: inf·0 would be NaN)

@@ -52,7 +52,7 @@ const smooth = { kind: 'partials' } as const;
 /** A piecewise-linear elementwise op: Σ_i ∂_i ⊙ coef_i, the partials taken at the primal. */
 const byPartials = { kind: 'linear', map: (c: RuleCtx, coefs: readonly Coef[]) => pushPartials(c.node, c.node.inputs, coefs) } as const;
 
-export function composite<P extends Prim>(expand: (ctx: RuleCtx<P>, inputs: readonly Tensor[]) => Tensor): TaylorRule<P> {
+function composite<P extends Prim>(expand: (ctx: RuleCtx<P>, inputs: readonly Tensor[]) => Tensor): TaylorRule<P> {
   return { kind: 'composite', expand };
 }
 
@@ -194,6 +194,9 @@ export const TAYLOR_RULES = {
   sigmoid: unary((c, K) => cachedPolys('sigmoid', SIGMOID_Q, K).map((p) => evalPoly(p, c.out))),
   softplus: smooth, // softplus' = sigmoid
   sqrt: unary((c, K) => powDerivs(c.primals[0]!, 0.5, K)),
+  log1p: composite((_c, [x]) => ops.log(ops.add(x!, 1))),
+  expm1: composite((_c, [x]) => ops.sub(ops.exp(x!), 1)),
+  erf: smooth, // erf' = 2/√π e^(−x²)
   pow: unary((c, K) => powDerivs(c.primals[0]!, c.params.exponent, K)),
   abs: byPartials,
   sign: zero,
@@ -201,6 +204,7 @@ export const TAYLOR_RULES = {
   add: byPartials,
   sub: byPartials,
   mul: { kind: 'bilinear', product: mulProduct },
+  atan2: smooth,
   div: { kind: 'explicit', jet: divJet, collapsed: divCollapsed },
   maximum: byPartials, // ties ½/½ (./derivs.ts)
   cmp: zero,
