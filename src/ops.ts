@@ -24,7 +24,7 @@ function checkLive(op: string, t: Tensor, name: string): Node {
 }
 
 /** Node of `x`, converting a JS number to a scalar of dtype `dtype`. */
-export function nodeOf(op: string, x: unknown, name: string, dtype: DType = 'float32'): Node {
+function nodeOf(op: string, x: unknown, name: string, dtype: DType = 'float32'): Node {
   if (x instanceof Tensor) return checkLive(op, x, name);
   if (typeof x === 'number') return scalarNode(x, dtype);
   throw new ArgumentError(`${op}: argument '${name}' must be a Tensor or a number, got ${describe(x)}`);
