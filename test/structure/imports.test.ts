@@ -35,7 +35,7 @@ function layerOf(file: string): Layer {
   if (file === 'src/backend/webgpu/register.ts') return 'runtime';
   if (file.startsWith('src/backend/') || file.startsWith('kernels/') || file.startsWith('shaders/')) return 'backend';
   if (file === 'src/runtime.ts') return 'runtime';
-  if (/^src\/(index|jit|evaluate)\.ts$/.test(file)) return 'api';
+  if (/^src\/(index|internal|jit|evaluate)\.ts$/.test(file)) return 'api';
   throw new Error(`imports test: ${file} belongs to no layer; add it to layerOf()`);
 }
 
