@@ -19,11 +19,23 @@ export function f32(v: number): string {
   return s.includes('.') || s.includes('e') ? `f32(${s})` : `f32(${s}.0)`;
 }
 
-/** Helper functions referenced by op sources (emitted once per shader when used). */
-export const HELPERS: Record<string, string> = {
+/** A helper function some op sources call, and the helpers it calls (emitted before it). */
+export interface Helper {
+  readonly deps: readonly string[];
+  readonly src: string;
+}
+
+/** The vec4 version of a one-argument f32 helper `wg_<name>`: `wg_<name>4`, per component. */
+function vec4Of(name: string): Helper {
+  const f = `wg_${name}`;
+  return { deps: [name], src: `\nfn ${f}4(x: vec4<f32>) -> vec4<f32> {\n  return vec4<f32>(${f}(x.x), ${f}(x.y), ${f}(x.z), ${f}(x.w));\n}` };
+}
+
+/** Helper functions referenced by op sources (emitted once per shader when used, after their deps). */
+export const HELPERS: Record<string, Helper> = {
   // Cody-Waite reduction by pi/4 (three f32 parts) and the Cephes sinf / cosf polynomials:
   // about 1 ulp for |x| < 8192; the builtins are used beyond that.
-  sincos: `
+  sincos: { deps: [], src: `
 fn wg_sincos(x: f32, shift: u32) -> f32 {
   let ax = abs(x);
   if (ax > 8192.0) {
@@ -48,30 +60,58 @@ fn wg_sincos(x: f32, shift: u32) -> f32 {
   if (q == 1u || q == 3u) { v = pc; }
   if (q >= 2u) { v = -v; }
   return s * v;
-}`,
-  // log(1 + y) without cancellation for small y (Goldberg's trick)
-  log1p: `
+}` },
+  // log(1 + y): |y| < 0.5 by 2 atanh(s), s = y / (2 + y) (odd series to s^13, |s| <= 1/3: the
+  // builtin log is not accurate near 1 on every device); else log(1 + y), -Inf at -1, NaN below
+  log1p: { deps: [], src: `
 fn wg_log1p(y: f32) -> f32 {
+  if (abs(y) < 0.5) {
+    let s = y / (2.0 + y);
+    let z = s * s;
+    return 2.0 * s * (1.0 + z * (0.33333333 + z * (0.2 + z * (0.14285714 + z * (0.11111111 + z * (0.09090909 + z * 0.07692308))))));
+  }
   let u = 1.0 + y;
-  if (u == 1.0) { return y; }
-  return log(u) * (y / (u - 1.0));
-}`,
-  softplus: `
+  if (u == 0.0) { return -bitcast<f32>(wg_inf_bits); }
+  if (u < 0.0) { return bitcast<f32>(wg_nan_bits); }
+  return log(u);
+}` },
+  softplus: { deps: ['log1p'], src: `
 fn wg_softplus(x: f32) -> f32 {
   return max(x, 0.0) + wg_log1p(exp(-abs(x)));
-}`,
+}` },
+  // exp(x) - 1: its Taylor polynomial (degree 9, relative error < 3e-10) where exp(x) - 1 cancels
+  expm1: { deps: [], src: `
+fn wg_expm1(x: f32) -> f32 {
+  if (abs(x) < 0.5) {
+    return x * (1.0 + x * (0.5 + x * (1.6666667e-1 + x * (4.1666668e-2 + x * (8.3333338e-3 + x * (1.3888889e-3 + x * (1.9841270e-4 + x * (2.4801587e-5 + x * 2.7557319e-6))))))));
+  }
+  return exp(x) - 1.0;
+}` },
+  // |x| < 1: the Maclaurin series (12 terms, truncation < 2e-9); beyond, Abramowitz & Stegun
+  // 7.1.26 (absolute error < 1.5e-7, relative < 1.8e-7 where erf >= 0.84): float32 accuracy.
+  erf: { deps: [], src: `
+fn wg_erf(x: f32) -> f32 {
+  let ax = abs(x);
+  if (ax < 1.0) {
+    let z = x * x;
+    let p = ((((((((((-1.2290555e-9 * z + 1.4807193e-8) * z - 1.6365845e-7) * z + 1.6462114e-6) * z - 1.4925650e-5) * z + 1.2055333e-4) * z - 8.5483270e-4) * z + 5.2239776e-3) * z - 2.6866171e-2) * z + 1.1283792e-1) * z - 3.7612639e-1) * z + 1.1283792;
+    return x * p;
+  }
+  let t = 1.0 / (1.0 + 0.3275911 * ax);
+  let q = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t;
+  let y = 1.0 - q * exp(-ax * ax);
+  return select(y, -y, x < 0.0);
+}` },
   // vec4 versions (elementwise kernels that process 4 elements per thread)
-  sincos4: `
+  sincos4: { deps: ['sincos'], src: `
 fn wg_sincos4(x: vec4<f32>, shift: u32) -> vec4<f32> {
   return vec4<f32>(wg_sincos(x.x, shift), wg_sincos(x.y, shift), wg_sincos(x.z, shift), wg_sincos(x.w, shift));
-}`,
-  softplus4: `
-fn wg_softplus4(x: vec4<f32>) -> vec4<f32> {
-  return vec4<f32>(wg_softplus(x.x), wg_softplus(x.y), wg_softplus(x.z), wg_softplus(x.w));
-}`,
+}` },
+  softplus4: vec4Of('softplus'),
+  log1p4: vec4Of('log1p'),
+  expm14: vec4Of('expm1'),
+  erf4: vec4Of('erf'),
 };
-
-const HELPER_DEPS: Record<string, string[]> = { softplus: ['log1p'], sincos4: ['sincos'], softplus4: ['softplus', 'log1p'] };
 
 export type OpExpr = Extract<Expr, { k: 'op' }>;
 
@@ -92,10 +132,7 @@ function intPow(a: string, p: number, T: (x: string) => string): string {
  */
 export function opSource(e: OpExpr, x: string[], helpers: Set<string>, vec = false): string {
   const [a, b, c] = x as [string, string, string];
-  const need = (h: string): void => {
-    for (const d of HELPER_DEPS[h] ?? []) helpers.add(d);
-    helpers.add(h);
-  };
+  const need = (h: string): void => void helpers.add(h); // helperSource adds its deps
   const T = (v: string): string => (vec ? `vec4<f32>(${v})` : v);
   const v4 = vec ? '4' : '';
   const isnan = (v: string): string => `wg_isnan${v4}(${v})`;
@@ -109,6 +146,9 @@ export function opSource(e: OpExpr, x: string[], helpers: Set<string>, vec = fal
     case 'tanh': return `tanh(clamp(${a}, ${T('-15.0')}, ${T('15.0')}))`;
     case 'sigmoid': return `(1.0 / (1.0 + exp(-${a})))`;
     case 'softplus': need(`softplus${v4}`); return `wg_softplus${v4}(${a})`;
+    case 'log1p': need(`log1p${v4}`); return `wg_log1p${v4}(${a})`;
+    case 'expm1': need(`expm1${v4}`); return `wg_expm1${v4}(${a})`;
+    case 'erf': need(`erf${v4}`); return `wg_erf${v4}(${a})`;
     case 'sqrt': return `sqrt(${a})`;
     case 'abs': return `abs(${a})`;
     case 'sign': return `sign(${a})`;
@@ -125,6 +165,7 @@ export function opSource(e: OpExpr, x: string[], helpers: Set<string>, vec = fal
     case 'sub': return `(${a} - ${b})`;
     case 'mul': return `(${a} * ${b})`;
     case 'div': return `(${a} / ${b})`;
+    case 'atan2': return `atan2(${a}, ${b})`;
     // NaN in either operand gives NaN, as Math.max
     case 'maximum': return `select(max(${a}, ${b}), ${a} + ${b}, ${isnan(a)} | ${isnan(b)})`;
     case 'cmp': {
@@ -251,9 +292,22 @@ export function guardedRead(em: Emitter, binding: string, offset: string, conds:
   return v;
 }
 
+/** The helpers in `used` and everything they call, each after its dependencies (table order otherwise). */
+export function helperOrder(used: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  const visit = (h: string): void => {
+    if (out.includes(h)) return;
+    const helper = HELPERS[h];
+    if (!helper) throw new Error(`webgpu codegen: no WGSL helper '${h}'`);
+    helper.deps.forEach(visit);
+    out.push(h);
+  };
+  Object.keys(HELPERS).filter((h) => used.has(h)).forEach(visit);
+  return out;
+}
+
 /** The helper function sources a shader needs. */
 export function helperSource(helpers: ReadonlySet<string>): string {
-  const order = ['log1p', 'softplus', 'sincos', 'sincos4', 'softplus4'];
   // NaN tests by bits: float compares may be folded on the assumption that NaN never occurs
   const consts = [
     'var<private> wg_inf_bits: u32 = 0x7f800000u;',
@@ -261,7 +315,7 @@ export function helperSource(helpers: ReadonlySet<string>): string {
     'fn wg_isnan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }',
     'fn wg_isnan4(x: vec4<f32>) -> vec4<bool> { return (bitcast<vec4<u32>>(x) & vec4<u32>(0x7fffffffu)) > vec4<u32>(0x7f800000u); }',
   ].join('\n');
-  return [consts, ...order.filter((h) => helpers.has(h)).map((h) => HELPERS[h])].join('\n');
+  return [consts, ...helperOrder(helpers).map((h) => HELPERS[h]!.src)].join('\n');
 }
 
 /** Uniform declaration for `n` scalars (none when n = 0). */

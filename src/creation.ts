@@ -6,7 +6,7 @@ import { ArgumentError, ShapeError, fmtShape } from './errors.js';
 import { constNode } from './ir/build.js';
 import { checkExtent, checkShape, sizeOf } from './ir/shape.js';
 import { Rng, nextDefaultSeed } from './random.js';
-import { checkBackendDType } from './runtime.js';
+import { checkBackendDType } from './ir/host.js';
 import { type NestedArray, Tensor } from './tensor.js';
 
 export interface CreateOptions {

@@ -6,7 +6,7 @@ export type { DType } from './dtype.js';
 export { tensor, zeros, ones, full, zerosLike, onesLike, arange, linspace, randn, rand } from './creation.js';
 export type { CreateOptions, RandomOptions } from './creation.js';
 export {
-  add, sub, mul, div, maximum, minimum, pow, neg, exp, log, sin, cos, tanh, sigmoid, softplus, sqrt, square, abs,
+  add, sub, mul, div, maximum, minimum, atan2, pow, neg, exp, log, log1p, expm1, erf, gelu, sin, cos, tanh, sigmoid, softplus, sqrt, square, abs,
   sign, relu, where, less, lessEqual, greater, greaterEqual, equal, notEqual, astype, matmul, sum, mean, max, min,
   logsumexp, stopGradient, reshape, transpose, permute, broadcastTo, expandDims, squeeze, slice, pad, concat, stack,
 } from './ops.js';

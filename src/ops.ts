@@ -5,11 +5,15 @@
 import { type DType, checkDType } from './dtype.js';
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from './errors.js';
 import * as B from './ir/build.js';
+import { scalarNode } from './ir/build.js';
+import * as self from './ops.js';
 import type { Node } from './ir/node.js';
-import type { CmpOp } from './ir/primitives.js';
+import type { BinaryPrim, CmpOp, UnaryPrim } from './ir/primitives.js';
 import { broadcastShapes, checkExtent, checkPerm, checkShape, normAxes, normAxis, sizeOf } from './ir/shape.js';
-import { checkBackendDType, checkResident } from './runtime.js';
-import { Tensor, scalarNode } from './tensor.js';
+import { checkBackendDType, checkResident } from './ir/host.js';
+import { Tensor, bindOps } from './tensor.js';
+
+bindOps(self); // Tensor methods call these functions
 
 export type TensorLike = Tensor | number;
 
@@ -20,7 +24,7 @@ function checkLive(op: string, t: Tensor, name: string): Node {
 }
 
 /** Node of `x`, converting a JS number to a scalar of dtype `dtype`. */
-export function nodeOf(op: string, x: unknown, name: string, dtype: DType = 'float32'): Node {
+function nodeOf(op: string, x: unknown, name: string, dtype: DType = 'float32'): Node {
   if (x instanceof Tensor) return checkLive(op, x, name);
   if (typeof x === 'number') return scalarNode(x, dtype);
   throw new ArgumentError(`${op}: argument '${name}' must be a Tensor or a number, got ${describe(x)}`);
@@ -52,7 +56,7 @@ function operands(op: string, a: unknown, b: unknown): [Node, Node] {
 
 const wrap = (n: Node): Tensor => new Tensor(n);
 
-function binary(op: 'add' | 'sub' | 'mul' | 'div' | 'maximum', a: unknown, b: unknown): Tensor {
+function binary(op: Exclude<BinaryPrim, 'cmp'>, a: unknown, b: unknown): Tensor {
   const [x, y] = operands(op, a, b);
   return wrap(B.binaryNode(op, x, y));
 }
@@ -62,6 +66,8 @@ export const sub = (a: TensorLike, b: TensorLike): Tensor => binary('sub', a, b)
 export const mul = (a: TensorLike, b: TensorLike): Tensor => binary('mul', a, b);
 export const div = (a: TensorLike, b: TensorLike): Tensor => binary('div', a, b);
 export const maximum = (a: TensorLike, b: TensorLike): Tensor => binary('maximum', a, b);
+/** The angle of the point (x, y) in (−π, π], elementwise (NumPy's arctan2 argument order). */
+export const atan2 = (y: TensorLike, x: TensorLike): Tensor => binary('atan2', y, x);
 /** -maximum(-a, -b); numbers take the tensor operand's dtype, errors name 'minimum'. */
 export function minimum(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('minimum', a, b);
@@ -93,7 +99,7 @@ export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
   return wrap(B.whereNode(nc, na, nb));
 }
 
-type UnaryName = 'neg' | 'exp' | 'log' | 'sin' | 'cos' | 'tanh' | 'sigmoid' | 'softplus' | 'sqrt' | 'abs' | 'sign';
+type UnaryName = Exclude<UnaryPrim, 'pow' | 'cast'>;
 const unary = (op: UnaryName) => (x: Tensor): Tensor => wrap(B.unaryNode(op, tensorNode(op, x)));
 
 export const neg = (x: TensorLike): Tensor => (typeof x === 'number' ? wrap(scalarNode(-x, 'float32')) : unary('neg')(x));
@@ -106,6 +112,17 @@ export const sigmoid = unary('sigmoid');
 /** log(1 + exp(x)), computed stably. */
 export const softplus = unary('softplus');
 export const sqrt = unary('sqrt');
+/** log(1 + x), accurate for small x. */
+export const log1p = unary('log1p');
+/** exp(x) − 1, accurate for small x. */
+export const expm1 = unary('expm1');
+/** The error function 2/√π ∫_0^x e^(−t²) dt. */
+export const erf = unary('erf');
+/** The Gaussian error linear unit x Φ(x) = x (1 + erf(x / √2)) / 2 (exact, not the tanh approximation). */
+export function gelu(x: Tensor): Tensor {
+  tensorNode('gelu', x);
+  return mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
+}
 export const abs = unary('abs');
 /** -1, 0 or 1. Its derivative is zero everywhere. */
 export const sign = unary('sign');

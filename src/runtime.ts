@@ -4,8 +4,9 @@
 
 import type { Backend } from './backend/backend.js';
 import { CpuBackend } from './backend/cpu/cpu.js';
-import type { DType, HostArray } from './dtype.js';
-import { ArgumentError, BackendError, DTypeError, fmtShape } from './errors.js';
+import type { HostArray } from './dtype.js';
+import { ArgumentError, BackendError } from './errors.js';
+import { installRuntime, setActiveBackendName } from './ir/host.js';
 import type { Node, RealizedBuffer } from './ir/node.js';
 import { setElementLimit } from './ir/shape.js';
 import { schedule } from './schedule/scheduler.js';
@@ -72,38 +73,10 @@ export async function init(opts: InitOptions = {}): Promise<'cpu' | 'webgpu'> {
 function setBackend(b: Backend, chosen?: BackendChoice): void {
   if (active && active !== b) active.destroy();
   active = b;
+  setActiveBackendName(b.name);
   if (chosen) choice = chosen;
   const why = b.name === 'cpu' ? 'the longest JS typed array' : "the device's maxBufferSize and maxStorageBufferBindingSize, at 4 bytes per element";
   setElementLimit(b.maxElements, `the ${b.name} backend (${why})`);
-}
-
-/** Raises a DTypeError when the active backend cannot hold `dtype` (float64 on WebGPU). */
-export function checkBackendDType(op: string, dtype: DType): void {
-  if (dtype === 'float64' && active?.name === 'webgpu') {
-    throw new DTypeError(`${op}: float64 is not supported on the WebGPU backend (GPUs compute in float32); use float32, or init({ backend: 'cpu' }) for float64`);
-  }
-}
-
-/**
- * Raises when an op `op` is built on `node` (described by `what`) that the active backend cannot
- * read: a value computed on WebGPU after init() switched to the CPU (its device is gone), or a
- * float64 tensor (made on the CPU) while WebGPU is active. A float32 CPU value is fine: it moves.
- */
-export function checkResident(op: string, node: Node, what: string): void {
-  const name = active?.name ?? 'cpu';
-  const home = node.buffer?.backendName;
-  if (home !== undefined && home !== name && home !== 'cpu') {
-    throw new BackendError(
-      `${op}: ${what} (shape ${fmtShape(node.shape)}) lives on the ${home} backend, which is no longer active (init() switched to ${name}); ` +
-        'read it with data() before switching backends and create a new tensor from the values',
-    );
-  }
-  if (node.dtype === 'float64' && name === 'webgpu') {
-    throw new DTypeError(
-      `${op}: float64 is not supported on the WebGPU backend (GPUs compute in float32), but ${what} (shape ${fmtShape(node.shape)}) is a float64 tensor made on the CPU backend; ` +
-        "read it with data() and create a float32 tensor, or init({ backend: 'cpu' }) to keep float64",
-    );
-  }
 }
 
 /** The active backend (the CPU backend until init() says otherwise). */
@@ -242,6 +215,8 @@ export async function readNode(node: Node): Promise<HostArray> {
   if (node.op === 'const' && node.buffer === null) return node.p('const').data.slice();
   return realizeAsync([node], () => backend().read(node.buffer!, node.dtype, node.size));
 }
+
+installRuntime({ read: readNode, release: releaseNode });
 
 export interface ProfileResult<T = unknown> {
   /** Kernels executed by the callback. */

@@ -1,21 +1,26 @@
 // The public Tensor handle: a lazy reference to a graph node with shape and dtype. Ops are
-// methods (delegating to src/ops.ts); only data() / array() are async and trigger computation.
+// methods (delegating to src/ops.ts, which hands its functions over when it loads, so this file
+// imports no op code); only data() / array() are async and trigger computation (through the
+// runtime installed in src/ir/host.ts).
 
 import type { DType, HostArray } from './dtype.js';
-import { allocHost } from './dtype.js';
 import { ArgumentError } from './errors.js';
-import { constNode } from './ir/build.js';
+import { runtimeHost } from './ir/host.js';
 import type { Node } from './ir/node.js';
-import * as ops from './ops.js';
+import type * as Ops from './ops.js';
 import type { TensorLike } from './ops.js';
-import { readNode, releaseNode } from './runtime.js';
 
 export type NestedArray = number | NestedArray[];
 
-export function scalarNode(value: number, dtype: DType): Node {
-  const data = allocHost(dtype, 1);
-  data[0] = value;
-  return constNode(data, [], dtype);
+let ops: typeof Ops = new Proxy({} as typeof Ops, {
+  get(): never {
+    throw new Error('wgad: Tensor methods need src/ops.ts; import from the package entry point (src/index.ts)');
+  },
+});
+
+/** Called once by src/ops.ts when it loads: the functions behind the Tensor methods. */
+export function bindOps(impl: typeof Ops): void {
+  ops = impl;
 }
 
 export class Tensor {
@@ -37,7 +42,7 @@ export class Tensor {
   /** Computes the value (if needed) and returns a copy of it, flat, row-major. */
   async data(): Promise<HostArray> {
     if (this.node.disposed) throw new ArgumentError('data: the tensor was disposed');
-    return readNode(this.node);
+    return runtimeHost().read(this.node);
   }
 
   /** Computes the value and returns it as nested JS arrays (a number for a 0-d tensor). */
@@ -60,7 +65,7 @@ export class Tensor {
 
   /** Frees the computed value now; the tensor cannot be used afterwards. */
   dispose(): void {
-    releaseNode(this.node);
+    runtimeHost().release(this.node);
   }
 
   toString(): string {
@@ -72,6 +77,8 @@ export class Tensor {
   mul(b: TensorLike): Tensor { return ops.mul(this, b); }
   div(b: TensorLike): Tensor { return ops.div(this, b); }
   maximum(b: TensorLike): Tensor { return ops.maximum(this, b); }
+  /** atan2(this, x): the angle of the point (x, this). */
+  atan2(x: TensorLike): Tensor { return ops.atan2(this, x); }
   minimum(b: TensorLike): Tensor { return ops.minimum(this, b); }
   pow(exponent: number): Tensor { return ops.pow(this, exponent); }
   less(b: TensorLike): Tensor { return ops.less(this, b); }
@@ -89,6 +96,10 @@ export class Tensor {
   sigmoid(): Tensor { return ops.sigmoid(this); }
   softplus(): Tensor { return ops.softplus(this); }
   sqrt(): Tensor { return ops.sqrt(this); }
+  log1p(): Tensor { return ops.log1p(this); }
+  expm1(): Tensor { return ops.expm1(this); }
+  erf(): Tensor { return ops.erf(this); }
+  gelu(): Tensor { return ops.gelu(this); }
   square(): Tensor { return ops.square(this); }
   abs(): Tensor { return ops.abs(this); }
   sign(): Tensor { return ops.sign(this); }

@@ -12,8 +12,8 @@ import { type RuleCtx, type TaylorRule, taylorRule } from '../rules/taylor.js';
 import { tensor } from '../creation.js';
 import { Tensor } from '../tensor.js';
 import { checkUsable } from './pytree.js';
-import { type TaylorStats, faaDiBruno, leibniz, ruleCtx, traceRegion } from './taylor.js';
-import { type CollapsedSeries, type Coef, type SumDirections, addAll, bellTerms, checkOrder, constLike } from './taylor-coef.js';
+import { type TaylorStats, expansion, faaDiBruno, integrate, leibniz, partialSeries, ruleCtx, traceRegion } from './taylor.js';
+import { type CollapsedSeries, type Coef, type SumDirections, addAll, bellTerms, checkOrder, constLike } from '../rules/taylor-coef.js';
 
 /**
  * Σ_j d_j ⊙ sumDir(t_j): separate reductions when the terms are smaller than the primal (they do
@@ -65,6 +65,20 @@ function collapsedStep(rule: TaylorRule, ctx: RuleCtx, ins: readonly (CollapsedS
     case 'explicit':
       res = rule.collapsed(ctx, ins, K, sumDir);
       break;
+    case 'composite': {
+      const sub = expansion(rule, ctx);
+      res = collapseRegion(sub.inputs, ins, sub.region, K, 1, sumDir).state(sub.out) ?? { lower: [], top: null };
+      break;
+    }
+    case 'partials': {
+      // the top coefficient enters linearly, through ∂_i(x0) X_i,K; the rest needs orders < K only
+      const lower = ins.map((s) => s?.lower ?? null);
+      const G = partialSeries(ctx, lower, K - 1);
+      const linear = addAll(G.map((g, i) => (g && ins[i]?.top ? ops.mul(g[0]!, ins[i]!.top!) : null)));
+      const mixed = integrate(G, lower, K, 1);
+      res = { lower: Array.from({ length: K - 1 }, (_, k) => integrate(G, lower, k + 1, 0)), top: addAll([linear, mixed ? sumDir(mixed) : null]) };
+      break;
+    }
   }
   return res.top !== null || res.lower.some((c) => c !== null) ? res : null;
 }
@@ -88,6 +102,11 @@ export function propagateCollapsed(inputs: readonly Node[], seeds: readonly (Col
     if (w.dtype !== t.dtype) w = w.astype(t.dtype); // f may cast inside
     return ops.sum(ops.mul(t, w), 0, true);
   };
+  return collapseRegion(inputs, seeds, region, K, R, sumDir);
+}
+
+/** Collapsed Taylor mode over `region` with a given sum over the directions. */
+function collapseRegion(inputs: readonly Node[], seeds: readonly (CollapsedSeries | null)[], region: readonly Node[], K: number, R: number, sumDir: SumDirections): CollapsedCore {
   const map = new Map<Node, CollapsedSeries | null>();
   inputs.forEach((n, i) => map.set(n, seeds[i] ?? null));
   let vectors = 1;

@@ -7,7 +7,7 @@ import { Tensor } from '../tensor.js';
 import { propagateCollapsed, weightsTensor } from './collapse.js';
 import { checkUsable } from './pytree.js';
 import { propagateJet, traceRegion } from './taylor.js';
-import { type Coef, constLike } from './taylor-coef.js';
+import { type Coef, constLike } from '../rules/taylor-coef.js';
 import { type RowFn, nestedQuadratic, nestedQuartic } from './taylor-nested.js';
 
 export type OperatorMethod = 'collapsed' | 'taylor' | 'nested';

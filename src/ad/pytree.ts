@@ -3,7 +3,7 @@
 // in a fixed order; unflatten() rebuilds the same structure from new leaves.
 
 import { ArgumentError } from '../errors.js';
-import { checkResident } from '../runtime.js';
+import { checkResident } from '../ir/host.js';
 import { Tensor } from '../tensor.js';
 
 export type Tree<T = Tensor> = T | readonly Tree<T>[] | { readonly [key: string]: Tree<T> };
@@ -21,7 +21,7 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
 
 /**
  * Checks that a tensor handed to a transformation can be used: not disposed, and readable by the
- * active backend (runtime.checkResident). `what` names the transformation, `path` the argument.
+ * active backend (checkResident, src/ir/host.ts). `what` names the transformation, `path` the argument.
  */
 export function checkUsable(what: string, t: Tensor, path: string): void {
   if (t.node.disposed) throw new ArgumentError(`${what}: ${path} is a tensor that was disposed (dispose() freed its value); pass a live tensor`);

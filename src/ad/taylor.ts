@@ -1,13 +1,14 @@
 // Taylor mode (jets) to any order K: the standard transformation with R directions on a leading axis, and the public `jet` (JAX's convention).
 
 import { DTypeError, ShapeError, ArgumentError, TransformError, fmtShape } from '../errors.js';
-import type { Node } from '../ir/node.js';
+import { Node } from '../ir/node.js';
+import { partialsOf } from '../rules/partials.js';
 import { type RuleCtx, type TaylorRule, taylorRule } from '../rules/taylor.js';
 import { Tensor } from '../tensor.js';
 import { type TreeDef, checkUsable, flatten, unflatten } from './pytree.js';
 import { dependentRegion, freshInput } from './region.js';
 import type { LeavesAs } from './types.js';
-import { type Coef, type Series, addAll, bellTerms, binom, checkOrder, constLike } from './taylor-coef.js';
+import { type Coef, type Series, addAll, bellTerms, binom, checkOrder, constLike } from '../rules/taylor-coef.js';
 
 /** Machine-independent cost of one transformation: vectors carried per node. */
 export interface TaylorStats {
@@ -71,6 +72,60 @@ export function leibniz(rule: Extract<TaylorRule, { kind: 'bilinear' }>, ctx: Ru
   return addAll(terms);
 }
 
+/** A region to run a rule through: fresh aliases of a node's inputs, the graph built on them, its output. */
+interface SubRegion {
+  readonly inputs: Node[];
+  readonly region: Node[];
+  readonly out: Node;
+}
+
+function subRegion(inputs: readonly Tensor[], outs: readonly Node[]): Node[] {
+  return dependentRegion(inputs.map((t) => t.node), outs);
+}
+
+/** A composite rule's expansion on fresh aliases of the inputs (so the engines can walk it). */
+export function expansion(rule: Extract<TaylorRule, { kind: 'composite' }>, ctx: RuleCtx): SubRegion {
+  const fresh = ctx.primals.map(freshInput);
+  const out = rule.expand(ctx, fresh).node;
+  return { inputs: fresh.map((t) => t.node), region: subRegion(fresh, [out]), out };
+}
+
+/**
+ * For a 'partials' rule: per input i, [∂_i(x0), G_1, .., G_K], the derivative coefficients of
+ * ∂_i(x(t)) (null where the input has no series or ∂_i is zero). The partials are built on a copy
+ * of the node over fresh aliases of its inputs, so the series of every factor follows.
+ */
+export function partialSeries(ctx: RuleCtx, ins: readonly (Series | null)[], K: number): (Coef[] | null)[] {
+  const fresh = ctx.primals.map(freshInput);
+  const n = ctx.node;
+  const copy = new Node(n.op, fresh.map((t) => t.node), n.params, n.shape, n.dtype);
+  const maps = partialsOf(copy, copy.inputs);
+  const grads = maps.map((m, i) => (m && ins[i] ? m(constLike(fresh[i]!, 1)) : null));
+  const live = grads.filter((g): g is Tensor => g !== null);
+  const core = K > 0 ? propagateJet(copy.inputs, ins, subRegion(fresh, live.map((g) => g.node)), K, 1) : null;
+  return grads.map((g) => {
+    if (!g) return null;
+    const s = core?.series(g.node) ?? null;
+    return [g, ...Array.from({ length: K }, (_, j) => s?.[j] ?? null)];
+  });
+}
+
+/** Σ_i Σ_{j=from}^{k−1} C(k−1, j) G_i,j X_i,k−j: order k of z' = Σ_i ∂_i x_i' integrated once. */
+export function integrate(G: readonly (Coef[] | null)[], X: readonly (Series | null)[], k: number, from: number): Coef {
+  const terms: Coef[] = [];
+  G.forEach((g, i) => {
+    const x = X[i];
+    if (!g || !x) return;
+    for (let j = from; j < k; j++) {
+      const gj = g[j], xk = x[k - j - 1];
+      if (!gj || !xk) continue;
+      const c = binom(k - 1, j);
+      terms.push(c === 1 ? gj.mul(xk) : gj.mul(xk).mul(c));
+    }
+  });
+  return addAll(terms);
+}
+
 /** One node of standard Taylor mode: output coefficients 1..K per direction, or null (all zero). */
 function jetStep(rule: TaylorRule, ctx: RuleCtx, ins: readonly (Series | null)[], K: number): Coef[] | null {
   let out: Coef[];
@@ -96,6 +151,16 @@ function jetStep(rule: TaylorRule, ctx: RuleCtx, ins: readonly (Series | null)[]
     case 'explicit':
       out = rule.jet(ctx, ins, K);
       break;
+    case 'composite': {
+      const sub = expansion(rule, ctx);
+      out = propagateJet(sub.inputs, ins, sub.region, K, 1).series(sub.out) ?? [];
+      break;
+    }
+    case 'partials': {
+      const G = partialSeries(ctx, ins, K - 1);
+      out = Array.from({ length: K }, (_, k) => integrate(G, ins, k + 1, 0));
+      break;
+    }
   }
   return out.some((c) => c !== null) ? out : null;
 }

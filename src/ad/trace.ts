@@ -4,12 +4,12 @@
 
 import { DTypeError, ShapeError, TransformError, ArgumentError, fmtShape } from '../errors.js';
 import type { DType } from '../dtype.js';
-import { broadcastNode } from '../ir/build.js';
+import { broadcastNode, scalarNode } from '../ir/build.js';
 import type { Node } from '../ir/node.js';
 import { jvpRules } from '../rules/jvp.js';
 import { vjpRules } from '../rules/vjp.js';
 import * as ops from '../ops.js';
-import { Tensor, scalarNode } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 import { type Tree, type TreeDef, flatten, unflatten } from './pytree.js';
 import { dependentRegion, freshInput } from './region.js';
 
@@ -108,7 +108,7 @@ export function pullBack(tr: Trace, cts: readonly Maybe[]): Maybe[] {
     const diff = diffInputs(n, ins);
     const needed = diff.map((m) => tr.regionSet.has(m));
     if (!needed.some(Boolean)) continue;
-    const res = vjpRules[n.op](n, ins, g, needed);
+    const res = vjpRules[n.op](n, ins, g, needed, transposeLinear);
     diff.forEach((m, j) => {
       if (needed[j]) acc(m, res[j] ?? null);
     });

@@ -2,7 +2,8 @@
 // region is snapshotted when f is traced, so a pullback still works after outputs were read.
 
 import { TransformError, fmtShape } from '../errors.js';
-import { Tensor, scalarNode } from '../tensor.js';
+import { scalarNode } from '../ir/build.js';
+import { Tensor } from '../tensor.js';
 import { type Maybe, checkFn, checkLike, flattenLike, normArgnums, orZeros, pullBack, selectArgs, traceLeaves } from './trace.js';
 import type { Argnums, GradOf, Mutable, Zeroable } from './types.js';
 

@@ -2,7 +2,7 @@
 // and inferring the output shape and dtype. Errors name the op and the shapes, at build time.
 // Callers (src/ops.ts) do broadcasting and argument conversion before they get here.
 
-import type { DType, HostArray } from '../dtype.js';
+import { type DType, type HostArray, allocHost } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.js';
 import { Node } from './node.js';
 import type { BinaryPrim, CmpOp, CustomRules, ReducePrim, UnaryPrim } from './primitives.js';
@@ -13,6 +13,13 @@ export function constNode(data: HostArray, shape: Shape, dtype: DType): Node {
     throw new ShapeError(`tensor: ${data.length} values do not fill shape ${fmtShape(shape)}`);
   }
   return new Node('const', [], { data }, shape.slice(), dtype);
+}
+
+/** A 0-d constant holding `value` in `dtype`. */
+export function scalarNode(value: number, dtype: DType): Node {
+  const data = allocHost(dtype, 1);
+  data[0] = value;
+  return constNode(data, [], dtype);
 }
 
 function sameDType(op: string, nodes: readonly Node[]): DType {

@@ -22,6 +22,9 @@ export const PRIMITIVES = {
   sigmoid: { kind: 'unary', arity: 1 },
   softplus: { kind: 'unary', arity: 1 },
   sqrt: { kind: 'unary', arity: 1 },
+  log1p: { kind: 'unary', arity: 1 },
+  expm1: { kind: 'unary', arity: 1 },
+  erf: { kind: 'unary', arity: 1 },
   abs: { kind: 'unary', arity: 1 },
   sign: { kind: 'unary', arity: 1 },
   pow: { kind: 'unary', arity: 1 }, // scalar exponent in params
@@ -31,6 +34,7 @@ export const PRIMITIVES = {
   sub: { kind: 'binary', arity: 2 },
   mul: { kind: 'binary', arity: 2 },
   div: { kind: 'binary', arity: 2 },
+  atan2: { kind: 'binary', arity: 2 }, // atan2(y, x): the angle of (x, y)
   maximum: { kind: 'binary', arity: 2 },
   cmp: { kind: 'binary', arity: 2 }, // 1 where the comparison holds, else 0
   where: { kind: 'ternary', arity: 3 }, // cond != 0 ? a : b
@@ -74,6 +78,9 @@ export interface ParamsMap {
   sigmoid: Record<string, never>;
   softplus: Record<string, never>;
   sqrt: Record<string, never>;
+  log1p: Record<string, never>;
+  expm1: Record<string, never>;
+  erf: Record<string, never>;
   abs: Record<string, never>;
   sign: Record<string, never>;
   pow: { exponent: number };
@@ -82,6 +89,7 @@ export interface ParamsMap {
   sub: Record<string, never>;
   mul: Record<string, never>;
   div: Record<string, never>;
+  atan2: Record<string, never>;
   maximum: Record<string, never>;
   cmp: { cmp: CmpOp };
   where: Record<string, never>;
@@ -104,6 +112,7 @@ export type Params = ParamsMap[Prim];
 
 export type UnaryPrim = { [P in Prim]: (typeof PRIMITIVES)[P]['kind'] extends 'unary' ? P : never }[Prim];
 export type BinaryPrim = { [P in Prim]: (typeof PRIMITIVES)[P]['kind'] extends 'binary' ? P : never }[Prim];
+export type ElementwisePrim = { [P in Prim]: (typeof PRIMITIVES)[P]['kind'] extends 'unary' | 'binary' | 'ternary' ? P : never }[Prim];
 export type ReducePrim = 'sum' | 'max';
 export type MovementPrim = { [P in Prim]: (typeof PRIMITIVES)[P]['kind'] extends 'movement' ? P : never }[Prim];
 

@@ -1,48 +1,13 @@
-// Local derivatives shared by the JVP and VJP rule tables: f'(x) of each unary primitive, the
-// tie-splitting weights of `maximum` and the argmax mask of the `max` reduction, and the
-// transposes of the movement ops. Conventions at kinks are decided (and documented) here.
+// Conventions at kinks and transposes shared by every rule table (JVP, VJP, Taylor): the
+// tie-splitting weights of `maximum` and of the `max` reduction (decided and documented here,
+// used by ./partials.ts and ./taylor.ts alike), and the transposes of the movement ops.
 
 import * as B from '../ir/build.js';
 import type { Node } from '../ir/node.js';
-import type { UnaryPrim } from '../ir/primitives.js';
 import * as ops from '../ops.js';
 import { Tensor } from '../tensor.js';
 
 export const T = (n: Node): Tensor => new Tensor(n);
-
-/**
- * f'(x) for an elementwise unary primitive, as a tensor of x's shape, or null where the
- * derivative is zero everywhere (sign) or the op is linear and handled by its rule (neg, cast).
- * Kinks: abs'(0) = sign(0) = 0; sqrt'(0) = +Inf and log'(0) = +Inf, as the math says.
- */
-export function unaryDeriv(n: Node, x: Node): Tensor | null {
-  const op = n.op as UnaryPrim;
-  const X = T(x), Y = T(n);
-  switch (op) {
-    case 'exp': return Y; // exp' = exp
-    case 'log': return ops.pow(X, -1);
-    case 'sin': return ops.cos(X);
-    case 'cos': return ops.neg(ops.sin(X));
-    case 'tanh': return ops.sub(1, ops.mul(Y, Y)); // 1 - tanh²
-    case 'sigmoid': return ops.mul(Y, ops.sub(1, Y)); // σ (1 - σ)
-    case 'softplus': return ops.sigmoid(X);
-    case 'sqrt': return ops.mul(ops.pow(Y, -1), 0.5); // 1 / (2 √x)
-    case 'abs': return ops.sign(X); // abs'(0) = 0
-    case 'pow': {
-      const p = n.p('pow').exponent;
-      if (p === 0) return null;
-      return ops.mul(ops.pow(X, p - 1), p);
-    }
-    case 'sign': return null; // piecewise constant
-    case 'neg':
-    case 'cast':
-      throw new Error(`unaryDeriv: ${op} is linear; its rule handles it`);
-    default: {
-      const never: never = op;
-      throw new Error(`unaryDeriv: no derivative for ${String(never)}`);
-    }
-  }
-}
 
 /**
  * Weights of d maximum(a, b) / d(a, b): (1, 0) where a > b, (0, 1) where a < b and (½, ½) at

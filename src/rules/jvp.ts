@@ -6,8 +6,9 @@ import * as B from '../ir/build.js';
 import type { Node } from '../ir/node.js';
 import type { Prim } from '../ir/primitives.js';
 import * as ops from '../ops.js';
-import { Tensor } from '../tensor.js';
-import { T, bmm, maxWeights, maximumWeights, unaryDeriv } from './derivs.js';
+import type { Tensor } from '../tensor.js';
+import { T, bmm, maxWeights } from './derivs.js';
+import { everyElementwise, pushPartials } from './partials.js';
 
 /** A tangent; null is a known zero (never materialized). */
 export type Tan = Tensor | null;
@@ -19,10 +20,8 @@ export type Tan = Tensor | null;
  */
 export type JvpRule = (n: Node, inputs: readonly Node[], tangents: readonly Tan[]) => Tan;
 
-const unary: JvpRule = (n, [x], [t]) => {
-  const d = unaryDeriv(n, x!);
-  return d === null || !t ? null : ops.mul(t, d);
-};
+/** Every elementwise primitive: Σ_i ∂_i ⊙ t_i from its partials (./partials.ts). */
+const elementwise = everyElementwise<JvpRule>((n, ins, ts) => pushPartials(n, ins, ts));
 
 /** a + b with nulls as zeros. */
 function plus(a: Tan, b: Tan): Tan {
@@ -31,10 +30,9 @@ function plus(a: Tan, b: Tan): Tan {
   return ops.add(a, b);
 }
 
-const zero: JvpRule = () => null;
-
 export const jvpRules = {
-  const: zero,
+  ...elementwise,
+  const: () => null,
   identity: (_n, _ins, [t]) => t ?? null,
   custom: (n, ins, ts) => {
     const rules = n.p('custom').rules;
@@ -48,34 +46,6 @@ export const jvpRules = {
     const out = rules.jvp(ins.slice(0, -1).map(T), ts.slice(), T(n));
     return (out ?? null) as Tan;
   },
-  neg: (_n, _ins, [t]) => (t ? ops.neg(t) : null),
-  exp: unary,
-  log: unary,
-  sin: unary,
-  cos: unary,
-  tanh: unary,
-  sigmoid: unary,
-  softplus: unary,
-  sqrt: unary,
-  abs: unary,
-  sign: zero,
-  pow: unary,
-  cast: (n, _ins, [t]) => (t ? ops.astype(t, n.p('cast').dtype) : null),
-  add: (_n, _ins, [ta, tb]) => plus(ta ?? null, tb ?? null),
-  sub: (_n, _ins, [ta, tb]) => plus(ta ?? null, tb ? ops.neg(tb) : null),
-  mul: (_n, [a, b], [ta, tb]) => plus(ta ? ops.mul(ta, T(b!)) : null, tb ? ops.mul(T(a!), tb) : null),
-  // d(a/b) = (da - (a/b) db) / b
-  div: (n, [, b], [ta, tb]) => {
-    const num = plus(ta ?? null, tb ? ops.neg(ops.mul(T(n), tb)) : null);
-    return num ? ops.div(num, T(b!)) : null;
-  },
-  maximum: (_n, [a, b], [ta, tb]) => {
-    const [wa, wb] = maximumWeights(a!, b!);
-    return plus(ta ? ops.mul(ta, wa) : null, tb ? ops.mul(tb, wb) : null);
-  },
-  cmp: zero,
-  // the condition is piecewise constant: its tangent is ignored
-  where: (_n, [c], [, ta, tb]) => (ta || tb ? ops.where(T(c!), ta ?? 0, tb ?? 0) : null),
   sum: (n, _ins, [t]) => (t ? T(B.reduceNode('sum', t.node, n.p('sum').axes)) : null),
   max: (n, [x], [t]) => (t ? T(B.reduceNode('sum', ops.mul(t, maxWeights(n, x!)).node, n.p('max').axes)) : null),
   reshape: (n, _ins, [t]) => (t ? T(B.reshapeNode(t.node, n.p('reshape').shape)) : null),

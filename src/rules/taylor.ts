@@ -3,19 +3,26 @@
 // Rules come in kinds the two engines (src/ad/taylor.ts, src/ad/collapse.ts) know how to run:
 //  - zero: piecewise-constant output, every coefficient is zero;
 //  - linear: one linear map applied to the coefficients of every order alike (and to the
-//    collapsed top coefficient): movement ops, add, sum, where, maximum/max given their selection;
+//    collapsed top coefficient): movement ops, sum, max given its selection, and the
+//    piecewise-linear elementwise ops (add, where, maximum, abs, ...) through their partials;
 //  - unary: an elementwise φ given by its derivatives φ'(x0) .. φ^(K)(x0) (closed forms from
 //    derivative polynomials, taylor.md), combined by Faà di Bruno (partial Bell polynomials);
+//  - composite: the primitive written with other primitives (JAX's def_comp); the engines run
+//    the expansion's own rules on fresh aliases of the inputs;
+//  - partials: a smooth elementwise op from its partials (./partials.ts): z' = Σ_i ∂_i(x) x_i',
+//    so Z_k = Σ_i Σ_j C(k−1, j) G_i,j X_i,k−j with G_i the series of ∂_i(x(t));
 //  - bilinear: a product (mul, matmul), combined by Leibniz;
 //  - explicit: both modes written out (div, by the quotient recurrence).
-// Coefficients carry a leading direction axis and may keep size-1 dims (src/ad/taylor-coef.ts).
+// Coefficients carry a leading direction axis and may keep size-1 dims (./taylor-coef.ts).
 
-import * as C from '../ad/taylor-coef.js';
-import type { CollapsedSeries, Coef, Series, SumDirections } from '../ad/taylor-coef.js';
+import * as C from './taylor-coef.js';
+import type { CollapsedSeries, Coef, Series, SumDirections } from './taylor-coef.js';
 import type { Node } from '../ir/node.js';
 import type { ParamsMap, Prim } from '../ir/primitives.js';
 import * as ops from '../ops.js';
 import type { Tensor } from '../tensor.js';
+import { maxWeights } from './derivs.js';
+import { pushPartials } from './partials.js';
 
 export interface RuleCtx<P extends Prim = Prim> {
   readonly node: Node;
@@ -30,6 +37,8 @@ export type TaylorRule<P extends Prim = Prim> =
   | { readonly kind: 'zero' }
   | { readonly kind: 'linear'; readonly map: (ctx: RuleCtx<P>, coefs: readonly Coef[]) => Coef }
   | { readonly kind: 'unary'; readonly derivs: (ctx: RuleCtx<P>, K: number) => Coef[] }
+  | { readonly kind: 'composite'; readonly expand: (ctx: RuleCtx<P>, inputs: readonly Tensor[]) => Tensor }
+  | { readonly kind: 'partials' }
   | { readonly kind: 'bilinear'; readonly product: (ctx: RuleCtx<P>, a: Tensor, aLead: boolean, b: Tensor, bLead: boolean) => Tensor }
   | {
       readonly kind: 'explicit';
@@ -38,6 +47,14 @@ export type TaylorRule<P extends Prim = Prim> =
     };
 
 const zero = { kind: 'zero' } as const;
+const smooth = { kind: 'partials' } as const;
+
+/** A piecewise-linear elementwise op: Σ_i ∂_i ⊙ coef_i, the partials taken at the primal. */
+const byPartials = { kind: 'linear', map: (c: RuleCtx, coefs: readonly Coef[]) => pushPartials(c.node, c.node.inputs, coefs) } as const;
+
+function composite<P extends Prim>(expand: (ctx: RuleCtx<P>, inputs: readonly Tensor[]) => Tensor): TaylorRule<P> {
+  return { kind: 'composite', expand };
+}
 
 function linear<P extends Prim>(map: (ctx: RuleCtx<P>, coefs: readonly Coef[]) => Coef): TaylorRule<P> {
   return { kind: 'linear', map };
@@ -145,19 +162,13 @@ function divCollapsed(ctx: RuleCtx<'div'>, ins: readonly (CollapsedSeries | null
 
 const neg = (c: Coef): Coef => (c ? ops.neg(c) : null);
 
-// ----- maximum / max: linear given the selection made by the primal (ties share equally) -----
-
-function maximumWeight(x: Tensor, y: Tensor): Tensor {
-  return ops.where(ops.greater(x, y), 1, ops.where(ops.equal(x, y), 0.5, 0));
-}
-
 export const TAYLOR_RULES = {
   const: zero,
   identity: linear((_c, [a]) => a!),
   // user rules are first order; Taylor mode differentiates the implementation (the last input),
   // as JAX's jet does. A custom node without primals (stopGradient) has no derivative.
   custom: linear((c, coefs) => (c.node.inputs.length === 1 ? null : coefs[coefs.length - 1]!)),
-  neg: linear((_c, [a]) => ops.neg(a!)),
+  neg: byPartials,
   exp: unary((c, K) => new Array<Coef>(K).fill(c.out)),
   log: unary((c, K) => {
     const r = ops.div(1, c.primals[0]!);
@@ -181,36 +192,26 @@ export const TAYLOR_RULES = {
   }),
   tanh: unary((c, K) => cachedPolys('tanh', TANH_Q, K).map((p) => evalPoly(p, c.out))),
   sigmoid: unary((c, K) => cachedPolys('sigmoid', SIGMOID_Q, K).map((p) => evalPoly(p, c.out))),
-  // softplus' = sigmoid, then the sigmoid derivative polynomials one order up
-  softplus: unary((c, K) => {
-    const s = ops.sigmoid(c.primals[0]!);
-    return [s, ...cachedPolys('sigmoid', SIGMOID_Q, Math.max(0, K - 1)).slice(0, K - 1).map((p) => evalPoly(p, s))].slice(0, K);
-  }),
+  softplus: smooth, // softplus' = sigmoid
   sqrt: unary((c, K) => powDerivs(c.primals[0]!, 0.5, K)),
+  log1p: composite((_c, [x]) => ops.log(ops.add(x!, 1))),
+  expm1: composite((_c, [x]) => ops.sub(ops.exp(x!), 1)),
+  erf: smooth, // erf' = 2/√π e^(−x²)
   pow: unary((c, K) => powDerivs(c.primals[0]!, c.params.exponent, K)),
-  abs: unary((c, K) => [ops.sign(c.primals[0]!), ...new Array<Coef>(Math.max(0, K - 1)).fill(null)].slice(0, K)),
+  abs: byPartials,
   sign: zero,
-  cast: linear((c, [a]) => ops.astype(a!, c.params.dtype)),
-  add: linear((_c, [a, b]) => (a && b ? ops.add(a, b) : (a ?? b)!)),
-  sub: linear((_c, [a, b]) => (a && b ? ops.sub(a, b) : a ?? ops.neg(b!))),
+  cast: byPartials,
+  add: byPartials,
+  sub: byPartials,
   mul: { kind: 'bilinear', product: mulProduct },
+  atan2: smooth,
   div: { kind: 'explicit', jet: divJet, collapsed: divCollapsed },
-  maximum: linear((c, [a, b]) => {
-    const w = maximumWeight(c.primals[0]!, c.primals[1]!);
-    const ta = a ? ops.mul(a, w) : null;
-    const tb = b ? ops.mul(b, ops.sub(1, w)) : null;
-    return C.addAll([ta, tb]);
-  }),
+  maximum: byPartials, // ties ½/½ (./derivs.ts)
   cmp: zero,
-  where: linear((c, [, a, b]) => (a || b ? ops.where(c.primals[0]!, a ?? 0, b ?? 0) : null)),
+  where: byPartials,
   sum: linear((c, [a]) => C.sumCoef(a!, c.params.axes, c.primals[0]!.shape)),
-  max: linear((c, [a]) => {
-    const x = c.primals[0]!, axes = c.params.axes;
-    const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-    const hit = ops.equal(x, ops.reshape(c.out, kept));
-    const sel = ops.div(hit, ops.sum(hit, axes, true));
-    return C.sumCoef(ops.mul(a!, sel), axes, x.shape);
-  }),
+  // ties share equally (./derivs.ts)
+  max: linear((c, [a]) => C.sumCoef(ops.mul(a!, maxWeights(c.node, c.node.inputs[0]!)), c.params.axes, c.primals[0]!.shape)),
   reshape: linear((c, [a]) => C.reshapeCoef(a!, c.primals[0]!.shape, c.params.shape)),
   permute: linear((c, [a]) => C.permuteCoef(a!, c.params.perm)),
   broadcast: linear((c, [a]) => C.broadcastCoef(a!, c.params.shape)),

@@ -8,8 +8,8 @@ import type { Node } from '../ir/node.js';
 import type { Prim } from '../ir/primitives.js';
 import * as ops from '../ops.js';
 import { Tensor } from '../tensor.js';
-import { transposeLinear } from '../ad/trace.js';
-import { T, bmm, invertPerm, mT, maxWeights, maximumWeights, unaryDeriv, unbroadcast, unpad, unreduce, unslice } from './derivs.js';
+import { T, bmm, invertPerm, mT, maxWeights, unbroadcast, unpad, unreduce, unslice } from './derivs.js';
+import { everyElementwise, pullPartials } from './partials.js';
 
 /** A cotangent; null is a known zero (never materialized). */
 export type Ct = Tensor | null;
@@ -19,19 +19,22 @@ export type Ct = Tensor | null;
  * one cotangent per differentiable input (null for zero or not needed). For `custom` the
  * differentiable inputs are the primals (not the implementation).
  */
-export type VjpRule = (n: Node, inputs: readonly Node[], ct: Tensor, needed: readonly boolean[]) => Ct[];
+export type VjpRule = (n: Node, inputs: readonly Node[], ct: Tensor, needed: readonly boolean[], transpose: TransposeLinear) => Ct[];
 
-const unary: VjpRule = (n, [x], g) => {
-  const d = unaryDeriv(n, x!);
-  return [d === null ? null : ops.mul(g, d)];
-};
+/**
+ * Transposes a function linear in arguments shaped like `like` (the reverse walk of src/ad/trace.ts,
+ * handed to the rules so that they do not import the AD layer): a custom JVP rule run backwards.
+ */
+export type TransposeLinear = (fn: (args: Ct[]) => Ct, like: readonly Tensor[], needed: readonly boolean[], ct: Tensor) => Ct[];
 
-const zero: VjpRule = (_n, ins) => ins.map(() => null);
+/** Every elementwise primitive: input i gets ∂_i ⊙ g from its partials (./partials.ts). */
+const elementwise = everyElementwise<VjpRule>((n, ins, g, needed) => pullPartials(n, ins, g, needed));
 
 export const vjpRules = {
+  ...elementwise,
   const: () => [],
   identity: (_n, _ins, g) => [g],
-  custom: (n, ins, g, needed) => {
+  custom: (n, ins, g, needed, transposeLinear) => {
     const rules = n.p('custom').rules;
     const primals = ins.slice(0, -1).map(T);
     if (rules.vjp) return rules.vjp(primals, T(n), g).map((c, i) => (needed[i] ? ((c ?? null) as Ct) : null));
@@ -43,34 +46,6 @@ export const vjpRules = {
     }
     throw new TransformError(`vjp: '${rules.name}' has neither a VJP nor a JVP rule`);
   },
-  neg: (_n, _ins, g) => [ops.neg(g)],
-  exp: unary,
-  log: unary,
-  sin: unary,
-  cos: unary,
-  tanh: unary,
-  sigmoid: unary,
-  softplus: unary,
-  sqrt: unary,
-  abs: unary,
-  sign: zero,
-  pow: unary,
-  cast: (_n, [x], g) => [ops.astype(g, x!.dtype)],
-  add: (_n, _ins, g, [na, nb]) => [na ? g : null, nb ? g : null],
-  sub: (_n, _ins, g, [na, nb]) => [na ? g : null, nb ? ops.neg(g) : null],
-  mul: (_n, [a, b], g, [na, nb]) => [na ? ops.mul(g, T(b!)) : null, nb ? ops.mul(g, T(a!)) : null],
-  // d(a/b) = da / b - (a/b) db / b
-  div: (n, [, b], g, [na, nb]) => {
-    const gb = ops.div(g, T(b!));
-    return [na ? gb : null, nb ? ops.neg(ops.mul(gb, T(n))) : null];
-  },
-  maximum: (_n, [a, b], g, [na, nb]) => {
-    const [wa, wb] = maximumWeights(a!, b!);
-    return [na ? ops.mul(g, wa) : null, nb ? ops.mul(g, wb) : null];
-  },
-  cmp: zero,
-  // the cotangent goes to the branch chosen at each position; the condition gets none
-  where: (_n, [c], g, [, na, nb]) => [null, na ? ops.where(T(c!), g, 0) : null, nb ? ops.where(T(c!), 0, g) : null],
   sum: (n, [x], g) => [unreduce(g, x!.shape, n.p('sum').axes)],
   max: (n, [x], g) => [ops.mul(unreduce(g, x!.shape, n.p('max').axes), maxWeights(n, x!))],
   reshape: (_n, [x], g) => [T(B.reshapeNode(g.node, x!.shape.slice()))],

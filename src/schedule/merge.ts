@@ -16,7 +16,7 @@ const WINDOW = 64;
 
 /**
  * Deepest expression a merge may build by substitution: the scheduler cuts fused chains at
- * MAX_FUSED_DEPTH (scheduler.ts) to keep kernels and the recursion over them bounded; joining
+ * MAX_FUSED_DEPTH (fusion.ts) to keep kernels and the recursion over them bounded; joining
  * the pieces again must not undo that.
  */
 const MAX_DEPTH = 256;

@@ -3,6 +3,8 @@
 // in-bounds box (reads outside it give 0: padding). Composition fails (null) only for a reshape
 // that strides cannot express; the scheduler then materializes a copy.
 
+import type { Node } from '../ir/node.js';
+import type { MovementPrim } from '../ir/primitives.js';
 import { contiguousStrides, sizeOf } from '../ir/shape.js';
 
 export interface View {
@@ -133,4 +135,20 @@ export function viewOffset(v: View, index: readonly number[]): number {
 export function viewKey(v: View): string {
   const m = v.mask ? `m${v.mask.map(([a, b]) => `${a}:${b}`).join(',')}` : '';
   return `${v.shape.join('x')}s${v.strides.join(',')}o${v.offset}${m}`;
+}
+
+/** How each movement op maps the view of its input; null when strides cannot express it (a reshape). */
+const MOVEMENT_VIEWS = {
+  reshape: (v, n) => reshapeView(v, n.p('reshape').shape),
+  permute: (v, n) => permuteView(v, n.p('permute').perm),
+  broadcast: (v, n) => broadcastView(v, n.p('broadcast').shape),
+  slice: (v, n) => sliceView(v, n.p('slice').starts, n.p('slice').ends, n.p('slice').steps),
+  pad: (v, n) => padView(v, n.p('pad').before, n.p('pad').after),
+} satisfies Record<MovementPrim, (v: View, n: Node) => View | null>;
+
+/** The view movement node `n` makes of `v`, the view of its input; null when strides cannot express it. */
+export function movedView(v: View, n: Node): View | null {
+  const f = (MOVEMENT_VIEWS as Partial<Record<string, (v: View, n: Node) => View | null>>)[n.op];
+  if (!f) throw new Error(`scheduler: ${n.op} is not a movement op`);
+  return f(v, n);
 }

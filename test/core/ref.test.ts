@@ -76,4 +76,17 @@ describe('reference ndarray', () => {
     for (const x of a.data) expect(Math.fround(x)).toBe(x);
     expect(vals(new R.Lcg(8).array([5], 'float64'))).not.toEqual(vals(new R.Lcg(7).array([5], 'float64')));
   });
+
+  it('erf matches published values (Abramowitz & Stegun table 7.1) across both of its methods', () => {
+    const table: [number, number][] = [
+      [0.1, 0.1124629160182849], [0.5, 0.5204998778130465], [1, 0.8427007929497149], [1.5, 0.9661051464753108],
+      [2, 0.9953222650189527], [2.5, 0.999593047982555], [3, 0.9999779095030014], [4, 0.9999999845827421],
+    ];
+    for (const [x, want] of table) {
+      expect(Math.abs(R.erf(x) - want)).toBeLessThanOrEqual(1e-15 * want);
+      expect(R.erf(-x)).toBe(-R.erf(x));
+    }
+    expect(R.erf(0)).toBe(0);
+    expect(R.erf(1e-10)).toBeCloseTo((2 / Math.sqrt(Math.PI)) * 1e-10, 25);
+  });
 });

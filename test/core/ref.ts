@@ -273,3 +273,34 @@ export function input(rng: Lcg, shape: number[], c: Pick<BackendCase, 'dtype'>, 
   const a = rng.array(shape, c.dtype, lo, hi);
   return [toTensor(a, c.dtype), a];
 }
+
+// ----- special functions (written independently of src/backend/cpu/special.ts) -----
+
+/**
+ * erf(x): |x| <= 2 by the alternating Maclaurin series 2/√π Σ (−1)^n x^(2n+1) / (n! (2n+1))
+ * (cancellation costs under 60 ulp there); beyond, erfc by the even contraction of its continued
+ * fraction, 2 e^(z²) ∫_z^∞ e^(−t²) dt = 2z / (2z² + 1 − 1·2 / (2z² + 5 − 3·4 / (2z² + 9 − ...))),
+ * evaluated backwards from a fixed depth.
+ */
+export function erf(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  const z = Math.abs(x);
+  let r: number;
+  if (z <= 2) {
+    let sum = 0, power = z, fact = 1;
+    for (let n = 0; n < 60; n++) {
+      if (n > 0) {
+        power *= z * z;
+        fact *= n;
+      }
+      sum += ((n % 2 === 0 ? 1 : -1) * power) / (fact * (2 * n + 1));
+    }
+    r = (2 / Math.sqrt(Math.PI)) * sum;
+  } else {
+    const s = 2 * z * z;
+    let tail = s + 4 * 120 + 1;
+    for (let k = 120; k >= 1; k--) tail = s + 4 * (k - 1) + 1 - ((2 * k - 1) * (2 * k)) / tail;
+    r = 1 - (Math.exp(-z * z) / Math.sqrt(Math.PI)) * ((2 * z) / tail);
+  }
+  return x < 0 ? -r : r;
+}

@@ -1,39 +1,9 @@
 // jet (Taylor mode to any order) against nested jvp (jvp of jvp of ...) along the input curve, closed forms, directions on a leading axis, known zeros.
 
 import { expect, it } from 'vitest';
-import { type Tensor, jet, jetDirections, jvp, maximum, stopGradient, tensor } from '../../src/index.js';
+import { type Tensor, jet, jetDirections, maximum, stopGradient, tensor } from '../../src/index.js';
 import { describeBackends } from '../helpers/backends.js';
-import { FUNCTIONS, T, expectClose, uniform } from './zoo.js';
-
-const fact = (k: number): number => (k <= 1 ? 1 : k * fact(k - 1));
-
-/**
- * The K derivative coefficients of t ↦ f(x(t)), x(t) = x0 + Σ_k X_k t^k / k!, at t = 0 by K nested
- * first-order jvps with respect to the scalar t (the first-order AD engine, not Taylor mode).
- */
-async function nestedJvpCoefficients(f: (...xs: Tensor[]) => Tensor, primals: Tensor[], series: Tensor[][], K: number): Promise<number[][]> {
-  const dtype = primals[0]!.dtype;
-  const curve = (t: Tensor): Tensor => {
-    const xs = primals.map((x0, i) => {
-      let x = x0;
-      series[i]!.forEach((Xk, k) => {
-        x = x.add(Xk.mul(t.pow(k + 1).mul(1 / fact(k + 1))));
-      });
-      return x;
-    });
-    return f(...xs);
-  };
-  const out: number[][] = [];
-  let g: (t: Tensor) => Tensor = curve;
-  const t0 = tensor(0, { dtype });
-  const one = tensor(1, { dtype });
-  for (let k = 1; k <= K; k++) {
-    const prev = g;
-    g = (t: Tensor) => jvp(prev, [t], [one])[1] as Tensor;
-    out.push(Array.from(await g(t0).data()));
-  }
-  return out;
-}
+import { FUNCTIONS, T, expectClose, nestedJvpCoefficients, uniform } from './zoo.js';
 
 const UNARY: Record<string, (x: Tensor) => Tensor> = {
   tanh: (x) => x.tanh(),

@@ -1,7 +1,7 @@
 // Test functions for the Taylor suites (row-wise MLPs with several activations, non-MLP functions) and independent references from first-order AD (hessian) and closed forms.
 
 import { expect } from 'vitest';
-import { type DType, type Tensor, concat, hessian, logsumexp, maximum, tensor, where } from '../../src/index.js';
+import { type DType, type Tensor, concat, hessian, jvp, logsumexp, maximum, tensor, where } from '../../src/index.js';
 import { rng } from '../helpers/finiteDiff.js';
 
 export type RowFn = (X: Tensor) => Tensor;
@@ -93,4 +93,34 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
     const ok = Math.abs(a - b) <= rtol * Math.abs(b) + atol;
     if (!ok) expect.fail(`${what}[${i}]: got ${a}, expected ${b} (rel. error ${(Math.abs(a - b) / Math.abs(b)).toExponential(2)}, rtol ${rtol}, atol ${atol})`);
   }
+}
+
+const fact = (k: number): number => (k <= 1 ? 1 : k * fact(k - 1));
+
+/**
+ * The K derivative coefficients of t ↦ f(x(t)), x(t) = x0 + Σ_k X_k t^k / k!, at t = 0 by K nested
+ * first-order jvps with respect to the scalar t (the first-order AD engine, not Taylor mode).
+ */
+export async function nestedJvpCoefficients(f: (...xs: Tensor[]) => Tensor, primals: Tensor[], series: Tensor[][], K: number): Promise<number[][]> {
+  const dtype = primals[0]!.dtype;
+  const curve = (t: Tensor): Tensor => {
+    const xs = primals.map((x0, i) => {
+      let x = x0;
+      series[i]!.forEach((Xk, k) => {
+        x = x.add(Xk.mul(t.pow(k + 1).mul(1 / fact(k + 1))));
+      });
+      return x;
+    });
+    return f(...xs);
+  };
+  const out: number[][] = [];
+  let g: (t: Tensor) => Tensor = curve;
+  const t0 = tensor(0, { dtype });
+  const one = tensor(1, { dtype });
+  for (let k = 1; k <= K; k++) {
+    const prev = g;
+    g = (t: Tensor) => jvp(prev, [t], [one])[1] as Tensor;
+    out.push(Array.from(await g(t0).data()));
+  }
+  return out;
 }

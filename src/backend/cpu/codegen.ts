@@ -5,6 +5,7 @@
 
 import type { Expr, LoopKernel } from '../../schedule/kernel.js';
 import { collapse, restrictView } from '../loops.js';
+import { SPECIAL } from './special.js';
 
 /**
  * A compiled loop kernel: reads `args`, writes `outs[j]` for each of the kernel's outputs. For a
@@ -28,6 +29,9 @@ function opSource(e: Extract<Expr, { k: 'op' }>, x: string[]): string {
     case 'sigmoid': s = `(1 / (1 + Math.exp(-${a})))`; break;
     case 'softplus': s = `(${a} > 0 ? ${a} + Math.log1p(Math.exp(-${a})) : Math.log1p(Math.exp(${a})))`; break;
     case 'sqrt': s = `Math.sqrt(${a})`; break;
+    case 'log1p': s = `Math.log1p(${a})`; break;
+    case 'expm1': s = `Math.expm1(${a})`; break;
+    case 'erf': s = `SPECIAL.erf(${a})`; break;
     case 'abs': s = `Math.abs(${a})`; exact = true; break;
     case 'sign': s = `Math.sign(${a})`; exact = true; break;
     case 'pow': {
@@ -40,6 +44,7 @@ function opSource(e: Extract<Expr, { k: 'op' }>, x: string[]): string {
     case 'sub': s = `(${a} - ${b})`; break;
     case 'mul': s = `(${a} * ${b})`; break;
     case 'div': s = `(${a} / ${b})`; break;
+    case 'atan2': s = `Math.atan2(${a}, ${b})`; break;
     case 'maximum': s = `Math.max(${a}, ${b})`; exact = true; break;
     case 'cmp': {
       const op = { lt: '<', le: '<=', gt: '>', ge: '>=', eq: '===', ne: '!==' }[(e.params as { cmp: 'lt' }).cmp];
@@ -151,9 +156,9 @@ export function loopSource(k: LoopKernel): string {
   return [...head, ...L].join('\n');
 }
 
-/** Compiles a body made by loopSource() to a JS function. */
+/** Compiles a body made by loopSource() to a JS function (SPECIAL: the functions Math lacks). */
 export function compileLoopSource(source: string): LoopFn {
-  return new Function('args', 'outs', 'scalars', 'ACC', source) as LoopFn;
+  return new Function('SPECIAL', `return function (args, outs, scalars, ACC) {\n${source}\n};`)(SPECIAL) as LoopFn;
 }
 
 /** Compiles a loop kernel to a JS function (uncached; the backend caches by source). */

@@ -8,9 +8,10 @@
 
 import { ArgumentError } from '../errors.js';
 import * as B from '../ir/build.js';
+import { scalarNode } from '../ir/build.js';
 import type { Shape } from '../ir/shape.js';
 import * as ops from '../ops.js';
-import { Tensor, scalarNode } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 
 /** A Taylor coefficient; null is a known zero (never materialized). */
 export type Coef = Tensor | null;

@@ -1,0 +1,62 @@
+// What the graph-building layers need from the runtime, without importing it: which backend is
+// active (for the residency and dtype checks every op makes) and how to read or free a node's
+// value. The runtime installs these when it loads (src/runtime.ts), so Tensor, ops, rules and AD
+// never load the scheduler or a backend; the same pattern as setElementLimit in ./shape.ts.
+
+import type { DType, HostArray } from '../dtype.js';
+import { BackendError, DTypeError, fmtShape } from '../errors.js';
+import type { Node } from './node.js';
+
+/** The runtime services a Tensor handle calls (data(), dispose()). */
+export interface RuntimeHost {
+  read(node: Node): Promise<HostArray>;
+  release(node: Node): void;
+}
+
+let host: RuntimeHost | null = null;
+let activeBackend = 'cpu';
+
+/** Called once by the runtime when it loads. */
+export function installRuntime(h: RuntimeHost): void {
+  host = h;
+}
+
+/** The runtime, or an error saying it was never loaded (import wgad from src/index.ts). */
+export function runtimeHost(): RuntimeHost {
+  if (!host) throw new Error('wgad: the runtime is not loaded; import from the package entry point (src/index.ts)');
+  return host;
+}
+
+/** Called by the runtime whenever init() switches backends. */
+export function setActiveBackendName(name: string): void {
+  activeBackend = name;
+}
+
+/** Raises a DTypeError when the active backend cannot hold `dtype` (float64 on WebGPU). */
+export function checkBackendDType(op: string, dtype: DType): void {
+  if (dtype === 'float64' && activeBackend === 'webgpu') {
+    throw new DTypeError(`${op}: float64 is not supported on the WebGPU backend (GPUs compute in float32); use float32, or init({ backend: 'cpu' }) for float64`);
+  }
+}
+
+/**
+ * Raises when an op `op` is built on `node` (described by `what`) that the active backend cannot
+ * read: a value computed on WebGPU after init() switched to the CPU (its device is gone), or a
+ * float64 tensor (made on the CPU) while WebGPU is active. A float32 CPU value is fine: it moves.
+ */
+export function checkResident(op: string, node: Node, what: string): void {
+  const name = activeBackend;
+  const home = node.buffer?.backendName;
+  if (home !== undefined && home !== name && home !== 'cpu') {
+    throw new BackendError(
+      `${op}: ${what} (shape ${fmtShape(node.shape)}) lives on the ${home} backend, which is no longer active (init() switched to ${name}); ` +
+        'read it with data() before switching backends and create a new tensor from the values',
+    );
+  }
+  if (node.dtype === 'float64' && name === 'webgpu') {
+    throw new DTypeError(
+      `${op}: float64 is not supported on the WebGPU backend (GPUs compute in float32), but ${what} (shape ${fmtShape(node.shape)}) is a float64 tensor made on the CPU backend; ` +
+        "read it with data() and create a float32 tensor, or init({ backend: 'cpu' }) to keep float64",
+    );
+  }
+}

@@ -1,0 +1,134 @@
+// The kernel builder: the state of one kernel under construction and the kernel objects of the
+// plan (kernel.ts). A builder owns its arguments (with the index that shares one argument between
+// equal reads), its scalar parameters and the memo of the expressions built so far; nothing
+// mutable is shared with another builder. A reduction's prologue is a phase of the same builder
+// (`beginReductionPrologue`: its arguments and scalars continue the epilogue's); a matmul's A
+// loads are a `child` builder (own arguments, a copy of the scalars, taken back by
+// `adoptScalars` when the loads are used).
+
+import type { DType } from '../dtype.js';
+import type { Node } from '../ir/node.js';
+import type { Expr, KernelArg, LoopKernel, MatmulKernel, MatmulPrologue } from './kernel.js';
+import { type View, viewKey } from './view.js';
+
+/** How a kernel reads a node: a scalar parameter or a strided view of a slot. */
+export type Read = { readonly scalar: number } | BufferRead;
+export interface BufferRead {
+  readonly slot: number;
+  readonly view: View;
+}
+
+/** Maps a read's view into the kernel's iteration space; null when it cannot. */
+export type MapView = (v: View) => View | null;
+
+const sameSpace: MapView = (v) => v;
+
+export class KernelBuilder {
+  private readonly args: KernelArg[] = [];
+  private argIndex = new Map<string, number>();
+  private readonly scalars: number[];
+  private memo = new Map<Node, Expr>();
+  private phase: 'epilogue' | 'prologue' = 'epilogue';
+
+  /**
+   * @param acc the reduction / matmul this kernel absorbs (the fusion plan's choice), or null
+   * @param mapView maps read views into this kernel's iteration space
+   */
+  constructor(
+    private readonly acc: Node | null,
+    private mapView: MapView = sameSpace,
+    scalars: readonly number[] = [],
+  ) {
+    this.scalars = scalars.slice();
+  }
+
+  /** Is `n` read as this kernel's accumulator (`acc`) at this point? */
+  absorbs(n: Node): boolean {
+    return this.phase === 'epilogue' && n === this.acc;
+  }
+
+  built(n: Node): Expr | undefined {
+    return this.memo.get(n);
+  }
+
+  remember(n: Node, e: Expr): Expr {
+    this.memo.set(n, e);
+    return e;
+  }
+
+  /** The expression reading `r` (equal reads share an argument, equal scalars a parameter); null when its view does not map. */
+  read(r: Read): Expr | null {
+    if ('scalar' in r) {
+      let i = this.scalars.findIndex((s) => Object.is(s, r.scalar));
+      if (i < 0) i = this.scalars.push(r.scalar) - 1;
+      return { k: 'scalar', i };
+    }
+    const view = this.mapView(r.view);
+    if (!view) return null;
+    const key = `${r.slot}:${viewKey(view)}`;
+    let i = this.argIndex.get(key);
+    if (i === undefined) {
+      i = this.args.push({ slot: r.slot, view }) - 1;
+      this.argIndex.set(key, i);
+    }
+    return { k: 'arg', i };
+  }
+
+  /**
+   * Ends the epilogue of a reduction over `redShape`: the epilogue's arguments, built over the
+   * output shape, are read over the whole iteration space (stride 0 along the reduced dims); the
+   * prologue's reads follow, through `mapView`, with a fresh memo and argument index.
+   */
+  beginReductionPrologue(redShape: readonly number[], mapView: MapView): void {
+    for (let i = 0; i < this.args.length; i++) {
+      const a = this.args[i]!;
+      const v = a.view;
+      this.args[i] = {
+        slot: a.slot,
+        view: {
+          shape: [...v.shape, ...redShape],
+          strides: [...v.strides, ...redShape.map(() => 0)],
+          offset: v.offset,
+          mask: v.mask ? [...v.mask, ...redShape.map((d) => [0, d] as const)] : null,
+        },
+      };
+    }
+    this.phase = 'prologue';
+    this.argIndex = new Map();
+    this.memo = new Map();
+    this.mapView = mapView;
+  }
+
+  /** A builder for a matmul's A loads: its own arguments, reading through `mapView`, the scalars so far. */
+  child(mapView: MapView): KernelBuilder {
+    return new KernelBuilder(null, mapView, this.scalars);
+  }
+
+  /** Takes the scalars `child` added (its expressions index them past ours). */
+  adoptScalars(child: KernelBuilder): void {
+    this.scalars.push(...child.scalars.slice(this.scalars.length));
+  }
+
+  /** Distinct slots the arguments read. */
+  slotsRead(): number {
+    return new Set(this.args.map((a) => a.slot)).size;
+  }
+
+  loop(dtype: DType, outShape: readonly number[], slot: number, out: Expr): LoopKernel {
+    return { type: 'loop', dtype, outShape, redShape: [], reduce: null, prologue: null, args: this.args, scalars: this.scalars, outs: [{ slot, expr: out }] };
+  }
+
+  reduction(dtype: DType, outShape: readonly number[], redShape: readonly number[], reduce: 'sum' | 'max', prologue: Expr, slot: number, out: Expr): LoopKernel {
+    return { type: 'loop', dtype, outShape, redShape, reduce, prologue, args: this.args, scalars: this.scalars, outs: [{ slot, expr: out }] };
+  }
+
+  matmul(shape: Pick<MatmulKernel, 'dtype' | 'batch' | 'm' | 'n' | 'k' | 'outShape'>, a: KernelArg | null, aPrologue: MatmulPrologue | null, b: KernelArg, slot: number, out: Expr): MatmulKernel {
+    const { dtype, batch, m, n, k, outShape } = shape;
+    return { type: 'matmul', dtype, batch, m, n, k, outShape, a, aPrologue, b, args: this.args, scalars: this.scalars, outs: [{ slot, expr: out }] };
+  }
+
+  /** The A loads computing `expr` (a child builder's). */
+  loads(expr: Expr): MatmulPrologue {
+    return { expr, args: this.args };
+  }
+}

@@ -1,0 +1,231 @@
+// The fusion plan: where the value of every node of the canonical graph is computed, decided
+// before any kernel is built (data over the graph, a reason with every decision). The scheduler
+// (scheduler.ts) walks the graph and builds what the plan says with a KernelBuilder (builder.ts).
+//  - 'kernel': a node gets a buffer and a kernel of its own when it is asked for, when the fused
+//    expression it heads would reach MAX_FUSED_DEPTH, or by the sole-consumer table below
+//    (several consumers, read by a movement op, a matmul's B, ...);
+//  - 'fused': an elementwise node whose only consumer is elementwise is computed in its
+//    consumer's expression; 'prologue': in the prologue of the reduction that is its only
+//    consumer; 'a-loads': in the loads of the matmul reading it (through reshapes, permutes and
+//    broadcasts) as its A operand only;
+//  - 'accumulator': a reduction or matmul whose only consumer is elementwise is the accumulator of
+//    the kernel computing the end of that chain, which applies the chain as its epilogue. One
+//    accumulator per kernel: a second one, one of another dtype than the kernel's output, or one
+//    read by a prologue or A loads gets its own kernel, built when that kernel reaches it ('nested');
+//  - 'view': movement ops are strided views of their input; 'leaf': realized buffers, constants.
+// Which accumulator a kernel absorbs follows the order the builder walks an expression (inputs in
+// order, depth first), simulated here. The one decision the build can revise: A loads that do
+// not fit (a view they cannot express, too many storage buffers) give their producer a kernel
+// (`aLoadsDidNotFit`).
+
+import type { Node } from '../ir/node.js';
+import { isElementwise, kindOf } from '../ir/primitives.js';
+import { type Canonical, canonicalize, isMovement } from './graph.js';
+
+/** Longest chain of ops fused into one kernel expression; longer chains get a buffer in between. */
+export const MAX_FUSED_DEPTH = 256;
+
+export type Decision =
+  | { readonly kind: 'leaf' | 'view' | 'kernel'; readonly reason: string }
+  /** `into`: the consumer, reduction or matmul computing this node; the kernel root for 'accumulator' and 'nested'. */
+  | { readonly kind: 'fused' | 'prologue' | 'a-loads' | 'accumulator' | 'nested'; readonly into: Node; readonly reason: string };
+
+/** A matmul's A producer computed in its loads: the elementwise root and the views between. */
+export interface ALoads {
+  readonly root: Node;
+  /** Movement ops from `root` up to the matmul's A operand, in application order. */
+  readonly moves: readonly Node[];
+}
+
+type Role = 'elementwise' | 'accumulator';
+type ConsumerRole = 'elementwise' | 'reduce' | 'matmul' | 'movement' | 'none';
+
+/** What a node that is not asked for becomes, by its role and that of its only consumer. */
+const BY_SOLE_CONSUMER = {
+  elementwise: { elementwise: 'fused', reduce: 'prologue', matmul: 'a-loads', movement: 'a-loads', none: 'kernel' },
+  accumulator: { elementwise: 'accumulator', reduce: 'kernel', matmul: 'kernel', movement: 'kernel', none: 'kernel' },
+} as const satisfies Record<Role, Record<ConsumerRole, Decision['kind']>>;
+
+export function isLeaf(n: Node): boolean {
+  return n.buffer !== null || n.op === 'const';
+}
+
+export function isAccumulator(n: Node): boolean {
+  const k = kindOf(n.op);
+  return k === 'reduce' || k === 'matmul';
+}
+
+function consumerRole(c: Node | null): ConsumerRole {
+  if (c === null) return 'none';
+  if (isElementwise(c.op)) return 'elementwise';
+  const k = kindOf(c.op);
+  return k === 'reduce' || k === 'matmul' || k === 'movement' ? k : 'none';
+}
+
+const label = (n: Node): string => `${n.op} #${n.id}`;
+
+export class FusionPlan {
+  private readonly decisions = new Map<Node, Decision>();
+  /** The accumulator absorbed by the kernel of each kernel root (itself for a reduction / matmul). */
+  private readonly accOf = new Map<Node, Node | null>();
+  private readonly aLoads = new Map<Node, ALoads>();
+
+  constructor(
+    readonly g: Canonical,
+    readonly targets: ReadonlySet<Node>,
+  ) {
+    // depth of the fused expression each node would head: deeper chains are cut
+    const depth = new Map<Node, number>();
+    for (const n of g.order) {
+      if (isLeaf(n) || isMovement(n)) {
+        this.decisions.set(n, isLeaf(n) ? { kind: 'leaf', reason: n.buffer ? 'a realized buffer' : 'a constant' } : { kind: 'view', reason: 'a strided view of its input' });
+        depth.set(n, 0);
+        continue;
+      }
+      const d = 1 + Math.max(0, ...g.inputsOf(n).map((m) => depth.get(m) ?? 0));
+      const decision = this.byConsumers(n, d);
+      if (decision) this.decisions.set(n, decision);
+      depth.set(n, decision?.kind === 'kernel' ? 0 : d);
+    }
+    for (const n of g.order) if (this.decisions.get(n)?.kind === 'kernel') this.planKernel(n, (m) => this.decisions.get(m)?.kind === 'kernel');
+    for (const n of g.order) if (!this.decisions.has(n)) throw new Error(`fusion plan: ${label(n)} is computed nowhere`);
+  }
+
+  /** Where `n` is computed, and why. */
+  decision(n: Node): Decision {
+    const d = this.decisions.get(n);
+    if (!d) throw new Error(`fusion plan: no decision for ${label(n)}`);
+    return d;
+  }
+
+  /** Does `n` get a kernel of its own when the scheduler's walk in graph order reaches it? */
+  isKernel(n: Node): boolean {
+    return this.decisions.get(n)?.kind === 'kernel';
+  }
+
+  /** The reduction or matmul the kernel computing `root` absorbs (`root` itself if it is one), or null. */
+  accumulatorOf(root: Node): Node | null {
+    const acc = this.accOf.get(root);
+    if (acc === undefined) throw new Error(`fusion plan: ${label(root)} heads no kernel`);
+    return acc;
+  }
+
+  /** The elementwise producer of matmul `mm`'s A operand to compute in its loads, or null. */
+  aLoadsOf(mm: Node): ALoads | null {
+    const loads = this.aLoads.get(mm);
+    return loads && this.decisions.get(loads.root)?.kind === 'a-loads' ? loads : null;
+  }
+
+  /**
+   * The build found that `loads` do not fit into `mm`'s loads: their root gets a kernel, planned
+   * anew over what is built by now (`built`: nodes that have a buffer).
+   */
+  aLoadsDidNotFit(mm: Node, loads: ALoads, built: (n: Node) => boolean): void {
+    this.decisions.set(loads.root, { kind: 'kernel', reason: `A loads of ${label(mm)} did not fit (a view they cannot express or too many storage buffers)` });
+    this.planKernel(loads.root, built);
+  }
+
+  /** A kernel decision for `n` (at fused depth `d`), else the fused decision; null for an accumulator settled by planKernel. */
+  private byConsumers(n: Node, d: number): Decision | null {
+    if (this.targets.has(n)) return { kind: 'kernel', reason: 'asked for' };
+    if (d >= MAX_FUSED_DEPTH) return { kind: 'kernel', reason: `its fused expression reaches depth ${MAX_FUSED_DEPTH}` };
+    const consumers = this.g.consumers.get(n) ?? [];
+    const c = consumers.length === 1 ? consumers[0]! : null;
+    const cRole = consumerRole(c);
+    const kind = BY_SOLE_CONSUMER[isAccumulator(n) ? 'accumulator' : 'elementwise'][cRole];
+    if (c === null) return { kind: 'kernel', reason: `${consumers.length} consumers` };
+    switch (kind) {
+      case 'kernel':
+        return { kind, reason: `its only consumer ${label(c)} cannot absorb it` };
+      case 'fused':
+        return { kind, into: c, reason: `its only consumer ${label(c)} is elementwise` };
+      case 'prologue':
+        return { kind, into: c, reason: `its only consumer is the reduction ${label(c)}` };
+      case 'accumulator':
+        return null;
+      case 'a-loads': {
+        const mm = this.matmulAConsumer(n);
+        if (!mm) return { kind: 'kernel', reason: `its only consumer ${label(c)} is neither elementwise nor a matmul reading it as A only` };
+        return { kind, into: mm.matmul, reason: `only matmul ${label(mm.matmul)} reads it, as its A operand${mm.moves.length ? ` (through ${mm.moves.map((m) => m.op).join(', ')})` : ''}` };
+      }
+    }
+  }
+
+  /**
+   * The matmul consuming elementwise node `n` as its A operand and nothing else (through
+   * single-consumer reshapes, permutes and broadcasts that are not asked for), or null; records
+   * the A loads.
+   */
+  private matmulAConsumer(n: Node): { matmul: Node; moves: Node[] } | null {
+    const moves: Node[] = [];
+    let cur = n;
+    for (;;) {
+      const cs = this.g.consumers.get(cur) ?? [];
+      const c = cs.length === 1 ? cs[0]! : null;
+      if (!c) return null;
+      if (c.op === 'matmul') {
+        const [a, b] = this.g.inputsOf(c);
+        if (a !== cur || b === cur) return null;
+        this.aLoads.set(c, { root: n, moves });
+        return { matmul: c, moves };
+      }
+      if ((c.op !== 'reshape' && c.op !== 'permute' && c.op !== 'broadcast') || this.targets.has(c)) return null;
+      moves.push(c);
+      cur = c;
+    }
+  }
+
+  /**
+   * Settles the kernel computing `root`: the accumulator it absorbs and the nested kernels its
+   * epilogue, prologue or A loads reach. `built`: nodes read from a buffer.
+   */
+  private planKernel(root: Node, built: (n: Node) => boolean): void {
+    const acc = isAccumulator(root) ? root : this.walk(root, true, root, built, null);
+    this.accOf.set(root, acc);
+    if (acc === null) return;
+    if (acc.op !== 'matmul') this.walk(this.g.inputsOf(acc)[0]!, false, root, built, `read by the prologue of ${label(acc)}`);
+    else {
+      const loads = this.aLoadsOf(acc);
+      if (loads) this.walk(loads.root, true, root, built, `read by the A loads of ${label(acc)}`);
+    }
+  }
+
+  /**
+   * Walks an expression of the kernel of `root` from `start` as the builder does (inputs in
+   * order, depth first, each node once, stopping at buffers, leaves and views, except at `start`
+   * when `head`). In the epilogue (`prologueOf` null) the first reduction / matmul of the root's
+   * dtype becomes the accumulator (returned); every other one becomes a nested kernel (in a
+   * prologue or A loads, for the reason `prologueOf`).
+   */
+  private walk(start: Node, head: boolean, root: Node, built: (n: Node) => boolean, prologueOf: string | null): Node | null {
+    const absorb = prologueOf === null;
+    let acc: Node | null = null;
+    const seen = new Set<Node>();
+    const visit = (n: Node, head: boolean): void => {
+      if (seen.has(n)) return;
+      seen.add(n);
+      if (!head && (built(n) || isLeaf(n) || isMovement(n))) return;
+      if (!isAccumulator(n)) {
+        for (const m of this.g.inputsOf(n)) visit(m, false);
+        return;
+      }
+      const c = (this.g.consumers.get(n) ?? [])[0]!;
+      if (absorb && acc === null && n.dtype === root.dtype) {
+        acc = n;
+        this.decisions.set(n, { kind: 'accumulator', into: root, reason: `its only consumer ${label(c)} is elementwise: the epilogue of the kernel of ${label(root)}` });
+        return;
+      }
+      const reason = prologueOf !== null ? prologueOf : acc !== null ? `a second accumulator in the kernel of ${label(root)}` : `its dtype ${n.dtype} is not that of the kernel of ${label(root)} (${root.dtype})`;
+      this.decisions.set(n, { kind: 'nested', into: root, reason });
+      this.planKernel(n, built);
+    };
+    visit(start, head);
+    return acc;
+  }
+}
+
+/** Canonicalizes the graph below `targets` and plans its fusion. */
+export function planFusion(targets: readonly Node[]): FusionPlan {
+  const g = canonicalize(targets);
+  return new FusionPlan(g, new Set(targets.map((t) => g.rep.get(t)!)));
+}

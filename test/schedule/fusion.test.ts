@@ -1,0 +1,97 @@
+// The fusion plan (src/schedule/fusion.ts) decided before any kernel is built: where each node is
+// computed and why, checked directly, and the kernels the scheduler builds from it.
+
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as W from '../../src/index.js';
+import type { Node } from '../../src/ir/node.js';
+import { type Decision, type FusionPlan, MAX_FUSED_DEPTH, planFusion } from '../../src/schedule/fusion.js';
+import { schedule } from '../../src/schedule/scheduler.js';
+
+const t = (shape: number[], seed: number): W.Tensor => {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return W.tensor(Array.from({ length: n }, (_, i) => Math.sin(seed * 7.1 + i * 0.37)), { dtype: 'float64' }).reshape(shape);
+};
+const label = (n: Node): string => `${n.op} #${n.id}`;
+/** Canonical nodes of the plan with decision kind `kind`. */
+const withKind = (plan: FusionPlan, kind: Decision['kind']): Node[] => plan.g.order.filter((n) => plan.decision(n).kind === kind);
+
+describe('fusion plan', () => {
+  beforeAll(async () => {
+    await W.init({ backend: 'cpu' });
+  });
+
+  it('matmul + bias + tanh: the matmul is the accumulator of the tanh kernel, whose epilogue adds the bias', () => {
+    const x = t([5, 4], 1), w = t([4, 3], 2), b = t([3], 3);
+    const y = x.matmul(w).add(b).tanh();
+    const plan = planFusion([y.node]);
+    const tanh = y.node, add = tanh.inputs[0]!, mm = add.inputs[0]!;
+    expect(mm.op).toBe('matmul');
+    expect(plan.decision(tanh)).toEqual({ kind: 'kernel', reason: 'asked for' });
+    expect(plan.decision(add)).toEqual({ kind: 'fused', into: tanh, reason: `its only consumer ${label(tanh)} is elementwise` });
+    expect(plan.decision(mm)).toEqual({ kind: 'accumulator', into: tanh, reason: `its only consumer ${label(add)} is elementwise: the epilogue of the kernel of ${label(tanh)}` });
+    expect(plan.decision(add.inputs[1]!)).toEqual({ kind: 'view', reason: 'a strided view of its input' });
+    expect(plan.accumulatorOf(tanh)).toBe(mm);
+    const { kernels } = schedule([y.node]).plan;
+    expect(kernels.map((k) => k.type)).toEqual(['matmul']);
+  });
+
+  it('a reduction computes its elementwise producer in its prologue', () => {
+    const x = t([6, 7], 4), y = t([6, 7], 5);
+    const s = x.mul(y).exp().sum(1);
+    const plan = planFusion([s.node]);
+    const sum = s.node, exp = sum.inputs[0]!, mul = exp.inputs[0]!;
+    expect(plan.decision(exp)).toEqual({ kind: 'prologue', into: sum, reason: `its only consumer is the reduction ${label(sum)}` });
+    expect(plan.decision(mul)).toEqual({ kind: 'fused', into: exp, reason: `its only consumer ${label(exp)} is elementwise` });
+    expect(plan.accumulatorOf(sum)).toBe(sum);
+    const { kernels } = schedule([s.node]).plan;
+    expect(kernels.length).toBe(1);
+    expect(kernels[0]!.type === 'loop' && kernels[0]!.reduce === 'sum' && kernels[0]!.prologue?.k === 'op').toBe(true);
+  });
+
+  it("a Taylor channel of one layer is computed in the next matmul's A loads", () => {
+    const x = t([8, 4], 6), v = t([8, 4], 7), w1 = t([4, 5], 8), w2 = t([5, 3], 9);
+    const [, [c1]] = W.jet((z: W.Tensor) => z.matmul(w1).tanh().matmul(w2), [x], [[v]]) as [W.Tensor, W.Tensor[]];
+    const plan = planFusion([c1!.node]);
+    // the first-order channel tanh'(x W1) ⊙ (v W1) feeds the second matmul as A, and only it
+    const loads = withKind(plan, 'a-loads');
+    expect(loads.length).toBe(1);
+    const d = plan.decision(loads[0]!);
+    expect(d.kind === 'a-loads' && d.into.op).toBe('matmul');
+    expect(d.reason).toBe(`only matmul ${label((d as { into: Node }).into)} reads it, as its A operand`);
+    expect(plan.aLoadsOf((d as { into: Node }).into)?.root).toBe(loads[0]);
+    const { kernels } = schedule([c1!.node]).plan;
+    expect(kernels.some((k) => k.type === 'matmul' && k.a === null && k.aPrologue !== null)).toBe(true);
+  });
+
+  it('a node with two consumers gets a buffer of its own', () => {
+    const x = t([9], 10);
+    const e = x.exp();
+    const y = e.sin().add(e.cos());
+    const plan = planFusion([y.node]);
+    expect(plan.decision(e.node)).toEqual({ kind: 'kernel', reason: '2 consumers' });
+    expect(plan.accumulatorOf(e.node)).toBe(null);
+    // its kernel and y's then become one kernel writing y only (merge.ts): e is read where computed
+    expect(schedule([y.node]).plan.kernels.length).toBe(1);
+  });
+
+  it('one accumulator per kernel: a second matmul in the same epilogue gets its own kernel, built when reached', () => {
+    const x = t([3, 4], 11), a = t([4, 2], 12), b = t([4, 2], 13);
+    const y = x.matmul(a).add(x.matmul(b));
+    const plan = planFusion([y.node]);
+    const [m1, m2] = y.node.inputs as [Node, Node];
+    expect(plan.decision(m1).kind).toBe('accumulator');
+    expect(plan.decision(m2)).toEqual({ kind: 'nested', into: y.node, reason: `a second accumulator in the kernel of ${label(y.node)}` });
+    expect(plan.isKernel(m2)).toBe(false); // not built in graph order: built when the kernel of y reaches it
+    expect(plan.accumulatorOf(m2)).toBe(m2);
+    expect(schedule([y.node]).plan.kernels.map((k) => k.type)).toEqual(['matmul', 'matmul']);
+  });
+
+  it(`a fused chain is cut where its depth reaches MAX_FUSED_DEPTH (${MAX_FUSED_DEPTH})`, () => {
+    let y = t([4], 14);
+    for (let i = 0; i < MAX_FUSED_DEPTH / 2 + 5; i++) y = y.mul(1.5).add(0.25); // 2 ops a step
+    const plan = planFusion([y.node]);
+    const cuts = withKind(plan, 'kernel').filter((n) => n !== y.node);
+    expect(cuts.length).toBe(1);
+    expect(plan.decision(cuts[0]!).reason).toBe(`its fused expression reaches depth ${MAX_FUSED_DEPTH}`);
+  });
+});
