@@ -97,7 +97,7 @@ describeBackends('custom rules', (c) => {
   });
 
   it('customVjp under forward mode raises a TransformError saying so', () => {
-    const sq = customVjp((x: Tensor) => x.square(), ({ args: [x] }: { args: Tensor[] }, g: Tensor) => [g.mul(x).mul(2)]);
+    const sq = customVjp((x: Tensor) => x.square(), ({ args: [x] }: { args: Tensor[] }, g: Tensor) => [g.mul(x!).mul(2)]);
     const x = T(xs);
     expect(() => jvp(sq, [x], [x])).toThrow(TransformError);
     expect(() => jvp(sq, [x], [x])).toThrow(/custom VJP.*forward mode/);
@@ -113,7 +113,7 @@ describeBackends('custom rules', (c) => {
 
   it('forward over reverse works when the VJP rule does not read the custom output', async () => {
     // the gradient 2x·g is built from the argument only, so the forward walk never meets the node
-    const sq = customVjp((x: Tensor) => x.square(), ({ args: [x] }: { args: Tensor[] }, g: Tensor) => [g.mul(x).mul(2)]);
+    const sq = customVjp((x: Tensor) => x.square(), ({ args: [x] }: { args: Tensor[] }, g: Tensor) => [g.mul(x!).mul(2)]);
     await close(hessian((y: Tensor) => sq(y).sum())(T(xs)), [2, 0, 0, 0, 2, 0, 0, 0, 2], 'hessian');
     await close(hvp((y: Tensor) => sq(y).sum(), T(xs), T([1, 2, 3])), [2, 4, 6], 'hvp fwd-rev');
   });

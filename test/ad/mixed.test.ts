@@ -67,17 +67,17 @@ describeBackends('Jacobians', (c) => {
     const diag = (v: number[]) => v.flatMap((d, i) => v.map((_, j) => (i === j ? d : 0)));
     for (const j of [jf, jr]) {
       expect(j.p[0].shape).toEqual([3, 3]);
-      expect(j.s[0][1].shape).toEqual([3]);
+      expect(j.s[0]![1].shape).toEqual([3]);
       expectClose(await host(j.p[0]), diag(yv), c.rtol, c.atol, 'dp/dx');
       expectClose(await host(j.p[1]), diag(xv), c.rtol, c.atol, 'dp/dy');
-      expectClose(await host(j.s[0][0]), xv.map(Math.cos), c.rtol, c.atol, 'ds/dx');
-      expectClose(await host(j.s[0][1]), [0, 0, 0], c.rtol, c.atol, 'ds/dy');
+      expectClose(await host(j.s[0]![0]), xv.map(Math.cos), c.rtol, c.atol, 'ds/dx');
+      expectClose(await host(j.s[0]![1]), [0, 0, 0], c.rtol, c.atol, 'ds/dy');
     }
   });
 
   it('jacobian picks forward mode when inputs are no larger than outputs, reverse otherwise', () => {
     // a custom-VJP function cannot go forward: jacobian succeeds only when it picks reverse
-    const sq = customVjp((x: Tensor) => x.square(), ({ args: [x] }: { args: Tensor[] }, g: Tensor) => [g.mul(x).mul(2)]);
+    const sq = customVjp((x: Tensor) => x.square(), ({ args: [x] }: { args: Tensor[] }, g: Tensor) => [g.mul(x!).mul(2)]);
     const x3 = randomTensor([3], 43, c.dtype);
     expect(jacobian((x: Tensor) => sq(x).sum())(x3).shape).toEqual([3]); // 3 inputs > 1 output: reverse
     expect(() => jacobian((x: Tensor) => sq(x).reshape([3, 1]).broadcastTo([3, 2]))(x3)).toThrow(TransformError); // 3 <= 6: forward

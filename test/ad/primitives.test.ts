@@ -70,8 +70,8 @@ describeBackends('first derivatives of every primitive vs central differences', 
         const expected = jacTVec(fd, u);
         expect(cts).toHaveLength(xs.length);
         for (let i = 0; i < xs.length; i++) {
-          expect(cts[i].shape).toEqual(xs[i]!.shape);
-          expectClose(await host(cts[i]), expected[i]!, FD.rtol, FD.atol, `${c.name} vjp[${i}]`);
+          expect(cts[i]!.shape).toEqual(xs[i]!.shape);
+          expectClose(await host(cts[i]!), expected[i]!, FD.rtol, FD.atol, `${c.name} vjp[${i}]`);
         }
       });
     });
@@ -97,7 +97,7 @@ describeBackends('second derivatives through every primitive vs four-point diffe
         const hv = hvp((arr: Tensor[]) => L(...arr), xs, vs.map((v, i) => fromHost(v, c.shapes[i]!)), { mode });
         let got = 0, scale = 0;
         for (let i = 0; i < xs.length; i++) {
-          const h = await host(hv[i]);
+          const h = await host(hv[i]!);
           got += dot(h, ws[i]!);
           scale += absDot(h, ws[i]!);
         }
@@ -125,7 +125,7 @@ describeBackends('adjoint identity <u, J v> = <Jᵀ u, v> for every primitive', 
       const lhs = dot(u, jvh);
       let rhs = 0, scale = absDot(u, jvh);
       for (let i = 0; i < xs.length; i++) {
-        const ct = await host(cts[i]), v = await host(vs[i]!);
+        const ct = await host(cts[i]!), v = await host(vs[i]!);
         rhs += dot(ct, v);
         scale += absDot(ct, v);
       }

@@ -40,12 +40,12 @@ describeBackends('jvp / vjp / grad', (c) => {
     await close(out.s, xs.map((x, i) => x * ys[i]!), 'out.s');
     // d(a b) = da b + a db ; d(a - c) = da - dc
     await close(t.s, [ys[0]!, xs[1]!, 0], 't.s');
-    await close(t.d[0], [1, 0, -1], 't.d');
+    await close(t.d[0]!, [1, 0, -1], 't.d');
   });
 
   it('jvp of an output that does not depend on the input is zero', async () => {
     const [, t] = jvp((x: Tensor) => [x.sin(), T([5, 6])], [T(xs)], [T([1, 1, 1])]);
-    await close(t[1], [0, 0], 'independent output');
+    await close(t[1]!, [0, 0], 'independent output');
   });
 
   it('vjp returns the value and a pullback giving one cotangent per argument', async () => {
@@ -91,7 +91,7 @@ describeBackends('jvp / vjp / grad', (c) => {
     const r = xs.map((w, i) => w * (i + 1) + 0.5);
     await close(g.w, r.map((ri, i) => 2 * ri * (i + 1)), 'g.w');
     await close(g.b, [r.reduce((s, ri) => s + 2 * ri, 0) + ys.reduce((a, b) => a + b, 0)], 'g.b');
-    await close(g.nested.v[0], [0.5, 0.5, 0.5], 'g.nested.v[0]');
+    await close(g.nested.v[0]!, [0.5, 0.5, 0.5], 'g.nested.v[0]');
     // non-differentiated arguments may be anything
     const g2 = grad((x: Tensor, opts: { scale: number }) => x.mul(opts.scale).sum())(T(xs), { scale: 3 });
     await close(g2, [3, 3, 3], 'with an options argument');

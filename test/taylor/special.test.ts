@@ -27,7 +27,7 @@ describeBackends('jet of the special functions against nested jvp (float64)', ()
       const [y, zs] = jet(fn, [x0], [Xs]);
       expectClose(await y.data(), await fn(x0).data(), 1e-15, 1e-15, 'primal');
       const want = await nestedJvpCoefficients(fn, [x0], [Xs], 5);
-      for (let k = 0; k < 5; k++) expectClose(await zs[k].data(), want[k]!, 1e-10, 1e-10, `${name} Z${k + 1}`);
+      for (let k = 0; k < 5; k++) expectClose(await zs[k]!.data(), want[k]!, 1e-10, 1e-10, `${name} Z${k + 1}`);
     });
   }
 
@@ -37,7 +37,7 @@ describeBackends('jet of the special functions against nested jvp (float64)', ()
     const sx = [1, 2, 3, 4].map((k) => T(uniform(6, 90 + k), [6]));
     const [, zs] = jet((a: Tensor, b: Tensor) => atan2(a, b), [y0, xa], [sy, sx]);
     const want = await nestedJvpCoefficients((a: Tensor, b: Tensor) => atan2(a, b), [y0, xa], [sy, sx], 4);
-    for (let k = 0; k < 4; k++) expectClose(await zs[k].data(), want[k]!, 1e-10, 1e-10, `Z${k + 1}`);
+    for (let k = 0; k < 4; k++) expectClose(await zs[k]!.data(), want[k]!, 1e-10, 1e-10, `Z${k + 1}`);
   });
 
   for (const [name, fn] of Object.entries(ONE)) {
@@ -47,8 +47,8 @@ describeBackends('jet of the special functions against nested jvp (float64)', ()
       const dirs = [1, 2, 3, 4].map((k) => T(uniform(R * 4, 110 + k), [R, 4]));
       const [, full] = jetDirections(fn, [x], [dirs]);
       const [, col] = collapsedJet(fn, [x], [dirs.slice(0, K - 1)], [dirs[K - 1]!.sum(0)], { order: K });
-      for (let k = 0; k < K - 1; k++) expectClose(await col.lower[k]!.data(), await full[k].data(), 1e-12, 1e-12, `${name} lower ${k + 1}`);
-      expectClose(await col.top.data(), await full[K - 1].sum(0).data(), 1e-12, 1e-12, `${name} top`);
+      for (let k = 0; k < K - 1; k++) expectClose(await col.lower[k]!.data(), await full[k]!.data(), 1e-12, 1e-12, `${name} lower ${k + 1}`);
+      expectClose(await col.top.data(), await full[K - 1]!.sum(0).data(), 1e-12, 1e-12, `${name} top`);
     });
   }
 }, { float32: false });
