@@ -106,7 +106,7 @@ export function padCoef(c: Tensor, before: readonly number[], after: readonly nu
  * ([..., m, k] @ [..., k, n]); `aLead` / `bLead` say which operand is a coefficient (leading
  * direction axis) rather than a primal.
  */
-export function matmulCoef(a: Tensor, aLead: boolean, b: Tensor, bLead: boolean, aShape: Shape, bShape: Shape): Tensor {
+export function matmulCoef(a: Tensor, aLead: boolean, b: Tensor, bLead: boolean, aShape: Shape, _bShape: Shape): Tensor {
   const r = aShape.length;
   const k = aShape[r - 1]!;
   let x = a, y = b;

@@ -7,7 +7,7 @@ import * as B from '../ir/build.js';
 import type { Node } from '../ir/node.js';
 import type { Prim } from '../ir/primitives.js';
 import * as ops from '../ops.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { T, bmm, invertPerm, mT, maxWeights, unbroadcast, unpad, unreduce, unslice } from './derivs.js';
 import { everyElementwise, pullPartials } from './partials.js';
 

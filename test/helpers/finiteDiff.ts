@@ -3,7 +3,7 @@
 // the four-point formula, and closeness assertions with element-level messages.
 
 import { expect } from 'vitest';
-import { type DType, Tensor, tensor } from '../../src/index.js';
+import { type DType, type Tensor, tensor } from '../../src/index.js';
 
 export type Fn = (...xs: Tensor[]) => Tensor;
 

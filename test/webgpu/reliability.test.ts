@@ -69,6 +69,7 @@ describeWebGPU('WebGPU reliability', () => {
     let thens = 0;
     const lost = info.lost;
     const counting = {
+      // biome-ignore lint/suspicious/noThenProperty: a thenable standing in for the device-lost promise, counting subscriptions
       then(...a: Parameters<Promise<GPUDeviceLostInfo>['then']>) {
         thens++;
         return lost.then(...a);

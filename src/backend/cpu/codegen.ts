@@ -105,7 +105,7 @@ export function loopSource(k: LoopKernel): string {
   const outer = collapse(k.outShape, views.map((v) => restrictView(v, 0, nOut)));
   const inner = collapse(k.redShape, views.map((v) => restrictView(v, nOut)));
   const L: string[] = [];
-  k.args.forEach((a, i) => L.push(`const A${i} = args[${i}];`));
+  k.args.forEach((_a, i) => L.push(`const A${i} = args[${i}];`));
   k.scalars.forEach((_, i) => L.push(`const s${i} = scalars[${i}];`));
   L.push('let o = 0;');
   k.args.forEach((a, i) => L.push(`let p${i}_0 = ${a.view.offset};`));

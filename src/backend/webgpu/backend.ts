@@ -233,7 +233,7 @@ export class WebGpuBackend implements Backend {
     const programs = plan.kernels.filter((k) => work(k) > 0 && !this.compiledOf.has(k)).map((k) => this.program(k));
     const before = this.cacheCounts();
     const ready = this.pipelines.prepare(programs);
-    return ready && ready.then(() => this.countCompiles(before));
+    return ready?.then(() => this.countCompiles(before)) ?? null;
   }
 
   // ----- execution -----
