@@ -61,7 +61,7 @@ export interface CodegenOptions {
 
 /**
  * For each kernel argument, the index of the first argument reading the same slot: arguments
- * that share a buffer share a binding. Part of the pipeline key (the kernel key has no slots).
+ * that share a buffer share a binding (so it shapes the generated code, and with it the key).
  */
 export function slotGroups(k: Kernel): number[] {
   const first = new Map<number, number>();

@@ -1,7 +1,8 @@
 // The kernel plan: what the scheduler hands a backend. A kernel loops over an iteration space and
 // reads its arguments through strided views over that space; elementwise math is an expression
 // DAG (`Expr`). Backends turn each kernel into code (JS on CPU, WGSL on WebGPU) and cache what they
-// compile by that code: the generated source is the key.
+// compile by a key made from that generated code (and, on WebGPU, its override constants) by the
+// function that generates it: no separate hand-written key.
 
 import type { DType } from '../dtype.js';
 import type { Node } from '../ir/node.js';
