@@ -12,6 +12,7 @@
 // hold no nodes: input slots are stored as positions in the fingerprint's walk.
 
 import type { Node } from '../ir/node.js';
+import { valueKey } from './graph.js';
 import type { Kernel, Plan, Slot } from './kernel.js';
 import type { Schedule } from './scheduler.js';
 
@@ -27,8 +28,6 @@ export interface Fingerprint {
   /** Value of each scalar class (size-1 constants with equal values), by class number. */
   readonly values: readonly number[];
 }
-
-const valueKey = (v: number): string => (Object.is(v, -0) ? '-0' : String(v));
 
 /** Values the rewrites (rewrite.ts) compare against: these are spelled out in the key. */
 const inspected = (v: number): boolean => v === 1 || v === 0; // +0 and -0 both
