@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   const ms = Object.fromEntries(names.map((n) => [n, median(times.get(n)!)])) as Record<Name, number>;
   for (const n of names) console.log(`${n.padEnd(8)} ${ms[n].toFixed(2).padStart(8)} ms  (min ${Math.min(...times.get(n)!).toFixed(2)})`);
   console.log(`ratios: cached/plain = ${(ms.cached / ms.plain).toFixed(3)}, cached/jit = ${(ms.cached / ms.jit).toFixed(3)}, jit/plain = ${(ms.jit / ms.plain).toFixed(3)}`);
-  console.log(`plan cache during the rounds: ${after.hits - before.hits} hits, ${after.schedules - before.schedules} schedules (jit schedules on its own)`);
+  console.log(`plan cache during the rounds: ${after.hits - before.hits} hits, ${after.schedules - before.schedules} schedules (those of the plain calls; jit plans on its own)`);
 
   // one realization's planning: schedule() vs fingerprint() + lookup, on the same lazy graph
   const node = lap(X).node;
