@@ -9,7 +9,8 @@ import { ArgumentError, BackendError } from './errors.js';
 import { installRuntime, setActiveBackendName } from './ir/host.js';
 import type { Node, RealizedBuffer } from './ir/node.js';
 import { setElementLimit } from './ir/shape.js';
-import { schedule } from './schedule/scheduler.js';
+import { PlanCache, fingerprint } from './schedule/plan-cache.js';
+import { type Schedule, schedule } from './schedule/scheduler.js';
 import { type AdapterFacts, type BackendChoice, chooseAuto, currentEnvironment, describeAdapter } from './backend/choice.js';
 
 export type BackendName = 'cpu' | 'webgpu' | 'auto';
@@ -142,7 +143,37 @@ function migrate(n: Node, b: Backend): void {
 
 interface Job {
   readonly pending: readonly Node[];
-  readonly schedule: ReturnType<typeof schedule>;
+  readonly schedule: Schedule;
+}
+
+/** Plans by the structure of the graph they compute (schedule/plan-cache.ts). */
+const planCache = new PlanCache(64);
+let planCacheOn = true;
+
+/** Counts of the plan cache: schedules made, cache hits and misses, entries held. */
+export function planCacheStats(): { schedules: number; hits: number; misses: number; entries: number } {
+  return { schedules, ...planCache.stats, entries: planCache.size };
+}
+
+/** Turns plan reuse on or off (the entries stay; `clear` empties the cache); returns the previous setting. */
+export function setPlanCache(on: boolean, clear = false): boolean {
+  const was = planCacheOn;
+  planCacheOn = on;
+  if (clear) planCache.clear();
+  return was;
+}
+
+let schedules = 0;
+
+/** The schedule for `pending`: the cached plan of a graph of the same structure, or a new one. */
+function scheduleCached(pending: readonly Node[]): Schedule {
+  const fp = planCacheOn ? fingerprint(pending) : null;
+  const hit = fp && planCache.lookup(fp);
+  if (hit) return hit;
+  schedules++;
+  const s = schedule(pending);
+  if (fp) planCache.store(fp, s);
+  return s;
 }
 
 /** Schedules the nodes of `nodes` that are not yet realized into one plan (null: nothing to do). */
@@ -151,7 +182,7 @@ function plan(b: Backend, nodes: readonly Node[]): Job | null {
   for (const n of pending) {
     if (n.disposed) throw new ArgumentError('realize: a tensor was disposed');
   }
-  return pending.length === 0 ? null : { pending, schedule: schedule(pending) };
+  return pending.length === 0 ? null : { pending, schedule: scheduleCached(pending) };
 }
 
 /** Runs a job's plan and attaches the results to its nodes. */

@@ -19,7 +19,8 @@ export interface Canonical {
   inputsOf(n: Node): Node[];
 }
 
-function valueKey(v: number): string {
+/** A scalar value as CSE compares it (-0 and +0 differ, NaN equals NaN). */
+export function valueKey(v: number): string {
   return Object.is(v, -0) ? '-0' : String(v);
 }
 
