@@ -1,0 +1,167 @@
+// Batched matmul as WebAssembly SIMD generated at run time (single-threaded). Operands are packed
+// into the module's linear memory: A in panels of MR rows (A'[r][p][i]), B in panels of NR
+// columns (B'[q][p][j]), C padded to whole blocks. The kernel keeps an MR x NR block of C in
+// v128 locals (f64x2 or f32x4) over a k block of KC, loops over row panels of an MC block (A
+// block in cache) and over all column panels; the next k block resumes from the stored C. Each
+// element's sum runs in the JS kernel's k order with a separate multiply and add (no FMA), each
+// rounded in the dtype, so results are bit-identical to the JS kernel of matmul.ts.
+// Falls back (returns false) where WebAssembly or SIMD is unavailable, or the product is small.
+
+import type { DType, HostArray } from '../../dtype.js';
+import type { MatmulKernel } from '../../schedule/kernel.js';
+import type { View } from '../../schedule/view.js';
+import { I32, SIMD, V128, type WasmFunction, op, wasmModule } from './wasm-encode.js';
+import { packPanels, transposed } from './pack.js';
+
+/** Register block: MR rows x NV vectors of C. */
+const MR = 4;
+const NV = 2;
+/** k block and rows of A per call (A block MC x KC stays in cache). */
+const KC = 256;
+const MC = 64;
+/** Products with m·n·k below this (per batch entry) stay in JS (call and copy overheads). */
+export const WASM_MIN_WORK = 8 * 8 * 64;
+/** Above this much linear memory (bytes) the JS kernel is used. */
+const MAX_BYTES = 1 << 30;
+
+interface Geometry {
+  readonly esz: number;
+  readonly lanes: number;
+}
+const GEOMETRY: Partial<Record<DType, Geometry>> = { float32: { esz: 4, lanes: 4 }, float64: { esz: 8, lanes: 2 } };
+
+/**
+ * mm(a, b, c, mp, np, aStride, bStride, kc, ldc, first): for mp row panels (A at a, aStride bytes
+ * apart) and np column panels (B at b, bStride apart), C block += A block · B block over kc steps
+ * (C rows ldc bytes apart; first: start from 0 instead of C).
+ */
+function kernel(name: string, g: Geometry): WasmFunction {
+  const [a, b, c, mp, np, aStride, bStride, kc, ldc, first] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [q, r, ap, bp, cp, p, bq, aq, crow, cq] = [10, 11, 12, 13, 14, 15, 16, 17, 18, 19];
+  const acc = (i: number, v: number): number => 20 + i * NV + v;
+  const bv = (v: number): number => 20 + MR * NV + v;
+  const av = 20 + MR * NV + NV;
+  const [add, mul] = g.esz === 4 ? [SIMD.f32x4Add, SIMD.f32x4Mul] : [SIMD.f64x2Add, SIMD.f64x2Mul];
+  const splat = g.esz === 4 ? SIMD.load32Splat : SIMD.load64Splat;
+  const nr = NV * g.lanes;
+  const rows = (f: (i: number) => number[]): number[] => Array.from({ length: MR }, (_, i) => f(i)).flat();
+  const vecs = (f: (v: number) => number[]): number[] => Array.from({ length: NV }, (_, v) => f(v)).flat();
+  const bump = (x: number, by: number[]): number[] => [...op.get(x), ...by, ...op.add, ...op.set(x)];
+  // acc[i][v] <-> C rows from cp (cp advanced by ldc per row)
+  const cRows = (each: (i: number, v: number) => number[]): number[] => [
+    ...op.get(crow), ...op.set(cp),
+    ...rows((i) => [...vecs((v) => each(i, v)), ...bump(cp, op.get(ldc))]),
+  ];
+  const body = [
+    ...op.get(np), ...op.set(q), ...op.get(b), ...op.set(bq), ...op.get(c), ...op.set(cq),
+    ...op.loop, // column panels
+    ...op.get(mp), ...op.set(r), ...op.get(a), ...op.set(aq), ...op.get(cq), ...op.set(crow),
+    ...op.loop, // row panels
+    ...op.get(first), ...op.if,
+    ...rows((i) => vecs((v) => [...op.v128Zero, ...op.set(acc(i, v))])),
+    ...op.else,
+    ...cRows((i, v) => [...op.get(cp), ...op.simd(SIMD.load, { align: 4, offset: v * 16 }), ...op.set(acc(i, v))]),
+    ...op.end,
+    ...op.get(aq), ...op.set(ap), ...op.get(bq), ...op.set(bp), ...op.get(kc), ...op.set(p),
+    ...op.loop, // k
+    ...vecs((v) => [...op.get(bp), ...op.simd(SIMD.load, { align: 4, offset: v * 16 }), ...op.set(bv(v))]),
+    ...rows((i) => [
+      ...op.get(ap), ...op.simd(splat, { align: Math.log2(g.esz), offset: i * g.esz }), ...op.set(av),
+      ...vecs((v) => [...op.get(acc(i, v)), ...op.get(av), ...op.get(bv(v)), ...op.simd(mul), ...op.simd(add), ...op.set(acc(i, v))]),
+    ]),
+    ...bump(ap, op.i32(MR * g.esz)), ...bump(bp, op.i32(nr * g.esz)),
+    ...op.get(p), ...op.i32(1), ...op.sub, ...op.tee(p), ...op.brIf(0),
+    ...op.end,
+    ...cRows((i, v) => [...op.get(cp), ...op.get(acc(i, v)), ...op.simd(SIMD.store, { align: 4, offset: v * 16 })]),
+    ...bump(aq, op.get(aStride)), ...bump(crow, [...op.get(ldc), ...op.i32(MR), ...op.mul]),
+    ...op.get(r), ...op.i32(1), ...op.sub, ...op.tee(r), ...op.brIf(0),
+    ...op.end,
+    ...bump(bq, op.get(bStride)), ...bump(cq, op.i32(nr * g.esz)),
+    ...op.get(q), ...op.i32(1), ...op.sub, ...op.tee(q), ...op.brIf(0),
+    ...op.end,
+  ];
+  return { name, params: new Array<number>(10).fill(I32), locals: [...new Array<number>(10).fill(I32), ...new Array<number>(MR * NV + NV + 1).fill(V128)], body };
+}
+
+type MM = (a: number, b: number, c: number, mp: number, np: number, aStride: number, bStride: number, kc: number, ldc: number, first: number) => void;
+
+interface Instance {
+  readonly memory: WebAssembly.Memory;
+  readonly fns: Partial<Record<DType, MM>>;
+}
+
+let enabled = true;
+/** Matmuls run by the WebAssembly kernel (tests check the path was taken). */
+export const wasmMatmulStats = { calls: 0 };
+let instance: Instance | null | undefined;
+
+/** Turns the WebAssembly kernel on or off (off: every matmul runs the JS kernel). */
+export function setWasmMatmul(on: boolean): void {
+  enabled = on;
+}
+
+/** The compiled kernels, or null where WebAssembly SIMD is unavailable (validated once). */
+export function wasmMatmulInstance(): Instance | null {
+  if (instance !== undefined) return instance;
+  instance = null;
+  try {
+    if (typeof WebAssembly !== 'object') return null;
+    const bytes = wasmModule([kernel('mm32', GEOMETRY.float32!), kernel('mm64', GEOMETRY.float64!)]);
+    if (!WebAssembly.validate(bytes)) return null;
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem: memory } });
+    const ex = inst.exports as Record<string, MM>;
+    instance = { memory, fns: { float32: ex.mm32!, float64: ex.mm64! } };
+  } catch {
+    instance = null;
+  }
+  return instance;
+}
+
+/** A typed view of the memory, at least `bytes` long (grown as needed). */
+function memoryView(memory: WebAssembly.Memory, dtype: DType, bytes: number): HostArray {
+  const have = memory.buffer.byteLength;
+  if (have < bytes) memory.grow(Math.ceil((bytes - have) / 65536));
+  return dtype === 'float32' ? new Float32Array(memory.buffer) : new Float64Array(memory.buffer);
+}
+
+/** C = A @ B as runMatmul, in WebAssembly; false (nothing done) where the JS kernel should run. */
+export function runWasmMatmul(k: MatmulKernel, a: HostArray, aView: View, b: HostArray, out: HostArray): boolean {
+  const { batch, m, n, dtype } = k;
+  const kk = k.k;
+  const g = GEOMETRY[dtype];
+  if (!enabled || !g || m * n * kk < WASM_MIN_WORK) return false;
+  const inst = wasmMatmulInstance();
+  const mm = inst?.fns[dtype];
+  if (!inst || !mm) return false;
+  const nr = NV * g.lanes;
+  const mPanels = Math.ceil(m / MR);
+  const nPanels = Math.ceil(n / nr);
+  const mPad = mPanels * MR;
+  const nPad = nPanels * nr;
+  // element offsets of A', B', C in memory (all 16-byte aligned)
+  const offB = mPad * kk;
+  const offC = offB + nPad * kk;
+  const bytes = (offC + mPad * nPad) * g.esz;
+  if (bytes > MAX_BYTES) return false;
+  const mem = memoryView(inst.memory, dtype, bytes);
+  const aT = transposed(aView);
+  const sharedB = batch === 1 || k.b.view.strides[0] === 0;
+  const ldc = nPad * g.esz;
+  const mcPanels = MC / MR;
+  for (let t = 0; t < batch; t++) {
+    packPanels(a, aT, t, kk, m, mem, MR, 0);
+    if (t === 0 || !sharedB) packPanels(b, k.b.view, t, kk, n, mem, nr, offB);
+    for (let k0 = 0; k0 < kk; k0 += KC) {
+      const kc = Math.min(KC, kk - k0);
+      for (let r0 = 0; r0 < mPanels; r0 += mcPanels) {
+        const aAt = (r0 * kk + k0) * MR * g.esz;
+        const cAt = offC * g.esz + r0 * MR * ldc;
+        mm(aAt, (offB + k0 * nr) * g.esz, cAt, Math.min(mcPanels, mPanels - r0), nPanels, kk * MR * g.esz, kk * nr * g.esz, kc, ldc, k0 === 0 ? 1 : 0);
+      }
+    }
+    for (let i = 0; i < m; i++) out.set(mem.subarray(offC + i * nPad, offC + i * nPad + n), (t * m + i) * n);
+  }
+  wasmMatmulStats.calls++;
+  return true;
+}
