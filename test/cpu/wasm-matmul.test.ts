@@ -1,7 +1,8 @@
 // The WebAssembly SIMD matmul against the JS kernel: bit-identical products in float32 and
 // float64 over shapes off the register blocks, batches (shared and broadcast B), strided,
-// transposed, offset and masked operand views, k = 0 and size-1 dims; the JS fallback when
-// turned off; and the public API taking the WebAssembly path.
+// transposed, offset and masked operand views, k = 0 and size-1 dims, on one thread and split
+// over two (Node's helper thread); the JS fallback when turned off; and the public API taking
+// the WebAssembly path.
 
 import { afterEach, describe, expect, it } from 'vitest';
 import * as W from '../../src/index.js';
@@ -9,7 +10,7 @@ import type { DType, HostArray } from '../../src/dtype.js';
 import type { MatmulKernel } from '../../src/schedule/kernel.js';
 import { type View, contiguousView } from '../../src/schedule/view.js';
 import { runMatmul } from '../../src/backend/cpu/matmul.js';
-import { WASM_MIN_WORK, setWasmMatmul, wasmMatmulInstance, wasmMatmulStats } from '../../src/backend/cpu/wasm-matmul.js';
+import { THREAD_MIN_WORK, WASM_MIN_WORK, setWasmMatmul, setWasmMatmulThreads, wasmMatmulInstance, wasmMatmulStats } from '../../src/backend/cpu/wasm-matmul.js';
 
 function rand(dtype: DType, n: number, seed: number): HostArray {
   const out = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
@@ -71,12 +72,30 @@ const SHAPES: [number, number, number, number][] = [
   [1, 31, 30, 0],
 ];
 
-afterEach(() => setWasmMatmul(true));
+afterEach(() => {
+  setWasmMatmul(true);
+  setWasmMatmulThreads(2);
+});
 
 describe('wasm matmul', () => {
-  it('compiles here (Node has WebAssembly SIMD)', () => {
+  it('compiles here (Node has WebAssembly SIMD, shared memory and worker threads)', () => {
     expect(wasmMatmulInstance()).not.toBeNull();
+    expect(wasmMatmulInstance()!.helper).not.toBeNull();
   });
+
+  for (const dtype of ['float32', 'float64'] as const) {
+    it(`${dtype}: two threads, one thread and JS are bit-identical`, () => {
+      for (const [batch, m, n, k, variant] of [[1, 130, 150, 300, 0], [2, 67, 131, 257, 2], [1, 300, 9, 100, 1]] as const) {
+        expect(m * n * k).toBeGreaterThanOrEqual(THREAD_MIN_WORK);
+        const c = makeCase(batch, m, n, k, variant);
+        const js = product(dtype, c, false);
+        setWasmMatmulThreads(1);
+        sameBits(product(dtype, c, true), js);
+        setWasmMatmulThreads(2);
+        sameBits(product(dtype, c, true), js);
+      }
+    });
+  }
 
   for (const dtype of ['float32', 'float64'] as const) {
     for (const [batch, m, n, k] of SHAPES) {

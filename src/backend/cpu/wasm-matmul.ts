@@ -12,23 +12,29 @@ import type { MatmulKernel } from '../../schedule/kernel.js';
 import type { View } from '../../schedule/view.js';
 import { I32, SIMD, V128, type WasmFunction, op, wasmModule } from './wasm-encode.js';
 import { packPanels, transposed } from './pack.js';
+import { type Helper, coreCount, startHelper } from './wasm-threads.js';
 
-/** Register block: MR rows x NV vectors of C. */
-const MR = 4;
-const NV = 2;
-/** k block and rows of A per call (A block MC x KC stays in cache). */
+/** k block, and row panels of A per call (the A block, MC_PANELS·mr x KC, stays in cache). */
 const KC = 256;
-const MC = 64;
+const MC_PANELS = 16;
 /** Products with m·n·k below this (per batch entry) stay in JS (call and copy overheads). */
 export const WASM_MIN_WORK = 8 * 8 * 64;
+/** Products with m·n·k below this (per batch entry) run on one thread. */
+export const THREAD_MIN_WORK = 64 * 64 * 64;
 /** Above this much linear memory (bytes) the JS kernel is used. */
 const MAX_BYTES = 1 << 30;
 
+/** Element size, lanes per v128, and the register block: mr rows x nv vectors of C. */
 interface Geometry {
   readonly esz: number;
   readonly lanes: number;
+  readonly mr: number;
+  readonly nv: number;
 }
-const GEOMETRY: Partial<Record<DType, Geometry>> = { float32: { esz: 4, lanes: 4 }, float64: { esz: 8, lanes: 2 } };
+const GEOMETRY: Partial<Record<DType, Geometry>> = {
+  float32: { esz: 4, lanes: 4, mr: 4, nv: 2 },
+  float64: { esz: 8, lanes: 2, mr: 4, nv: 2 },
+};
 
 /**
  * mm(a, b, c, mp, np, aStride, bStride, kc, ldc, first): for mp row panels (A at a, aStride bytes
@@ -38,6 +44,7 @@ const GEOMETRY: Partial<Record<DType, Geometry>> = { float32: { esz: 4, lanes: 4
 function kernel(name: string, g: Geometry): WasmFunction {
   const [a, b, c, mp, np, aStride, bStride, kc, ldc, first] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const [q, r, ap, bp, cp, p, bq, aq, crow, cq] = [10, 11, 12, 13, 14, 15, 16, 17, 18, 19];
+  const { mr: MR, nv: NV } = g;
   const acc = (i: number, v: number): number => 20 + i * NV + v;
   const bv = (v: number): number => 20 + MR * NV + v;
   const av = 20 + MR * NV + NV;
@@ -88,9 +95,13 @@ type MM = (a: number, b: number, c: number, mp: number, np: number, aStride: num
 interface Instance {
   readonly memory: WebAssembly.Memory;
   readonly fns: Partial<Record<DType, MM>>;
+  /** The second thread (shared memory, Node), or null. */
+  readonly helper: Helper | null;
 }
 
+const NAMES: Partial<Record<DType, string>> = { float32: 'mm32', float64: 'mm64' };
 let enabled = true;
+let threads = Math.min(2, coreCount());
 /** Matmuls run by the WebAssembly kernel (tests check the path was taken). */
 export const wasmMatmulStats = { calls: 0 };
 let instance: Instance | null | undefined;
@@ -100,21 +111,34 @@ export function setWasmMatmul(on: boolean): void {
   enabled = on;
 }
 
-/** The compiled kernels, or null where WebAssembly SIMD is unavailable (validated once). */
+/** Threads for large matmuls: 1, or 2 where a helper thread can start (default: 2 on 2+ cores). */
+export function setWasmMatmulThreads(n: 1 | 2): void {
+  threads = n;
+}
+
+/** Compiles the kernels over a new memory (shared: for a helper thread); null where that fails. */
+function compile(shared: boolean): Instance | null {
+  try {
+    const bytes = wasmModule([kernel(NAMES.float32!, GEOMETRY.float32!), kernel(NAMES.float64!, GEOMETRY.float64!)], shared);
+    if (!WebAssembly.validate(bytes)) return null;
+    const memory = new WebAssembly.Memory(shared ? { initial: 1, maximum: MAX_BYTES / 65536, shared: true } : { initial: 1 });
+    const module = new WebAssembly.Module(bytes);
+    const ex = new WebAssembly.Instance(module, { env: { mem: memory } }).exports as Record<string, MM>;
+    const helper = shared ? startHelper(module, memory, [NAMES.float32!, NAMES.float64!]) : null;
+    if (shared && !helper) return null;
+    return { memory, fns: { float32: ex[NAMES.float32!]!, float64: ex[NAMES.float64!]! }, helper };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The compiled kernels, or null where WebAssembly SIMD is unavailable (validated once). With
+ * threads = 2, shared memory and a helper thread are tried first.
+ */
 export function wasmMatmulInstance(): Instance | null {
   if (instance !== undefined) return instance;
-  instance = null;
-  try {
-    if (typeof WebAssembly !== 'object') return null;
-    const bytes = wasmModule([kernel('mm32', GEOMETRY.float32!), kernel('mm64', GEOMETRY.float64!)]);
-    if (!WebAssembly.validate(bytes)) return null;
-    const memory = new WebAssembly.Memory({ initial: 1 });
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem: memory } });
-    const ex = inst.exports as Record<string, MM>;
-    instance = { memory, fns: { float32: ex.mm32!, float64: ex.mm64! } };
-  } catch {
-    instance = null;
-  }
+  instance = typeof WebAssembly === 'object' ? ((threads > 1 ? compile(true) : null) ?? compile(false)) : null;
   return instance;
 }
 
@@ -134,13 +158,14 @@ export function runWasmMatmul(k: MatmulKernel, a: HostArray, aView: View, b: Hos
   const inst = wasmMatmulInstance();
   const mm = inst?.fns[dtype];
   if (!inst || !mm) return false;
+  const { mr: MR, nv: NV } = g;
   const nr = NV * g.lanes;
   const mPanels = Math.ceil(m / MR);
   const nPanels = Math.ceil(n / nr);
   const mPad = mPanels * MR;
   const nPad = nPanels * nr;
   // element offsets of A', B', C in memory (all 16-byte aligned)
-  const offB = mPad * kk;
+  const offB = Math.ceil((mPad * kk) / 4) * 4;
   const offC = offB + nPad * kk;
   const bytes = (offC + mPad * nPad) * g.esz;
   if (bytes > MAX_BYTES) return false;
@@ -148,7 +173,9 @@ export function runWasmMatmul(k: MatmulKernel, a: HostArray, aView: View, b: Hos
   const aT = transposed(aView);
   const sharedB = batch === 1 || k.b.view.strides[0] === 0;
   const ldc = nPad * g.esz;
-  const mcPanels = MC / MR;
+  const mcPanels = MC_PANELS;
+  const split = threads > 1 && inst.helper !== null && nPanels >= 2 && m * n * kk >= THREAD_MIN_WORK;
+  const fnIndex = dtype === 'float32' ? 0 : 1;
   for (let t = 0; t < batch; t++) {
     packPanels(a, aT, t, kk, m, mem, MR, 0);
     if (t === 0 || !sharedB) packPanels(b, k.b.view, t, kk, n, mem, nr, offB);
@@ -157,7 +184,15 @@ export function runWasmMatmul(k: MatmulKernel, a: HostArray, aView: View, b: Hos
       for (let r0 = 0; r0 < mPanels; r0 += mcPanels) {
         const aAt = (r0 * kk + k0) * MR * g.esz;
         const cAt = offC * g.esz + r0 * MR * ldc;
-        mm(aAt, (offB + k0 * nr) * g.esz, cAt, Math.min(mcPanels, mPanels - r0), nPanels, kk * MR * g.esz, kk * nr * g.esz, kc, ldc, k0 === 0 ? 1 : 0);
+        const args = [aAt, (offB + k0 * nr) * g.esz, cAt, Math.min(mcPanels, mPanels - r0), nPanels, kk * MR * g.esz, kk * nr * g.esz, kc, ldc, k0 === 0 ? 1 : 0] as const;
+        if (!split) mm(...args);
+        else {
+          // the helper takes the first half of the column panels, this thread the rest
+          const half = nPanels >> 1;
+          inst.helper!.post(fnIndex, [args[0], args[1], args[2], args[3], half, ...args.slice(5)]);
+          mm(args[0], args[1] + half * args[6], args[2] + half * nr * g.esz, args[3], nPanels - half, args[5], args[6], args[7], args[8], args[9]);
+          inst.helper!.wait();
+        }
       }
     }
     for (let i = 0; i < m; i++) out.set(mem.subarray(offC + i * nPad, offC + i * nPad + n), (t * m + i) * n);
