@@ -78,9 +78,13 @@ afterEach(() => {
 });
 
 describe('wasm matmul', () => {
-  it('compiles here (Node has WebAssembly SIMD, shared memory and worker threads)', () => {
+  it('compiles here (Node has WebAssembly SIMD, shared memory and worker threads)', async () => {
     expect(wasmMatmulInstance()).not.toBeNull();
-    expect(wasmMatmulInstance()!.helper).not.toBeNull();
+    const helper = wasmMatmulInstance()!.helper;
+    expect(helper).not.toBeNull();
+    // the helper thread starts in the background; calls run on one thread until it is ready
+    for (let i = 0; i < 200 && !helper!.ready(); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(helper!.ready()).toBe(true);
   });
 
   for (const dtype of ['float32', 'float64'] as const) {
@@ -92,7 +96,11 @@ describe('wasm matmul', () => {
         setWasmMatmulThreads(1);
         sameBits(product(dtype, c, true), js);
         setWasmMatmulThreads(2);
+        // nothing left over from the 1-thread run: the helper's half must be computed again
+        new Float64Array(wasmMatmulInstance()!.memory.buffer).fill(NaN);
+        const split = wasmMatmulStats.splitCalls;
         sameBits(product(dtype, c, true), js);
+        expect(wasmMatmulStats.splitCalls).toBeGreaterThan(split);
       }
     });
   }

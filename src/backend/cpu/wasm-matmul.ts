@@ -102,8 +102,8 @@ interface Instance {
 const NAMES: Partial<Record<DType, string>> = { float32: 'mm32', float64: 'mm64' };
 let enabled = true;
 let threads = Math.min(2, coreCount());
-/** Matmuls run by the WebAssembly kernel (tests check the path was taken). */
-export const wasmMatmulStats = { calls: 0 };
+/** Matmuls run by the WebAssembly kernel, and kernel calls split over two threads (tests check the paths were taken). */
+export const wasmMatmulStats = { calls: 0, splitCalls: 0 };
 let instance: Instance | null | undefined;
 
 /** Turns the WebAssembly kernel on or off (off: every matmul runs the JS kernel). */
@@ -174,7 +174,7 @@ export function runWasmMatmul(k: MatmulKernel, a: HostArray, aView: View, b: Hos
   const sharedB = batch === 1 || k.b.view.strides[0] === 0;
   const ldc = nPad * g.esz;
   const mcPanels = MC_PANELS;
-  const split = threads > 1 && inst.helper !== null && nPanels >= 2 && m * n * kk >= THREAD_MIN_WORK;
+  const split = threads > 1 && nPanels >= 2 && m * n * kk >= THREAD_MIN_WORK && inst.helper?.ready() === true;
   const fnIndex = dtype === 'float32' ? 0 : 1;
   for (let t = 0; t < batch; t++) {
     packPanels(a, aT, t, kk, m, mem, MR, 0);
@@ -192,6 +192,7 @@ export function runWasmMatmul(k: MatmulKernel, a: HostArray, aView: View, b: Hos
           inst.helper!.post(fnIndex, [args[0], args[1], args[2], args[3], half, ...args.slice(5)]);
           mm(args[0], args[1] + half * args[6], args[2] + half * nr * g.esz, args[3], nPanels - half, args[5], args[6], args[7], args[8], args[9]);
           inst.helper!.wait();
+          wasmMatmulStats.splitCalls++;
         }
       }
     }

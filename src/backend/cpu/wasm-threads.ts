@@ -5,11 +5,12 @@
 // both halves are done. Null where there are no worker threads or no shared memory (browsers
 // without cross-origin isolation): the kernel then runs on one thread.
 
-/** Control words: job counter, function index, 10 arguments, done counter. */
+/** Control words: job counter, function index, 10 arguments, done counter, ready flag. */
 const SEQ = 0;
 const FN = 1;
 const ARGS = 2;
 const DONE = 12;
+const READY = 13;
 
 /** Body of the worker (CommonJS, evaluated from this string). */
 const WORKER = `
@@ -17,6 +18,7 @@ const { workerData } = require('node:worker_threads');
 const { module, memory, ctrl, names } = workerData;
 const ex = new WebAssembly.Instance(module, { env: { mem: memory } }).exports;
 const fns = names.map((n) => ex[n]);
+Atomics.store(ctrl, ${READY}, 1);
 let seen = 0;
 for (;;) {
   Atomics.wait(ctrl, ${SEQ}, seen);
@@ -28,6 +30,8 @@ for (;;) {
 }`;
 
 export interface Helper {
+  /** Whether the thread has started (until then the caller runs every call itself). */
+  ready(): boolean;
   /** Starts `names[fn](...args)` on the helper thread. */
   post(fn: number, args: readonly number[]): void;
   /** Blocks until the posted call has returned. */
@@ -65,6 +69,7 @@ export function startHelper(module: WebAssembly.Module, memory: WebAssembly.Memo
     return null;
   }
   return {
+    ready: () => Atomics.load(ctrl, READY) === 1,
     post(fn, args) {
       ctrl[FN] = fn;
       ctrl.set(args, ARGS);
