@@ -20,7 +20,7 @@ const MC_PANELS = 16;
 /** Products with m·n·k below this (per batch entry) stay in JS (call and copy overheads). */
 export const WASM_MIN_WORK = 8 * 8 * 64;
 /** Products with m·n·k below this (per batch entry) run on one thread. */
-export const THREAD_MIN_WORK = 64 * 64 * 64;
+export const THREAD_MIN_WORK = 128 * 128 * 128;
 /** Above this much linear memory (bytes) the JS kernel is used. */
 const MAX_BYTES = 1 << 30;
 
@@ -173,27 +173,32 @@ export function runWasmMatmul(k: MatmulKernel, a: HostArray, aView: View, b: Hos
   const aT = transposed(aView);
   const sharedB = batch === 1 || k.b.view.strides[0] === 0;
   const ldc = nPad * g.esz;
-  const mcPanels = MC_PANELS;
   const split = threads > 1 && nPanels >= 2 && m * n * kk >= THREAD_MIN_WORK && inst.helper?.ready() === true;
   const fnIndex = dtype === 'float32' ? 0 : 1;
   for (let t = 0; t < batch; t++) {
     packPanels(a, aT, t, kk, m, mem, MR, 0);
     if (t === 0 || !sharedB) packPanels(b, k.b.view, t, kk, n, mem, nr, offB);
+    // the kernel calls for this batch entry, k blocks in order (each C element sums in k order)
+    const calls: number[][] = [];
     for (let k0 = 0; k0 < kk; k0 += KC) {
-      const kc = Math.min(KC, kk - k0);
-      for (let r0 = 0; r0 < mPanels; r0 += mcPanels) {
+      for (let r0 = 0; r0 < mPanels; r0 += MC_PANELS) {
         const aAt = (r0 * kk + k0) * MR * g.esz;
         const cAt = offC * g.esz + r0 * MR * ldc;
-        const args = [aAt, (offB + k0 * nr) * g.esz, cAt, Math.min(mcPanels, mPanels - r0), nPanels, kk * MR * g.esz, kk * nr * g.esz, kc, ldc, k0 === 0 ? 1 : 0] as const;
-        if (!split) mm(...args);
-        else {
-          // the helper takes the first half of the column panels, this thread the rest
-          const half = nPanels >> 1;
-          inst.helper!.post(fnIndex, [args[0], args[1], args[2], args[3], half, ...args.slice(5)]);
-          mm(args[0], args[1] + half * args[6], args[2] + half * nr * g.esz, args[3], nPanels - half, args[5], args[6], args[7], args[8], args[9]);
-          inst.helper!.wait();
-          wasmMatmulStats.splitCalls++;
-        }
+        calls.push([aAt, (offB + k0 * nr) * g.esz, cAt, Math.min(MC_PANELS, mPanels - r0), nPanels, kk * MR * g.esz, kk * nr * g.esz, Math.min(KC, kk - k0), ldc, k0 === 0 ? 1 : 0]);
+      }
+    }
+    if (!split) for (const c of calls) mm(...(c as Parameters<MM>));
+    else {
+      // the helper takes the first half of the column panels, this thread the rest (disjoint
+      // columns of C), in chunks of calls the control array holds
+      const half = nPanels >> 1;
+      const helper = inst.helper!;
+      for (let c0 = 0; c0 < calls.length; c0 += helper.capacity) {
+        const chunk = calls.slice(c0, c0 + helper.capacity);
+        helper.post(fnIndex, chunk.map((c) => [...c.slice(0, 4), half, ...c.slice(5)]));
+        for (const [aAt, bAt, cAt, mp, np, as, bs, kc, ld, first] of chunk) mm(aAt!, bAt! + half * bs!, cAt! + half * nr * g.esz, mp!, np! - half, as!, bs!, kc!, ld!, first!);
+        helper.wait();
+        wasmMatmulStats.splitCalls++;
       }
     }
     for (let i = 0; i < m; i++) out.set(mem.subarray(offC + i * nPad, offC + i * nPad + n), (t * m + i) * n);

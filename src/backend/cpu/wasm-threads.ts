@@ -1,16 +1,19 @@
 // A helper thread for the WebAssembly matmul, in Node (worker_threads): it instantiates the same
-// module over the same shared WebAssembly.Memory and runs one kernel call at a time, posted
-// through a small shared control array (Atomics.wait/notify, no messages), so the synchronous
-// CPU backend can split a call's column panels between itself and the helper and block until
+// module over the same shared WebAssembly.Memory and runs a list of kernel calls at a time,
+// posted through a shared control array (Atomics.wait/notify, no messages), so the synchronous
+// CPU backend can split a matmul's column panels between itself and the helper and block until
 // both halves are done. Null where there are no worker threads or no shared memory (browsers
 // without cross-origin isolation): the kernel then runs on one thread.
 
-/** Control words: job counter, function index, 10 arguments, done counter, ready flag. */
+/** Control words: job counter, function index, call count, done counter, ready flag, then 10 arguments per call. */
 const SEQ = 0;
 const FN = 1;
-const ARGS = 2;
-const DONE = 12;
-const READY = 13;
+const COUNT = 2;
+const DONE = 3;
+const READY = 4;
+const ARGS = 8;
+/** Calls one post holds. */
+const CAPACITY = 1024;
 
 /** Body of the worker (CommonJS, evaluated from this string). */
 const WORKER = `
@@ -23,8 +26,11 @@ let seen = 0;
 for (;;) {
   Atomics.wait(ctrl, ${SEQ}, seen);
   seen = Atomics.load(ctrl, ${SEQ});
-  const a = ctrl.slice(${ARGS}, ${ARGS + 10});
-  fns[ctrl[${FN}]](...a);
+  const f = fns[ctrl[${FN}]];
+  for (let c = 0, n = ctrl[${COUNT}]; c < n; c++) {
+    const a = ctrl.subarray(${ARGS} + 10 * c, ${ARGS} + 10 * c + 10);
+    f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
+  }
   Atomics.store(ctrl, ${DONE}, seen);
   Atomics.notify(ctrl, ${DONE});
 }`;
@@ -32,8 +38,10 @@ for (;;) {
 export interface Helper {
   /** Whether the thread has started (until then the caller runs every call itself). */
   ready(): boolean;
-  /** Starts `names[fn](...args)` on the helper thread. */
-  post(fn: number, args: readonly number[]): void;
+  /** Calls one post holds. */
+  readonly capacity: number;
+  /** Starts `names[fn](...args)` for each of `calls` (at most `capacity`), in order, on the helper thread. */
+  post(fn: number, calls: readonly (readonly number[])[]): void;
   /** Blocks until the posted call has returned. */
   wait(): void;
 }
@@ -59,7 +67,7 @@ export function coreCount(): number {
 export function startHelper(module: WebAssembly.Module, memory: WebAssembly.Memory, names: readonly string[]): Helper | null {
   const wt = workerThreads();
   if (!wt || typeof SharedArrayBuffer !== 'function' || !(memory.buffer instanceof SharedArrayBuffer)) return null;
-  const ctrl = new Int32Array(new SharedArrayBuffer(16 * 4));
+  const ctrl = new Int32Array(new SharedArrayBuffer((ARGS + 10 * CAPACITY) * 4));
   let failed: unknown = null;
   try {
     const w = new wt.Worker(WORKER, { eval: true, workerData: { module, memory, ctrl, names } });
@@ -70,9 +78,11 @@ export function startHelper(module: WebAssembly.Module, memory: WebAssembly.Memo
   }
   return {
     ready: () => Atomics.load(ctrl, READY) === 1,
-    post(fn, args) {
+    capacity: CAPACITY,
+    post(fn, calls) {
       ctrl[FN] = fn;
-      ctrl.set(args, ARGS);
+      ctrl[COUNT] = calls.length;
+      calls.forEach((args, c) => ctrl.set(args, ARGS + 10 * c));
       Atomics.add(ctrl, SEQ, 1);
       Atomics.notify(ctrl, SEQ);
     },
