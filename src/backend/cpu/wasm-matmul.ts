@@ -133,12 +133,12 @@ function compile(shared: boolean): Instance | null {
 }
 
 /**
- * The compiled kernels, or null where WebAssembly SIMD is unavailable (validated once). With
- * threads = 2, shared memory and a helper thread are tried first.
+ * The compiled kernels, or null where WebAssembly SIMD is unavailable (validated once). On 2+
+ * cores, shared memory and a helper thread are tried first (used while threads = 2).
  */
 export function wasmMatmulInstance(): Instance | null {
   if (instance !== undefined) return instance;
-  instance = typeof WebAssembly === 'object' ? ((threads > 1 ? compile(true) : null) ?? compile(false)) : null;
+  instance = typeof WebAssembly === 'object' ? ((coreCount() > 1 ? compile(true) : null) ?? compile(false)) : null;
   return instance;
 }
 
