@@ -1,10 +1,11 @@
-// Batched matmul as WebAssembly SIMD generated at run time (single-threaded). Operands are packed
+// Batched matmul as WebAssembly SIMD generated at run time. Operands are packed
 // into the module's linear memory: A in panels of MR rows (A'[r][p][i]), B in panels of NR
 // columns (B'[q][p][j]), C padded to whole blocks. The kernel keeps an MR x NR block of C in
 // v128 locals (f64x2 or f32x4) over a k block of KC, loops over row panels of an MC block (A
 // block in cache) and over all column panels; the next k block resumes from the stored C. Each
 // element's sum runs in the JS kernel's k order with a separate multiply and add (no FMA), each
-// rounded in the dtype, so results are bit-identical to the JS kernel of matmul.ts.
+// rounded in the dtype, so results are bit-identical to the JS kernel of matmul.ts. Large
+// products split their column panels with a helper thread (wasm-threads.ts) where there is one.
 // Falls back (returns false) where WebAssembly or SIMD is unavailable, or the product is small.
 
 import type { DType, HostArray } from '../../dtype.js';
@@ -17,7 +18,7 @@ import { type Helper, coreCount, startHelper } from './wasm-threads.js';
 /** k block, and row panels of A per call (the A block, MC_PANELS·mr x KC, stays in cache). */
 const KC = 256;
 const MC_PANELS = 16;
-/** Products with m·n·k below this (per batch entry) stay in JS (call and copy overheads). */
+/** Products with m·n·k below this (per batch entry) stay in JS (call and copy overheads; measured parity near 8³ float32, 16³ float64). */
 export const WASM_MIN_WORK = 8 * 8 * 64;
 /** Products with m·n·k below this (per batch entry) run on one thread. */
 export const THREAD_MIN_WORK = 128 * 128 * 128;
