@@ -1,6 +1,8 @@
 // The CPU backend: buffers are typed arrays (Float32Array or Float64Array); loop kernels are
-// compiled to JS functions (cached by kernel key), matmul runs a packed i-k-j loop, and a
-// matmul's epilogue runs in place over its output. Serves as the reference in tests.
+// compiled to JS functions (cached by kernel key), matmul runs a WebAssembly SIMD kernel
+// (wasm-matmul.ts, two threads in Node) or, for small products and where WebAssembly SIMD is
+// unavailable, a packed JS loop with the same results bit for bit (matmul.ts); a matmul's
+// epilogue runs in place over its output. Serves as the reference in tests.
 
 import { type DType, type HostArray, allocHost, bytesPerElement } from '../../dtype.js';
 import type { RealizedBuffer } from '../../ir/node.js';

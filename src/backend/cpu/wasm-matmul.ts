@@ -1,0 +1,209 @@
+// Batched matmul as WebAssembly SIMD generated at run time. Operands are packed
+// into the module's linear memory: A in panels of MR rows (A'[r][p][i]), B in panels of NR
+// columns (B'[q][p][j]), C padded to whole blocks. The kernel keeps an MR x NR block of C in
+// v128 locals (f64x2 or f32x4) over a k block of KC, loops over row panels of an MC block (A
+// block in cache) and over all column panels; the next k block resumes from the stored C. Each
+// element's sum runs in the JS kernel's k order with a separate multiply and add (no FMA), each
+// rounded in the dtype, so results are bit-identical to the JS kernel of matmul.ts. Large
+// products split their column panels with a helper thread (wasm-threads.ts) where there is one.
+// Falls back (returns false) where WebAssembly or SIMD is unavailable, or the product is small.
+
+import type { DType, HostArray } from '../../dtype.js';
+import type { MatmulKernel } from '../../schedule/kernel.js';
+import type { View } from '../../schedule/view.js';
+import { I32, SIMD, V128, type WasmFunction, op, wasmModule } from './wasm-encode.js';
+import { packPanels, transposed } from './pack.js';
+import { type Helper, coreCount, startHelper } from './wasm-threads.js';
+
+/** k block, and row panels of A per call (the A block, MC_PANELS·mr x KC, stays in cache). */
+const KC = 256;
+const MC_PANELS = 16;
+/** Products with m·n·k below this (per batch entry) stay in JS (call and copy overheads; measured parity near 8³ float32, 16³ float64). */
+export const WASM_MIN_WORK = 8 * 8 * 64;
+/** Products with m·n·k below this (per batch entry) run on one thread. */
+export const THREAD_MIN_WORK = 128 * 128 * 128;
+/** Above this much linear memory (bytes) the JS kernel is used. */
+const MAX_BYTES = 1 << 30;
+
+/** Element size, lanes per v128, and the register block: mr rows x nv vectors of C. */
+interface Geometry {
+  readonly esz: number;
+  readonly lanes: number;
+  readonly mr: number;
+  readonly nv: number;
+}
+const GEOMETRY: Partial<Record<DType, Geometry>> = {
+  float32: { esz: 4, lanes: 4, mr: 4, nv: 2 },
+  float64: { esz: 8, lanes: 2, mr: 4, nv: 2 },
+};
+
+/**
+ * mm(a, b, c, mp, np, aStride, bStride, kc, ldc, first): for mp row panels (A at a, aStride bytes
+ * apart) and np column panels (B at b, bStride apart), C block += A block · B block over kc steps
+ * (C rows ldc bytes apart; first: start from 0 instead of C).
+ */
+function kernel(name: string, g: Geometry): WasmFunction {
+  const [a, b, c, mp, np, aStride, bStride, kc, ldc, first] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [q, r, ap, bp, cp, p, bq, aq, crow, cq] = [10, 11, 12, 13, 14, 15, 16, 17, 18, 19];
+  const { mr: MR, nv: NV } = g;
+  const acc = (i: number, v: number): number => 20 + i * NV + v;
+  const bv = (v: number): number => 20 + MR * NV + v;
+  const av = 20 + MR * NV + NV;
+  const [add, mul] = g.esz === 4 ? [SIMD.f32x4Add, SIMD.f32x4Mul] : [SIMD.f64x2Add, SIMD.f64x2Mul];
+  const splat = g.esz === 4 ? SIMD.load32Splat : SIMD.load64Splat;
+  const nr = NV * g.lanes;
+  const rows = (f: (i: number) => number[]): number[] => Array.from({ length: MR }, (_, i) => f(i)).flat();
+  const vecs = (f: (v: number) => number[]): number[] => Array.from({ length: NV }, (_, v) => f(v)).flat();
+  const bump = (x: number, by: number[]): number[] => [...op.get(x), ...by, ...op.add, ...op.set(x)];
+  // acc[i][v] <-> C rows from cp (cp advanced by ldc per row)
+  const cRows = (each: (i: number, v: number) => number[]): number[] => [
+    ...op.get(crow), ...op.set(cp),
+    ...rows((i) => [...vecs((v) => each(i, v)), ...bump(cp, op.get(ldc))]),
+  ];
+  const body = [
+    ...op.get(np), ...op.set(q), ...op.get(b), ...op.set(bq), ...op.get(c), ...op.set(cq),
+    ...op.loop, // column panels
+    ...op.get(mp), ...op.set(r), ...op.get(a), ...op.set(aq), ...op.get(cq), ...op.set(crow),
+    ...op.loop, // row panels
+    ...op.get(first), ...op.if,
+    ...rows((i) => vecs((v) => [...op.v128Zero, ...op.set(acc(i, v))])),
+    ...op.else,
+    ...cRows((i, v) => [...op.get(cp), ...op.simd(SIMD.load, { align: 4, offset: v * 16 }), ...op.set(acc(i, v))]),
+    ...op.end,
+    ...op.get(aq), ...op.set(ap), ...op.get(bq), ...op.set(bp), ...op.get(kc), ...op.set(p),
+    ...op.loop, // k
+    ...vecs((v) => [...op.get(bp), ...op.simd(SIMD.load, { align: 4, offset: v * 16 }), ...op.set(bv(v))]),
+    ...rows((i) => [
+      ...op.get(ap), ...op.simd(splat, { align: Math.log2(g.esz), offset: i * g.esz }), ...op.set(av),
+      ...vecs((v) => [...op.get(acc(i, v)), ...op.get(av), ...op.get(bv(v)), ...op.simd(mul), ...op.simd(add), ...op.set(acc(i, v))]),
+    ]),
+    ...bump(ap, op.i32(MR * g.esz)), ...bump(bp, op.i32(nr * g.esz)),
+    ...op.get(p), ...op.i32(1), ...op.sub, ...op.tee(p), ...op.brIf(0),
+    ...op.end,
+    ...cRows((i, v) => [...op.get(cp), ...op.get(acc(i, v)), ...op.simd(SIMD.store, { align: 4, offset: v * 16 })]),
+    ...bump(aq, op.get(aStride)), ...bump(crow, [...op.get(ldc), ...op.i32(MR), ...op.mul]),
+    ...op.get(r), ...op.i32(1), ...op.sub, ...op.tee(r), ...op.brIf(0),
+    ...op.end,
+    ...bump(bq, op.get(bStride)), ...bump(cq, op.i32(nr * g.esz)),
+    ...op.get(q), ...op.i32(1), ...op.sub, ...op.tee(q), ...op.brIf(0),
+    ...op.end,
+  ];
+  return { name, params: new Array<number>(10).fill(I32), locals: [...new Array<number>(10).fill(I32), ...new Array<number>(MR * NV + NV + 1).fill(V128)], body };
+}
+
+type MM = (a: number, b: number, c: number, mp: number, np: number, aStride: number, bStride: number, kc: number, ldc: number, first: number) => void;
+
+interface Instance {
+  readonly memory: WebAssembly.Memory;
+  readonly fns: Partial<Record<DType, MM>>;
+  /** The second thread (shared memory, Node), or null. */
+  readonly helper: Helper | null;
+}
+
+const NAMES: Partial<Record<DType, string>> = { float32: 'mm32', float64: 'mm64' };
+let enabled = true;
+let threads = Math.min(2, coreCount());
+/** Matmuls run by the WebAssembly kernel, and kernel calls split over two threads (tests check the paths were taken). */
+export const wasmMatmulStats = { calls: 0, splitCalls: 0 };
+let instance: Instance | null | undefined;
+
+/** Turns the WebAssembly kernel on or off (off: every matmul runs the JS kernel). */
+export function setWasmMatmul(on: boolean): void {
+  enabled = on;
+}
+
+/** Threads for large matmuls: 1, or 2 where a helper thread can start (default: 2 on 2+ cores). */
+export function setWasmMatmulThreads(n: 1 | 2): void {
+  threads = n;
+}
+
+/** Compiles the kernels over a new memory (shared: for a helper thread); null where that fails. */
+function compile(shared: boolean): Instance | null {
+  try {
+    const bytes = wasmModule([kernel(NAMES.float32!, GEOMETRY.float32!), kernel(NAMES.float64!, GEOMETRY.float64!)], shared);
+    if (!WebAssembly.validate(bytes)) return null;
+    const memory = new WebAssembly.Memory(shared ? { initial: 1, maximum: MAX_BYTES / 65536, shared: true } : { initial: 1 });
+    const module = new WebAssembly.Module(bytes);
+    const ex = new WebAssembly.Instance(module, { env: { mem: memory } }).exports as Record<string, MM>;
+    const helper = shared ? startHelper(module, memory, [NAMES.float32!, NAMES.float64!]) : null;
+    if (shared && !helper) return null;
+    return { memory, fns: { float32: ex[NAMES.float32!]!, float64: ex[NAMES.float64!]! }, helper };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The compiled kernels, or null where WebAssembly SIMD is unavailable (validated once). On 2+
+ * cores, shared memory and a helper thread are tried first (used while threads = 2).
+ */
+export function wasmMatmulInstance(): Instance | null {
+  if (instance !== undefined) return instance;
+  instance = typeof WebAssembly === 'object' ? ((coreCount() > 1 ? compile(true) : null) ?? compile(false)) : null;
+  return instance;
+}
+
+/** A typed view of the memory, at least `bytes` long (grown as needed). */
+function memoryView(memory: WebAssembly.Memory, dtype: DType, bytes: number): HostArray {
+  const have = memory.buffer.byteLength;
+  if (have < bytes) memory.grow(Math.ceil((bytes - have) / 65536));
+  return dtype === 'float32' ? new Float32Array(memory.buffer) : new Float64Array(memory.buffer);
+}
+
+/** C = A @ B as runMatmul, in WebAssembly; false (nothing done) where the JS kernel should run. */
+export function runWasmMatmul(k: MatmulKernel, a: HostArray, aView: View, b: HostArray, out: HostArray): boolean {
+  const { batch, m, n, dtype } = k;
+  const kk = k.k;
+  const g = GEOMETRY[dtype];
+  if (!enabled || !g || m * n * kk < WASM_MIN_WORK) return false;
+  const inst = wasmMatmulInstance();
+  const mm = inst?.fns[dtype];
+  if (!inst || !mm) return false;
+  const { mr: MR, nv: NV } = g;
+  const nr = NV * g.lanes;
+  const mPanels = Math.ceil(m / MR);
+  const nPanels = Math.ceil(n / nr);
+  const mPad = mPanels * MR;
+  const nPad = nPanels * nr;
+  // element offsets of A', B', C in memory (all 16-byte aligned)
+  const offB = Math.ceil((mPad * kk) / 4) * 4;
+  const offC = offB + nPad * kk;
+  const bytes = (offC + mPad * nPad) * g.esz;
+  if (bytes > MAX_BYTES) return false;
+  const mem = memoryView(inst.memory, dtype, bytes);
+  const aT = transposed(aView);
+  const sharedB = batch === 1 || k.b.view.strides[0] === 0;
+  const ldc = nPad * g.esz;
+  const split = threads > 1 && nPanels >= 2 && m * n * kk >= THREAD_MIN_WORK && inst.helper?.ready() === true;
+  const fnIndex = dtype === 'float32' ? 0 : 1;
+  for (let t = 0; t < batch; t++) {
+    packPanels(a, aT, t, kk, m, mem, MR, 0);
+    if (t === 0 || !sharedB) packPanels(b, k.b.view, t, kk, n, mem, nr, offB);
+    // the kernel calls for this batch entry, k blocks in order (each C element sums in k order)
+    const calls: number[][] = [];
+    for (let k0 = 0; k0 < kk; k0 += KC) {
+      for (let r0 = 0; r0 < mPanels; r0 += MC_PANELS) {
+        const aAt = (r0 * kk + k0) * MR * g.esz;
+        const cAt = offC * g.esz + r0 * MR * ldc;
+        calls.push([aAt, (offB + k0 * nr) * g.esz, cAt, Math.min(MC_PANELS, mPanels - r0), nPanels, kk * MR * g.esz, kk * nr * g.esz, Math.min(KC, kk - k0), ldc, k0 === 0 ? 1 : 0]);
+      }
+    }
+    if (!split) for (const c of calls) mm(...(c as Parameters<MM>));
+    else {
+      // the helper takes the first half of the column panels, this thread the rest (disjoint
+      // columns of C), in chunks of calls the control array holds
+      const half = nPanels >> 1;
+      const helper = inst.helper!;
+      for (let c0 = 0; c0 < calls.length; c0 += helper.capacity) {
+        const chunk = calls.slice(c0, c0 + helper.capacity);
+        helper.post(fnIndex, chunk.map((c) => [...c.slice(0, 4), half, ...c.slice(5)]));
+        for (const [aAt, bAt, cAt, mp, np, as, bs, kc, ld, first] of chunk) mm(aAt!, bAt! + half * bs!, cAt! + half * nr * g.esz, mp!, np! - half, as!, bs!, kc!, ld!, first!);
+        helper.wait();
+        wasmMatmulStats.splitCalls++;
+      }
+    }
+    for (let i = 0; i < m; i++) out.set(mem.subarray(offC + i * nPad, offC + i * nPad + n), (t * m + i) * n);
+  }
+  wasmMatmulStats.calls++;
+  return true;
+}
