@@ -54,8 +54,9 @@ async function main(): Promise<void> {
   console.log(`First call on WebGPU in a fresh process, median of ${rounds} interleaved rounds (ms)`);
   console.log(`${'workload'.padEnd(26)} ${'sync compile'.padStart(13)} ${'async compile'.padStart(14)} ${'ratio'.padStart(6)}`);
   for (const k of Object.keys(runs.async[0]!)) {
-    const s = median(runs.sync.map((x) => x[k]!)), a = median(runs.async.map((x) => x[k]!));
-    console.log(`${k.padEnd(26)} ${s.toFixed(1).padStart(13)} ${a.toFixed(1).padStart(14)} ${(s > 0 ? (a / s).toFixed(2) : "-").padStart(6)}`);
+    const s = median(runs.sync.map((x) => x[k]!)),
+      a = median(runs.async.map((x) => x[k]!));
+    console.log(`${k.padEnd(26)} ${s.toFixed(1).padStart(13)} ${a.toFixed(1).padStart(14)} ${(s > 0 ? (a / s).toFixed(2) : '-').padStart(6)}`);
   }
 }
 

@@ -46,7 +46,8 @@ async function main(): Promise<void> {
   await run('data() of a jit-ed call', steps, async () => {
     await f(x).data();
   });
-  const X = randn([64, 8], { seed: 1 }), Y = X.sin().sum(1, true);
+  const X = randn([64, 8], { seed: 1 }),
+    Y = X.sin().sum(1, true);
   let p: Params = { W1: randn([8, 32], { seed: 2 }).mul(0.3), b1: tensor(new Float32Array(32)), W2: randn([32, 1], { seed: 3 }).mul(0.3) };
   const g = grad(loss);
   await run('grad step (evaluate, no dispose)', steps, async (i) => {

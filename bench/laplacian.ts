@@ -14,7 +14,9 @@ const EXPECT_SUM = 29.7705016689;
 async function benchLaplacian(chosen: string, dtype: DType, runs: number): Promise<number | undefined> {
   const { f, X } = benchmarkMlp(dtype);
   const [N, D] = X.shape as [number, number];
-  console.log(`\nLaplacian of the tanh MLP ${D}→64→64→1 at N = ${N} points; backend ${chosen}, ${dtype}, median of ${runs} interleaved rounds after 3 warm-ups`);
+  console.log(
+    `\nLaplacian of the tanh MLP ${D}→64→64→1 at N = ${N} points; backend ${chosen}, ${dtype}, median of ${runs} interleaved rounds after 3 warm-ups`,
+  );
   const methods = ['collapsed', 'taylor', 'nested'] as const;
   type Method = (typeof methods)[number];
   const run = (method: Method) => (): Promise<Float32Array | Float64Array> => laplacian(f, { method })(X).data();
@@ -46,7 +48,9 @@ async function benchLaplacian(chosen: string, dtype: DType, runs: number): Promi
     const vals = p.result;
     const sum = Array.from(vals).reduce((a, b) => a + b, 0);
     const cost = operatorCost('laplacian', f, X, { method }).vectors;
-    console.log(`${method.padEnd(10)} ${ms[method]!.toFixed(2).padStart(9)} ${ts[0]!.toFixed(2).padStart(8)} ${String(p.kernels).padStart(8)} ${String(cost).padStart(14)}  ${vals[0]!.toFixed(12)}  ${sum.toFixed(10)}`);
+    console.log(
+      `${method.padEnd(10)} ${ms[method]!.toFixed(2).padStart(9)} ${ts[0]!.toFixed(2).padStart(8)} ${String(p.kernels).padStart(8)} ${String(cost).padStart(14)}  ${vals[0]!.toFixed(12)}  ${sum.toFixed(10)}`,
+    );
     if (dtype === 'float64') {
       const ok = Math.abs(vals[0]! - EXPECT_X0) < 5e-12 && Math.abs(sum - EXPECT_SUM) < 5e-10;
       if (!ok) {
@@ -86,7 +90,9 @@ async function main(): Promise<void> {
   }
   if (results.length > 1) {
     results.sort((a, b) => a[1] - b[1]);
-    console.log(`\nbest available backend for the collapsed Laplacian: ${results[0]![0]}, ${results[0]![1].toFixed(2)} ms (${results.map(([n, t]) => `${n} ${t.toFixed(2)} ms`).join(', ')})`);
+    console.log(
+      `\nbest available backend for the collapsed Laplacian: ${results[0]![0]}, ${results[0]![1].toFixed(2)} ms (${results.map(([n, t]) => `${n} ${t.toFixed(2)} ms`).join(', ')})`,
+    );
     const agrees = results[0]![0].startsWith(auto.backend);
     console.log(`init({ backend: 'auto' }) chose ${auto.backend}: ${agrees ? 'the fastest here' : 'not the fastest here'}`);
   }
@@ -109,7 +115,9 @@ async function main(): Promise<void> {
       const v = await run();
       const err = Math.max(...Array.from(v, (x, i) => Math.abs(x - ref[i]!) / Math.max(1, Math.abs(ref[i]!))));
       const cost = operatorCost('biharmonic', small.f, small.X, { method, exact }).vectors;
-      console.log(`${method.padEnd(10)} ${exact.padEnd(17)} ${t.median.toFixed(2).padStart(9)} ms  vectors/datum ${String(cost).padStart(6)}  max rel. diff ${err.toExponential(1)}`);
+      console.log(
+        `${method.padEnd(10)} ${exact.padEnd(17)} ${t.median.toFixed(2).padStart(9)} ms  vectors/datum ${String(cost).padStart(6)}  max rel. diff ${err.toExponential(1)}`,
+      );
     }
   }
 }

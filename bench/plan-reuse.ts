@@ -49,8 +49,12 @@ async function main(): Promise<void> {
   console.log(`Laplacian of the tanh MLP, ${X.shape.join('x')} points, ${chosen} ${dtype}: median ms per call, ${runs} interleaved rounds after 3 warm-ups`);
   const ms = Object.fromEntries(names.map((n) => [n, median(times.get(n)!)])) as Record<Name, number>;
   for (const n of names) console.log(`${n.padEnd(8)} ${ms[n].toFixed(2).padStart(8)} ms  (min ${Math.min(...times.get(n)!).toFixed(2)})`);
-  console.log(`ratios: cached/plain = ${(ms.cached / ms.plain).toFixed(3)}, cached/jit = ${(ms.cached / ms.jit).toFixed(3)}, jit/plain = ${(ms.jit / ms.plain).toFixed(3)}`);
-  console.log(`plan cache during the rounds: ${after.hits - before.hits} hits, ${after.schedules - before.schedules} schedules (those of the plain calls; jit plans on its own)`);
+  console.log(
+    `ratios: cached/plain = ${(ms.cached / ms.plain).toFixed(3)}, cached/jit = ${(ms.cached / ms.jit).toFixed(3)}, jit/plain = ${(ms.jit / ms.plain).toFixed(3)}`,
+  );
+  console.log(
+    `plan cache during the rounds: ${after.hits - before.hits} hits, ${after.schedules - before.schedules} schedules (those of the plain calls; jit plans on its own)`,
+  );
 
   // one realization's planning: schedule() vs fingerprint() + lookup, on the same lazy graph
   const node = lap(X).node;
@@ -67,7 +71,9 @@ async function main(): Promise<void> {
     hit.push(performance.now() - t0);
   }
   const fp = fingerprint([node])!;
-  console.log(`planning one call (${fp.nodes.length} graph nodes, key ${fp.key.length} chars): schedule ${median(sched).toFixed(2)} ms, fingerprint + lookup ${median(hit).toFixed(3)} ms (${(median(sched) / median(hit)).toFixed(0)}x less)`);
+  console.log(
+    `planning one call (${fp.nodes.length} graph nodes, key ${fp.key.length} chars): schedule ${median(sched).toFixed(2)} ms, fingerprint + lookup ${median(hit).toFixed(3)} ms (${(median(sched) / median(hit)).toFixed(0)}x less)`,
+  );
 }
 
 void main();

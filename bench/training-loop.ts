@@ -31,7 +31,9 @@ async function main(): Promise<void> {
     p = next;
     if (step % 1000 === 0) {
       const l = await loss(p, x, y).item();
-      console.log(`${String(step).padStart(6)}  ${l.toFixed(6)}  ${String(stats.bytesAllocated).padStart(10)}  ${String(stats.liveBytes).padStart(8)}  ${stats.pipelines}`);
+      console.log(
+        `${String(step).padStart(6)}  ${l.toFixed(6)}  ${String(stats.bytesAllocated).padStart(10)}  ${String(stats.liveBytes).padStart(8)}  ${stats.pipelines}`,
+      );
     }
   }
   console.log(`${((performance.now() - t0) / (steps + 1)).toFixed(3)} ms per step`);

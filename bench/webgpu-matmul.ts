@@ -47,7 +47,8 @@ async function main(): Promise<void> {
   console.log('\nelementwise, float32');
   console.log('kernel                 elements    median ms   GB/s (reads + writes)');
   for (const n of [1 << 20, 1 << 24]) {
-    const x = randn([n], { seed: 3 }), y = randn([n], { seed: 4 });
+    const x = randn([n], { seed: 3 }),
+      y = randn([n], { seed: 4 });
     _realizeNodes([x.node, y.node]);
     const cases: [string, () => Tensor, number][] = [
       ['a + 1.5 b', () => x.add(y.mul(1.5)), 3],
@@ -63,7 +64,9 @@ async function main(): Promise<void> {
         },
         { warmup: 2, runs: 7 },
       );
-      console.log(`${name.padEnd(22)} ${String(n).padStart(9)}  ${t.median.toFixed(2).padStart(10)}   ${((words * 4 * n) / (t.median * 1e6)).toFixed(2).padStart(6)}`);
+      console.log(
+        `${name.padEnd(22)} ${String(n).padStart(9)}  ${t.median.toFixed(2).padStart(10)}   ${((words * 4 * n) / (t.median * 1e6)).toFixed(2).padStart(6)}`,
+      );
     }
   }
   console.log('\nstats:', JSON.stringify(b.stats));

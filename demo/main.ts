@@ -8,7 +8,14 @@ import { PinnTrainer } from './pinn.js';
 const GRID = 32;
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 
-interface PinnState { backend: string; steps: number; losses: number[]; maxError: number; running: boolean; error?: string }
+interface PinnState {
+  backend: string;
+  steps: number;
+  losses: number[];
+  maxError: number;
+  running: boolean;
+  error?: string;
+}
 const state: PinnState = { backend: '', steps: 0, losses: [], maxError: NaN, running: false };
 (window as unknown as { __pinn: PinnState }).__pinn = state;
 
@@ -33,7 +40,8 @@ function lossChart(canvas: HTMLCanvasElement, losses: number[]): void {
   ctx.clearRect(0, 0, canvas.width, canvas.height);
   if (losses.length < 2) return;
   const logs = losses.map((l) => Math.log10(Math.max(l, 1e-12)));
-  const lo = Math.min(...logs), hi = Math.max(...logs);
+  const lo = Math.min(...logs),
+    hi = Math.max(...logs);
   ctx.strokeStyle = '#1565c0';
   ctx.beginPath();
   logs.forEach((v, i) => {
@@ -55,8 +63,12 @@ async function draw(tr: PinnTrainer): Promise<void> {
     const t = Math.max(0, Math.min(1, v));
     return [Math.round(255 * t), Math.round(80 + 100 * (1 - Math.abs(2 * t - 1))), Math.round(255 * (1 - t))];
   });
-  const exact = (k: number): number => Math.sin(Math.PI * ((k % GRID) + 0.5) / GRID) * Math.sin(Math.PI * (Math.floor(k / GRID) + 0.5) / GRID);
-  heatmap($('err'), Array.from(u, (v, k) => Math.abs(v - exact(k)) / Math.max(maxError, 1e-9)), (e) => [255, Math.round(255 * (1 - e)), Math.round(255 * (1 - e))]);
+  const exact = (k: number): number => Math.sin((Math.PI * ((k % GRID) + 0.5)) / GRID) * Math.sin((Math.PI * (Math.floor(k / GRID) + 0.5)) / GRID);
+  heatmap(
+    $('err'),
+    Array.from(u, (v, k) => Math.abs(v - exact(k)) / Math.max(maxError, 1e-9)),
+    (e) => [255, Math.round(255 * (1 - e)), Math.round(255 * (1 - e))],
+  );
   lossChart($('loss'), state.losses);
 }
 

@@ -73,8 +73,11 @@ export class PinnTrainer {
     this.t++;
     const loss = pdeLoss(this.params, this.X);
     const g = this.lossGrad(this.params, this.X) as Params;
-    const b1 = 0.9, b2 = 0.999, eps = 1e-8;
-    const c1 = 1 - b1 ** this.t, c2 = 1 - b2 ** this.t;
+    const b1 = 0.9,
+      b2 = 0.999,
+      eps = 1e-8;
+    const c1 = 1 - b1 ** this.t,
+      c2 = 1 - b2 ** this.t;
     const next = { params: {} as Record<string, Tensor>, m: {} as Record<string, Tensor>, v: {} as Record<string, Tensor> };
     for (const k of Object.keys(this.params) as (keyof Params)[]) {
       const m = this.m[k].mul(b1).add(g[k].mul(1 - b1));

@@ -9,17 +9,7 @@ import { argsRead } from '../src/schedule/exprs.js';
 import type { LoopKernel } from '../src/schedule/kernel.js';
 import { type Loop, collapse, restrictView } from '../src/backend/loops.js';
 import { type BindingSpec, type CodegenOptions, type KernelProgram, assemble, kernelLabel, kernelProgram, slotGroups } from './program.js';
-import {
-  Emitter,
-  decompose,
-  dispatch2d,
-  guardedRead,
-  helperSource,
-  maskConds,
-  offsetExpr,
-  scalarDecl,
-  wgslFn,
-} from './wgsl.js';
+import { Emitter, decompose, dispatch2d, guardedRead, helperSource, maskConds, offsetExpr, scalarDecl, wgslFn } from './wgsl.js';
 
 function sizeOf(s: readonly number[]): number {
   return s.reduce((a, b) => a * b, 1);
@@ -99,7 +89,10 @@ export function loopProgram(k: LoopKernel, opts: CodegenOptions, groups = slotGr
   const nOut = k.outShape.length;
   const O = sizeOf(k.outShape);
   const views = k.args.map((a) => a.view);
-  const outer = collapse(k.outShape, views.map((v) => restrictView(v, 0, nOut)));
+  const outer = collapse(
+    k.outShape,
+    views.map((v) => restrictView(v, 0, nOut)),
+  );
 
   if (!k.reduce) {
     const lanes = vectorPlan(k, outer, used);
@@ -116,7 +109,10 @@ export function loopProgram(k: LoopKernel, opts: CodegenOptions, groups = slotGr
   // the reduction templates call setup(o) once per output, element(s, r) per reduced element and
   // epilogue(s, acc) with the folded value; Site carries what setup computed to the other two
   const R = sizeOf(k.redShape);
-  const inner = collapse(k.redShape, views.map((v) => restrictView(v, nOut)));
+  const inner = collapse(
+    k.redShape,
+    views.map((v) => restrictView(v, nOut)),
+  );
   const usedList = [...used].sort((a, b) => a - b);
   const setup: string[] = [];
   const oi = decompose('o', outer, 'oi', setup);
@@ -136,7 +132,11 @@ export function loopProgram(k: LoopKernel, opts: CodegenOptions, groups = slotGr
   // prologue at reduced element r (a flat index over the collapsed reduced dims)
   const dec: string[] = [];
   const ri = decompose('r', inner, 'ri', dec);
-  const pro = new Emitter('p', (i, e) => guardedRead(e, bind.argVar(i), offsetExpr(baseOf(i), inner, i, ri), [...outConds(i), ...maskConds(inner, i, ri)]), helpers);
+  const pro = new Emitter(
+    'p',
+    (i, e) => guardedRead(e, bind.argVar(i), offsetExpr(baseOf(i), inner, i, ri), [...outConds(i), ...maskConds(inner, i, ri)]),
+    helpers,
+  );
   const v = pro.expr(k.prologue!, 'acc');
   const elementFn = wgslFn('element(s: Site, r: u32) -> f32', [...unpack, ...dec, ...pro.lines, `return ${v};`]);
 
@@ -145,7 +145,10 @@ export function loopProgram(k: LoopKernel, opts: CodegenOptions, groups = slotGr
   const wgReduce = R >= 256 && O < (opts.slowBarriers ? 32 : 4096);
   const wg = wgReduce ? (opts.slowBarriers ? 64 : 256) : opts.slowBarriers ? 64 : 128;
   return kernelProgram({
-    code: assemble([...decls, helperSource(helpers), siteDecl, setupFn, elementFn, epilogueFn], ['reduce-common', wgReduce ? 'reduce-workgroup' : 'reduce-serial']),
+    code: assemble(
+      [...decls, helperSource(helpers), siteDecl, setupFn, elementFn, epilogueFn],
+      ['reduce-common', wgReduce ? 'reduce-workgroup' : 'reduce-serial'],
+    ),
     constants: { WG: wg, TOTAL: O, REDUCED: R, REDUCE_MAX: k.reduce === 'max' ? 1 : 0 },
     bindings: specs,
     dispatch: dispatch2d(wgReduce ? O : Math.ceil(O / wg), opts.maxWorkgroupsPerDim),

@@ -44,7 +44,14 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
   const aView = k.a ? k.a.view : contiguousView([k.batch, M, K]);
   const modeA = variant === 'register' && k.a ? operandMode(aView, M, K, k.batch) : 'scalar';
   const modeB = variant === 'register' ? operandMode(k.b.view, K, N, k.batch) : 'scalar';
-  const mk = (name: string, v: View, mode: Mode): Operand => ({ name, view: v, mode, sb: k.batch === 1 ? 0 : v.strides[0]!, sr: v.strides[1]!, sc: v.strides[2]! });
+  const mk = (name: string, v: View, mode: Mode): Operand => ({
+    name,
+    view: v,
+    mode,
+    sb: k.batch === 1 ? 0 : v.strides[0]!,
+    sr: v.strides[1]!,
+    sc: v.strides[2]!,
+  });
   const A = mk('A', aView, modeA);
   const B = mk('B', k.b.view, modeB);
   const plain = k.outs.length === 1 && k.outs[0]!.expr.k === 'acc';
@@ -75,11 +82,15 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
     });
     const idx = ['bz', 'r', 'c'];
     const sizes = [k.batch, M, K];
-    const em = new Emitter('q', (j, e) => {
-      const v = p.args[j]!.view;
-      const dims = sizes.map((size, d) => ({ size, strides: [v.strides[d]!], masks: [v.mask?.[d] ?? null] }));
-      return guardedRead(e, varOf[j]!, offsetExpr(v.offset, dims, 0, idx), maskConds(dims, 0, idx));
-    }, helpers);
+    const em = new Emitter(
+      'q',
+      (j, e) => {
+        const v = p.args[j]!.view;
+        const dims = sizes.map((size, d) => ({ size, strides: [v.strides[d]!], masks: [v.mask?.[d] ?? null] }));
+        return guardedRead(e, varOf[j]!, offsetExpr(v.offset, dims, 0, idx), maskConds(dims, 0, idx));
+      },
+      helpers,
+    );
     const v = em.expr(p.expr, '0.0');
     fns.push(wgslFn('load_a(bz: i32, r: i32, c: i32) -> f32', [...em.lines, `return ${v};`]));
   } else declOperand(A, 'a');
@@ -96,7 +107,10 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
   // epilogue over the flat output index `o`
   if (plain) fns.push(wgslFn('epilogue(o: u32, acc: f32)', [vecOut ? 'out0[o >> 2u][o & 3u] = acc;' : 'out0[o] = acc;']));
   else {
-    const outer = collapse(k.outShape, k.args.map((a) => a.view));
+    const outer = collapse(
+      k.outShape,
+      k.args.map((a) => a.view),
+    );
     const lines: string[] = [];
     const idx = decompose('o', outer, 'ei', lines);
     const em = new Emitter('e', (i, e) => guardedRead(e, bind.argVar(i), offsetExpr(k.args[i]!.view.offset, outer, i, idx), maskConds(outer, i, idx)), helpers);
@@ -105,11 +119,14 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
   }
   // a plain C of whole vec4 rows is stored a row block at a time
   fns.push(
-    wgslFn('store_row(bz: i32, row: i32, col0: i32, v: vec4<f32>)', [vecOut ? 'out0[u32((bz * M + row) * N + col0) >> 2u] = v;' : 'store_elements(bz, row, col0, v);']),
+    wgslFn('store_row(bz: i32, row: i32, col0: i32, v: vec4<f32>)', [
+      vecOut ? 'out0[u32((bz * M + row) * N + col0) >> 2u] = v;' : 'store_elements(bz, row, col0, v);',
+    ]),
   );
 
   // element access: e is an i32 element offset
-  const elem = (o: Operand, e: string): string => (o.mode === 'scalar' ? `${o.name}[bitcast<u32>(${e})]` : `${o.name}[bitcast<u32>(${e}) >> 2u][bitcast<u32>(${e}) & 3u]`);
+  const elem = (o: Operand, e: string): string =>
+    o.mode === 'scalar' ? `${o.name}[bitcast<u32>(${e})]` : `${o.name}[bitcast<u32>(${e}) >> 2u][bitcast<u32>(${e}) & 3u]`;
   const base = (o: Operand): string => `let base${o.name} = ${o.view.offset} + bz * ${o.sb};`;
   const off = (o: Operand, r: string, c: string): string => {
     const t = [`base${o.name}`];
@@ -122,7 +139,11 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
     const m = o.view.mask;
     if (!m) return [];
     const conds: string[] = [];
-    const dims: [string, readonly [number, number], number][] = [['bz', m[0]!, k.batch], ['r', m[1]!, o.view.shape[1]!], ['c', m[2]!, o.view.shape[2]!]];
+    const dims: [string, readonly [number, number], number][] = [
+      ['bz', m[0]!, k.batch],
+      ['r', m[1]!, o.view.shape[1]!],
+      ['c', m[2]!, o.view.shape[2]!],
+    ];
     for (const [v, [lo, hi], size] of dims) {
       if (hi <= lo) conds.push('false');
       if (lo > 0) conds.push(`${v} >= ${lo}`);

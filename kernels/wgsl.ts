@@ -35,7 +35,9 @@ function vec4Of(name: string): Helper {
 export const HELPERS: Record<string, Helper> = {
   // Cody-Waite reduction by pi/4 (three f32 parts) and the Cephes sinf / cosf polynomials:
   // about 1 ulp for |x| < 8192; the builtins are used beyond that.
-  sincos: { deps: [], src: `
+  sincos: {
+    deps: [],
+    src: `
 fn wg_sincos(x: f32, shift: u32) -> f32 {
   let ax = abs(x);
   if (ax > 8192.0) {
@@ -60,10 +62,13 @@ fn wg_sincos(x: f32, shift: u32) -> f32 {
   if (q == 1u || q == 3u) { v = pc; }
   if (q >= 2u) { v = -v; }
   return s * v;
-}` },
+}`,
+  },
   // log(1 + y): |y| < 0.5 by 2 atanh(s), s = y / (2 + y) (odd series to s^13, |s| <= 1/3: the
   // builtin log is not accurate near 1 on every device); else log(1 + y), -Inf at -1, NaN below
-  log1p: { deps: [], src: `
+  log1p: {
+    deps: [],
+    src: `
 fn wg_log1p(y: f32) -> f32 {
   if (abs(y) < 0.5) {
     let s = y / (2.0 + y);
@@ -74,22 +79,31 @@ fn wg_log1p(y: f32) -> f32 {
   if (u == 0.0) { return -bitcast<f32>(wg_inf_bits); }
   if (u < 0.0) { return bitcast<f32>(wg_nan_bits); }
   return log(u);
-}` },
-  softplus: { deps: ['log1p'], src: `
+}`,
+  },
+  softplus: {
+    deps: ['log1p'],
+    src: `
 fn wg_softplus(x: f32) -> f32 {
   return max(x, 0.0) + wg_log1p(exp(-abs(x)));
-}` },
+}`,
+  },
   // exp(x) - 1: its Taylor polynomial (degree 9, relative error < 3e-10) where exp(x) - 1 cancels
-  expm1: { deps: [], src: `
+  expm1: {
+    deps: [],
+    src: `
 fn wg_expm1(x: f32) -> f32 {
   if (abs(x) < 0.5) {
     return x * (1.0 + x * (0.5 + x * (1.6666667e-1 + x * (4.1666668e-2 + x * (8.3333338e-3 + x * (1.3888889e-3 + x * (1.9841270e-4 + x * (2.4801587e-5 + x * 2.7557319e-6))))))));
   }
   return exp(x) - 1.0;
-}` },
+}`,
+  },
   // |x| < 1: the Maclaurin series (12 terms, truncation < 2e-9); beyond, Abramowitz & Stegun
   // 7.1.26 (absolute error < 1.5e-7, relative < 1.8e-7 where erf >= 0.84): float32 accuracy.
-  erf: { deps: [], src: `
+  erf: {
+    deps: [],
+    src: `
 fn wg_erf(x: f32) -> f32 {
   let ax = abs(x);
   if (ax < 1.0) {
@@ -101,12 +115,16 @@ fn wg_erf(x: f32) -> f32 {
   let q = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t;
   let y = 1.0 - q * exp(-ax * ax);
   return select(y, -y, x < 0.0);
-}` },
+}`,
+  },
   // vec4 versions (elementwise kernels that process 4 elements per thread)
-  sincos4: { deps: ['sincos'], src: `
+  sincos4: {
+    deps: ['sincos'],
+    src: `
 fn wg_sincos4(x: vec4<f32>, shift: u32) -> vec4<f32> {
   return vec4<f32>(wg_sincos(x.x, shift), wg_sincos(x.y, shift), wg_sincos(x.z, shift), wg_sincos(x.w, shift));
-}` },
+}`,
+  },
   softplus4: vec4Of('softplus'),
   log1p4: vec4Of('log1p'),
   expm14: vec4Of('expm1'),
@@ -137,21 +155,41 @@ export function opSource(e: OpExpr, x: string[], helpers: Set<string>, vec = fal
   const v4 = vec ? '4' : '';
   const isnan = (v: string): string => `wg_isnan${v4}(${v})`;
   switch (e.op) {
-    case 'neg': return `(-${a})`;
-    case 'exp': return `exp(${a})`;
-    case 'log': return `log(${a})`;
-    case 'sin': need(`sincos${v4}`); return `wg_sincos${v4}(${a}, 0u)`;
-    case 'cos': need(`sincos${v4}`); return `wg_sincos${v4}(${a}, 1u)`;
+    case 'neg':
+      return `(-${a})`;
+    case 'exp':
+      return `exp(${a})`;
+    case 'log':
+      return `log(${a})`;
+    case 'sin':
+      need(`sincos${v4}`);
+      return `wg_sincos${v4}(${a}, 0u)`;
+    case 'cos':
+      need(`sincos${v4}`);
+      return `wg_sincos${v4}(${a}, 1u)`;
     // tanh(15) rounds to 1 in f32; clamping keeps exp-based implementations from inf/inf
-    case 'tanh': return `tanh(clamp(${a}, ${T('-15.0')}, ${T('15.0')}))`;
-    case 'sigmoid': return `(1.0 / (1.0 + exp(-${a})))`;
-    case 'softplus': need(`softplus${v4}`); return `wg_softplus${v4}(${a})`;
-    case 'log1p': need(`log1p${v4}`); return `wg_log1p${v4}(${a})`;
-    case 'expm1': need(`expm1${v4}`); return `wg_expm1${v4}(${a})`;
-    case 'erf': need(`erf${v4}`); return `wg_erf${v4}(${a})`;
-    case 'sqrt': return `sqrt(${a})`;
-    case 'abs': return `abs(${a})`;
-    case 'sign': return `sign(${a})`;
+    case 'tanh':
+      return `tanh(clamp(${a}, ${T('-15.0')}, ${T('15.0')}))`;
+    case 'sigmoid':
+      return `(1.0 / (1.0 + exp(-${a})))`;
+    case 'softplus':
+      need(`softplus${v4}`);
+      return `wg_softplus${v4}(${a})`;
+    case 'log1p':
+      need(`log1p${v4}`);
+      return `wg_log1p${v4}(${a})`;
+    case 'expm1':
+      need(`expm1${v4}`);
+      return `wg_expm1${v4}(${a})`;
+    case 'erf':
+      need(`erf${v4}`);
+      return `wg_erf${v4}(${a})`;
+    case 'sqrt':
+      return `sqrt(${a})`;
+    case 'abs':
+      return `abs(${a})`;
+    case 'sign':
+      return `sign(${a})`;
     case 'pow': {
       const p = (e.params as { exponent: number }).exponent;
       if (p === 0.5) return `sqrt(${a})`;
@@ -160,14 +198,21 @@ export function opSource(e: OpExpr, x: string[], helpers: Set<string>, vec = fal
       // non-integer exponent: NaN for negative bases, as Math.pow
       return `select(pow(${a}, ${T(f32(p))}), ${T('bitcast<f32>(wg_nan_bits)')}, ${a} < ${T('0.0')})`;
     }
-    case 'cast': return a;
-    case 'add': return `(${a} + ${b})`;
-    case 'sub': return `(${a} - ${b})`;
-    case 'mul': return `(${a} * ${b})`;
-    case 'div': return `(${a} / ${b})`;
-    case 'atan2': return `atan2(${a}, ${b})`;
+    case 'cast':
+      return a;
+    case 'add':
+      return `(${a} + ${b})`;
+    case 'sub':
+      return `(${a} - ${b})`;
+    case 'mul':
+      return `(${a} * ${b})`;
+    case 'div':
+      return `(${a} / ${b})`;
+    case 'atan2':
+      return `atan2(${a}, ${b})`;
     // NaN in either operand gives NaN, as Math.max
-    case 'maximum': return `select(max(${a}, ${b}), ${a} + ${b}, ${isnan(a)} | ${isnan(b)})`;
+    case 'maximum':
+      return `select(max(${a}, ${b}), ${a} + ${b}, ${isnan(a)} | ${isnan(b)})`;
     case 'cmp': {
       const cmp = (e.params as { cmp: 'lt' | 'le' | 'gt' | 'ge' | 'eq' | 'ne' }).cmp;
       const op = { lt: '<', le: '<=', gt: '>', ge: '>=', eq: '==', ne: '!=' }[cmp];
@@ -177,7 +222,8 @@ export function opSource(e: OpExpr, x: string[], helpers: Set<string>, vec = fal
       return `select(${T('0.0')}, ${T('1.0')}, (${a} ${op} ${b}) & !${nan})`;
     }
     // a NaN condition is "not 0": picks b, as the CPU backend
-    case 'where': return `select(${c}, ${b}, (${a} != ${T('0.0')}) | ${isnan(a)})`;
+    case 'where':
+      return `select(${c}, ${b}, (${a} != ${T('0.0')}) | ${isnan(a)})`;
     default: {
       const never: never = e.op;
       throw new Error(`webgpu codegen: no WGSL for ${String(never)}`);
@@ -217,7 +263,12 @@ export class Emitter {
       v = this.vec ? `vec4<f32>(${s})` : s;
     } else if (e.k === 'arg') v = this.argRead(e.i, this);
     else {
-      const src = opSource(e, e.args.map((x) => this.expr(x, acc)), this.helpers, this.vec);
+      const src = opSource(
+        e,
+        e.args.map((x) => this.expr(x, acc)),
+        this.helpers,
+        this.vec,
+      );
       v = this.fresh();
       this.lines.push(`let ${v} = ${src};`);
     }
@@ -302,7 +353,9 @@ export function helperOrder(used: ReadonlySet<string>): string[] {
     helper.deps.forEach(visit);
     out.push(h);
   };
-  Object.keys(HELPERS).filter((h) => used.has(h)).forEach(visit);
+  Object.keys(HELPERS)
+    .filter((h) => used.has(h))
+    .forEach(visit);
   return out;
 }
 

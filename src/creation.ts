@@ -94,7 +94,11 @@ export const onesLike = (t: Tensor): Tensor => full(t.shape, 1, { dtype: t.dtype
 /** [start, stop) in steps of `step`; with one argument, [0, start). */
 export function arange(start: number, stop?: number, step = 1, opts?: { dtype?: DType }): Tensor {
   if (stop === undefined) [start, stop] = [0, start];
-  for (const [name, v] of [['start', start], ['stop', stop], ['step', step]] as const) {
+  for (const [name, v] of [
+    ['start', start],
+    ['stop', stop],
+    ['step', step],
+  ] as const) {
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(`arange: ${name} must be a finite number, got ${String(v)}`);
   }
   if (step === 0) throw new ArgumentError('arange: step must not be 0');

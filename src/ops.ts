@@ -100,7 +100,10 @@ export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
 }
 
 type UnaryName = Exclude<UnaryPrim, 'pow' | 'cast'>;
-const unary = (op: UnaryName) => (x: Tensor): Tensor => wrap(B.unaryNode(op, tensorNode(op, x)));
+const unary =
+  (op: UnaryName) =>
+  (x: Tensor): Tensor =>
+    wrap(B.unaryNode(op, tensorNode(op, x)));
 
 export const neg = (x: TensorLike): Tensor => (typeof x === 'number' ? wrap(scalarNode(-x, 'float32')) : unary('neg')(x));
 export const exp = unary('exp');
@@ -197,7 +200,10 @@ export function logsumexp(x: Tensor, axis?: number | number[] | null, keepdims =
   const m = stopGradient(where(equal(sub(mx, mx), 0), mx, 0));
   const s = log(sum(exp(sub(x, m)), axes, true)).add(m);
   if (keepdims) return s;
-  return reshape(s, n.shape.filter((_, i) => !axes.includes(i)));
+  return reshape(
+    s,
+    n.shape.filter((_, i) => !axes.includes(i)),
+  );
 }
 
 /** The same value with no derivative: a constant for every transformation. */
@@ -255,7 +261,12 @@ export function squeeze(x: Tensor, axis?: number | number[]): Tensor {
   for (const a of axes) {
     if (n.shape[a] !== 1) throw new ShapeError(`squeeze: axis ${a} of ${fmtShape(n.shape)} has size ${n.shape[a]}, not 1`);
   }
-  return wrap(B.reshapeNode(n, n.shape.filter((_, i) => !axes.includes(i))));
+  return wrap(
+    B.reshapeNode(
+      n,
+      n.shape.filter((_, i) => !axes.includes(i)),
+    ),
+  );
 }
 
 /**
@@ -270,7 +281,9 @@ export function slice(x: Tensor, starts: number[], ends?: (number | null)[], ste
   if (starts.length > n.rank || (ends && ends.length > n.rank) || (steps && steps.length > n.rank)) {
     throw new ShapeError(`slice: starts/ends/steps have more entries than the rank of ${fmtShape(n.shape)}`);
   }
-  const s: number[] = [], e: number[] = [], st: number[] = [];
+  const s: number[] = [],
+    e: number[] = [],
+    st: number[] = [];
   for (let i = 0; i < n.rank; i++) {
     const d = n.shape[i]!;
     const step = steps?.[i] ?? 1;
@@ -294,7 +307,13 @@ export function pad(x: Tensor, pads: [number, number][]): Tensor {
   if (!Array.isArray(pads) || pads.length !== n.rank) {
     throw new ShapeError(`pad: need ${n.rank} [before, after] pairs for ${fmtShape(n.shape)}`);
   }
-  return wrap(B.padNode(n, pads.map((p) => p[0]), pads.map((p) => p[1])));
+  return wrap(
+    B.padNode(
+      n,
+      pads.map((p) => p[0]),
+      pads.map((p) => p[1]),
+    ),
+  );
 }
 
 export function concat(tensors: Tensor[], axis = 0): Tensor {
@@ -334,7 +353,10 @@ export function stack(tensors: Tensor[], axis = 0): Tensor {
   const outShape = first.shape.slice();
   outShape.splice(a, 0, nodes.length);
   checkExtent('stack', outShape, `the result ${fmtShape(outShape)} of stacking ${nodes.length} tensors of shape ${fmtShape(first.shape)}`);
-  return concat(tensors.map((t) => expandDims(t, a)), a);
+  return concat(
+    tensors.map((t) => expandDims(t, a)),
+    a,
+  );
 }
 
 // ----- matmul -----
@@ -345,7 +367,8 @@ function matmulBatch(sa: string, sb: string, a: readonly number[], b: readonly n
   const out: number[] = [];
   const bad: string[] = [];
   for (let i = 0; i < n; i++) {
-    const da = a[a.length - n + i] ?? 1, db = b[b.length - n + i] ?? 1;
+    const da = a[a.length - n + i] ?? 1,
+      db = b[b.length - n + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1) bad.push(`batch axis ${i}: ${da} vs ${db}`);
     out.push(da === 1 ? db : da);
   }
@@ -365,17 +388,23 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (na.rank === 0 || nb.rank === 0) {
     throw new ShapeError(`matmul: operands must be at least 1-D, got ${fmtShape(na.shape)} and ${fmtShape(nb.shape)}`);
   }
-  const sa = fmtShape(na.shape), sb = fmtShape(nb.shape);
-  const vecA = na.rank === 1, vecB = nb.rank === 1;
+  const sa = fmtShape(na.shape),
+    sb = fmtShape(nb.shape);
+  const vecA = na.rank === 1,
+    vecB = nb.rank === 1;
   if (vecA) na = B.reshapeNode(na, [1, na.shape[0]!]);
   if (vecB) nb = B.reshapeNode(nb, [nb.shape[0]!, 1]);
   if (na.shape[na.rank - 1] !== nb.shape[nb.rank - 2]) {
     throw new ShapeError(`matmul: inner dimensions differ: ${sa} @ ${sb}`);
   }
   const batch = matmulBatch(sa, sb, na.shape.slice(0, -2), nb.shape.slice(0, -2));
-  const m = na.shape[na.rank - 2]!, n = nb.shape[nb.rank - 1]!;
+  const m = na.shape[na.rank - 2]!,
+    n = nb.shape[nb.rank - 1]!;
   checkExtent('matmul', [...batch, m, n], `the result ${fmtShape([...batch, m, n])} of ${sa} @ ${sb}`);
-  for (const [which, x] of [['a', na], ['b', nb]] as const) {
+  for (const [which, x] of [
+    ['a', na],
+    ['b', nb],
+  ] as const) {
     const to = [...batch, ...x.shape.slice(-2)];
     checkExtent('matmul', to, `operand ${which} broadcast to ${fmtShape(to)} for ${sa} @ ${sb}`);
   }

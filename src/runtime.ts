@@ -134,7 +134,9 @@ function attach(node: Node, buf: RealizedBuffer): void {
 function migrate(n: Node, b: Backend): void {
   const old = n.buffer!;
   if (old.backendName !== 'cpu') {
-    throw new BackendError(`a tensor of shape [${n.shape.join(', ')}] lives on the ${old.backendName} backend, but ${b.name} is active now; read it with data() and create a new tensor`);
+    throw new BackendError(
+      `a tensor of shape [${n.shape.join(', ')}] lives on the ${old.backendName} backend, but ${b.name} is active now; read it with data() and create a new tensor`,
+    );
   }
   finalizer.unregister(n);
   old.release();

@@ -72,51 +72,143 @@ export class Tensor {
     return `Tensor(shape=[${this.node.shape.join(', ')}], dtype=${this.node.dtype})`;
   }
 
-  add(b: TensorLike): Tensor { return ops.add(this, b); }
-  sub(b: TensorLike): Tensor { return ops.sub(this, b); }
-  mul(b: TensorLike): Tensor { return ops.mul(this, b); }
-  div(b: TensorLike): Tensor { return ops.div(this, b); }
-  maximum(b: TensorLike): Tensor { return ops.maximum(this, b); }
+  add(b: TensorLike): Tensor {
+    return ops.add(this, b);
+  }
+  sub(b: TensorLike): Tensor {
+    return ops.sub(this, b);
+  }
+  mul(b: TensorLike): Tensor {
+    return ops.mul(this, b);
+  }
+  div(b: TensorLike): Tensor {
+    return ops.div(this, b);
+  }
+  maximum(b: TensorLike): Tensor {
+    return ops.maximum(this, b);
+  }
   /** atan2(this, x): the angle of the point (x, this). */
-  atan2(x: TensorLike): Tensor { return ops.atan2(this, x); }
-  minimum(b: TensorLike): Tensor { return ops.minimum(this, b); }
-  pow(exponent: number): Tensor { return ops.pow(this, exponent); }
-  less(b: TensorLike): Tensor { return ops.less(this, b); }
-  lessEqual(b: TensorLike): Tensor { return ops.lessEqual(this, b); }
-  greater(b: TensorLike): Tensor { return ops.greater(this, b); }
-  greaterEqual(b: TensorLike): Tensor { return ops.greaterEqual(this, b); }
-  equal(b: TensorLike): Tensor { return ops.equal(this, b); }
-  notEqual(b: TensorLike): Tensor { return ops.notEqual(this, b); }
-  neg(): Tensor { return ops.neg(this); }
-  exp(): Tensor { return ops.exp(this); }
-  log(): Tensor { return ops.log(this); }
-  sin(): Tensor { return ops.sin(this); }
-  cos(): Tensor { return ops.cos(this); }
-  tanh(): Tensor { return ops.tanh(this); }
-  sigmoid(): Tensor { return ops.sigmoid(this); }
-  softplus(): Tensor { return ops.softplus(this); }
-  sqrt(): Tensor { return ops.sqrt(this); }
-  log1p(): Tensor { return ops.log1p(this); }
-  expm1(): Tensor { return ops.expm1(this); }
-  erf(): Tensor { return ops.erf(this); }
-  gelu(): Tensor { return ops.gelu(this); }
-  square(): Tensor { return ops.square(this); }
-  abs(): Tensor { return ops.abs(this); }
-  sign(): Tensor { return ops.sign(this); }
-  relu(): Tensor { return ops.relu(this); }
-  astype(dtype: DType): Tensor { return ops.astype(this, dtype); }
-  matmul(b: Tensor): Tensor { return ops.matmul(this, b); }
-  sum(axis?: number | number[] | null, keepdims = false): Tensor { return ops.sum(this, axis, keepdims); }
-  mean(axis?: number | number[] | null, keepdims = false): Tensor { return ops.mean(this, axis, keepdims); }
-  max(axis?: number | number[] | null, keepdims = false): Tensor { return ops.max(this, axis, keepdims); }
-  min(axis?: number | number[] | null, keepdims = false): Tensor { return ops.min(this, axis, keepdims); }
-  logsumexp(axis?: number | number[] | null, keepdims = false): Tensor { return ops.logsumexp(this, axis, keepdims); }
-  reshape(shape: number[]): Tensor { return ops.reshape(this, shape); }
-  transpose(perm?: number[]): Tensor { return ops.transpose(this, perm); }
-  permute(perm: number[]): Tensor { return ops.permute(this, perm); }
-  broadcastTo(shape: number[]): Tensor { return ops.broadcastTo(this, shape); }
-  expandDims(axis: number): Tensor { return ops.expandDims(this, axis); }
-  squeeze(axis?: number | number[]): Tensor { return ops.squeeze(this, axis); }
-  slice(starts: number[], ends?: (number | null)[], steps?: number[]): Tensor { return ops.slice(this, starts, ends, steps); }
-  pad(pads: [number, number][]): Tensor { return ops.pad(this, pads); }
+  atan2(x: TensorLike): Tensor {
+    return ops.atan2(this, x);
+  }
+  minimum(b: TensorLike): Tensor {
+    return ops.minimum(this, b);
+  }
+  pow(exponent: number): Tensor {
+    return ops.pow(this, exponent);
+  }
+  less(b: TensorLike): Tensor {
+    return ops.less(this, b);
+  }
+  lessEqual(b: TensorLike): Tensor {
+    return ops.lessEqual(this, b);
+  }
+  greater(b: TensorLike): Tensor {
+    return ops.greater(this, b);
+  }
+  greaterEqual(b: TensorLike): Tensor {
+    return ops.greaterEqual(this, b);
+  }
+  equal(b: TensorLike): Tensor {
+    return ops.equal(this, b);
+  }
+  notEqual(b: TensorLike): Tensor {
+    return ops.notEqual(this, b);
+  }
+  neg(): Tensor {
+    return ops.neg(this);
+  }
+  exp(): Tensor {
+    return ops.exp(this);
+  }
+  log(): Tensor {
+    return ops.log(this);
+  }
+  sin(): Tensor {
+    return ops.sin(this);
+  }
+  cos(): Tensor {
+    return ops.cos(this);
+  }
+  tanh(): Tensor {
+    return ops.tanh(this);
+  }
+  sigmoid(): Tensor {
+    return ops.sigmoid(this);
+  }
+  softplus(): Tensor {
+    return ops.softplus(this);
+  }
+  sqrt(): Tensor {
+    return ops.sqrt(this);
+  }
+  log1p(): Tensor {
+    return ops.log1p(this);
+  }
+  expm1(): Tensor {
+    return ops.expm1(this);
+  }
+  erf(): Tensor {
+    return ops.erf(this);
+  }
+  gelu(): Tensor {
+    return ops.gelu(this);
+  }
+  square(): Tensor {
+    return ops.square(this);
+  }
+  abs(): Tensor {
+    return ops.abs(this);
+  }
+  sign(): Tensor {
+    return ops.sign(this);
+  }
+  relu(): Tensor {
+    return ops.relu(this);
+  }
+  astype(dtype: DType): Tensor {
+    return ops.astype(this, dtype);
+  }
+  matmul(b: Tensor): Tensor {
+    return ops.matmul(this, b);
+  }
+  sum(axis?: number | number[] | null, keepdims = false): Tensor {
+    return ops.sum(this, axis, keepdims);
+  }
+  mean(axis?: number | number[] | null, keepdims = false): Tensor {
+    return ops.mean(this, axis, keepdims);
+  }
+  max(axis?: number | number[] | null, keepdims = false): Tensor {
+    return ops.max(this, axis, keepdims);
+  }
+  min(axis?: number | number[] | null, keepdims = false): Tensor {
+    return ops.min(this, axis, keepdims);
+  }
+  logsumexp(axis?: number | number[] | null, keepdims = false): Tensor {
+    return ops.logsumexp(this, axis, keepdims);
+  }
+  reshape(shape: number[]): Tensor {
+    return ops.reshape(this, shape);
+  }
+  transpose(perm?: number[]): Tensor {
+    return ops.transpose(this, perm);
+  }
+  permute(perm: number[]): Tensor {
+    return ops.permute(this, perm);
+  }
+  broadcastTo(shape: number[]): Tensor {
+    return ops.broadcastTo(this, shape);
+  }
+  expandDims(axis: number): Tensor {
+    return ops.expandDims(this, axis);
+  }
+  squeeze(axis?: number | number[]): Tensor {
+    return ops.squeeze(this, axis);
+  }
+  slice(starts: number[], ends?: (number | null)[], steps?: number[]): Tensor {
+    return ops.slice(this, starts, ends, steps);
+  }
+  pad(pads: [number, number][]): Tensor {
+    return ops.pad(this, pads);
+  }
 }

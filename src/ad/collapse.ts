@@ -47,13 +47,18 @@ function collapsedStep(rule: TaylorRule, ctx: RuleCtx, ins: readonly (CollapsedS
       const d = rule.derivs(ctx, K);
       const lower = Array.from({ length: K - 1 }, (_, k) => faaDiBruno(d, X.lower, k + 1));
       const bell = bellTerms(X.lower, K); // X_K is not among X.lower: B_{K,1} is null
-      const mixed = sumTerms(bell.map((b, j) => [j >= 2 && d[j - 1] ? b : null, d[j - 1] ?? ctx.out] as const), sumDir, ctx.out.size);
+      const mixed = sumTerms(
+        bell.map((b, j) => [j >= 2 && d[j - 1] ? b : null, d[j - 1] ?? ctx.out] as const),
+        sumDir,
+        ctx.out.size,
+      );
       const lin = X.top && d[0] ? ops.mul(d[0], X.top) : null;
       res = { lower, top: addAll([mixed, lin]) };
       break;
     }
     case 'bilinear': {
-      const X = ins[0] ?? null, Y = ins[1] ?? null;
+      const X = ins[0] ?? null,
+        Y = ins[1] ?? null;
       const lower = Array.from({ length: K - 1 }, (_, k) => leibniz(rule, ctx, X?.lower ?? null, Y?.lower ?? null, k + 1, 0, k + 1));
       const m = leibniz(rule, ctx, X?.lower ?? null, Y?.lower ?? null, K, 1, K - 1);
       const [x0, y0] = ctx.primals as [Tensor, Tensor];
@@ -93,7 +98,14 @@ export interface CollapsedCore {
  * 1..K−1 ([R, ...S'] each) and its summed top coefficient ([1, ...S']). `weights` (length R)
  * weight the sum over directions; plain sum when null.
  */
-export function propagateCollapsed(inputs: readonly Node[], seeds: readonly (CollapsedSeries | null)[], region: readonly Node[], K: number, R: number, weights: Tensor | null): CollapsedCore {
+export function propagateCollapsed(
+  inputs: readonly Node[],
+  seeds: readonly (CollapsedSeries | null)[],
+  region: readonly Node[],
+  K: number,
+  R: number,
+  weights: Tensor | null,
+): CollapsedCore {
   const wByRank = new Map<number, Tensor>();
   const sumDir: SumDirections = (t) => {
     if (!weights) return ops.sum(t, 0, true);
@@ -106,7 +118,14 @@ export function propagateCollapsed(inputs: readonly Node[], seeds: readonly (Col
 }
 
 /** Collapsed Taylor mode over `region` with a given sum over the directions. */
-function collapseRegion(inputs: readonly Node[], seeds: readonly (CollapsedSeries | null)[], region: readonly Node[], K: number, R: number, sumDir: SumDirections): CollapsedCore {
+function collapseRegion(
+  inputs: readonly Node[],
+  seeds: readonly (CollapsedSeries | null)[],
+  region: readonly Node[],
+  K: number,
+  R: number,
+  sumDir: SumDirections,
+): CollapsedCore {
   const map = new Map<Node, CollapsedSeries | null>();
   inputs.forEach((n, i) => map.set(n, seeds[i] ?? null));
   let vectors = 1;
@@ -143,7 +162,13 @@ export interface CollapsedOut {
  * coefficients X_1..X_{K−1} (each [R, ...S] or null); `top[i]` its summed top coefficient
  * Σ_r w_r X_K,r (shape S, or null). Returns [primalOut, { lower, top, stats }].
  */
-export function collapsedJet(f: (...args: Tensor[]) => Tensor, primals: Tensor[], lower: (Tensor | null)[][], top: (Tensor | null)[], opts: CollapsedJetOptions): [Tensor, CollapsedOut] {
+export function collapsedJet(
+  f: (...args: Tensor[]) => Tensor,
+  primals: Tensor[],
+  lower: (Tensor | null)[][],
+  top: (Tensor | null)[],
+  opts: CollapsedJetOptions,
+): [Tensor, CollapsedOut] {
   const op = 'collapsedJet';
   const K = checkOrder(op, opts?.order);
   if (K < 1) throw new ArgumentError(`${op}: the order must be at least 1, got ${K}`);
@@ -181,7 +206,14 @@ export function collapsedJet(f: (...args: Tensor[]) => Tensor, primals: Tensor[]
   }
   const tr = traceRegion(op, f, primals);
   if (tr.outputs.length !== 1) throw new ArgumentError(`${op}: f must return one tensor`);
-  const core = propagateCollapsed(tr.inputs.map((t) => t.node), seeds, tr.region, K, R, w);
+  const core = propagateCollapsed(
+    tr.inputs.map((t) => t.node),
+    seeds,
+    tr.region,
+    K,
+    R,
+    w,
+  );
   const out = tr.outputs[0]!;
   const s = core.state(out.node);
   const zeros = (lead: number): Tensor => ops.broadcastTo(ops.reshape(constLike(out, 0), [1, ...out.shape]), [lead, ...out.shape]);

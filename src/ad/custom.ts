@@ -90,7 +90,13 @@ export function customJvp<F extends (...args: any[]) => Tensor>(f: F, rule: JvpR
         return res;
       },
     };
-    return new Tensor(customNode(p.leaves.map((t) => t.node), out.node, rules));
+    return new Tensor(
+      customNode(
+        p.leaves.map((t) => t.node),
+        out.node,
+        rules,
+      ),
+    );
   };
   return wrapped as F;
 }
@@ -149,7 +155,13 @@ export function customVjp<F extends (...args: any[]) => Tensor>(f: F, fwdOrBwd: 
         return leaves;
       },
     };
-    return new Tensor(customNode(p.leaves.map((t) => t.node), out.node, rules));
+    return new Tensor(
+      customNode(
+        p.leaves.map((t) => t.node),
+        out.node,
+        rules,
+      ),
+    );
   };
   return wrapped as F;
 }

@@ -32,5 +32,11 @@ export function jvp(f: (...args: any[]) => unknown, primals: unknown, tangents: 
   });
   const tr = traceLeaves('jvp', leaves, (fresh) => f(...(unflatten(def, fresh) as unknown[])));
   const outT = pushForward(tr, t.leaves);
-  return [tr.out, unflatten<Tensor>(tr.outDef, outT.map((x: Maybe, i) => orZeros(x, tr.outLeaves[i]!)))];
+  return [
+    tr.out,
+    unflatten<Tensor>(
+      tr.outDef,
+      outT.map((x: Maybe, i) => orZeros(x, tr.outLeaves[i]!)),
+    ),
+  ];
 }

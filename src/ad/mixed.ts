@@ -106,24 +106,33 @@ function jacImpl(what: string, f: (...args: any[]) => unknown, opts: JacOptions 
     });
   }
   const single = typeof (opts?.argnums ?? 0) === 'number';
-  return unflatten(tr.outDef, outs.map((_, o) => {
-    const perArg = sel.split(blocks[o]!);
-    return single ? perArg[0]! : perArg;
-  }) as never[]);
+  return unflatten(
+    tr.outDef,
+    outs.map((_, o) => {
+      const perArg = sel.split(blocks[o]!);
+      return single ? perArg[0]! : perArg;
+    }) as never[],
+  );
 }
 
 /**
  * Jacobian by forward mode (one JVP per input element). Shape [...outShape, ...inShape]; with
  * tree inputs/outputs, a tree (of f's result structure) of trees (of the argument's structure).
  */
-export function jacfwd<F extends (...args: any[]) => unknown, const A extends Argnums = 0>(f: F, opts?: JacOptions<A>): (...args: Parameters<F>) => JacobianOf<F, A>;
+export function jacfwd<F extends (...args: any[]) => unknown, const A extends Argnums = 0>(
+  f: F,
+  opts?: JacOptions<A>,
+): (...args: Parameters<F>) => JacobianOf<F, A>;
 export function jacfwd(f: (...args: any[]) => unknown, opts?: JacOptions): (...args: any[]) => any {
   checkFn('jacfwd', f);
   return (...args: unknown[]) => jacImpl('jacfwd', f, opts, args, 'fwd');
 }
 
 /** Jacobian by reverse mode (one VJP per output element); same layout as jacfwd. */
-export function jacrev<F extends (...args: any[]) => unknown, const A extends Argnums = 0>(f: F, opts?: JacOptions<A>): (...args: Parameters<F>) => JacobianOf<F, A>;
+export function jacrev<F extends (...args: any[]) => unknown, const A extends Argnums = 0>(
+  f: F,
+  opts?: JacOptions<A>,
+): (...args: Parameters<F>) => JacobianOf<F, A>;
 export function jacrev(f: (...args: any[]) => unknown, opts?: JacOptions): (...args: any[]) => any {
   checkFn('jacrev', f);
   return (...args: unknown[]) => jacImpl('jacrev', f, opts, args, 'rev');
@@ -133,14 +142,20 @@ export function jacrev(f: (...args: any[]) => unknown, opts?: JacOptions): (...a
  * Jacobian choosing the cheaper mode from the traced sizes: forward when the differentiated
  * inputs have no more elements than the outputs (fewer JVPs than VJPs), reverse otherwise.
  */
-export function jacobian<F extends (...args: any[]) => unknown, const A extends Argnums = 0>(f: F, opts?: JacOptions<A>): (...args: Parameters<F>) => JacobianOf<F, A>;
+export function jacobian<F extends (...args: any[]) => unknown, const A extends Argnums = 0>(
+  f: F,
+  opts?: JacOptions<A>,
+): (...args: Parameters<F>) => JacobianOf<F, A>;
 export function jacobian(f: (...args: any[]) => unknown, opts?: JacOptions): (...args: any[]) => any {
   checkFn('jacobian', f);
   return (...args: unknown[]) => jacImpl('jacobian', f, opts, args, 'auto');
 }
 
 /** Hessian of a scalar-valued `f` (forward-over-reverse): shape [...inShape, ...inShape]. */
-export function hessian<F extends (...args: any[]) => Tensor, const A extends Argnums = 0>(f: F, opts?: JacOptions<A>): (...args: Parameters<F>) => HessianOf<F, A>;
+export function hessian<F extends (...args: any[]) => Tensor, const A extends Argnums = 0>(
+  f: F,
+  opts?: JacOptions<A>,
+): (...args: Parameters<F>) => HessianOf<F, A>;
 export function hessian(f: (...args: any[]) => unknown, opts?: JacOptions): (...args: any[]) => any {
   checkFn('hessian', f);
   return (...args: unknown[]) => {

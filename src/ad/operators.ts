@@ -171,7 +171,9 @@ function laplacianImpl(f: RowFn, X: Tensor, opts: LaplacianOptions, op = 'laplac
 function interpolationDirections(D: number): { dirs: Float64Array; weights: number[] } {
   const vecs: number[][] = [];
   const weights: number[] = [];
-  const c1 = (13 * D - 4) / 2304, c2 = -1 / 36, c3 = 5 / 96;
+  const c1 = (13 * D - 4) / 2304,
+    c2 = -1 / 36,
+    c3 = 5 / 96;
   const push = (entries: [number, number][], w: number): void => {
     const v = new Array<number>(D).fill(0);
     for (const [i, a] of entries) v[i]! += a;
@@ -179,8 +181,25 @@ function interpolationDirections(D: number): { dirs: Float64Array; weights: numb
     weights.push(w);
   };
   for (let d = 0; d < D; d++) push([[d, 4]], c1);
-  for (let a = 0; a < D; a++) for (let b = 0; b < D; b++) if (a !== b) push([[a, 3], [b, 1]], c2);
-  for (let a = 0; a < D; a++) for (let b = a + 1; b < D; b++) push([[a, 2], [b, 2]], c3);
+  for (let a = 0; a < D; a++)
+    for (let b = 0; b < D; b++)
+      if (a !== b)
+        push(
+          [
+            [a, 3],
+            [b, 1],
+          ],
+          c2,
+        );
+  for (let a = 0; a < D; a++)
+    for (let b = a + 1; b < D; b++)
+      push(
+        [
+          [a, 2],
+          [b, 2],
+        ],
+        c3,
+      );
   return { dirs: Float64Array.from(vecs.flat()), weights };
 }
 

@@ -8,10 +8,7 @@ import { Tensor } from '../tensor.js';
 
 export type Tree<T = Tensor> = T | readonly Tree<T>[] | { readonly [key: string]: Tree<T> };
 
-export type TreeDef =
-  | { kind: 'leaf' }
-  | { kind: 'array'; children: TreeDef[] }
-  | { kind: 'object'; keys: string[]; children: TreeDef[] };
+export type TreeDef = { kind: 'leaf' } | { kind: 'array'; children: TreeDef[] } | { kind: 'object'; keys: string[]; children: TreeDef[] };
 
 function isPlainObject(x: unknown): x is Record<string, unknown> {
   if (typeof x !== 'object' || x === null) return false;
@@ -45,7 +42,9 @@ export function flatten(tree: unknown, what: string): { leaves: Tensor[]; def: T
       const keys = Object.keys(x).sort();
       return { kind: 'object', keys, children: keys.map((k) => walk(x[k], `${path}.${k}`)) };
     }
-    throw new ArgumentError(`${what}: ${path} must be a Tensor or an array / plain object of tensors, got ${x === null ? 'null' : typeof x === 'object' ? (x as object).constructor?.name : `${typeof x} ${String(x)}`}`);
+    throw new ArgumentError(
+      `${what}: ${path} must be a Tensor or an array / plain object of tensors, got ${x === null ? 'null' : typeof x === 'object' ? (x as object).constructor?.name : `${typeof x} ${String(x)}`}`,
+    );
   };
   const def = walk(tree, 'argument');
   return { leaves, def };

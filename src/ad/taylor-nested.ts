@@ -17,7 +17,10 @@ export type RowFn = (X: Tensor) => Tensor;
 /** Direction r of `dirs` ([R, 1, D]) on every row: [N, D]. */
 function direction(dirs: Tensor, r: number, N: number): Tensor {
   const D = dirs.shape[2]!;
-  return dirs.slice([r, 0, 0], [r + 1, 1, D]).reshape([1, D]).broadcastTo([N, D]);
+  return dirs
+    .slice([r, 0, 0], [r + 1, 1, D])
+    .reshape([1, D])
+    .broadcastTo([N, D]);
 }
 
 /** Σ_r w_r v_rᵀ H(x_n) v_r for every row n, by one jvp-of-grad per direction. `weights` null: plain sum. */

@@ -35,7 +35,15 @@ export function traceRegion(op: string, f: unknown, primals: readonly Tensor[]):
   const inputs = primals.map(freshInput);
   const { leaves, def } = flatten((f as (...a: Tensor[]) => unknown)(...inputs), `${op}: the result of f`);
   if (leaves.length === 0) throw new TransformError(`${op}: f returned no tensor`);
-  return { inputs, outputs: leaves, def, region: dependentRegion(inputs.map((t) => t.node), leaves.map((t) => t.node)) };
+  return {
+    inputs,
+    outputs: leaves,
+    def,
+    region: dependentRegion(
+      inputs.map((t) => t.node),
+      leaves.map((t) => t.node),
+    ),
+  };
 }
 
 export function ruleCtx(v: Node): RuleCtx {
@@ -47,7 +55,8 @@ export function faaDiBruno(d: readonly Coef[], X: readonly Coef[], k: number): C
   const bell = bellTerms(X, k);
   const terms: Coef[] = [];
   for (let j = 1; j <= k; j++) {
-    const dj = d[j - 1], bj = bell[j];
+    const dj = d[j - 1],
+      bj = bell[j];
     if (dj && bj) terms.push(mulCoef(dj, bj));
   }
   return addAll(terms);
@@ -58,7 +67,15 @@ function mulCoef(a: Tensor, b: Tensor): Tensor {
 }
 
 /** Leibniz: Σ_{j=from..to} C(k,j) X_j ∘ Y_{k−j}, with X_0 = x0 and Y_0 = y0 (primals, no direction axis). */
-export function leibniz(rule: Extract<TaylorRule, { kind: 'bilinear' }>, ctx: RuleCtx, X: Series | null, Y: Series | null, k: number, from: number, to: number): Coef {
+export function leibniz(
+  rule: Extract<TaylorRule, { kind: 'bilinear' }>,
+  ctx: RuleCtx,
+  X: Series | null,
+  Y: Series | null,
+  k: number,
+  from: number,
+  to: number,
+): Coef {
   const [x0, y0] = ctx.primals as [Tensor, Tensor];
   const terms: Coef[] = [];
   for (let j = from; j <= to; j++) {
@@ -80,7 +97,10 @@ interface SubRegion {
 }
 
 function subRegion(inputs: readonly Tensor[], outs: readonly Node[]): Node[] {
-  return dependentRegion(inputs.map((t) => t.node), outs);
+  return dependentRegion(
+    inputs.map((t) => t.node),
+    outs,
+  );
 }
 
 /** A composite rule's expansion on fresh aliases of the inputs (so the engines can walk it). */
@@ -98,11 +118,29 @@ export function expansion(rule: Extract<TaylorRule, { kind: 'composite' }>, ctx:
 export function partialSeries(ctx: RuleCtx, ins: readonly (Series | null)[], K: number): (Coef[] | null)[] {
   const fresh = ctx.primals.map(freshInput);
   const n = ctx.node;
-  const copy = new Node(n.op, fresh.map((t) => t.node), n.params, n.shape, n.dtype);
+  const copy = new Node(
+    n.op,
+    fresh.map((t) => t.node),
+    n.params,
+    n.shape,
+    n.dtype,
+  );
   const maps = partialsOf(copy, copy.inputs);
   const grads = maps.map((m, i) => (m && ins[i] ? m(constLike(fresh[i]!, 1)) : null));
   const live = grads.filter((g): g is Tensor => g !== null);
-  const core = K > 0 ? propagateJet(copy.inputs, ins, subRegion(fresh, live.map((g) => g.node)), K, 1) : null;
+  const core =
+    K > 0
+      ? propagateJet(
+          copy.inputs,
+          ins,
+          subRegion(
+            fresh,
+            live.map((g) => g.node),
+          ),
+          K,
+          1,
+        )
+      : null;
   return grads.map((g) => {
     if (!g) return null;
     const s = core?.series(g.node) ?? null;
@@ -117,7 +155,8 @@ export function integrate(G: readonly (Coef[] | null)[], X: readonly (Series | n
     const x = X[i];
     if (!g || !x) return;
     for (let j = from; j < k; j++) {
-      const gj = g[j], xk = x[k - j - 1];
+      const gj = g[j],
+        xk = x[k - j - 1];
       if (!gj || !xk) continue;
       const c = binom(k - 1, j);
       terms.push(c === 1 ? gj.mul(xk) : gj.mul(xk).mul(c));
@@ -204,7 +243,9 @@ function checkSeries(op: string, primals: unknown, series: unknown, order: numbe
   }
   primals.forEach((p: Tensor, i) => checkUsable(op, p, `primals[${i}]`));
   if (!Array.isArray(series) || series.length !== primals.length) {
-    throw new ArgumentError(`${op}: series must hold one coefficient list per primal (${primals.length}), got ${Array.isArray(series) ? series.length : typeof series}`);
+    throw new ArgumentError(
+      `${op}: series must hold one coefficient list per primal (${primals.length}), got ${Array.isArray(series) ? series.length : typeof series}`,
+    );
   }
   const lens = series.map((s, i) => {
     if (!Array.isArray(s)) throw new ArgumentError(`${op}: series[${i}] must be an array of coefficients`);
@@ -213,7 +254,9 @@ function checkSeries(op: string, primals: unknown, series: unknown, order: numbe
   const K = order === undefined ? (lens[0] ?? 0) : checkOrder(op, order);
   lens.forEach((n, i) => {
     if (order === undefined ? n !== K : n > K) {
-      throw new ArgumentError(`${op}: series[${i}] has ${n} coefficients, expected ${order === undefined ? K : `at most ${K}`} (every primal needs the same number)`);
+      throw new ArgumentError(
+        `${op}: series[${i}] has ${n} coefficients, expected ${order === undefined ? K : `at most ${K}`} (every primal needs the same number)`,
+      );
     }
   });
   let R = -1;
@@ -227,7 +270,9 @@ function checkSeries(op: string, primals: unknown, series: unknown, order: numbe
       const want = dirs ? c.shape.slice(1) : c.shape;
       const ok = want.length === p.ndim && want.every((d, j) => d === p.shape[j]) && (!dirs || c.ndim >= 1);
       if (!ok || (dirs && R >= 0 && c.shape[0] !== R)) {
-        throw new ShapeError(`${op}: series[${i}][${k}] has shape ${fmtShape(c.shape)}, expected ${dirs ? `[R, ${p.shape.join(', ')}] with the same R throughout` : fmtShape(p.shape)}`);
+        throw new ShapeError(
+          `${op}: series[${i}][${k}] has shape ${fmtShape(c.shape)}, expected ${dirs ? `[R, ${p.shape.join(', ')}] with the same R throughout` : fmtShape(p.shape)}`,
+        );
       }
       if (dirs) R = c.shape[0]!;
     });
@@ -235,7 +280,14 @@ function checkSeries(op: string, primals: unknown, series: unknown, order: numbe
   return { K, R: dirs ? Math.max(R, 1) : 1 };
 }
 
-function runJet(op: string, f: unknown, primals: Tensor[], series: (Tensor | null | undefined)[][], opts: JetOptions | undefined, dirs: boolean): [unknown, unknown] {
+function runJet(
+  op: string,
+  f: unknown,
+  primals: Tensor[],
+  series: (Tensor | null | undefined)[][],
+  opts: JetOptions | undefined,
+  dirs: boolean,
+): [unknown, unknown] {
   const { K, R } = checkSeries(op, primals, series, opts?.order, dirs);
   const tr = traceRegion(op, f, primals);
   const seeds = series.map((s, i) => {
@@ -246,12 +298,22 @@ function runJet(op: string, f: unknown, primals: Tensor[], series: (Tensor | nul
       return dirs ? c : c.reshape([1, ...p.shape]);
     });
   });
-  const core = propagateJet(tr.inputs.map((t) => t.node), seeds, tr.region, K, R);
+  const core = propagateJet(
+    tr.inputs.map((t) => t.node),
+    seeds,
+    tr.region,
+    K,
+    R,
+  );
   const outSeries = tr.outputs.map((o) => {
     const s = core.series(o.node);
     return Array.from({ length: K }, (_, k) => {
       const c = s?.[k] ?? null;
-      const full = c ? c.broadcastTo([R, ...o.shape]) : constLike(new Tensor(o.node), 0).reshape([1, ...o.shape]).broadcastTo([R, ...o.shape]);
+      const full = c
+        ? c.broadcastTo([R, ...o.shape])
+        : constLike(new Tensor(o.node), 0)
+            .reshape([1, ...o.shape])
+            .broadcastTo([R, ...o.shape]);
       return dirs ? full : full.reshape(o.shape);
     });
   });
@@ -263,7 +325,12 @@ function runJet(op: string, f: unknown, primals: Tensor[], series: (Tensor | nul
  * (X_k = d^k x/dt^k) of primal i; returns `[primalOut, [Z1, ..., ZK]]` (for a pytree output, that
  * structure with a coefficient list at each leaf). Known-zero coefficients may be given as null.
  */
-export function jet<F extends (...args: Tensor[]) => unknown>(f: F, primals: Tensor[], series: (Tensor | null)[][], opts?: JetOptions): [ReturnType<F>, LeavesAs<ReturnType<F>, Tensor[]>];
+export function jet<F extends (...args: Tensor[]) => unknown>(
+  f: F,
+  primals: Tensor[],
+  series: (Tensor | null)[][],
+  opts?: JetOptions,
+): [ReturnType<F>, LeavesAs<ReturnType<F>, Tensor[]>];
 export function jet(f: (...args: Tensor[]) => unknown, primals: Tensor[], series: (Tensor | null)[][], opts?: JetOptions): [any, any] {
   return runJet('jet', f, primals, series, opts, false);
 }
@@ -272,7 +339,12 @@ export function jet(f: (...args: Tensor[]) => unknown, primals: Tensor[], series
  * `jet` for R directions at once: every coefficient has shape [R, ...S] (S the primal's shape), and
  * so do the output coefficients. One batched graph instead of R.
  */
-export function jetDirections<F extends (...args: Tensor[]) => unknown>(f: F, primals: Tensor[], series: (Tensor | null)[][], opts?: JetOptions): [ReturnType<F>, LeavesAs<ReturnType<F>, Tensor[]>];
+export function jetDirections<F extends (...args: Tensor[]) => unknown>(
+  f: F,
+  primals: Tensor[],
+  series: (Tensor | null)[][],
+  opts?: JetOptions,
+): [ReturnType<F>, LeavesAs<ReturnType<F>, Tensor[]>];
 export function jetDirections(f: (...args: Tensor[]) => unknown, primals: Tensor[], series: (Tensor | null)[][], opts?: JetOptions): [any, any] {
   return runJet('jetDirections', f, primals, series, opts, true);
 }

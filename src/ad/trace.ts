@@ -57,7 +57,10 @@ export function traceLeaves(what: string, leaves: readonly Tensor[], fn: (fresh:
     throw e;
   }
   const inputSet = new Set(inputs.map((t) => t.node));
-  const dependent = dependentRegion([...inputSet], flat.leaves.map((t) => t.node));
+  const dependent = dependentRegion(
+    [...inputSet],
+    flat.leaves.map((t) => t.node),
+  );
   // Keep only nodes an output depends on through differentiable edges (not through the
   // implementation of a custom node, e.g. stopGradient's argument).
   const live = new Set(flat.leaves.map((t) => t.node));
@@ -121,12 +124,7 @@ export function pullBack(tr: Trace, cts: readonly Maybe[]): Maybe[] {
  * Transposes a function linear in `shapes`-shaped arguments: returns ct ↦ (its VJP at zero).
  * Used to run a custom JVP rule backwards. Arguments not `needed` get null (known zero).
  */
-export function transposeLinear(
-  fn: (args: Maybe[]) => Maybe,
-  like: readonly Tensor[],
-  needed: readonly boolean[],
-  ct: Tensor,
-): Maybe[] {
+export function transposeLinear(fn: (args: Maybe[]) => Maybe, like: readonly Tensor[], needed: readonly boolean[], ct: Tensor): Maybe[] {
   const placeholders = like.filter((_, i) => needed[i]).map((t) => zerosOf(t.shape, t.dtype));
   const tr = traceLeaves('customJvp (transposed)', placeholders, (fresh) => {
     let j = 0;
@@ -222,7 +220,9 @@ export function flattenLike(what: string, root: string, tree: unknown, def: Tree
     const isObj = typeof x === 'object' && x !== null && !Array.isArray(x) && !(x instanceof Tensor);
     const keys = isObj ? Object.keys(x as object).sort() : [];
     if (!isObj || keys.join('\0') !== d.keys.join('\0')) {
-      throw new TransformError(`${what}: ${path} must be an object with keys {${d.keys.join(', ')}} like its primal, got ${isObj ? `{${keys.join(', ')}}` : describe(x)}`);
+      throw new TransformError(
+        `${what}: ${path} must be an object with keys {${d.keys.join(', ')}} like its primal, got ${isObj ? `{${keys.join(', ')}}` : describe(x)}`,
+      );
     }
     d.keys.forEach((k, i) => walk((x as Record<string, unknown>)[k], d.children[i]!, `${path}.${k}`));
   };

@@ -47,10 +47,14 @@ function gradImpl(what: string, f: (...args: any[]) => unknown, opts: GradOption
   const tr = traceLeaves(what, sel.leaves, (fresh) => f(...sel.rebuild(fresh)));
   const out = tr.out;
   if (!(out instanceof Tensor)) {
-    throw new TransformError(`${what}: the function must return a scalar Tensor (shape []), got ${tr.outLeaves.length} tensor(s) in a container; use vjp or jacrev`);
+    throw new TransformError(
+      `${what}: the function must return a scalar Tensor (shape []), got ${tr.outLeaves.length} tensor(s) in a container; use vjp or jacrev`,
+    );
   }
   if (out.ndim !== 0) {
-    throw new TransformError(`${what}: the function must return a scalar (shape []), got shape ${fmtShape(out.shape)}; use vjp or jacrev for non-scalar outputs`);
+    throw new TransformError(
+      `${what}: the function must return a scalar (shape []), got shape ${fmtShape(out.shape)}; use vjp or jacrev for non-scalar outputs`,
+    );
   }
   const seed = new Tensor(scalarNode(1, out.dtype));
   const res = pullBack(tr, [seed]);
@@ -69,7 +73,10 @@ export function grad(f: (...args: any[]) => unknown, opts?: GradOptions): (...ar
 }
 
 /** Like grad, returning `[f(...args), gradient]`. */
-export function valueAndGrad<F extends (...args: any[]) => Tensor, const A extends Argnums = 0>(f: F, opts?: GradOptions<A>): (...args: Parameters<F>) => [Tensor, GradOf<F, A>];
+export function valueAndGrad<F extends (...args: any[]) => Tensor, const A extends Argnums = 0>(
+  f: F,
+  opts?: GradOptions<A>,
+): (...args: Parameters<F>) => [Tensor, GradOf<F, A>];
 export function valueAndGrad(f: (...args: any[]) => unknown, opts?: GradOptions): (...args: any[]) => [Tensor, any] {
   checkFn('valueAndGrad', f);
   return (...args: unknown[]) => gradImpl('valueAndGrad', f, opts, args);

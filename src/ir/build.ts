@@ -94,7 +94,13 @@ export function reshapeNode(x: Node, shape: number[]): Node {
 export function permuteNode(x: Node, perm: readonly number[]): Node {
   const p = checkPerm('permute', perm, x.rank);
   if (p.every((a, i) => a === i)) return x;
-  return new Node('permute', [x], { perm: p }, p.map((a) => x.shape[a]!), x.dtype);
+  return new Node(
+    'permute',
+    [x],
+    { perm: p },
+    p.map((a) => x.shape[a]!),
+    x.dtype,
+  );
 }
 
 export function broadcastNode(x: Node, shape: number[]): Node {

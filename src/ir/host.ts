@@ -35,7 +35,9 @@ export function setActiveBackendName(name: string): void {
 /** Raises a DTypeError when the active backend cannot hold `dtype` (float64 on WebGPU). */
 export function checkBackendDType(op: string, dtype: DType): void {
   if (dtype === 'float64' && activeBackend === 'webgpu') {
-    throw new DTypeError(`${op}: float64 is not supported on the WebGPU backend (GPUs compute in float32); use float32, or init({ backend: 'cpu' }) for float64`);
+    throw new DTypeError(
+      `${op}: float64 is not supported on the WebGPU backend (GPUs compute in float32); use float32, or init({ backend: 'cpu' }) for float64`,
+    );
   }
 }
 

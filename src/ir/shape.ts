@@ -49,7 +49,8 @@ export function setElementLimit(max: number, holder: string): void {
  * stride of the shape an exact integer. `subject` describes the shape for the message.
  */
 export function checkExtent(op: string, shape: Shape, subject = `shape ${fmtShape(shape)}`): void {
-  let size = 1, extent = 1;
+  let size = 1,
+    extent = 1;
   for (const d of shape) {
     size *= d;
     if (d !== 0) extent *= d;

@@ -14,7 +14,8 @@ export const T = (n: Node): Tensor => new Tensor(n);
  * ties (JAX's convention; the subgradient average).
  */
 export function maximumWeights(a: Node, b: Node): [Tensor, Tensor] {
-  const A = T(a), Bt = T(b);
+  const A = T(a),
+    Bt = T(b);
   const half = ops.mul(ops.equal(A, Bt), 0.5);
   return [ops.add(ops.greater(A, Bt), half), ops.add(ops.less(A, Bt), half)];
 }
@@ -56,7 +57,9 @@ export function unbroadcast(g: Tensor, inShape: readonly number[]): Tensor {
 export function unslice(g: Tensor, inShape: readonly number[], starts: readonly number[], steps: readonly number[]): Tensor {
   let cur = g.node;
   const rank = inShape.length;
-  const before: number[] = [], after: number[] = [], ends: number[] = [];
+  const before: number[] = [],
+    after: number[] = [],
+    ends: number[] = [];
   for (let a = 0; a < rank; a++) {
     const m = cur.shape[a]!;
     const k = steps[a]!;
@@ -64,7 +67,11 @@ export function unslice(g: Tensor, inShape: readonly number[], starts: readonly 
       // interleave k-1 zeros after each element: [.., m, ..] -> [.., m, k, ..] -> [.., m·k, ..]
       const split = [...cur.shape.slice(0, a + 1), 1, ...cur.shape.slice(a + 1)];
       const padAfter = split.map((_, i) => (i === a + 1 ? k - 1 : 0));
-      const spread = B.padNode(B.reshapeNode(cur, split), split.map(() => 0), padAfter);
+      const spread = B.padNode(
+        B.reshapeNode(cur, split),
+        split.map(() => 0),
+        padAfter,
+      );
       const merged = cur.shape.slice();
       merged[a] = m * k;
       cur = B.reshapeNode(spread, merged);
@@ -75,13 +82,26 @@ export function unslice(g: Tensor, inShape: readonly number[], starts: readonly 
     before.push(starts[a]!);
     after.push(Math.max(0, room - len));
   }
-  if (ends.some((e, a) => e < cur.shape[a]!)) cur = B.sliceNode(cur, ends.map(() => 0), ends, ends.map(() => 1));
+  if (ends.some((e, a) => e < cur.shape[a]!))
+    cur = B.sliceNode(
+      cur,
+      ends.map(() => 0),
+      ends,
+      ends.map(() => 1),
+    );
   return T(B.padNode(cur, before, after));
 }
 
 /** Transpose of `pad`: the slice that drops the padding. */
 export function unpad(g: Tensor, inShape: readonly number[], before: readonly number[]): Tensor {
-  return T(B.sliceNode(g.node, before.slice(), before.map((b, i) => b + inShape[i]!), before.map(() => 1)));
+  return T(
+    B.sliceNode(
+      g.node,
+      before.slice(),
+      before.map((b, i) => b + inShape[i]!),
+      before.map(() => 1),
+    ),
+  );
 }
 
 /** The inverse of a permutation. */

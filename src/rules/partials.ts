@@ -20,7 +20,10 @@ export type PartialMap = (t: Tensor) => Tensor;
 export type PartialsRule = (n: Node, inputs: readonly Node[]) => readonly (PartialMap | null)[];
 
 /** The map t ↦ d ⊙ t, with d built on first use. */
-const times = (d: () => Tensor): PartialMap => (t) => ops.mul(t, d());
+const times =
+  (d: () => Tensor): PartialMap =>
+  (t) =>
+    ops.mul(t, d());
 const same: PartialMap = (t) => t;
 const negated: PartialMap = (t) => ops.neg(t);
 const none = () => [null];

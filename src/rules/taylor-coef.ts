@@ -85,7 +85,9 @@ export function sliceCoef(c: Tensor, starts: readonly number[], ends: readonly n
   let x = c;
   if (outShape.some((d) => d === 0)) x = fullCoef(c, inShape);
   const L = lead(x);
-  const st = [0], en = [L], sp = [1];
+  const st = [0],
+    en = [L],
+    sp = [1];
   for (let i = 0; i < inShape.length; i++) {
     const unit = x.shape[i + 1] === 1 && inShape[i] !== 1;
     st.push(unit ? 0 : starts[i]!);
@@ -109,7 +111,8 @@ export function padCoef(c: Tensor, before: readonly number[], after: readonly nu
 export function matmulCoef(a: Tensor, aLead: boolean, b: Tensor, bLead: boolean, aShape: Shape, _bShape: Shape): Tensor {
   const r = aShape.length;
   const k = aShape[r - 1]!;
-  let x = a, y = b;
+  let x = a,
+    y = b;
   if (aLead && x.shape[r] !== k) x = ops.broadcastTo(x, [...x.shape.slice(0, r), k]);
   if (bLead && y.shape[r - 1] !== k) {
     const s = y.shape.slice();
@@ -159,7 +162,8 @@ function partitions(k: number): Partition[] {
   const mult = new Array<number>(k + 1).fill(0);
   const rec = (rest: number, maxPart: number): void => {
     if (rest === 0) {
-      let blocks = 0, denom = 1;
+      let blocks = 0,
+        denom = 1;
       for (let i = 1; i <= k; i++) {
         blocks += mult[i]!;
         denom *= factorial(mult[i]!) * factorial(i) ** mult[i]!;

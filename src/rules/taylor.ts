@@ -132,7 +132,8 @@ const matmulProduct = (c: RuleCtx<'matmul'>, a: Tensor, al: boolean, b: Tensor, 
 function quotientTerms(z: readonly Coef[], Y: readonly Coef[], k: number, from: number): Coef {
   const terms: Coef[] = [];
   for (let j = from; j < k; j++) {
-    const zj = z[j], yk = Y[k - j - 1];
+    const zj = z[j],
+      yk = Y[k - j - 1];
     if (zj && yk) terms.push(C.scale(ops.mul(zj, yk), C.binom(k, j)));
   }
   return C.addAll(terms);
@@ -140,7 +141,8 @@ function quotientTerms(z: readonly Coef[], Y: readonly Coef[], k: number, from: 
 
 function divJet(ctx: RuleCtx<'div'>, ins: readonly (Series | null)[], K: number): Coef[] {
   const y0 = ctx.primals[1]!;
-  const X = ins[0], Y = ins[1];
+  const X = ins[0],
+    Y = ins[1];
   const z: Coef[] = [ctx.out]; // z[j] = Z_j, z[0] the primal
   for (let k = 1; k <= K; k++) {
     const num = C.addAll([X?.[k - 1] ?? null, Y ? neg(quotientTerms(z, Y, k, 0)) : null]);
@@ -151,7 +153,8 @@ function divJet(ctx: RuleCtx<'div'>, ins: readonly (Series | null)[], K: number)
 
 function divCollapsed(ctx: RuleCtx<'div'>, ins: readonly (CollapsedSeries | null)[], K: number, sumDir: SumDirections): CollapsedSeries {
   const y0 = ctx.primals[1]!;
-  const X = ins[0], Y = ins[1];
+  const X = ins[0],
+    Y = ins[1];
   const lower = divJet(ctx, [X?.lower ?? null, Y?.lower ?? null], K - 1);
   const z: Coef[] = [ctx.out, ...lower];
   const mixed = Y ? quotientTerms(z, Y.lower, K, 1) : null;
@@ -181,12 +184,14 @@ export const TAYLOR_RULES = {
     return out;
   }),
   sin: unary((c, K) => {
-    const s = c.out, co = ops.cos(c.primals[0]!);
+    const s = c.out,
+      co = ops.cos(c.primals[0]!);
     const cyc = [co, ops.neg(s), ops.neg(co), s];
     return Array.from({ length: K }, (_, j) => cyc[j % 4]!);
   }),
   cos: unary((c, K) => {
-    const co = c.out, s = ops.sin(c.primals[0]!);
+    const co = c.out,
+      s = ops.sin(c.primals[0]!);
     const cyc = [ops.neg(s), ops.neg(co), s, co];
     return Array.from({ length: K }, (_, j) => cyc[j % 4]!);
   }),

@@ -118,11 +118,26 @@ export class KernelBuilder {
     return { type: 'loop', dtype, outShape, redShape: [], reduce: null, prologue: null, args: this.args, scalars: this.scalars, outs: [{ slot, expr: out }] };
   }
 
-  reduction(dtype: DType, outShape: readonly number[], redShape: readonly number[], reduce: 'sum' | 'max', prologue: Expr, slot: number, out: Expr): LoopKernel {
+  reduction(
+    dtype: DType,
+    outShape: readonly number[],
+    redShape: readonly number[],
+    reduce: 'sum' | 'max',
+    prologue: Expr,
+    slot: number,
+    out: Expr,
+  ): LoopKernel {
     return { type: 'loop', dtype, outShape, redShape, reduce, prologue, args: this.args, scalars: this.scalars, outs: [{ slot, expr: out }] };
   }
 
-  matmul(shape: Pick<MatmulKernel, 'dtype' | 'batch' | 'm' | 'n' | 'k' | 'outShape'>, a: KernelArg | null, aPrologue: MatmulPrologue | null, b: KernelArg, slot: number, out: Expr): MatmulKernel {
+  matmul(
+    shape: Pick<MatmulKernel, 'dtype' | 'batch' | 'm' | 'n' | 'k' | 'outShape'>,
+    a: KernelArg | null,
+    aPrologue: MatmulPrologue | null,
+    b: KernelArg,
+    slot: number,
+    out: Expr,
+  ): MatmulKernel {
     const { dtype, batch, m, n, k, outShape } = shape;
     return { type: 'matmul', dtype, batch, m, n, k, outShape, a, aPrologue, b, args: this.args, scalars: this.scalars, outs: [{ slot, expr: out }] };
   }

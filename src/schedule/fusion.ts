@@ -78,7 +78,10 @@ export class FusionPlan {
     const depth = new Map<Node, number>();
     for (const n of g.order) {
       if (isLeaf(n) || isMovement(n)) {
-        this.decisions.set(n, isLeaf(n) ? { kind: 'leaf', reason: n.buffer ? 'a realized buffer' : 'a constant' } : { kind: 'view', reason: 'a strided view of its input' });
+        this.decisions.set(
+          n,
+          isLeaf(n) ? { kind: 'leaf', reason: n.buffer ? 'a realized buffer' : 'a constant' } : { kind: 'view', reason: 'a strided view of its input' },
+        );
         depth.set(n, 0);
         continue;
       }
@@ -146,7 +149,11 @@ export class FusionPlan {
       case 'a-loads': {
         const mm = this.matmulAConsumer(n);
         if (!mm) return { kind: 'kernel', reason: `its only consumer ${label(c)} is neither elementwise nor a matmul reading it as A only` };
-        return { kind, into: mm.matmul, reason: `only matmul ${label(mm.matmul)} reads it, as its A operand${mm.moves.length ? ` (through ${mm.moves.map((m) => m.op).join(', ')})` : ''}` };
+        return {
+          kind,
+          into: mm.matmul,
+          reason: `only matmul ${label(mm.matmul)} reads it, as its A operand${mm.moves.length ? ` (through ${mm.moves.map((m) => m.op).join(', ')})` : ''}`,
+        };
       }
     }
   }
@@ -212,10 +219,19 @@ export class FusionPlan {
       const c = (this.g.consumers.get(n) ?? [])[0]!;
       if (absorb && acc === null && n.dtype === root.dtype) {
         acc = n;
-        this.decisions.set(n, { kind: 'accumulator', into: root, reason: `its only consumer ${label(c)} is elementwise: the epilogue of the kernel of ${label(root)}` });
+        this.decisions.set(n, {
+          kind: 'accumulator',
+          into: root,
+          reason: `its only consumer ${label(c)} is elementwise: the epilogue of the kernel of ${label(root)}`,
+        });
         return;
       }
-      const reason = prologueOf !== null ? prologueOf : acc !== null ? `a second accumulator in the kernel of ${label(root)}` : `its dtype ${n.dtype} is not that of the kernel of ${label(root)} (${root.dtype})`;
+      const reason =
+        prologueOf !== null
+          ? prologueOf
+          : acc !== null
+            ? `a second accumulator in the kernel of ${label(root)}`
+            : `its dtype ${n.dtype} is not that of the kernel of ${label(root)} (${root.dtype})`;
       this.decisions.set(n, { kind: 'nested', into: root, reason });
       this.planKernel(n, built);
     };

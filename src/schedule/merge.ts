@@ -37,7 +37,8 @@ interface Group {
 
 /** Same iteration order: equal shapes once size-1 dimensions are dropped ([1, 256, 64] ~ [256, 64]). */
 function sameSpace(a: readonly number[], b: readonly number[]): boolean {
-  const x = a.filter((d) => d !== 1), y = b.filter((d) => d !== 1);
+  const x = a.filter((d) => d !== 1),
+    y = b.filter((d) => d !== 1);
   return x.length === y.length && x.every((d, i) => d === y[i]);
 }
 
@@ -49,7 +50,8 @@ function respace(v: View, from: readonly number[], to: readonly number[]): View 
     if (from[i] !== 1) keep.push(i);
     else if (v.mask && !(v.mask[i]![0] <= 0 && v.mask[i]![1] >= 1)) return null;
   }
-  const shape: number[] = [], strides: number[] = [];
+  const shape: number[] = [],
+    strides: number[] = [];
   const mask: [number, number][] = [];
   let j = 0;
   for (const d of to) {
@@ -83,7 +85,13 @@ function extendView(v: View, leader: Kernel): View {
 }
 
 /** `member` folded into group `g` (index `gi`), or null when it cannot join. */
-function tryMerge(g: Group, gi: number, member: Extract<Kernel, { type: 'loop' }>, writtenBy: ReadonlyMap<number, number>, limit: number): { group: Group; substituted: boolean } | null {
+function tryMerge(
+  g: Group,
+  gi: number,
+  member: Extract<Kernel, { type: 'loop' }>,
+  writtenBy: ReadonlyMap<number, number>,
+  limit: number,
+): { group: Group; substituted: boolean } | null {
   const L = g.kernel;
   if (L.dtype !== member.dtype || !sameSpace(L.outShape, member.outShape)) return null;
   const used = argsRead(kernelRoots(member));

@@ -185,7 +185,9 @@ class Scheduler {
   private emitMatmul(mm: Node, b: KernelBuilder, slot: number, out: Expr, root: Node): void {
     const [a, bOperand] = this.g.inputsOf(mm) as [Node, Node];
     const r = mm.rank;
-    const m = a.shape[r - 2]!, k = a.shape[r - 1]!, n = bOperand.shape[r - 1]!;
+    const m = a.shape[r - 2]!,
+      k = a.shape[r - 1]!,
+      n = bOperand.shape[r - 1]!;
     const batch = sizeOf(mm.shape.slice(0, -2));
     const operand = (x: Node, rows: number, cols: number): KernelArg => {
       const rd = this.readBuffer(x);

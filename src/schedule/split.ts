@@ -126,7 +126,17 @@ function cut(k: Kernel, c: Candidate, slots: Slot[]): [LoopKernel, Kernel] {
     },
     memo,
   );
-  const sub: LoopKernel = { type: 'loop', dtype, outShape: space, redShape: [], reduce: null, prologue: null, args: subArgs, scalars: k.scalars, outs: [{ slot: tmp, expr }] };
+  const sub: LoopKernel = {
+    type: 'loop',
+    dtype,
+    outShape: space,
+    redShape: [],
+    reduce: null,
+    prologue: null,
+    args: subArgs,
+    scalars: k.scalars,
+    outs: [{ slot: tmp, expr }],
+  };
   // the rest reads the temporary where x was
   const view = c.ctx === 'pro' ? contiguousView(space) : reduction && k.type === 'loop' ? epilogueView(k.outShape, k.redShape) : contiguousView(k.outShape);
   const args = [...k.args, { slot: tmp, view }];
@@ -134,9 +144,7 @@ function cut(k: Kernel, c: Candidate, slots: Slot[]): [LoopKernel, Kernel] {
   const m2 = new Map<Expr, Expr>();
   const stop = (x: Expr): Expr | null => (x === c.x ? replacement : null);
   const outs = k.outs.map((o) => ({ slot: o.slot, expr: rebuild(o.expr, () => null, m2, stop) }));
-  const rest: Kernel = k.type === 'loop'
-    ? { ...k, args, outs, prologue: k.prologue ? rebuild(k.prologue, () => null, m2, stop) : null }
-    : { ...k, args, outs };
+  const rest: Kernel = k.type === 'loop' ? { ...k, args, outs, prologue: k.prologue ? rebuild(k.prologue, () => null, m2, stop) : null } : { ...k, args, outs };
   return [sub, compactArgs(rest)];
 }
 
@@ -149,16 +157,27 @@ function splitEpilogue(k: Kernel, slots: Slot[]): [Kernel, LoopKernel] {
   slots.push({ size, dtype: k.dtype });
   const tmp = slots.length - 1;
   const nOut = k.outShape.length;
-  const head: Kernel = k.type === 'matmul'
-    ? { ...k, args: [], scalars: [], outs: [{ slot: tmp, expr: { k: 'acc' } }] }
-    : compactArgs({ ...k, outs: [{ slot: tmp, expr: { k: 'acc' } }] });
+  const head: Kernel =
+    k.type === 'matmul'
+      ? { ...k, args: [], scalars: [], outs: [{ slot: tmp, expr: { k: 'acc' } }] }
+      : compactArgs({ ...k, outs: [{ slot: tmp, expr: { k: 'acc' } }] });
   // epilogue arguments of a reduction are views over outShape ++ redShape (stride 0 there)
   const args: KernelArg[] = k.args.map((a) => (k.type === 'loop' ? { slot: a.slot, view: restrictView(a.view, nOut) } : a));
   args.push({ slot: tmp, view: contiguousView(k.outShape) });
   const accArg: Expr = { k: 'arg', i: args.length - 1 };
   const memo = new Map<Expr, Expr>();
   const outs = k.outs.map((o) => ({ slot: o.slot, expr: rebuild(o.expr, (x) => (x.k === 'acc' ? accArg : null), memo) }));
-  const epi: LoopKernel = { type: 'loop', dtype: k.dtype, outShape: k.outShape.slice(), redShape: [], reduce: null, prologue: null, args, scalars: k.scalars, outs };
+  const epi: LoopKernel = {
+    type: 'loop',
+    dtype: k.dtype,
+    outShape: k.outShape.slice(),
+    redShape: [],
+    reduce: null,
+    prologue: null,
+    args,
+    scalars: k.scalars,
+    outs,
+  };
   return [head, compactArgs(epi)];
 }
 

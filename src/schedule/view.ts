@@ -64,7 +64,8 @@ export function sliceView(v: View, starts: readonly number[], ends: readonly num
   const strides: number[] = [];
   const mask: [number, number][] = [];
   for (let i = 0; i < v.shape.length; i++) {
-    const s = starts[i]!, st = steps[i]!;
+    const s = starts[i]!,
+      st = steps[i]!;
     const n = Math.max(0, Math.ceil((ends[i]! - s) / st));
     shape.push(n);
     offset += s * v.strides[i]!;
@@ -100,7 +101,8 @@ export function reshapeView(v: View, shape: readonly number[]): View | null {
   }
   if (isContiguous(v)) return contiguousView(shape, v.offset);
   // Match groups of old and new dimensions with equal products; each old group must be contiguous.
-  const od: number[] = [], os: number[] = [];
+  const od: number[] = [],
+    os: number[] = [];
   v.shape.forEach((d, i) => {
     if (d !== 1) {
       od.push(d);
@@ -108,10 +110,13 @@ export function reshapeView(v: View, shape: readonly number[]): View | null {
     }
   });
   const strides = new Array<number>(shape.length).fill(0);
-  let oi = 0, ni = 0;
+  let oi = 0,
+    ni = 0;
   while (ni < shape.length && oi < od.length) {
-    let oj = oi + 1, nj = ni + 1;
-    let np = shape[ni]!, op = od[oi]!;
+    let oj = oi + 1,
+      nj = ni + 1;
+    let np = shape[ni]!,
+      op = od[oi]!;
     while (np !== op) {
       if (np < op) np *= shape[nj++]!;
       else op *= od[oj++]!;

@@ -61,8 +61,20 @@ describe('disposed tensors passed to transformations', () => {
     throwsWith(() => W.jet((y: Tensor) => y.sin(), [x], [[v]]), ArgumentError, 'jet', 'primals[0]', 'disposed');
     throwsWith(() => W.jet((y: Tensor) => y.sin(), [v], [[x]]), ArgumentError, 'jet', 'series[0][0]', 'disposed');
     throwsWith(() => W.jetDirections((y: Tensor) => y.sin(), [x], [[v.reshape([1, 3])]]), ArgumentError, 'jetDirections', 'disposed');
-    throwsWith(() => W.collapsedJet((y: Tensor) => y.sin(), [x], [[v.reshape([1, 3])]], [null], { order: 2 }), ArgumentError, 'collapsedJet', 'primals[0]', 'disposed');
-    throwsWith(() => W.collapsedJet((y: Tensor) => y.sin(), [v], [[disposed([1, 3])]], [null], { order: 2 }), ArgumentError, 'collapsedJet', 'lower[0][0]', 'disposed');
+    throwsWith(
+      () => W.collapsedJet((y: Tensor) => y.sin(), [x], [[v.reshape([1, 3])]], [null], { order: 2 }),
+      ArgumentError,
+      'collapsedJet',
+      'primals[0]',
+      'disposed',
+    );
+    throwsWith(
+      () => W.collapsedJet((y: Tensor) => y.sin(), [v], [[disposed([1, 3])]], [null], { order: 2 }),
+      ArgumentError,
+      'collapsedJet',
+      'lower[0][0]',
+      'disposed',
+    );
   });
 
   it('differential operators: laplacian and biharmonic, every method', () => {
@@ -82,7 +94,10 @@ describe('disposed tensors passed to transformations', () => {
     throwsWith(() => W.jit((y: Tensor) => y.sin())(x), ArgumentError, 'jit', 'argument 0', 'disposed');
     throwsWith(() => W.jit((a: number, y: Tensor) => y.mul(a))(2, x), ArgumentError, 'jit', 'argument 1', 'disposed');
     await expect(W.evaluate(x)).rejects.toThrow(ArgumentError);
-    const sq = W.customJvp((y: Tensor) => y.square(), (p: Tensor[], t: Tensor[]) => t[0]!.mul(p[0]!).mul(2));
+    const sq = W.customJvp(
+      (y: Tensor) => y.square(),
+      (p: Tensor[], t: Tensor[]) => t[0]!.mul(p[0]!).mul(2),
+    );
     throwsWith(() => sq(x), ArgumentError, 'disposed');
   });
 });

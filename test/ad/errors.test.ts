@@ -3,8 +3,21 @@
 
 import { describe, expect, it } from 'vitest';
 import {
-  ArgumentError, DTypeError, ShapeError, type Tensor, TransformError, grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, tensor,
-  valueAndGrad, vjp,
+  ArgumentError,
+  DTypeError,
+  ShapeError,
+  type Tensor,
+  TransformError,
+  grad,
+  hessian,
+  hvp,
+  jacfwd,
+  jacobian,
+  jacrev,
+  jvp,
+  tensor,
+  valueAndGrad,
+  vjp,
 } from '../../src/index.js';
 
 const x3 = tensor([1, 2, 3], { dtype: 'float64' });

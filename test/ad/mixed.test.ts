@@ -3,9 +3,7 @@
 // with parameters as an object; float64 results against central differences.
 
 import { expect, it } from 'vitest';
-import {
-  type DType, type Tensor, TransformError, customVjp, grad, hessian, hvp, jacfwd, jacobian, jacrev, tensor,
-} from '../../src/index.js';
+import { type DType, type Tensor, TransformError, customVjp, grad, hessian, hvp, jacfwd, jacobian, jacrev, tensor } from '../../src/index.js';
 import { describeBackends } from '../helpers/backends.js';
 import { expectClose, fdJacobian, fromHost, host, randomData, randomTensor } from '../helpers/finiteDiff.js';
 
@@ -22,11 +20,26 @@ interface Composite {
 const W = (dtype: DType) => fromHost(randomData(12, 77), [4, 3], dtype);
 
 const COMPOSITES: Composite[] = [
-  { name: 'R³ → R² mixing products and transcendental ops', inShape: [3], outShape: [2], f: (x) => {
-    const a = x.slice([0], [1]).mul(x.slice([1], [2])).sin();
-    const b = x.slice([2], [3]).exp().mul(x.slice([0], [1]));
-    return a.reshape([1]).add(0).pad([[0, 1]]).add(b.pad([[1, 0]]));
-  } },
+  {
+    name: 'R³ → R² mixing products and transcendental ops',
+    inShape: [3],
+    outShape: [2],
+    f: (x) => {
+      const a = x
+        .slice([0], [1])
+        .mul(x.slice([1], [2]))
+        .sin();
+      const b = x
+        .slice([2], [3])
+        .exp()
+        .mul(x.slice([0], [1]));
+      return a
+        .reshape([1])
+        .add(0)
+        .pad([[0, 1]])
+        .add(b.pad([[1, 0]]));
+    },
+  },
   { name: 'tanh(W x) (more outputs than inputs)', inShape: [3], outShape: [4], f: (x) => W(x.dtype).matmul(x).tanh() },
   { name: 'matrix input: softmax-like rows', inShape: [2, 3], outShape: [2, 3], f: (x) => x.sub(x.logsumexp(1, true)).exp() },
   { name: 'scalar output: log-sum of squares', inShape: [2, 2], outShape: [], f: (x) => x.square().sum().add(1).log() },
@@ -35,14 +48,16 @@ const COMPOSITES: Composite[] = [
 /** A 3-layer tanh MLP on a batch X [N, 2], params as an object. */
 function mlpParams(dtype: DType) {
   return {
-    W1: randomTensor([2, 4], 1, dtype), b1: randomTensor([4], 2, dtype),
-    W2: randomTensor([4, 3], 3, dtype), b2: randomTensor([3], 4, dtype),
-    W3: randomTensor([3, 1], 5, dtype), b3: randomTensor([1], 6, dtype),
+    W1: randomTensor([2, 4], 1, dtype),
+    b1: randomTensor([4], 2, dtype),
+    W2: randomTensor([4, 3], 3, dtype),
+    b2: randomTensor([3], 4, dtype),
+    W3: randomTensor([3, 1], 5, dtype),
+    b3: randomTensor([1], 6, dtype),
   };
 }
 type Params = ReturnType<typeof mlpParams>;
-const mlp = (p: Params, X: Tensor) =>
-  X.matmul(p.W1).add(p.b1).tanh().matmul(p.W2).add(p.b2).tanh().matmul(p.W3).add(p.b3).tanh();
+const mlp = (p: Params, X: Tensor) => X.matmul(p.W1).add(p.b1).tanh().matmul(p.W2).add(p.b2).tanh().matmul(p.W3).add(p.b3).tanh();
 const mlpLoss = (X: Tensor, Y: Tensor) => (p: Params) => mlp(p, X).sub(Y).square().mean();
 const KEYS = ['W1', 'W2', 'W3', 'b1', 'b2', 'b3'] as const;
 
@@ -50,7 +65,9 @@ describeBackends('Jacobians', (c) => {
   for (const k of COMPOSITES) {
     it(`jacfwd == jacrev == jacobian: ${k.name}`, async () => {
       const x = randomTensor(k.inShape, 31, c.dtype);
-      const jf = jacfwd(k.f)(x), jr = jacrev(k.f)(x), ja = jacobian(k.f)(x);
+      const jf = jacfwd(k.f)(x),
+        jr = jacrev(k.f)(x),
+        ja = jacobian(k.f)(x);
       const shape = [...k.outShape, ...k.inShape];
       for (const j of [jf, jr, ja]) expect(j.shape).toEqual(shape);
       const ref = await host(jf);
@@ -61,9 +78,12 @@ describeBackends('Jacobians', (c) => {
 
   it('Jacobians of several arguments and pytree outputs', async () => {
     const f = (x: Tensor, y: Tensor) => ({ p: x.mul(y), s: [x.sin().sum()] });
-    const x = randomTensor([3], 41, c.dtype), y = randomTensor([3], 42, c.dtype);
-    const jf = jacfwd(f, { argnums: [0, 1] })(x, y), jr = jacrev(f, { argnums: [0, 1] })(x, y);
-    const xv = await host(x), yv = await host(y);
+    const x = randomTensor([3], 41, c.dtype),
+      y = randomTensor([3], 42, c.dtype);
+    const jf = jacfwd(f, { argnums: [0, 1] })(x, y),
+      jr = jacrev(f, { argnums: [0, 1] })(x, y);
+    const xv = await host(x),
+      yv = await host(y);
     const diag = (v: number[]) => v.flatMap((d, i) => v.map((_, j) => (i === j ? d : 0)));
     for (const j of [jf, jr]) {
       expect(j.p[0].shape).toEqual([3, 3]);
@@ -77,7 +97,10 @@ describeBackends('Jacobians', (c) => {
 
   it('jacobian picks forward mode when inputs are no larger than outputs, reverse otherwise', () => {
     // a custom-VJP function cannot go forward: jacobian succeeds only when it picks reverse
-    const sq = customVjp((x: Tensor) => x.square(), ({ args: [x] }: { args: Tensor[] }, g: Tensor) => [g.mul(x!).mul(2)]);
+    const sq = customVjp(
+      (x: Tensor) => x.square(),
+      ({ args: [x] }: { args: Tensor[] }, g: Tensor) => [g.mul(x!).mul(2)],
+    );
     const x3 = randomTensor([3], 43, c.dtype);
     expect(jacobian((x: Tensor) => sq(x).sum())(x3).shape).toEqual([3]); // 3 inputs > 1 output: reverse
     expect(() => jacobian((x: Tensor) => sq(x).reshape([3, 1]).broadcastTo([3, 2]))(x3)).toThrow(TransformError); // 3 <= 6: forward
@@ -86,13 +109,27 @@ describeBackends('Jacobians', (c) => {
 });
 
 describeBackends('Hessians and Hessian-vector products', (c) => {
-  const scalarFns: Composite[] = [...COMPOSITES.filter((k) => k.outShape.length === 0), {
-    name: 'Σ sin(x_i x_{i+1}) + exp(-x²)', inShape: [4], outShape: [],
-    f: (x) => x.slice([0], [3]).mul(x.slice([1], [4])).sin().sum().add(x.square().neg().exp().sum()),
-  }, {
-    name: 'x W x-ish: Σ tanh(W x)·x', inShape: [3], outShape: [],
-    f: (x) => W(x.dtype).matmul(x).tanh().sum().mul(x.sum()),
-  }];
+  const scalarFns: Composite[] = [
+    ...COMPOSITES.filter((k) => k.outShape.length === 0),
+    {
+      name: 'Σ sin(x_i x_{i+1}) + exp(-x²)',
+      inShape: [4],
+      outShape: [],
+      f: (x) =>
+        x
+          .slice([0], [3])
+          .mul(x.slice([1], [4]))
+          .sin()
+          .sum()
+          .add(x.square().neg().exp().sum()),
+    },
+    {
+      name: 'x W x-ish: Σ tanh(W x)·x',
+      inShape: [3],
+      outShape: [],
+      f: (x) => W(x.dtype).matmul(x).tanh().sum().mul(x.sum()),
+    },
+  ];
   for (const k of scalarFns) {
     it(`hessian is symmetric, matches jacfwd(jacrev) and jacrev(jacrev), and the hvp modes agree: ${k.name}`, async () => {
       const x = randomTensor(k.inShape, 51, c.dtype);
@@ -118,29 +155,35 @@ describeBackends('Hessians and Hessian-vector products', (c) => {
 
   it('3-layer tanh MLP: hessian over a parameter object is symmetric and the hvp modes agree', async () => {
     const p = mlpParams(c.dtype);
-    const X = randomTensor([5, 2], 61, c.dtype), Y = randomTensor([5, 1], 62, c.dtype);
+    const X = randomTensor([5, 2], 61, c.dtype),
+      Y = randomTensor([5, 1], 62, c.dtype);
     const L = mlpLoss(X, Y);
     const H = hessian(L)(p);
     expect(Object.keys(H).sort()).toEqual([...KEYS]);
     expect(H.W1.W2.shape).toEqual([2, 4, 4, 3]);
     for (const a of KEYS) {
       for (const b of KEYS) {
-        const na = p[a].size, nb = p[b].size;
-        const hab = await host(H[a][b]), hba = await host(H[b][a]);
+        const na = p[a].size,
+          nb = p[b].size;
+        const hab = await host(H[a][b]),
+          hba = await host(H[b][a]);
         const hbaT = hab.map((_, idx) => hba[(idx % nb) * na + Math.floor(idx / nb)]!);
         expectClose(hab, hbaT, c.rtol, c.atol, `H[${a}][${b}] vs H[${b}][${a}]ᵀ`);
       }
     }
     const v = Object.fromEntries(KEYS.map((k, i) => [k, randomTensor(p[k].shape, 70 + i, c.dtype)])) as Params;
-    const ref = await Promise.all(KEYS.map(async (a) => {
-      const na = p[a].size;
-      const out = new Array<number>(na).fill(0);
-      for (const b of KEYS) {
-        const hab = await host(H[a][b]), vb = await host(v[b]);
-        for (let i = 0; i < na; i++) for (let j = 0; j < vb.length; j++) out[i]! += hab[i * vb.length + j]! * vb[j]!;
-      }
-      return out;
-    }));
+    const ref = await Promise.all(
+      KEYS.map(async (a) => {
+        const na = p[a].size;
+        const out = new Array<number>(na).fill(0);
+        for (const b of KEYS) {
+          const hab = await host(H[a][b]),
+            vb = await host(v[b]);
+          for (let i = 0; i < na; i++) for (let j = 0; j < vb.length; j++) out[i]! += hab[i * vb.length + j]! * vb[j]!;
+        }
+        return out;
+      }),
+    );
     for (const mode of ['fwd-rev', 'rev-fwd', 'rev-rev'] as const) {
       const hv = hvp(L, p, v, { mode });
       for (const [i, a] of KEYS.entries()) {
@@ -160,42 +203,51 @@ describeBackends('Hessians and Hessian-vector products', (c) => {
   });
 });
 
-describeBackends('Jacobians and Hessians vs central differences', () => {
-  for (const k of COMPOSITES) {
-    it(`jacobian: ${k.name}`, async () => {
-      const x = randomTensor(k.inShape, 81);
-      const fd = await fdJacobian(k.f, [x]);
-      expectClose(await host(jacobian(k.f)(x)), fd.jac[0]!, 1e-6, 1e-7, 'jacobian');
-    });
-  }
-
-  it('MLP parameter gradient and hessian blocks', async () => {
-    const p = mlpParams('float64');
-    const X = randomTensor([5, 2], 61), Y = randomTensor([5, 1], 62);
-    const L = mlpLoss(X, Y);
-    const flatL = (...ts: Tensor[]) => L(Object.fromEntries(KEYS.map((k, i) => [k, ts[i]!])) as Params);
-    const leaves = KEYS.map((k) => p[k]);
-    const fdG = await fdJacobian(flatL, leaves);
-    const g = grad(L)(p);
-    for (const [i, k] of KEYS.entries()) expectClose(await host(g[k]), fdG.jac[i]!, 1e-6, 1e-8, `grad ${k}`);
-    // the Hessian's rows for W2 are the Jacobian of ∂L/∂W2, by differences of the gradient
-    const gW2 = (...ts: Tensor[]) => grad(flatL, { argnums: KEYS.indexOf('W2') })(...ts) as Tensor;
-    const fdH = await fdJacobian(gW2, leaves);
-    const H = hessian(L)(p);
-    for (const [i, k] of KEYS.entries()) expectClose(await host(H.W2[k]), fdH.jac[i]!, 1e-6, 1e-8, `H[W2][${k}]`);
-  });
-}, { float32: false });
-
-describeBackends('Jacobian layout', () => {
-  it('is [...outShape, ...inShape], with zero blocks where an output ignores an input', async () => {
-    const f = (x: Tensor) => tensor([[1, 2]], { dtype: x.dtype }).mul(x.sum());
-    const x = tensor([[1, 2, 3]], { dtype: 'float64' });
-    for (const jac of [jacfwd, jacrev, jacobian]) {
-      const j = jac(f)(x);
-      expect(j.shape).toEqual([1, 2, 1, 3]);
-      expect(await j.array()).toEqual([[[[1, 1, 1]], [[2, 2, 2]]]]);
-      const z = jac((_: Tensor) => tensor([4, 5], { dtype: 'float64' }))(x);
-      expect(await z.array()).toEqual([[[0, 0, 0]], [[0, 0, 0]]]);
+describeBackends(
+  'Jacobians and Hessians vs central differences',
+  () => {
+    for (const k of COMPOSITES) {
+      it(`jacobian: ${k.name}`, async () => {
+        const x = randomTensor(k.inShape, 81);
+        const fd = await fdJacobian(k.f, [x]);
+        expectClose(await host(jacobian(k.f)(x)), fd.jac[0]!, 1e-6, 1e-7, 'jacobian');
+      });
     }
-  });
-}, { float32: false });
+
+    it('MLP parameter gradient and hessian blocks', async () => {
+      const p = mlpParams('float64');
+      const X = randomTensor([5, 2], 61),
+        Y = randomTensor([5, 1], 62);
+      const L = mlpLoss(X, Y);
+      const flatL = (...ts: Tensor[]) => L(Object.fromEntries(KEYS.map((k, i) => [k, ts[i]!])) as Params);
+      const leaves = KEYS.map((k) => p[k]);
+      const fdG = await fdJacobian(flatL, leaves);
+      const g = grad(L)(p);
+      for (const [i, k] of KEYS.entries()) expectClose(await host(g[k]), fdG.jac[i]!, 1e-6, 1e-8, `grad ${k}`);
+      // the Hessian's rows for W2 are the Jacobian of ∂L/∂W2, by differences of the gradient
+      const gW2 = (...ts: Tensor[]) => grad(flatL, { argnums: KEYS.indexOf('W2') })(...ts) as Tensor;
+      const fdH = await fdJacobian(gW2, leaves);
+      const H = hessian(L)(p);
+      for (const [i, k] of KEYS.entries()) expectClose(await host(H.W2[k]), fdH.jac[i]!, 1e-6, 1e-8, `H[W2][${k}]`);
+    });
+  },
+  { float32: false },
+);
+
+describeBackends(
+  'Jacobian layout',
+  () => {
+    it('is [...outShape, ...inShape], with zero blocks where an output ignores an input', async () => {
+      const f = (x: Tensor) => tensor([[1, 2]], { dtype: x.dtype }).mul(x.sum());
+      const x = tensor([[1, 2, 3]], { dtype: 'float64' });
+      for (const jac of [jacfwd, jacrev, jacobian]) {
+        const j = jac(f)(x);
+        expect(j.shape).toEqual([1, 2, 1, 3]);
+        expect(await j.array()).toEqual([[[[1, 1, 1]], [[2, 2, 2]]]]);
+        const z = jac((_: Tensor) => tensor([4, 5], { dtype: 'float64' }))(x);
+        expect(await z.array()).toEqual([[[0, 0, 0]], [[0, 0, 0]]]);
+      }
+    });
+  },
+  { float32: false },
+);

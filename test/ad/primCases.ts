@@ -69,7 +69,15 @@ export const PRIM_CASES: PrimCase[] = [
   { prim: 'pow', name: 'pow -1.5', shapes: [[5]], domain: 'pos', f: (x) => x.pow(-1.5) },
   { prim: 'pow', name: 'pow 0.5', shapes: [[5]], domain: 'pos', f: (x) => x.pow(0.5) },
   { prim: 'cast', name: 'cast round trip', shapes: [[4]], domain: 'dyadic', eps: 0.125, twoDTypes: true, f: (x) => x.astype(other(x)).astype(x.dtype) },
-  { prim: 'add', name: 'add', shapes: [[2, 3], [2, 3]], f: (a, b) => a.add(b).mul(a) },
+  {
+    prim: 'add',
+    name: 'add',
+    shapes: [
+      [2, 3],
+      [2, 3],
+    ],
+    f: (a, b) => a.add(b).mul(a),
+  },
   { prim: 'add', name: 'add broadcast', shapes: [[2, 3], [3]], f: (a, b) => a.add(b).square() },
   { prim: 'sub', name: 'sub', shapes: [[4], [4]], f: (a, b) => a.sub(b).mul(b) },
   { prim: 'mul', name: 'mul', shapes: [[4], [4]], f: (a, b) => a.mul(b) },
@@ -92,15 +100,69 @@ export const PRIM_CASES: PrimCase[] = [
   { prim: 'max', name: 'logsumexp', shapes: [[3, 4]], f: (x) => x.logsumexp(1) },
   { prim: 'reshape', name: 'reshape', shapes: [[2, 3, 2]], f: (x) => x.reshape([3, 4]).mul(x.reshape([3, 4]).sin()) },
   { prim: 'permute', name: 'permute', shapes: [[2, 3, 4]], f: (x) => x.permute([2, 0, 1]).sin() },
-  { prim: 'broadcast', name: 'broadcast', shapes: [[3, 1]], f: (x) => x.broadcastTo([2, 3, 4]).mul(tensor(Array.from({ length: 24 }, (_, i) => i / 7), { shape: [2, 3, 4], dtype: x.dtype })) },
+  {
+    prim: 'broadcast',
+    name: 'broadcast',
+    shapes: [[3, 1]],
+    f: (x) =>
+      x.broadcastTo([2, 3, 4]).mul(
+        tensor(
+          Array.from({ length: 24 }, (_, i) => i / 7),
+          { shape: [2, 3, 4], dtype: x.dtype },
+        ),
+      ),
+  },
   { prim: 'slice', name: 'slice', shapes: [[4, 5]], f: (x) => x.slice([1, 0], [3, 4]).square() },
   { prim: 'slice', name: 'slice with steps', shapes: [[5, 7]], f: (x) => x.slice([0, 1], [5, 7], [2, 3]).sin() },
   { prim: 'slice', name: 'slice step overshooting the end', shapes: [[6, 8]], f: (x) => x.slice([1, 2], [6, 8], [2, 4]).exp() },
-  { prim: 'pad', name: 'pad', shapes: [[2, 3]], f: (x) => x.pad([[1, 0], [2, 1]]).sin() },
-  { prim: 'pad', name: 'concat', shapes: [[2, 3], [1, 3]], f: (a, b) => concat([a.sin(), b], 0) },
-  { prim: 'matmul', name: 'matmul', shapes: [[2, 3], [3, 4]], f: (a, b) => a.matmul(b) },
-  { prim: 'matmul', name: 'matmul batched', shapes: [[2, 2, 3], [2, 3, 2]], f: (a, b) => a.matmul(b).tanh() },
+  {
+    prim: 'pad',
+    name: 'pad',
+    shapes: [[2, 3]],
+    f: (x) =>
+      x
+        .pad([
+          [1, 0],
+          [2, 1],
+        ])
+        .sin(),
+  },
+  {
+    prim: 'pad',
+    name: 'concat',
+    shapes: [
+      [2, 3],
+      [1, 3],
+    ],
+    f: (a, b) => concat([a.sin(), b], 0),
+  },
+  {
+    prim: 'matmul',
+    name: 'matmul',
+    shapes: [
+      [2, 3],
+      [3, 4],
+    ],
+    f: (a, b) => a.matmul(b),
+  },
+  {
+    prim: 'matmul',
+    name: 'matmul batched',
+    shapes: [
+      [2, 2, 3],
+      [2, 3, 2],
+    ],
+    f: (a, b) => a.matmul(b).tanh(),
+  },
   { prim: 'matmul', name: 'matmul vector-matrix', shapes: [[3], [3, 2]], f: (a, b) => a.matmul(b) },
-  { prim: 'matmul', name: 'matmul broadcast batch', shapes: [[2, 3], [2, 3, 2]], f: (a, b) => a.matmul(b) },
+  {
+    prim: 'matmul',
+    name: 'matmul broadcast batch',
+    shapes: [
+      [2, 3],
+      [2, 3, 2],
+    ],
+    f: (a, b) => a.matmul(b),
+  },
   { prim: 'matmul', name: 'matmul self', shapes: [[3, 3]], f: (a) => a.matmul(a) },
 ];

@@ -17,10 +17,19 @@ describeBackends('jvp / vjp / grad', (c) => {
   it('jvp of a two-argument function is the sum of the partial directional derivatives', async () => {
     // f(x, y) = x² sin(y): df = 2x sin(y) dx + x² cos(y) dy
     const f = (x: Tensor, y: Tensor) => x.square().mul(y.sin());
-    const dx = [1, 0.5, -2], dy = [0.25, -1, 3];
+    const dx = [1, 0.5, -2],
+      dy = [0.25, -1, 3];
     const [out, t] = jvp(f, [T(xs), T(ys)], [T(dx), T(dy)]);
-    await close(out, xs.map((x, i) => x * x * Math.sin(ys[i]!)), 'value');
-    await close(t, xs.map((x, i) => 2 * x * Math.sin(ys[i]!) * dx[i]! + x * x * Math.cos(ys[i]!) * dy[i]!), 'tangent');
+    await close(
+      out,
+      xs.map((x, i) => x * x * Math.sin(ys[i]!)),
+      'value',
+    );
+    await close(
+      t,
+      xs.map((x, i) => 2 * x * Math.sin(ys[i]!) * dx[i]! + x * x * Math.cos(ys[i]!) * dy[i]!),
+      'tangent',
+    );
   });
 
   it('jvp accepts a single Tensor primal and null (zero) tangents', async () => {
@@ -37,7 +46,11 @@ describeBackends('jvp / vjp / grad', (c) => {
     const [out, t] = jvp(f, [p], [tp]);
     expect(Object.keys(t).sort()).toEqual(['d', 's']);
     expect(Array.isArray(t.d)).toBe(true);
-    await close(out.s, xs.map((x, i) => x * ys[i]!), 'out.s');
+    await close(
+      out.s,
+      xs.map((x, i) => x * ys[i]!),
+      'out.s',
+    );
     // d(a b) = da b + a db ; d(a - c) = da - dc
     await close(t.s, [ys[0]!, xs[1]!, 0], 't.s');
     await close(t.d[0]!, [1, 0, -1], 't.d');
@@ -53,8 +66,16 @@ describeBackends('jvp / vjp / grad', (c) => {
     const [out, pullback] = vjp(f, T(xs), T(ys));
     await close(out, [xs.reduce((s, x, i) => s + x * ys[i]!, 0)], 'value');
     const [gx, gy] = pullback(T(2));
-    await close(gx, ys.map((y) => 2 * y), 'gx');
-    await close(gy, xs.map((x) => 2 * x), 'gy');
+    await close(
+      gx,
+      ys.map((y) => 2 * y),
+      'gx',
+    );
+    await close(
+      gy,
+      xs.map((x) => 2 * x),
+      'gy',
+    );
   });
 
   it('a pullback works after the output and intermediates were read, and can be called again', async () => {
@@ -68,17 +89,33 @@ describeBackends('jvp / vjp / grad', (c) => {
     await hidden!.data(); // realized: the runtime dropped its inputs
     const expected = xs.map((v) => Math.tanh(v) + v * (1 - Math.tanh(v) ** 2));
     await close(pullback(T(1))[0], expected, 'first call');
-    await close(pullback(T(3))[0], expected.map((e) => 3 * e), 'second call');
+    await close(
+      pullback(T(3))[0],
+      expected.map((e) => 3 * e),
+      'second call',
+    );
   });
 
   it('grad differentiates argument 0 by default, and the argnums asked for', async () => {
     const f = (x: Tensor, y: Tensor) => x.mul(y.exp()).sum();
     await close(grad(f)(T(xs), T(ys)), ys.map(Math.exp), 'argnums default');
-    await close(grad(f, { argnums: 1 })(T(xs), T(ys)), xs.map((x, i) => x * Math.exp(ys[i]!)), 'argnums 1');
-    await close(grad(f, { argnums: -1 })(T(xs), T(ys)), xs.map((x, i) => x * Math.exp(ys[i]!)), 'argnums -1');
+    await close(
+      grad(f, { argnums: 1 })(T(xs), T(ys)),
+      xs.map((x, i) => x * Math.exp(ys[i]!)),
+      'argnums 1',
+    );
+    await close(
+      grad(f, { argnums: -1 })(T(xs), T(ys)),
+      xs.map((x, i) => x * Math.exp(ys[i]!)),
+      'argnums -1',
+    );
     const both = grad(f, { argnums: [1, 0] })(T(xs), T(ys));
     expect(both).toHaveLength(2);
-    await close(both[0], xs.map((x, i) => x * Math.exp(ys[i]!)), 'argnums [1, 0] first');
+    await close(
+      both[0],
+      xs.map((x, i) => x * Math.exp(ys[i]!)),
+      'argnums [1, 0] first',
+    );
     await close(both[1], ys.map(Math.exp), 'argnums [1, 0] second');
   });
 
@@ -89,7 +126,11 @@ describeBackends('jvp / vjp / grad', (c) => {
     const g = grad(loss)(params, k);
     expect(Object.keys(g).sort()).toEqual(['b', 'nested', 'w']);
     const r = xs.map((w, i) => w * (i + 1) + 0.5);
-    await close(g.w, r.map((ri, i) => 2 * ri * (i + 1)), 'g.w');
+    await close(
+      g.w,
+      r.map((ri, i) => 2 * ri * (i + 1)),
+      'g.w',
+    );
     await close(g.b, [r.reduce((s, ri) => s + 2 * ri, 0) + ys.reduce((a, b) => a + b, 0)], 'g.b');
     await close(g.nested.v[0]!, [0.5, 0.5, 0.5], 'g.nested.v[0]');
     // non-differentiated arguments may be anything
@@ -116,7 +157,11 @@ describeBackends('jvp / vjp / grad', (c) => {
   it('the same input used twice gets both contributions', async () => {
     const x = T(xs);
     await close(grad((a: Tensor, b: Tensor) => a.mul(b).sum(), { argnums: [0, 1] })(x, x)[0], xs, 'argument 0');
-    await close(grad((a: Tensor) => a.mul(a).sum())(x), xs.map((v) => 2 * v), 'a * a');
+    await close(
+      grad((a: Tensor) => a.mul(a).sum())(x),
+      xs.map((v) => 2 * v),
+      'a * a',
+    );
   });
 
   it('transformations are lazy: nothing runs until a value is read', async () => {
@@ -129,6 +174,10 @@ describeBackends('jvp / vjp / grad', (c) => {
     });
     expect(r.kernels).toBe(0);
     expect(r.plans).toBe(0);
-    await close(r.result[0]!, xs.map((v) => Math.tanh(v) + v * (1 - Math.tanh(v) ** 2)), 'lazy grad');
+    await close(
+      r.result[0]!,
+      xs.map((v) => Math.tanh(v) + v * (1 - Math.tanh(v) ** 2)),
+      'lazy grad',
+    );
   });
 });

@@ -18,7 +18,10 @@ describeBackends('known zeros build no nodes', (c) => {
   const f = (x: Tensor, y: Tensor) => x.mul(y).add(y.sin());
 
   it('a null tangent adds no tangent nodes', async () => {
-    const x = T([1, 2, 3]), y = T([0.5, -1, 2]), tx = T([1, 1, 1]), ty = T([1, 0, 2]);
+    const x = T([1, 2, 3]),
+      y = T([0.5, -1, 2]),
+      tx = T([1, 1, 1]),
+      ty = T([1, 0, 2]);
     // trace: 2 fresh aliases + mul, sin, add = 5 nodes
     // tangents with ty = null: mul -> tx·y (1 node); add passes it through; sin gets no tangent
     const [[, t], n] = count(() => jvp(f, [x, y], [tx, null]));
@@ -30,14 +33,16 @@ describeBackends('known zeros build no nodes', (c) => {
   });
 
   it('a constant subexpression gets no tangent nodes', () => {
-    const x = T([1, 2, 3]), k = T([0.1, 0.2, 0.3]);
+    const x = T([1, 2, 3]),
+      k = T([0.1, 0.2, 0.3]);
     // trace: 1 alias + exp, sin, mul, sum = 5; tangents: mul (1), sum (1)
     const [, n] = count(() => jvp((v: Tensor) => v.mul(k.exp().sin()).sum(), [x], [x]));
     expect(n).toBe(5 + 2);
   });
 
   it('grad with argnums builds no cotangents for the other arguments', async () => {
-    const x = T([1, 2, 3]), y = T([0.5, -1, 2]);
+    const x = T([1, 2, 3]),
+      y = T([0.5, -1, 2]);
     const g = (a: Tensor, b: Tensor) => a.mul(b.exp()).sum().add(b.sin().sum());
     // trace: 1 alias (x only) + exp, mul, sum, sin, sum, add = 7; seed 1; sum^T: reshape +
     // broadcast (2); mul^T: only g·exp(y) (1); nothing for the y branch

@@ -32,7 +32,15 @@ describe.runIf(available || required)('in headless Chromium', () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      args: [
+        '--no-sandbox',
+        '--enable-unsafe-webgpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
     });
   }, 120_000);
 
@@ -74,10 +82,14 @@ describe.runIf(available || required)('in headless Chromium', () => {
     const steps = 60;
     const { page, logs } = await open(`/demo/index.html?autostart&steps=${steps}`);
     type State = { backend: string; steps: number; losses: number[]; maxError: number; running: boolean; error?: string };
-    await page.waitForFunction((n) => {
-      const s = (window as unknown as { __pinn?: State }).__pinn;
-      return s !== undefined && (s.error !== undefined || (s.steps >= n && !s.running));
-    }, steps, { timeout: 150_000 });
+    await page.waitForFunction(
+      (n) => {
+        const s = (window as unknown as { __pinn?: State }).__pinn;
+        return s !== undefined && (s.error !== undefined || (s.steps >= n && !s.running));
+      },
+      steps,
+      { timeout: 150_000 },
+    );
     const s = (await page.evaluate(() => (window as unknown as { __pinn: State }).__pinn)) as State;
     expect(s.error, logs.join('\n')).toBeUndefined();
     expect(s.backend).toBe('webgpu');

@@ -13,13 +13,31 @@ interface PageResult {
 }
 
 function mlp(x: ReturnType<typeof tensor>, dtype: 'float32' | 'float64') {
-  const w1 = tensor([[0.3, -0.7, 0.2], [0.5, 0.1, -0.4]], { dtype }); // [D=2, H=3]
+  const w1 = tensor(
+    [
+      [0.3, -0.7, 0.2],
+      [0.5, 0.1, -0.4],
+    ],
+    { dtype },
+  ); // [D=2, H=3]
   const w2 = tensor([[0.6], [-0.3], [0.9]], { dtype });
-  return x.matmul(w1).add(tensor([0.1, -0.2, 0.05], { dtype })).tanh().matmul(w2).reshape([-1]);
+  return x
+    .matmul(w1)
+    .add(tensor([0.1, -0.2, 0.05], { dtype }))
+    .tanh()
+    .matmul(w2)
+    .reshape([-1]);
 }
 
 async function values(dtype: 'float32' | 'float64'): Promise<number[]> {
-  const x = tensor([[0.5, -1], [2, 0.25], [-0.3, 0.8]], { dtype });
+  const x = tensor(
+    [
+      [0.5, -1],
+      [2, 0.25],
+      [-0.3, 0.8],
+    ],
+    { dtype },
+  );
   const out: number[] = [];
   out.push(...(await x.matmul(x.transpose()).sum(1).data()));
   out.push(...(await grad((z: typeof x) => z.sin().mul(z).sum())(x).data()));

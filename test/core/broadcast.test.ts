@@ -15,14 +15,29 @@ describeBackends('broadcasting', (c) => {
   const PAIRS: [number[], number[]][] = [
     [[], [2, 3]],
     [[2, 3], []],
-    [[3, 1], [1, 4]],
+    [
+      [3, 1],
+      [1, 4],
+    ],
     [[2, 3, 4], [4]],
     [[4], [2, 3, 4]],
-    [[5, 1, 3], [4, 1]],
+    [
+      [5, 1, 3],
+      [4, 1],
+    ],
     [[1], [3, 2]],
-    [[2, 1, 1], [1, 3, 1]],
-    [[3, 1, 2], [3, 4, 1]],
-    [[0, 3], [1, 3]],
+    [
+      [2, 1, 1],
+      [1, 3, 1],
+    ],
+    [
+      [3, 1, 2],
+      [3, 4, 1],
+    ],
+    [
+      [0, 3],
+      [1, 3],
+    ],
   ];
 
   for (const [sa, sb] of PAIRS) {
@@ -33,17 +48,37 @@ describeBackends('broadcasting', (c) => {
       expect(a.add(b).shape).toEqual(want.shape);
       await R.expectClose(a.add(b), want, c);
       await R.expectClose(W.mul(b, a), R.zip(br, ar, mul), c);
-      await R.expectClose(a.sub(b), R.zip(ar, br, (x, y) => x - y), c);
-      await R.expectClose(b.sub(a), R.zip(br, ar, (x, y) => x - y), c);
+      await R.expectClose(
+        a.sub(b),
+        R.zip(ar, br, (x, y) => x - y),
+        c,
+      );
+      await R.expectClose(
+        b.sub(a),
+        R.zip(br, ar, (x, y) => x - y),
+        c,
+      );
     });
   }
 
   it('a JS number on either side of every binary op', async () => {
     const [x, xr] = R.input(rng, [2, 3], c, 0.5, 2);
     await R.expectClose(W.add(2, x), R.zip(2, xr, add), c);
-    await R.expectClose(W.sub(2, x), R.zip(2, xr, (a, b) => a - b), c);
-    await R.expectClose(W.div(1, x), R.zip(1, xr, (a, b) => a / b), c);
-    await R.expectClose(x.div(4), R.zip(xr, 4, (a, b) => a / b), c);
+    await R.expectClose(
+      W.sub(2, x),
+      R.zip(2, xr, (a, b) => a - b),
+      c,
+    );
+    await R.expectClose(
+      W.div(1, x),
+      R.zip(1, xr, (a, b) => a / b),
+      c,
+    );
+    await R.expectClose(
+      x.div(4),
+      R.zip(xr, 4, (a, b) => a / b),
+      c,
+    );
     await R.expectClose(W.maximum(1, x), R.zip(1, xr, Math.max), c);
     await R.expectClose(W.minimum(x, 1), R.zip(xr, 1, Math.min), c);
     await R.expectClose(x.mul(0.5).add(x), R.zip(R.zip(xr, 0.5, mul), xr, add), c);
@@ -54,7 +89,11 @@ describeBackends('broadcasting', (c) => {
     expect(s.shape).toEqual([]);
     const [x, xr] = R.input(rng, [4, 2], c);
     await R.expectClose(x.mul(s), R.zip(xr, 3, mul), c);
-    await R.expectClose(s.sub(x), R.zip(3, xr, (a, b) => a - b), c);
+    await R.expectClose(
+      s.sub(x),
+      R.zip(3, xr, (a, b) => a - b),
+      c,
+    );
     await R.expectClose(s.add(s), R.nd([], [6]), c);
   });
 
@@ -63,7 +102,10 @@ describeBackends('broadcasting', (c) => {
     const [row, rowr] = R.input(rng, [3], c);
     const [z, zr] = R.input(rng, [2, 4, 3], c);
     const got = col.add(row).mul(z).sub(row).tanh();
-    const want = R.map(R.zip(R.zip(R.zip(colr, rowr, add), zr, mul), rowr, (a, b) => a - b), Math.tanh);
+    const want = R.map(
+      R.zip(R.zip(R.zip(colr, rowr, add), zr, mul), rowr, (a, b) => a - b),
+      Math.tanh,
+    );
     await R.expectClose(got, want, c);
   });
 

@@ -56,7 +56,12 @@ describeBackends('element counts beyond the backend limit', (c) => {
     expectErr(() => W.where(W.ones([1e5, 1], { dtype: d }), W.ones([1, 1e5], { dtype: d }), 0), BackendError, 'where', '[100000, 100000]');
     expectErr(
       () => W.ones([1e5, 1], { dtype: d }).matmul(W.ones([1, 1e5], { dtype: d })),
-      BackendError, 'matmul', '[100000, 1]', '[1, 100000]', '[100000, 100000]', limit(),
+      BackendError,
+      'matmul',
+      '[100000, 1]',
+      '[1, 100000]',
+      '[100000, 100000]',
+      limit(),
     );
     // a broadcast batch axis makes an operand too large before the product is formed
     expectErr(() => W.ones([1e5, 1, 1], { dtype: d }).matmul(W.ones([1, 1e5], { dtype: d })), BackendError, 'matmul', '[100000, 1, 1]', '[1, 100000]');
@@ -88,7 +93,10 @@ describeBackends('init() misuse', (c) => {
 
   it('a bare string, null, a number: ArgumentError showing the options form', async () => {
     for (const bad of ['cpu', 'webgpu', null, 3, ['cpu']]) {
-      const err = await W.init(any(bad)).then(() => null, (e: unknown) => e);
+      const err = await W.init(any(bad)).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err, `init(${JSON.stringify(bad)})`).toBeInstanceOf(ArgumentError);
       expect((err as Error).message).toContain("init({ backend: 'cpu' | 'webgpu' | 'auto' })");
     }

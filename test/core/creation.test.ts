@@ -21,11 +21,24 @@ describeBackends('creation', (c) => {
   });
 
   it('nested arrays give their shape, row-major', async () => {
-    const t = W.tensor([[[1, 2, 3], [4, 5, 6]]], { dtype });
+    const t = W.tensor(
+      [
+        [
+          [1, 2, 3],
+          [4, 5, 6],
+        ],
+      ],
+      { dtype },
+    );
     expect(t.shape).toEqual([1, 2, 3]);
     expect(t.size).toBe(6);
     expect(Array.from(await t.data())).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(await t.array()).toEqual([[[1, 2, 3], [4, 5, 6]]]);
+    expect(await t.array()).toEqual([
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+    ]);
     expect(W.tensor([], { dtype }).shape).toEqual([0]);
     expect(W.tensor([[], []], { dtype }).shape).toEqual([2, 0]);
   });
@@ -40,9 +53,15 @@ describeBackends('creation', (c) => {
     const src = new Float64Array([1, 2, 3, 4, 5, 6]);
     const t = W.tensor(src, { shape: [2, 3], dtype });
     expect(t.shape).toEqual([2, 3]);
-    expect(await t.array()).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(await t.array()).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     expect(W.tensor(new Float32Array(4), { dtype }).shape).toEqual([4]);
-    expect(await W.tensor([1, 2, 3, 4], { shape: [2, 2], dtype }).array()).toEqual([[1, 2], [3, 4]]);
+    expect(await W.tensor([1, 2, 3, 4], { shape: [2, 2], dtype }).array()).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
     expect(W.tensor(src).dtype).toBe('float32'); // float32 unless asked otherwise
     src[0] = 99; // the tensor owns a copy
     expect((await t.data())[0]).toBe(1);
@@ -133,19 +152,23 @@ describeBackends('creation', (c) => {
   });
 });
 
-describeBackends('creation in float64', () => {
-  it('float64 keeps full precision; float32 is the default dtype', async () => {
-    const t = W.tensor([0.1, 1 / 3], { dtype: 'float64' });
-    expect(t.dtype).toBe('float64');
-    expect(Array.from(await t.data())).toEqual([0.1, 1 / 3]);
-    expect(W.tensor([1, 2]).dtype).toBe('float32');
-    expect(W.zeros([2]).dtype).toBe('float32');
-    expect(W.randn([2], { seed: 1 }).dtype).toBe('float32');
-  });
+describeBackends(
+  'creation in float64',
+  () => {
+    it('float64 keeps full precision; float32 is the default dtype', async () => {
+      const t = W.tensor([0.1, 1 / 3], { dtype: 'float64' });
+      expect(t.dtype).toBe('float64');
+      expect(Array.from(await t.data())).toEqual([0.1, 1 / 3]);
+      expect(W.tensor([1, 2]).dtype).toBe('float32');
+      expect(W.zeros([2]).dtype).toBe('float32');
+      expect(W.randn([2], { seed: 1 }).dtype).toBe('float32');
+    });
 
-  it('the same seed gives float32 numbers that are the rounded float64 ones', async () => {
-    const a = await W.randn([20], { seed: 9, dtype: 'float64' }).data();
-    const b = await W.randn([20], { seed: 9, dtype: 'float32' }).data();
-    expect(Array.from(b)).toEqual(Array.from(a).map(Math.fround));
-  });
-}, { float32: false });
+    it('the same seed gives float32 numbers that are the rounded float64 ones', async () => {
+      const a = await W.randn([20], { seed: 9, dtype: 'float64' }).data();
+      const b = await W.randn([20], { seed: 9, dtype: 'float32' }).data();
+      expect(Array.from(b)).toEqual(Array.from(a).map(Math.fround));
+    });
+  },
+  { float32: false },
+);

@@ -62,11 +62,23 @@ describeBackends('elementwise ops', (c) => {
     const v = [0, -0, 30, -30, 1e-6, -1e-6];
     const x = W.tensor(v, { dtype: c.dtype });
     const xr = R.nd([6], v);
-    await R.expectClose(x.relu(), R.map(xr, (t) => (t > 0 ? t : 0)), c);
+    await R.expectClose(
+      x.relu(),
+      R.map(xr, (t) => (t > 0 ? t : 0)),
+      c,
+    );
     await R.expectClose(x.abs(), R.map(xr, Math.abs), c);
     await R.expectClose(x.tanh(), R.map(xr, Math.tanh), c);
-    await R.expectClose(x.sigmoid(), R.map(xr, (t) => 1 / (1 + Math.exp(-t))), c);
-    await R.expectClose(x.softplus(), R.map(xr, (t) => Math.max(t, 0) + Math.log1p(Math.exp(-Math.abs(t)))), c);
+    await R.expectClose(
+      x.sigmoid(),
+      R.map(xr, (t) => 1 / (1 + Math.exp(-t))),
+      c,
+    );
+    await R.expectClose(
+      x.softplus(),
+      R.map(xr, (t) => Math.max(t, 0) + Math.log1p(Math.exp(-Math.abs(t)))),
+      c,
+    );
     await R.expectExact(x.sign(), R.map(xr, Math.sign));
     await R.expectClose(x.exp(), R.map(xr, Math.exp), c);
   });
@@ -77,7 +89,11 @@ describeBackends('elementwise ops', (c) => {
     expect(await n.item()).toBe(-3);
     const [x, xr] = R.input(rng, [2, 3], c);
     await R.expectExact(W.stopGradient(x), xr);
-    await R.expectClose(W.stopGradient(x.exp()).mul(2), R.map(xr, (v) => 2 * Math.exp(v)), c);
+    await R.expectClose(
+      W.stopGradient(x.exp()).mul(2),
+      R.map(xr, (v) => 2 * Math.exp(v)),
+      c,
+    );
   });
 
   for (const [name, ref] of BINARY) {
@@ -131,13 +147,20 @@ describeBackends('elementwise ops', (c) => {
       // small integers so that ties occur
       const xr = R.map(rng.array([3, 4], 'float64', 0, 3), Math.floor);
       const yr = R.map(rng.array([3, 4], 'float64', 0, 3), Math.floor);
-      const x = R.toTensor(xr, c.dtype), y = R.toTensor(yr, c.dtype);
+      const x = R.toTensor(xr, c.dtype),
+        y = R.toTensor(yr, c.dtype);
       const f = W[name] as (a: Tensor | number, b: Tensor | number) => Tensor;
       const want = R.zip(xr, yr, (a, b) => (ref(a, b) ? 1 : 0));
       await R.expectExact(f(x, y), want);
       await R.expectExact((x[name] as (b: Tensor) => Tensor).call(x, y), want);
-      await R.expectExact(f(x, 1), R.zip(xr, 1, (a, b) => (ref(a, b) ? 1 : 0)));
-      await R.expectExact(f(1, x), R.zip(1, xr, (a, b) => (ref(a, b) ? 1 : 0)));
+      await R.expectExact(
+        f(x, 1),
+        R.zip(xr, 1, (a, b) => (ref(a, b) ? 1 : 0)),
+      );
+      await R.expectExact(
+        f(1, x),
+        R.zip(1, xr, (a, b) => (ref(a, b) ? 1 : 0)),
+      );
       expect(f(x, y).dtype).toBe(c.dtype);
     });
   }
@@ -149,8 +172,16 @@ describeBackends('elementwise ops', (c) => {
     const cond = R.toTensor(condR, c.dtype);
     const want = R.zip3(condR, ar, br, (k, p, q) => (k !== 0 ? p : q));
     await R.expectClose(W.where(cond, a, b), want, c);
-    await R.expectClose(W.where(cond, a, 0.5), R.zip3(condR, ar, 0.5, (k, p, q) => (k !== 0 ? p : q)), c);
-    await R.expectClose(W.where(a.greater(0), a, b), R.zip3(ar, ar, br, (k, p, q) => (k > 0 ? p : q)), c);
+    await R.expectClose(
+      W.where(cond, a, 0.5),
+      R.zip3(condR, ar, 0.5, (k, p, q) => (k !== 0 ? p : q)),
+      c,
+    );
+    await R.expectClose(
+      W.where(a.greater(0), a, b),
+      R.zip3(ar, ar, br, (k, p, q) => (k > 0 ? p : q)),
+      c,
+    );
   });
 
   it('a chain mixing many ops matches the composed reference', async () => {
@@ -160,7 +191,14 @@ describeBackends('elementwise ops', (c) => {
     const want = R.map(
       R.zip(
         R.zip(
-          R.map(R.zip(R.zip(xr, yr, (a, b) => Math.tanh(a * b + 1) - 1 / (1 + Math.exp(-a))), yr, (t, b) => t / Math.sqrt(b)), Math.exp),
+          R.map(
+            R.zip(
+              R.zip(xr, yr, (a, b) => Math.tanh(a * b + 1) - 1 / (1 + Math.exp(-a))),
+              yr,
+              (t, b) => t / Math.sqrt(b),
+            ),
+            Math.exp,
+          ),
           R.map(xr, Math.abs),
           (p, q) => Math.max(p, q),
         ),

@@ -182,26 +182,30 @@ describeBackends('errors', (c) => {
   });
 });
 
-describeBackends('dtype mixing errors', () => {
-  const a = (): W.Tensor => W.ones([2, 2], { dtype: 'float32' });
-  const b = (): W.Tensor => W.ones([2, 2], { dtype: 'float64' });
+describeBackends(
+  'dtype mixing errors',
+  () => {
+    const a = (): W.Tensor => W.ones([2, 2], { dtype: 'float32' });
+    const b = (): W.Tensor => W.ones([2, 2], { dtype: 'float64' });
 
-  it('float32 with float64 in binary ops, comparisons, where, matmul, concat', () => {
-    expectErr(() => a().add(b()), DTypeError, 'add', 'float32', 'float64');
-    expectErr(() => W.mul(b(), a()), DTypeError, 'mul', 'float64', 'float32');
-    expectErr(() => a().minimum(b()), DTypeError, 'minimum');
-    expectErr(() => a().less(b()), DTypeError, 'less');
-    expectErr(() => W.where(a(), b(), b()), DTypeError, 'where');
-    expectErr(() => a().matmul(b()), DTypeError, 'matmul');
-    expectErr(() => W.concat([a(), b()]), DTypeError, 'concat', 'float32', 'float64');
-  });
+    it('float32 with float64 in binary ops, comparisons, where, matmul, concat', () => {
+      expectErr(() => a().add(b()), DTypeError, 'add', 'float32', 'float64');
+      expectErr(() => W.mul(b(), a()), DTypeError, 'mul', 'float64', 'float32');
+      expectErr(() => a().minimum(b()), DTypeError, 'minimum');
+      expectErr(() => a().less(b()), DTypeError, 'less');
+      expectErr(() => W.where(a(), b(), b()), DTypeError, 'where');
+      expectErr(() => a().matmul(b()), DTypeError, 'matmul');
+      expectErr(() => W.concat([a(), b()]), DTypeError, 'concat', 'float32', 'float64');
+    });
 
-  it('numbers take the tensor operand dtype (no error)', () => {
-    expect(b().add(1).dtype).toBe('float64');
-    expect(W.sub(1, b()).dtype).toBe('float64');
-    expect(W.minimum(b(), 0).dtype).toBe('float64');
-    expect(W.maximum(0, b()).dtype).toBe('float64');
-    expect(W.where(b(), 1, 0).dtype).toBe('float64');
-    expect(b().relu().dtype).toBe('float64');
-  });
-}, { float32: false });
+    it('numbers take the tensor operand dtype (no error)', () => {
+      expect(b().add(1).dtype).toBe('float64');
+      expect(W.sub(1, b()).dtype).toBe('float64');
+      expect(W.minimum(b(), 0).dtype).toBe('float64');
+      expect(W.maximum(0, b()).dtype).toBe('float64');
+      expect(W.where(b(), 1, 0).dtype).toBe('float64');
+      expect(b().relu().dtype).toBe('float64');
+    });
+  },
+  { float32: false },
+);

@@ -9,7 +9,12 @@ import type { LoopKernel } from '../../src/schedule/kernel.js';
 import { schedule } from '../../src/schedule/scheduler.js';
 import * as R from './ref.js';
 
-const loopsIn = (k: LoopKernel): number => (compileLoop(k).toString().match(/for \(/g) ?? []).length;
+const loopsIn = (k: LoopKernel): number =>
+  (
+    compileLoop(k)
+      .toString()
+      .match(/for \(/g) ?? []
+  ).length;
 const kernelsOf = (t: W.Tensor) => schedule([t.node]).plan.kernels;
 
 describe('cpu backend internals', () => {
@@ -44,10 +49,15 @@ describe('cpu backend internals', () => {
   });
 
   it('float32 rounds after every op, exactly as Math.fround would (no fused multiply-add)', async () => {
-    const a = rng.array([200], 'float32'), b = rng.array([200], 'float32'), c = rng.array([200], 'float32');
+    const a = rng.array([200], 'float32'),
+      b = rng.array([200], 'float32'),
+      c = rng.array([200], 'float32');
     const got = R.toTensor(a, 'float32').mul(R.toTensor(b, 'float32')).add(R.toTensor(c, 'float32')).exp().div(3);
     const f = Math.fround;
-    const want = R.nd([200], Array.from(a.data, (v, i) => f(f(Math.exp(f(f(v * b.data[i]!) + c.data[i]!))) / f(3))));
+    const want = R.nd(
+      [200],
+      Array.from(a.data, (v, i) => f(f(Math.exp(f(f(v * b.data[i]!) + c.data[i]!))) / f(3))),
+    );
     await R.expectExact(got, want);
   });
 
@@ -64,7 +74,10 @@ describe('cpu backend internals', () => {
     expect(p.bytesAllocated).toBe(8000);
     const y = R.toTensor(rng.array([50, 20], 'float64'), 'float64');
     const m = y.exp(); // read twice, once reshaped: materialized as a temporary
-    const z = m.reshape([20, 50]).transpose().add(m.reshape([1000]).reshape([50, 20]));
+    const z = m
+      .reshape([20, 50])
+      .transpose()
+      .add(m.reshape([1000]).reshape([50, 20]));
     // synchronous realization: no finalizer can run between the two readings of liveBytes
     const before = { ...b.stats };
     W._realizeNodes([z.node]);
@@ -85,10 +98,15 @@ describe('cpu backend internals', () => {
   });
 
   it('matmul reaches the same numbers from packed (transposed) and row-major operands', async () => {
-    const a = rng.array([6, 7], 'float64'), bm = rng.array([7, 5], 'float64');
-    const A = R.toTensor(a, 'float64'), B = R.toTensor(bm, 'float64');
+    const a = rng.array([6, 7], 'float64'),
+      bm = rng.array([7, 5], 'float64');
+    const A = R.toTensor(a, 'float64'),
+      B = R.toTensor(bm, 'float64');
     const direct = await A.matmul(B).data();
-    const viaT = await R.toTensor(R.transpose(a), 'float64').transpose().matmul(R.toTensor(R.transpose(bm), 'float64').transpose()).data();
+    const viaT = await R.toTensor(R.transpose(a), 'float64')
+      .transpose()
+      .matmul(R.toTensor(R.transpose(bm), 'float64').transpose())
+      .data();
     expect(Array.from(viaT)).toEqual(Array.from(direct));
   });
 });

@@ -41,7 +41,17 @@ describeBackends('laziness', (c) => {
     const before = { ...b.stats };
     const [x, xr] = R.input(rng, [4, 3], c);
     const y = W.randn([3, 2], { seed: 1, dtype: c.dtype });
-    const z = x.exp().mul(2).matmul(y).tanh().sum(0).reshape([1, 2]).pad([[0, 1], [1, 0]]);
+    const z = x
+      .exp()
+      .mul(2)
+      .matmul(y)
+      .tanh()
+      .sum(0)
+      .reshape([1, 2])
+      .pad([
+        [0, 1],
+        [1, 0],
+      ]);
     const w = W.concat([z, z]).transpose().slice([1]).max();
     expect(b.stats).toEqual(before);
     for (const s of spies) expect(s).not.toHaveBeenCalled();
@@ -57,7 +67,10 @@ describeBackends('laziness', (c) => {
     const b = W._backend();
     const before = { ...b.stats };
     const x = W.ones([2, 3], { dtype: c.dtype });
-    const y = x.matmul(W.ones([3, 5], { dtype: c.dtype })).sum(-1, true).broadcastTo([4, 2, 5]);
+    const y = x
+      .matmul(W.ones([3, 5], { dtype: c.dtype }))
+      .sum(-1, true)
+      .broadcastTo([4, 2, 5]);
     expect(y.shape).toEqual([4, 2, 5]);
     expect(y.dtype).toBe(c.dtype);
     expect(y.size).toBe(40);
@@ -78,7 +91,9 @@ describeBackends('laziness', (c) => {
 
   it('realizing several tensors at once runs one plan', async () => {
     const [x] = R.input(rng, [5], c);
-    const a = x.exp(), b = x.sin(), d = a.add(b);
+    const a = x.exp(),
+      b = x.sin(),
+      d = a.add(b);
     const p = await W.profile(() => W._realizeNodes([a.node, b.node, d.node]));
     expect(p.plans).toBe(1);
     const q = await W.profile(async () => [await a.data(), await b.data(), await d.data()]);
@@ -96,7 +111,16 @@ describeBackends('CSE and fusion', (c) => {
     const z = a.mul(x.add(y));
     expect(countOps(exprsOf(z), 'add')).toBe(1);
     expect(countOps(exprsOf(a.add(x).mul(a.add(x))), 'add')).toBe(2);
-    const p = await W.profile(() => R.expectClose(z, R.map(R.zip(xr, yr, (u, v) => u + v), (s) => s * s), c));
+    const p = await W.profile(() =>
+      R.expectClose(
+        z,
+        R.map(
+          R.zip(xr, yr, (u, v) => u + v),
+          (s) => s * s,
+        ),
+        c,
+      ),
+    );
     expect(p.kernels).toBe(1);
   });
 
@@ -111,16 +135,31 @@ describeBackends('CSE and fusion', (c) => {
     const [x, xr] = R.input(rng, [4, 5], c);
     const [w, wr] = R.input(rng, [5, 3], c);
     const s = x.sum(1).add(x.sum(1));
-    const ps = await W.profile(() => R.expectClose(s, R.map(R.rsum(xr, 1), (v) => 2 * v), c, R.map(R.rsum(R.map(xr, Math.abs), 1), (v) => 2 * v)));
+    const ps = await W.profile(() =>
+      R.expectClose(
+        s,
+        R.map(R.rsum(xr, 1), (v) => 2 * v),
+        c,
+        R.map(R.rsum(R.map(xr, Math.abs), 1), (v) => 2 * v),
+      ),
+    );
     expect(ps.kernels).toBe(1);
     const m = x.matmul(w).tanh().mul(x.matmul(w).tanh());
-    const pm = await W.profile(() => R.expectClose(m, R.map(R.matmul(xr, wr), (v) => Math.tanh(v) ** 2), c, R.map(R.matmulScale(xr, wr), (v) => Math.tanh(v) ** 2 + 1)));
+    const pm = await W.profile(() =>
+      R.expectClose(
+        m,
+        R.map(R.matmul(xr, wr), (v) => Math.tanh(v) ** 2),
+        c,
+        R.map(R.matmulScale(xr, wr), (v) => Math.tanh(v) ** 2 + 1),
+      ),
+    );
     expect(pm.kernels).toBe(1);
   });
 
   it('two tensors built separately from the same ops share one kernel', async () => {
     const [x] = R.input(rng, [7], c);
-    const u = x.exp().mul(2), v = x.exp().mul(2);
+    const u = x.exp().mul(2),
+      v = x.exp().mul(2);
     const p = await W.profile(() => W._realizeNodes([u.node, v.node]));
     expect(p.kernels).toBe(1);
     expect(Array.from(await u.data())).toEqual(Array.from(await v.data()));
@@ -130,7 +169,30 @@ describeBackends('CSE and fusion', (c) => {
     const [x, xr] = R.input(rng, [3, 4], c, -1, 1);
     const [b, br] = R.input(rng, [4], c, 0.5, 1.5);
     const z = x.add(b).mul(2).tanh().sub(x).abs().add(1).log().div(b).neg().exp();
-    const ref = R.map(R.zip(R.map(R.map(R.zip(R.map(R.map(R.zip(xr, br, (u, v) => u + v), (t) => 2 * t), Math.tanh), xr, (u, v) => u - v), Math.abs), (t) => Math.log(t + 1)), br, (u, v) => -u / v), Math.exp);
+    const ref = R.map(
+      R.zip(
+        R.map(
+          R.map(
+            R.zip(
+              R.map(
+                R.map(
+                  R.zip(xr, br, (u, v) => u + v),
+                  (t) => 2 * t,
+                ),
+                Math.tanh,
+              ),
+              xr,
+              (u, v) => u - v,
+            ),
+            Math.abs,
+          ),
+          (t) => Math.log(t + 1),
+        ),
+        br,
+        (u, v) => -u / v,
+      ),
+      Math.exp,
+    );
     const p = await W.profile(() => R.expectClose(z, ref, c));
     expect(p.kernels).toBe(1);
   });
@@ -146,7 +208,21 @@ describeBackends('CSE and fusion', (c) => {
   it('views cost no kernel; a reshape strides cannot express costs one copy', async () => {
     const [x] = R.input(rng, [4, 6], c);
     expect((await W.profile(() => x.transpose().slice([1], [5], [2]).add(1).data())).kernels).toBe(1);
-    expect((await W.profile(() => x.broadcastTo([2, 4, 6]).pad([[0, 0], [1, 1], [0, 0]]).exp().data())).kernels).toBe(1);
+    expect(
+      (
+        await W.profile(() =>
+          x
+            .broadcastTo([2, 4, 6])
+            .pad([
+              [0, 0],
+              [1, 1],
+              [0, 0],
+            ])
+            .exp()
+            .data(),
+        )
+      ).kernels,
+    ).toBe(1);
     expect((await W.profile(() => x.transpose().reshape([4, 6]).add(1).data())).kernels).toBe(2);
     expect((await W.profile(() => x.reshape([2, 12]).add(1).data())).kernels).toBe(1);
   });
@@ -160,7 +236,13 @@ describeBackends('CSE and fusion', (c) => {
   });
 
   it('a reshape asked for together with its input shares its buffer: no copy kernel', async () => {
-    const x = W.tensor([[1, 2], [3, 4]], { dtype: c.dtype });
+    const x = W.tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { dtype: c.dtype },
+    );
     const z = x.add(1);
     const zr = z.reshape([4]);
     const p = await W.profile(() => W._realizeNodes([z.node, zr.node]));

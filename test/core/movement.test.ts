@@ -51,11 +51,23 @@ describeBackends('movement ops', (c) => {
       [[1], undefined, undefined],
       [[1, 2], [4, 5], undefined],
       [[-3, -4], [null, -1], undefined],
-      [[0, 1], [5, 6], [2, 3]],
-      [[4, 0], [null, null], [1, 4]],
+      [
+        [0, 1],
+        [5, 6],
+        [2, 3],
+      ],
+      [
+        [4, 0],
+        [null, null],
+        [1, 4],
+      ],
       [[-100, 2], [100, 3], undefined],
       [[3, 0], [1, 6], undefined], // empty: end before start
-      [[0, -1], [5, null], [3, 1]],
+      [
+        [0, -1],
+        [5, null],
+        [3, 1],
+      ],
     ];
     for (const [s, e, st] of cases) {
       await R.expectExact(x.slice(s, e, st), R.slice(xr, s, e ?? [], st ?? []));
@@ -66,9 +78,33 @@ describeBackends('movement ops', (c) => {
 
   it('pad with zeros before and after each axis', async () => {
     const [x, xr] = R.input(rng, [2, 3], c);
-    await R.expectExact(x.pad([[1, 0], [2, 3]]), R.pad(xr, [[1, 0], [2, 3]]));
-    await R.expectExact(W.pad(x, [[0, 0], [0, 1]]), R.pad(xr, [[0, 0], [0, 1]]));
-    await R.expectExact(x.pad([[0, 0], [0, 0]]), xr);
+    await R.expectExact(
+      x.pad([
+        [1, 0],
+        [2, 3],
+      ]),
+      R.pad(xr, [
+        [1, 0],
+        [2, 3],
+      ]),
+    );
+    await R.expectExact(
+      W.pad(x, [
+        [0, 0],
+        [0, 1],
+      ]),
+      R.pad(xr, [
+        [0, 0],
+        [0, 1],
+      ]),
+    );
+    await R.expectExact(
+      x.pad([
+        [0, 0],
+        [0, 0],
+      ]),
+      xr,
+    );
   });
 
   it('concat along any axis (negative too), of 1..3 tensors', async () => {
@@ -85,7 +121,8 @@ describeBackends('movement ops', (c) => {
 
   it('stack along a new axis (first, middle, last, negative)', async () => {
     const parts = [0, 1, 2].map(() => R.input(rng, [2, 3], c));
-    const ts = parts.map((p) => p[0]), rs = parts.map((p) => p[1]);
+    const ts = parts.map((p) => p[0]),
+      rs = parts.map((p) => p[1]);
     await R.expectExact(W.stack(ts), R.stack(rs, 0));
     await R.expectExact(W.stack(ts, 1), R.stack(rs, 1));
     await R.expectExact(W.stack(ts, 2), R.stack(rs, 2));
@@ -98,6 +135,10 @@ describeBackends('movement ops', (c) => {
     const t = x.transpose().slice([1], [3]);
     const tr = R.slice(R.transpose(xr), [1], [3]);
     await R.expectExact(t, tr);
-    await R.expectClose(t.mul(2).add(1), R.map(tr, (v) => 2 * v + 1), c);
+    await R.expectClose(
+      t.mul(2).add(1),
+      R.map(tr, (v) => 2 * v + 1),
+      c,
+    );
   });
 });

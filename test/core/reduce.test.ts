@@ -13,7 +13,14 @@ const AXES: Axis[] = [undefined, 0, 1, 2, -1, -3, [0, 2], [2, 0], [-1, 1], [0, 1
 
 function refLse(x: R.Nd, axis: Axis, keepdims: boolean): R.Nd {
   const m = R.rmax(x, axis, true);
-  const s = R.rsum(R.map(R.zip(x, m, (a, b) => a - b), Math.exp), axis, true);
+  const s = R.rsum(
+    R.map(
+      R.zip(x, m, (a, b) => a - b),
+      Math.exp,
+    ),
+    axis,
+    true,
+  );
   const out = R.zip(R.map(s, Math.log), m, (a, b) => a + b);
   return keepdims ? out : R.nd(R.rsum(x, axis, false).shape, out.data);
 }
@@ -70,7 +77,13 @@ describeBackends('reductions', (c) => {
   });
 
   it('logsumexp is stable for large inputs', async () => {
-    const x = W.tensor([[1000, 1000], [-1000, -1001]], { dtype: c.dtype });
+    const x = W.tensor(
+      [
+        [1000, 1000],
+        [-1000, -1001],
+      ],
+      { dtype: c.dtype },
+    );
     const want = R.nd([2], [1000 + Math.log(2), -1000 + Math.log1p(Math.exp(-1))]);
     await R.expectClose(x.logsumexp(1), want, c);
   });
@@ -80,17 +93,45 @@ describeBackends('reductions', (c) => {
     const [y, yr] = R.input(rng, [4, 1], c);
     const [z, zr] = R.input(rng, [4], c);
     const got = x.mul(y).tanh().sum(1).mul(2).add(z).exp();
-    const inner = R.map(R.zip(xr, yr, (a, b) => a * b), Math.tanh);
-    const want = R.map(R.zip(R.map(R.rsum(inner, 1), (s) => 2 * s), zr, (a, b) => a + b), Math.exp);
-    await R.expectClose(got, want, c, R.map(R.zip(R.map(R.rsum(R.map(inner, Math.abs), 1), (s) => 2 * s), zr, (a, b) => a + b), Math.exp));
+    const inner = R.map(
+      R.zip(xr, yr, (a, b) => a * b),
+      Math.tanh,
+    );
+    const want = R.map(
+      R.zip(
+        R.map(R.rsum(inner, 1), (s) => 2 * s),
+        zr,
+        (a, b) => a + b,
+      ),
+      Math.exp,
+    );
+    await R.expectClose(
+      got,
+      want,
+      c,
+      R.map(
+        R.zip(
+          R.map(R.rsum(R.map(inner, Math.abs), 1), (s) => 2 * s),
+          zr,
+          (a, b) => a + b,
+        ),
+        Math.exp,
+      ),
+    );
   });
 
   it('two reductions in one expression, and a reduction of a reduction', async () => {
     const [x, xr] = R.input(rng, [3, 5], c);
     const [y, yr] = R.input(rng, [3, 7], c);
-    const ax = R.map(xr, Math.abs), ay = R.map(yr, Math.abs);
+    const ax = R.map(xr, Math.abs),
+      ay = R.map(yr, Math.abs);
     const want = R.zip(R.rsum(xr, 1), R.rmax(yr, 1), (a, b) => a * b);
-    await R.expectClose(x.sum(1).mul(y.max(1)), want, c, R.zip(R.rsum(ax, 1), R.rmax(ay, 1), (a, b) => a * b));
+    await R.expectClose(
+      x.sum(1).mul(y.max(1)),
+      want,
+      c,
+      R.zip(R.rsum(ax, 1), R.rmax(ay, 1), (a, b) => a * b),
+    );
     const [u, ur] = R.input(rng, [2, 3, 4], c);
     await R.expectClose(u.sum(2).max(1), R.rmax(R.rsum(ur, 2), 1), c, R.rmax(R.rsum(R.map(ur, Math.abs), 2), 1));
   });
@@ -102,7 +143,12 @@ describeBackends('reductions', (c) => {
     const scale = R.rsum(R.map(xr, Math.abs), 0);
     await R.expectClose(s, want, c, scale);
     await R.expectClose(s.exp(), R.map(want, Math.exp), c, R.map(scale, Math.exp));
-    await R.expectClose(x.sub(s), R.zip(xr, want, (a, b) => a - b), c, R.zip(R.map(xr, Math.abs), scale, (a, b) => a + b));
+    await R.expectClose(
+      x.sub(s),
+      R.zip(xr, want, (a, b) => a - b),
+      c,
+      R.zip(R.map(xr, Math.abs), scale, (a, b) => a + b),
+    );
   });
 
   it('a sum of many terms (rounding stays within the Σ|x| bound)', async () => {

@@ -91,12 +91,15 @@ export function map(a: Nd, f: (x: number) => number): Nd {
 }
 
 export function zip(a: Nd | number, b: Nd | number, f: (x: number, y: number) => number): Nd {
-  const A = asNd(a), B = asNd(b);
+  const A = asNd(a),
+    B = asNd(b);
   return build(broadcastShape(A.shape, B.shape), (idx) => f(atBroadcast(A, idx), atBroadcast(B, idx)));
 }
 
 export function zip3(a: Nd | number, b: Nd | number, c: Nd | number, f: (x: number, y: number, z: number) => number): Nd {
-  const A = asNd(a), B = asNd(b), C = asNd(c);
+  const A = asNd(a),
+    B = asNd(b),
+    C = asNd(c);
   return build(broadcastShape(A.shape, B.shape, C.shape), (idx) => f(atBroadcast(A, idx), atBroadcast(B, idx), atBroadcast(C, idx)));
 }
 
@@ -139,11 +142,15 @@ export function rmean(a: Nd, axis?: number | number[], keepdims = false): Nd {
 export function matmul(a: Nd, b: Nd): Nd {
   const A = a.shape.length === 1 ? nd([1, a.shape[0]!], a.data) : a;
   const B = b.shape.length === 1 ? nd([b.shape[0]!, 1], b.data) : b;
-  const m = A.shape[A.shape.length - 2]!, k = A.shape[A.shape.length - 1]!, n = B.shape[B.shape.length - 1]!;
+  const m = A.shape[A.shape.length - 2]!,
+    k = A.shape[A.shape.length - 1]!,
+    n = B.shape[B.shape.length - 1]!;
   if (B.shape[B.shape.length - 2] !== k) throw new Error('ref: matmul inner dims');
   const batch = broadcastShape(A.shape.slice(0, -2), B.shape.slice(0, -2));
   const out = build([...batch, m, n], (idx) => {
-    const bi = idx.slice(0, -2), i = idx[idx.length - 2]!, j = idx[idx.length - 1]!;
+    const bi = idx.slice(0, -2),
+      i = idx[idx.length - 2]!,
+      j = idx[idx.length - 1]!;
     let s = 0;
     for (let p = 0; p < k; p++) s += atBroadcast(A, [...bi, i, p]) * atBroadcast(B, [...bi, p, j]);
     return s;
@@ -163,11 +170,14 @@ export const reshape = (a: Nd, shape: number[]): Nd => nd(shape, a.data);
 
 export function transpose(a: Nd, perm?: number[]): Nd {
   const p = perm ?? a.shape.map((_, i) => a.shape.length - 1 - i);
-  return build(p.map((d) => a.shape[d]!), (idx) => {
-    const src = new Array<number>(idx.length);
-    p.forEach((d, i) => (src[d] = idx[i]!));
-    return at(a, src);
-  });
+  return build(
+    p.map((d) => a.shape[d]!),
+    (idx) => {
+      const src = new Array<number>(idx.length);
+      p.forEach((d, i) => (src[d] = idx[i]!));
+      return at(a, src);
+    },
+  );
 }
 
 /** Python-style slice per axis with positive steps; missing entries take the whole axis. */
@@ -179,14 +189,24 @@ export function slice(a: Nd, starts: number[], ends: (number | null)[] = [], ste
     for (let j = norm(starts[i], 0); j < norm(ends[i], d); j += st) out.push(j);
     return out;
   });
-  return build(ranges.map((r) => r.length), (idx) => at(a, idx.map((v, i) => ranges[i]![v]!)));
+  return build(
+    ranges.map((r) => r.length),
+    (idx) =>
+      at(
+        a,
+        idx.map((v, i) => ranges[i]![v]!),
+      ),
+  );
 }
 
 export function pad(a: Nd, pads: [number, number][]): Nd {
-  return build(a.shape.map((d, i) => d + pads[i]![0] + pads[i]![1]), (idx) => {
-    const src = idx.map((v, i) => v - pads[i]![0]);
-    return src.every((v, i) => v >= 0 && v < a.shape[i]!) ? at(a, src) : 0;
-  });
+  return build(
+    a.shape.map((d, i) => d + pads[i]![0] + pads[i]![1]),
+    (idx) => {
+      const src = idx.map((v, i) => v - pads[i]![0]);
+      return src.every((v, i) => v >= 0 && v < a.shape[i]!) ? at(a, src) : 0;
+    },
+  );
 }
 
 export function concat(parts: Nd[], axis: number): Nd {
@@ -196,7 +216,11 @@ export function concat(parts: Nd[], axis: number): Nd {
   return build(shape, (idx) => {
     let i = idx[ax]!;
     for (const p of parts) {
-      if (i < p.shape[ax]!) return at(p, idx.map((v, d) => (d === ax ? i : v)));
+      if (i < p.shape[ax]!)
+        return at(
+          p,
+          idx.map((v, d) => (d === ax ? i : v)),
+        );
       i -= p.shape[ax]!;
     }
     throw new Error('ref: concat index');
@@ -205,7 +229,14 @@ export function concat(parts: Nd[], axis: number): Nd {
 
 export function stack(parts: Nd[], axis: number): Nd {
   const ax = axis < 0 ? axis + parts[0]!.shape.length + 1 : axis;
-  return concat(parts.map((p) => { const s = p.shape.slice(); s.splice(ax, 0, 1); return nd(s, p.data); }), ax);
+  return concat(
+    parts.map((p) => {
+      const s = p.shape.slice();
+      s.splice(ax, 0, 1);
+      return nd(s, p.data);
+    }),
+    ax,
+  );
 }
 
 // ----- inputs -----
@@ -249,7 +280,8 @@ export async function expectClose(got: Got, want: Nd, c: Pick<BackendCase, 'rtol
   expect(data.length).toBe(want.data.length);
   const bad: string[] = [];
   for (let i = 0; i < data.length; i++) {
-    const g = data[i]!, w = want.data[i]!;
+    const g = data[i]!,
+      w = want.data[i]!;
     let ok: boolean;
     if (Number.isNaN(w) || !Number.isFinite(w)) ok = Object.is(g, w) || (Number.isNaN(w) && Number.isNaN(g));
     else ok = Math.abs(g - w) <= c.atol + c.rtol * Math.max(Math.abs(w), scale ? Math.abs(scale.data[i]!) : 0);
@@ -287,7 +319,9 @@ export function erf(x: number): number {
   const z = Math.abs(x);
   let r: number;
   if (z <= 2) {
-    let sum = 0, power = z, fact = 1;
+    let sum = 0,
+      power = z,
+      fact = 1;
     for (let n = 0; n < 60; n++) {
       if (n > 0) {
         power *= z * z;

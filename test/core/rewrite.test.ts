@@ -36,7 +36,6 @@ describeBackends('algebraic rewrites', (c) => {
     expect(Object.is((await x.add(0).data())[0], 0)).toBe(true);
     expect(Object.is((await x.mul(1).data())[0], -0)).toBe(true);
   });
-
 });
 
 // CPU only: WGSL does not promise NaN / infinity / signed-zero semantics

@@ -6,7 +6,16 @@ import { describeBackends } from '../helpers/backends.js';
 
 describeBackends('smoke', (c) => {
   it('adds and multiplies lazily', async () => {
-    const x = tensor([[1, 2], [3, 4]], { dtype: c.dtype });
-    expect(await x.add(1).mul(x).array()).toEqual([[2, 6], [12, 20]]);
+    const x = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { dtype: c.dtype },
+    );
+    expect(await x.add(1).mul(x).array()).toEqual([
+      [2, 6],
+      [12, 20],
+    ]);
   });
 });

@@ -52,7 +52,8 @@ describeBackends('special functions', (c) => {
     await R.expectClose(y.atan2(x), want, c);
     await R.expectClose(W.atan2(y, 0.5), R.zip(yr, 0.5, Math.atan2), c);
     await R.expectClose(W.atan2(-1.5, x), R.zip(-1.5, xr, Math.atan2), c);
-    const qy = [1, 1, -1, -1, 0, 1, -1, 1e-6], qx = [1, -1, -1, 1, -1, 0, 0, -1];
+    const qy = [1, 1, -1, -1, 0, 1, -1, 1e-6],
+      qx = [1, -1, -1, 1, -1, 0, 0, -1];
     const got = W.atan2(W.tensor(qy, { dtype: c.dtype }), W.tensor(qx, { dtype: c.dtype }));
     await R.expectClose(got, R.zip(R.nd([8], qy), R.nd([8], qx), Math.atan2), c);
   });

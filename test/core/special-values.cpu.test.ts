@@ -55,7 +55,11 @@ for (const c of [CPU64, CPU32]) {
     });
 
     it('max and min propagate NaN and handle infinities', async () => {
-      const x = t([[1, NaN, 3], [-Infinity, -Infinity, 2], [Infinity, 0, -1]]);
+      const x = t([
+        [1, NaN, 3],
+        [-Infinity, -Infinity, 2],
+        [Infinity, 0, -1],
+      ]);
       await R.expectExact(x.max(1), R.nd([3], [NaN, 2, Infinity]));
       await R.expectExact(x.min(1), R.nd([3], [NaN, -Infinity, -1]));
       await R.expectExact(x.max(0), R.nd([3], [Infinity, NaN, 3]));
@@ -66,7 +70,11 @@ for (const c of [CPU64, CPU32]) {
     });
 
     it('logsumexp of infinities: all -Infinity gives -Infinity, +Infinity gives +Infinity', async () => {
-      const x = t([[-Infinity, -Infinity], [Infinity, 1], [-Infinity, 0]]);
+      const x = t([
+        [-Infinity, -Infinity],
+        [Infinity, 1],
+        [-Infinity, 0],
+      ]);
       await R.expectClose(x.logsumexp(1), R.nd([3], [-Infinity, Infinity, 0]), c);
       await R.expectClose(W.logsumexp(x, -1, true), R.nd([3, 1], [-Infinity, Infinity, 0]), c);
     });

@@ -36,10 +36,35 @@ interface Case {
 
 /** Contiguous operands, or variants: A stored transposed, B offset with a row stride, masks, broadcast B. */
 function makeCase(batch: number, m: number, n: number, k: number, variant: number): Case {
-  if (variant === 0) return { batch, m, n, k, aView: contiguousView([batch, m, k]), bView: contiguousView([batch, k, n]), aSize: batch * m * k, bSize: batch * k * n };
+  if (variant === 0)
+    return { batch, m, n, k, aView: contiguousView([batch, m, k]), bView: contiguousView([batch, k, n]), aSize: batch * m * k, bSize: batch * k * n };
   // A stored as [batch, k, m] (transposed view); B as [k, n + 3] rows from offset 5, broadcast over batch
-  const aView: View = { shape: [batch, m, k], strides: [m * k, 1, m], offset: 0, mask: variant === 2 ? [[0, batch], [1, m], [0, Math.max(0, k - 1)]] : null };
-  const bView: View = { shape: [batch, k, n], strides: [0, n + 3, 1], offset: 5, mask: variant === 2 ? [[0, batch], [0, k], [0, Math.max(0, n - 2)]] : null };
+  const aView: View = {
+    shape: [batch, m, k],
+    strides: [m * k, 1, m],
+    offset: 0,
+    mask:
+      variant === 2
+        ? [
+            [0, batch],
+            [1, m],
+            [0, Math.max(0, k - 1)],
+          ]
+        : null,
+  };
+  const bView: View = {
+    shape: [batch, k, n],
+    strides: [0, n + 3, 1],
+    offset: 5,
+    mask:
+      variant === 2
+        ? [
+            [0, batch],
+            [0, k],
+            [0, Math.max(0, n - 2)],
+          ]
+        : null,
+  };
   return { batch, m, n, k, aView, bView, aSize: batch * m * k, bSize: 5 + k * (n + 3) };
 }
 
@@ -89,7 +114,11 @@ describe('wasm matmul', () => {
 
   for (const dtype of ['float32', 'float64'] as const) {
     it(`${dtype}: two threads, one thread and JS are bit-identical`, () => {
-      for (const [batch, m, n, k, variant] of [[1, 130, 150, 300, 0], [2, 67, 131, 257, 2], [1, 300, 9, 800, 1]] as const) {
+      for (const [batch, m, n, k, variant] of [
+        [1, 130, 150, 300, 0],
+        [2, 67, 131, 257, 2],
+        [1, 300, 9, 800, 1],
+      ] as const) {
         expect(m * n * k).toBeGreaterThanOrEqual(THREAD_MIN_WORK);
         const c = makeCase(batch, m, n, k, variant);
         const js = product(dtype, c, false);
@@ -145,7 +174,16 @@ describe('wasm matmul', () => {
       const x = W.randn([2, 50, 70], { seed: 3, dtype });
       const y = W.randn([90, 50], { seed: 4, dtype });
       // transposed, sliced and padded operands go through the packing
-      const f = (): W.Tensor => x.transpose([0, 2, 1]).slice([0, 3, 0], [null, 53, null]).matmul(y.slice([0, 2], [50, null]).pad([[0, 0], [1, 1]]));
+      const f = (): W.Tensor =>
+        x
+          .transpose([0, 2, 1])
+          .slice([0, 3, 0], [null, 53, null])
+          .matmul(
+            y.slice([0, 2], [50, null]).pad([
+              [0, 0],
+              [1, 1],
+            ]),
+          );
       const before = wasmMatmulStats.calls;
       const w = await f().data();
       expect(wasmMatmulStats.calls).toBeGreaterThan(before);

@@ -13,7 +13,12 @@ describe('PINN demo model (CPU, float32)', () => {
 
   it('satisfies the boundary condition exactly', async () => {
     const p = initParams(8, 3);
-    const edge = tensor([[0, 0.3], [1, 0.7], [0.2, 0], [0.9, 1]]);
+    const edge = tensor([
+      [0, 0.3],
+      [1, 0.7],
+      [0.2, 0],
+      [0.9, 1],
+    ]);
     expect(Array.from(await solution(p, edge).data(), Math.abs)).toEqual([0, 0, 0, 0]);
   });
 

@@ -17,34 +17,60 @@ export function buildFn(g: Graph): (...xs: Tensor[]) => Tensor {
 function applyNode(n: Exclude<GNode, { k: 'in' }>, v: Tensor[]): Tensor {
   const a = (): Tensor => v[(n as { a: number }).a]!;
   switch (n.k) {
-    case 'un': return (a() as unknown as Record<string, () => Tensor>)[n.fn]!.call(a());
+    case 'un':
+      return (a() as unknown as Record<string, () => Tensor>)[n.fn]!.call(a());
     case 'safe': {
       const u = a().mul(a()).add(n.c);
       return n.fn === 'log' ? u.log() : n.fn === 'sqrt' ? u.sqrt() : u.pow(n.p);
     }
-    case 'powi': return a().pow(n.p);
-    case 'bin': return (W as unknown as Record<string, (x: Tensor, y: Tensor) => Tensor>)[n.fn]!(a(), v[n.b]!);
-    case 'div': return a().div(v[n.b]!.mul(v[n.b]!).add(n.c));
+    case 'powi':
+      return a().pow(n.p);
+    case 'bin':
+      return (W as unknown as Record<string, (x: Tensor, y: Tensor) => Tensor>)[n.fn]!(a(), v[n.b]!);
+    case 'div':
+      return a().div(v[n.b]!.mul(v[n.b]!).add(n.c));
     case 'num': {
       const f = (W as unknown as Record<string, (x: Tensor | number, y: Tensor | number) => Tensor>)[n.fn]!;
       return n.left ? f(n.c, a()) : f(a(), n.c);
     }
-    case 'cmp': return (W as unknown as Record<string, (x: Tensor, y: Tensor) => Tensor>)[n.fn]!(a(), v[n.b]!);
-    case 'where': return W.where((W as unknown as Record<string, (x: Tensor, y: Tensor) => Tensor>)[n.fn]!(a(), v[n.b]!), v[n.x]!, v[n.y]!);
-    case 'red': return (a() as unknown as Record<string, (ax: number[], k: boolean) => Tensor>)[n.fn]!.call(a(), n.axes, n.keep);
-    case 'matmul': return W.matmul(a(), v[n.b]!);
-    case 'reshape': return a().reshape(n.shape);
-    case 'permute': return a().permute(n.perm);
-    case 'transpose': return a().transpose();
-    case 'bcast': return a().broadcastTo(n.shape);
-    case 'expand': return a().expandDims(n.axis);
-    case 'squeeze': return a().squeeze(n.axis);
-    case 'slice': return a().slice(n.starts, n.ends, n.steps);
-    case 'pad': return a().pad(n.pads);
-    case 'concat': return W.concat(n.xs.map((r) => v[r]!), n.axis);
-    case 'stack': return W.stack(n.xs.map((r) => v[r]!), n.axis);
-    case 'astype': return a().astype('float32').astype(a().dtype);
-    case 'stopgrad': return W.stopGradient(a());
+    case 'cmp':
+      return (W as unknown as Record<string, (x: Tensor, y: Tensor) => Tensor>)[n.fn]!(a(), v[n.b]!);
+    case 'where':
+      return W.where((W as unknown as Record<string, (x: Tensor, y: Tensor) => Tensor>)[n.fn]!(a(), v[n.b]!), v[n.x]!, v[n.y]!);
+    case 'red':
+      return (a() as unknown as Record<string, (ax: number[], k: boolean) => Tensor>)[n.fn]!.call(a(), n.axes, n.keep);
+    case 'matmul':
+      return W.matmul(a(), v[n.b]!);
+    case 'reshape':
+      return a().reshape(n.shape);
+    case 'permute':
+      return a().permute(n.perm);
+    case 'transpose':
+      return a().transpose();
+    case 'bcast':
+      return a().broadcastTo(n.shape);
+    case 'expand':
+      return a().expandDims(n.axis);
+    case 'squeeze':
+      return a().squeeze(n.axis);
+    case 'slice':
+      return a().slice(n.starts, n.ends, n.steps);
+    case 'pad':
+      return a().pad(n.pads);
+    case 'concat':
+      return W.concat(
+        n.xs.map((r) => v[r]!),
+        n.axis,
+      );
+    case 'stack':
+      return W.stack(
+        n.xs.map((r) => v[r]!),
+        n.axis,
+      );
+    case 'astype':
+      return a().astype('float32').astype(a().dtype);
+    case 'stopgrad':
+      return W.stopGradient(a());
   }
 }
 
@@ -55,28 +81,50 @@ const J = (x: unknown): string => JSON.stringify(x);
 function nodeSrc(n: Exclude<GNode, { k: 'in' }>, name: (r: number) => string): string {
   const a = (): string => name((n as { a: number }).a);
   switch (n.k) {
-    case 'un': return `${a()}.${n.fn}()`;
-    case 'safe': return `${a()}.mul(${a()}).add(${n.c})${n.fn === 'pow' ? `.pow(${n.p})` : `.${n.fn}()`}`;
-    case 'powi': return `${a()}.pow(${n.p})`;
-    case 'bin': return `${n.fn}(${a()}, ${name(n.b)})`;
-    case 'div': return `${a()}.div(${name(n.b)}.mul(${name(n.b)}).add(${n.c}))`;
-    case 'num': return n.left ? `${n.fn}(${n.c}, ${a()})` : `${n.fn}(${a()}, ${n.c})`;
-    case 'cmp': return `${n.fn}(${a()}, ${name(n.b)})`;
-    case 'where': return `where(${n.fn}(${a()}, ${name(n.b)}), ${name(n.x)}, ${name(n.y)})`;
-    case 'red': return `${a()}.${n.fn}(${J(n.axes)}, ${n.keep})`;
-    case 'matmul': return `matmul(${a()}, ${name(n.b)})`;
-    case 'reshape': return `${a()}.reshape(${J(n.shape)})`;
-    case 'permute': return `${a()}.permute(${J(n.perm)})`;
-    case 'transpose': return `${a()}.transpose()`;
-    case 'bcast': return `${a()}.broadcastTo(${J(n.shape)})`;
-    case 'expand': return `${a()}.expandDims(${n.axis})`;
-    case 'squeeze': return `${a()}.squeeze(${n.axis})`;
-    case 'slice': return `${a()}.slice(${J(n.starts)}, ${J(n.ends)}, ${J(n.steps)})`;
-    case 'pad': return `${a()}.pad(${J(n.pads)})`;
-    case 'concat': return `concat([${n.xs.map(name).join(', ')}], ${n.axis})`;
-    case 'stack': return `stack([${n.xs.map(name).join(', ')}], ${n.axis})`;
-    case 'astype': return `${a()}.astype('float32').astype(${a()}.dtype)`;
-    case 'stopgrad': return `stopGradient(${a()})`;
+    case 'un':
+      return `${a()}.${n.fn}()`;
+    case 'safe':
+      return `${a()}.mul(${a()}).add(${n.c})${n.fn === 'pow' ? `.pow(${n.p})` : `.${n.fn}()`}`;
+    case 'powi':
+      return `${a()}.pow(${n.p})`;
+    case 'bin':
+      return `${n.fn}(${a()}, ${name(n.b)})`;
+    case 'div':
+      return `${a()}.div(${name(n.b)}.mul(${name(n.b)}).add(${n.c}))`;
+    case 'num':
+      return n.left ? `${n.fn}(${n.c}, ${a()})` : `${n.fn}(${a()}, ${n.c})`;
+    case 'cmp':
+      return `${n.fn}(${a()}, ${name(n.b)})`;
+    case 'where':
+      return `where(${n.fn}(${a()}, ${name(n.b)}), ${name(n.x)}, ${name(n.y)})`;
+    case 'red':
+      return `${a()}.${n.fn}(${J(n.axes)}, ${n.keep})`;
+    case 'matmul':
+      return `matmul(${a()}, ${name(n.b)})`;
+    case 'reshape':
+      return `${a()}.reshape(${J(n.shape)})`;
+    case 'permute':
+      return `${a()}.permute(${J(n.perm)})`;
+    case 'transpose':
+      return `${a()}.transpose()`;
+    case 'bcast':
+      return `${a()}.broadcastTo(${J(n.shape)})`;
+    case 'expand':
+      return `${a()}.expandDims(${n.axis})`;
+    case 'squeeze':
+      return `${a()}.squeeze(${n.axis})`;
+    case 'slice':
+      return `${a()}.slice(${J(n.starts)}, ${J(n.ends)}, ${J(n.steps)})`;
+    case 'pad':
+      return `${a()}.pad(${J(n.pads)})`;
+    case 'concat':
+      return `concat([${n.xs.map(name).join(', ')}], ${n.axis})`;
+    case 'stack':
+      return `stack([${n.xs.map(name).join(', ')}], ${n.axis})`;
+    case 'astype':
+      return `${a()}.astype('float32').astype(${a()}.dtype)`;
+    case 'stopgrad':
+      return `stopGradient(${a()})`;
   }
 }
 

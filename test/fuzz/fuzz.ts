@@ -166,7 +166,7 @@ function candidates(g: Graph): Graph[] {
 
 async function shrinkGraph(g: Graph, fails: (g: Graph) => Promise<boolean>, budget: { n: number }): Promise<Graph> {
   let cur = g;
-  for (let improved = true; improved && budget.n > 0;) {
+  for (let improved = true; improved && budget.n > 0; ) {
     improved = false;
     for (const c of candidates(cur)) {
       if (budget.n-- <= 0) break;
@@ -218,7 +218,8 @@ async function reproduce(seed: number, graphs: Graph[], f: Failure): Promise<str
     if (!found) {
       prefix = graphs.slice(0, f.index);
       note = `// NOT MINIMIZED: the failure needs the whole run before graph #${f.index}; run the fuzzer with seed ${seed}.\n`;
-      if (!(await failsOn(f.backend, prefix, g, kind))) note = `// does not reproduce on a fresh backend (flaky?); reported mismatch: ${f.error ?? f.mismatches[0]!.worst}\n`;
+      if (!(await failsOn(f.backend, prefix, g, kind)))
+        note = `// does not reproduce on a fresh backend (flaky?); reported mismatch: ${f.error ?? f.mismatches[0]!.worst}\n`;
       return note + renderRepro(seed, f, prefix, g, f);
     }
   }
@@ -247,7 +248,9 @@ function graphSource(g: Graph, name: string, dtype: string): string {
     `  W: ${t(d.weights)},`,
     `  series: [${d.series.map((s) => `[${s.map(t).join(', ')}]`).join(', ')}],`,
     `};`,
-  ].join('\n').replaceAll('T(', `T${dtype === 'float64' ? '64' : ''}(`);
+  ]
+    .join('\n')
+    .replaceAll('T(', `T${dtype === 'float64' ? '64' : ''}(`);
 }
 
 function renderRepro(seed: number, orig: Failure, prefix: Graph[], g: Graph, f: Failure): string {
@@ -277,7 +280,13 @@ function renderRepro(seed: number, orig: Failure, prefix: Graph[], g: Graph, f: 
   lines.push(`const r = await runAll(g);`);
   if (f.error === undefined) {
     const m = f.mismatches[0]!;
-    const field = m.check.startsWith('forward') ? 'r.fwd' : m.check === 'jvp' ? 'r.jvp' : m.check.startsWith('vjp') ? `r.vjp[${m.check.slice(5)}]` : `r.jet[${Number(m.check.split(' ')[1]!.slice(1)) - 1}]`;
+    const field = m.check.startsWith('forward')
+      ? 'r.fwd'
+      : m.check === 'jvp'
+        ? 'r.jvp'
+        : m.check.startsWith('vjp')
+          ? `r.vjp[${m.check.slice(5)}]`
+          : `r.jet[${Number(m.check.split(' ')[1]!.slice(1)) - 1}]`;
     lines.push(`console.log(Array.from(${field}));`);
     lines.push(`// got:      ${arr(m.got)}`);
     lines.push(`// expected: ${arr(m.expected)}  (${m.check.includes('vs') ? m.check.split(' vs ')[1] : 'cpu/float64'})`);

@@ -96,21 +96,39 @@ export const opCount = (g: Graph): number => g.nodes.filter((n) => n.k !== 'in')
 
 export function refsOf(n: GNode): Ref[] {
   switch (n.k) {
-    case 'in': return [];
-    case 'bin': case 'div': case 'cmp': case 'matmul': return [n.a, n.b];
-    case 'where': return [n.a, n.b, n.x, n.y];
-    case 'concat': case 'stack': return n.xs.slice();
-    default: return [n.a];
+    case 'in':
+      return [];
+    case 'bin':
+    case 'div':
+    case 'cmp':
+    case 'matmul':
+      return [n.a, n.b];
+    case 'where':
+      return [n.a, n.b, n.x, n.y];
+    case 'concat':
+    case 'stack':
+      return n.xs.slice();
+    default:
+      return [n.a];
   }
 }
 
 export function mapRefs(n: GNode, f: (r: Ref) => Ref): GNode {
   switch (n.k) {
-    case 'in': return n;
-    case 'bin': case 'div': case 'cmp': case 'matmul': return { ...n, a: f(n.a), b: f(n.b) };
-    case 'where': return { ...n, a: f(n.a), b: f(n.b), x: f(n.x), y: f(n.y) };
-    case 'concat': case 'stack': return { ...n, xs: n.xs.map(f) };
-    default: return { ...n, a: f(n.a) } as GNode;
+    case 'in':
+      return n;
+    case 'bin':
+    case 'div':
+    case 'cmp':
+    case 'matmul':
+      return { ...n, a: f(n.a), b: f(n.b) };
+    case 'where':
+      return { ...n, a: f(n.a), b: f(n.b), x: f(n.x), y: f(n.y) };
+    case 'concat':
+    case 'stack':
+      return { ...n, xs: n.xs.map(f) };
+    default:
+      return { ...n, a: f(n.a) } as GNode;
   }
 }
 
@@ -134,7 +152,8 @@ export function broadcastShape(a: Shape, b: Shape): Shape | null {
   const n = Math.max(a.length, b.length);
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
-    const x = a[a.length - n + i] ?? 1, y = b[b.length - n + i] ?? 1;
+    const x = a[a.length - n + i] ?? 1,
+      y = b[b.length - n + i] ?? 1;
     if (x !== y && x !== 1 && y !== 1) return null;
     out.push(x === 1 ? y : x);
   }
@@ -152,9 +171,28 @@ const REDS: RedFn[] = ['sum', 'max', 'min', 'mean', 'logsumexp'];
 
 /** Kinds of op and their weights (every primitive and movement op and the common composites). */
 const KINDS: [GNode['k'], number][] = [
-  ['un', 10], ['safe', 4], ['powi', 2], ['bin', 9], ['div', 3], ['num', 7], ['cmp', 2], ['where', 3], ['red', 6],
-  ['matmul', 4], ['reshape', 3], ['permute', 2], ['transpose', 1], ['bcast', 3], ['expand', 1], ['squeeze', 1],
-  ['slice', 3], ['pad', 3], ['concat', 2], ['stack', 2], ['astype', 1], ['stopgrad', 1],
+  ['un', 10],
+  ['safe', 4],
+  ['powi', 2],
+  ['bin', 9],
+  ['div', 3],
+  ['num', 7],
+  ['cmp', 2],
+  ['where', 3],
+  ['red', 6],
+  ['matmul', 4],
+  ['reshape', 3],
+  ['permute', 2],
+  ['transpose', 1],
+  ['bcast', 3],
+  ['expand', 1],
+  ['squeeze', 1],
+  ['slice', 3],
+  ['pad', 3],
+  ['concat', 2],
+  ['stack', 2],
+  ['astype', 1],
+  ['stopgrad', 1],
 ];
 const KIND_TOTAL = KINDS.reduce((s, [, w]) => s + w, 0);
 
@@ -228,31 +266,58 @@ function proposeOp(b: Builder): GNode | null {
   const r = b.r;
   let w = r.next() * KIND_TOTAL;
   let kind: GNode['k'] = 'un';
-  for (const [k, wk] of KINDS) if ((w -= wk) < 0) { kind = k; break; }
+  for (const [k, wk] of KINDS)
+    if ((w -= wk) < 0) {
+      kind = k;
+      break;
+    }
   const a = pickRef(b)!;
   const sa = b.shapes[a]!;
-  const bcastPartner = (): Ref => partner(b, (s) => { const o = broadcastShape(sa, s); return o !== null && size(o) <= MAX_SIZE; }, () => compatibleShape(r, sa));
+  const bcastPartner = (): Ref =>
+    partner(
+      b,
+      (s) => {
+        const o = broadcastShape(sa, s);
+        return o !== null && size(o) <= MAX_SIZE;
+      },
+      () => compatibleShape(r, sa),
+    );
   switch (kind) {
-    case 'un': return { k: 'un', fn: r.pick(UN), a };
+    case 'un':
+      return { k: 'un', fn: r.pick(UN), a };
     case 'safe': {
       const fn = r.pick(['log', 'sqrt', 'pow'] as const);
       return { k: 'safe', fn, p: fn === 'pow' ? r.pick([0.5, -0.5, 1.5, -1, 2.5, -2]) : 0, c: r.pick([0.25, 0.5, 1]), a };
     }
-    case 'powi': return { k: 'powi', p: r.pick([2, 3, 4]), a };
-    case 'bin': return { k: 'bin', fn: r.pick(['add', 'sub', 'mul', 'mul', 'maximum', 'minimum'] as const), a, b: bcastPartner() };
-    case 'div': return { k: 'div', a, b: bcastPartner(), c: r.pick([0.5, 1]) };
+    case 'powi':
+      return { k: 'powi', p: r.pick([2, 3, 4]), a };
+    case 'bin':
+      return { k: 'bin', fn: r.pick(['add', 'sub', 'mul', 'mul', 'maximum', 'minimum'] as const), a, b: bcastPartner() };
+    case 'div':
+      return { k: 'div', a, b: bcastPartner(), c: r.pick([0.5, 1]) };
     case 'num': {
       const fn = r.pick(['add', 'sub', 'mul', 'div', 'maximum', 'minimum'] as const);
       return { k: 'num', fn, a, c: fn === 'div' ? r.pick([2, -0.5, 1.5, 4]) : r.pick(NUMS), left: fn !== 'div' && r.bool() };
     }
-    case 'cmp': return { k: 'cmp', fn: r.pick(CMPS), a, b: bcastPartner() };
+    case 'cmp':
+      return { k: 'cmp', fn: r.pick(CMPS), a, b: bcastPartner() };
     case 'where': {
       const bb = bcastPartner();
       const sab = broadcastShape(sa, b.shapes[bb]!)!;
-      const fit = (s: Shape): boolean => { const o = broadcastShape(sab, s); return o !== null && size(o) <= MAX_SIZE; };
+      const fit = (s: Shape): boolean => {
+        const o = broadcastShape(sab, s);
+        return o !== null && size(o) <= MAX_SIZE;
+      };
       const x = partner(b, fit, () => compatibleShape(r, sab));
       const sx = broadcastShape(sab, b.shapes[x]!)!;
-      const y = partner(b, (s) => { const o = broadcastShape(sx, s); return o !== null && size(o) <= MAX_SIZE; }, () => compatibleShape(r, sx));
+      const y = partner(
+        b,
+        (s) => {
+          const o = broadcastShape(sx, s);
+          return o !== null && size(o) <= MAX_SIZE;
+        },
+        () => compatibleShape(r, sx),
+      );
       return { k: 'where', fn: r.pick(CMPS.filter((c) => c !== 'equal' && c !== 'notEqual')), a, b: bb, x, y };
     }
     case 'red': {
@@ -272,13 +337,18 @@ function proposeOp(b: Builder): GNode | null {
         const bb = broadcastShape(batchA, s.slice(0, -2));
         return bb !== null && size(bb) * s[s.length - 1]! * (sa.length >= 2 ? sa[sa.length - 2]! : 1) <= MAX_SIZE;
       };
-      const bref = partner(b, ok, () => {
-        const form = r.int(0, 3);
-        if (form === 0) return [kdim];
-        const n = r.pick([1, 2, 3, 4]);
-        if (form === 1 || sa.length < 3) return r.bool(0.2) && sa.length <= 2 && sa.length > 0 ? [r.pick([1, 2]), kdim, n] : [kdim, n];
-        return [...batchA.map((d) => (r.bool(0.3) ? 1 : d)), kdim, n];
-      }, 0.4);
+      const bref = partner(
+        b,
+        ok,
+        () => {
+          const form = r.int(0, 3);
+          if (form === 0) return [kdim];
+          const n = r.pick([1, 2, 3, 4]);
+          if (form === 1 || sa.length < 3) return r.bool(0.2) && sa.length <= 2 && sa.length > 0 ? [r.pick([1, 2]), kdim, n] : [kdim, n];
+          return [...batchA.map((d) => (r.bool(0.3) ? 1 : d)), kdim, n];
+        },
+        0.4,
+      );
       return ok(b.shapes[bref]!) ? { k: 'matmul', a, b: bref } : null;
     }
     case 'reshape': {
@@ -292,21 +362,25 @@ function proposeOp(b: Builder): GNode | null {
       if (sa.length < 2) return null;
       return { k: 'permute', a, perm: r.shuffle(sa.map((_, i) => i)) };
     }
-    case 'transpose': return sa.length < 2 ? null : { k: 'transpose', a };
+    case 'transpose':
+      return sa.length < 2 ? null : { k: 'transpose', a };
     case 'bcast': {
       let shape = sa.map((d) => (d === 1 && r.bool(0.6) ? r.int(2, 3) : d));
       if (r.bool(0.5) && shape.length < 4) shape = [r.int(1, 3), ...shape];
       if (size(shape) > MAX_SIZE) return null;
       return { k: 'bcast', a, shape };
     }
-    case 'expand': return sa.length >= 4 ? null : { k: 'expand', a, axis: r.int(-(sa.length + 1), sa.length) };
+    case 'expand':
+      return sa.length >= 4 ? null : { k: 'expand', a, axis: r.int(-(sa.length + 1), sa.length) };
     case 'squeeze': {
       const ones = sa.flatMap((d, i) => (d === 1 ? [i] : []));
       return ones.length === 0 ? null : { k: 'squeeze', a, axis: r.pick(ones) };
     }
     case 'slice': {
       if (sa.length === 0) return null;
-      const starts: number[] = [], ends: number[] = [], steps: number[] = [];
+      const starts: number[] = [],
+        ends: number[] = [],
+        steps: number[] = [];
       for (const d of sa) {
         const s0 = r.int(0, d - 1);
         const e0 = r.int(s0 + 1, d);
@@ -326,7 +400,12 @@ function proposeOp(b: Builder): GNode | null {
       if (sa.length === 0) return null;
       const axis = r.int(0, sa.length - 1);
       const others = Array.from({ length: r.int(1, 2) }, () =>
-        partner(b, (s) => s.length === sa.length && s.every((d, i) => i === axis || d === sa[i]), () => sa.map((d, i) => (i === axis ? r.int(1, 3) : d))));
+        partner(
+          b,
+          (s) => s.length === sa.length && s.every((d, i) => i === axis || d === sa[i]),
+          () => sa.map((d, i) => (i === axis ? r.int(1, 3) : d)),
+        ),
+      );
       const total = [a, ...others].reduce((t, x) => t + b.shapes[x]![axis]!, 0);
       if ((size(sa) / sa[axis]!) * total > MAX_SIZE) return null;
       return { k: 'concat', xs: r.shuffle([a, ...others]), axis: r.bool(0.3) ? axis - sa.length : axis };
@@ -334,12 +413,21 @@ function proposeOp(b: Builder): GNode | null {
     case 'stack': {
       const n = r.int(2, 3);
       if (size(sa) * n > MAX_SIZE || sa.length >= 4) return null;
-      const others = Array.from({ length: n - 1 }, () => partner(b, (s) => s.join() === sa.join(), () => sa.slice()));
+      const others = Array.from({ length: n - 1 }, () =>
+        partner(
+          b,
+          (s) => s.join() === sa.join(),
+          () => sa.slice(),
+        ),
+      );
       return { k: 'stack', xs: r.shuffle([a, ...others]), axis: r.int(-(sa.length + 1), sa.length) };
     }
-    case 'astype': return { k: 'astype', a };
-    case 'stopgrad': return { k: 'stopgrad', a };
-    default: return null;
+    case 'astype':
+      return { k: 'astype', a };
+    case 'stopgrad':
+      return { k: 'stopgrad', a };
+    default:
+      return null;
   }
 }
 
@@ -369,7 +457,10 @@ export function generate(seed: number): Graph {
     const undo = (): void => {
       b.nodes.length = b.shapes.length = b.vals.length = mark;
     };
-    if (!n) { undo(); continue; }
+    if (!n) {
+      undo();
+      continue;
+    }
     let v: Nd;
     try {
       v = interpretNode(n, b.vals);

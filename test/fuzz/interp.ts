@@ -63,7 +63,10 @@ function bshape(...shapes: number[][]): number[] {
 /** Value of `a` at an index of a broadcast shape. */
 function atB(a: Nd, idx: readonly number[]): number {
   const off = idx.length - a.shape.length;
-  return at(a, a.shape.map((d, i) => (d === 1 ? 0 : idx[off + i]!)));
+  return at(
+    a,
+    a.shape.map((d, i) => (d === 1 ? 0 : idx[off + i]!)),
+  );
 }
 
 function zip(xs: Nd[], f: (...v: number[]) => number): Nd {
@@ -106,19 +109,32 @@ function reduceGroups(a: Nd, axes: number[]): number[][] {
 }
 
 function matmul(a: Nd, b: Nd): Nd {
-  const vecA = a.shape.length === 1, vecB = b.shape.length === 1;
+  const vecA = a.shape.length === 1,
+    vecB = b.shape.length === 1;
   const A = vecA ? { shape: [1, a.shape[0]!], data: a.data } : a;
   const Bm = vecB ? { shape: [b.shape[0]!, 1], data: b.data } : b;
-  const m = A.shape[A.shape.length - 2]!, k = A.shape[A.shape.length - 1]!, n = Bm.shape[Bm.shape.length - 1]!;
+  const m = A.shape[A.shape.length - 2]!,
+    k = A.shape[A.shape.length - 1]!,
+    n = Bm.shape[Bm.shape.length - 1]!;
   if (Bm.shape[Bm.shape.length - 2] !== k) throw new Error('interp: matmul inner dims differ');
   const batch = bshape(A.shape.slice(0, -2), Bm.shape.slice(0, -2));
   const full = build([...batch, m, n], (idx) => {
-    const bi = idx.slice(0, -2), i = idx[idx.length - 2]!, j = idx[idx.length - 1]!;
+    const bi = idx.slice(0, -2),
+      i = idx[idx.length - 2]!,
+      j = idx[idx.length - 1]!;
     let s = 0;
     for (let p = 0; p < k; p++) {
       const ai = [...bi.slice(bi.length - (A.shape.length - 2)), i, p];
       const bj = [...bi.slice(bi.length - (Bm.shape.length - 2)), p, j];
-      s += at(A, ai.map((v, d) => (A.shape[d] === 1 ? 0 : v))) * at(Bm, bj.map((v, d) => (Bm.shape[d] === 1 ? 0 : v)));
+      s +=
+        at(
+          A,
+          ai.map((v, d) => (A.shape[d] === 1 ? 0 : v)),
+        ) *
+        at(
+          Bm,
+          bj.map((v, d) => (Bm.shape[d] === 1 ? 0 : v)),
+        );
     }
     return s;
   });
@@ -129,11 +145,14 @@ function matmul(a: Nd, b: Nd): Nd {
 }
 
 function permute(a: Nd, perm: number[]): Nd {
-  return build(perm.map((p) => a.shape[p]!), (idx) => {
-    const src = new Array<number>(perm.length);
-    perm.forEach((p, i) => (src[p] = idx[i]!));
-    return at(a, src);
-  });
+  return build(
+    perm.map((p) => a.shape[p]!),
+    (idx) => {
+      const src = new Array<number>(perm.length);
+      perm.forEach((p, i) => (src[p] = idx[i]!));
+      return at(a, src);
+    },
+  );
 }
 
 const normAxis = (axis: number, rank: number): number => (axis < 0 ? axis + rank : axis);
@@ -148,7 +167,12 @@ function slice(a: Nd, starts: number[], ends: number[], steps: number[]): Nd {
     return Math.max(s0[i]!, Math.min(d, Math.max(0, v < 0 ? v + d : v)));
   });
   const shape = a.shape.map((_, i) => Math.ceil((e0[i]! - s0[i]!) / steps[i]!));
-  return build(shape, (idx) => at(a, idx.map((v, i) => s0[i]! + v * steps[i]!)));
+  return build(shape, (idx) =>
+    at(
+      a,
+      idx.map((v, i) => s0[i]! + v * steps[i]!),
+    ),
+  );
 }
 
 function pad(a: Nd, pads: [number, number][]): Nd {
@@ -165,7 +189,11 @@ function concat(xs: Nd[], axis: number): Nd {
   return build(shape, (idx) => {
     let o = idx[axis]!;
     for (const x of xs) {
-      if (o < x.shape[axis]!) return at(x, idx.map((v, i) => (i === axis ? o : v)));
+      if (o < x.shape[axis]!)
+        return at(
+          x,
+          idx.map((v, i) => (i === axis ? o : v)),
+        );
       o -= x.shape[axis]!;
     }
     throw new Error('interp: concat index');
@@ -211,30 +239,44 @@ const CMP: Record<string, (x: number, y: number) => boolean> = {
 export function interpretNode(n: GNode, v: readonly Nd[]): Nd {
   const A = (): Nd => v[(n as { a: number }).a]!;
   switch (n.k) {
-    case 'in': return { shape: n.shape.slice(), data: Float64Array.from(n.data) };
-    case 'un': return map(A(), UNARY[n.fn]!);
+    case 'in':
+      return { shape: n.shape.slice(), data: Float64Array.from(n.data) };
+    case 'un':
+      return map(A(), UNARY[n.fn]!);
     case 'safe': {
       const f = n.fn === 'log' ? Math.log : n.fn === 'sqrt' ? Math.sqrt : (u: number) => u ** n.p;
       return map(A(), (x) => f(x * x + n.c));
     }
-    case 'powi': return map(A(), (x) => x ** n.p);
-    case 'bin': return zip([A(), v[n.b]!], BIN[n.fn]!);
-    case 'div': return zip([A(), v[n.b]!], (x, y) => x / (y * y + n.c));
+    case 'powi':
+      return map(A(), (x) => x ** n.p);
+    case 'bin':
+      return zip([A(), v[n.b]!], BIN[n.fn]!);
+    case 'div':
+      return zip([A(), v[n.b]!], (x, y) => x / (y * y + n.c));
     case 'num': {
       const f = BIN[n.fn]!;
       return zip([A(), scalar(n.c)], n.left ? (x, c) => f(c, x) : f);
     }
-    case 'cmp': return zip([A(), v[n.b]!], (x, y) => (CMP[n.fn]!(x, y) ? 1 : 0));
-    case 'where': return zip([A(), v[n.b]!, v[n.x]!, v[n.y]!], (a, b, x, y) => (CMP[n.fn]!(a, b) ? x : y));
+    case 'cmp':
+      return zip([A(), v[n.b]!], (x, y) => (CMP[n.fn]!(x, y) ? 1 : 0));
+    case 'where':
+      return zip([A(), v[n.b]!, v[n.x]!, v[n.y]!], (a, b, x, y) => (CMP[n.fn]!(a, b) ? x : y));
     case 'red': {
       const a = A();
       const axes = n.axes;
       const count = axes.reduce((c, ax) => c * a.shape[ax]!, 1);
       switch (n.fn) {
-        case 'sum': return reduce(a, axes, n.keep, 0, (s, x) => s + x);
-        case 'mean': return map(reduce(a, axes, n.keep, 0, (s, x) => s + x), (s) => s / count);
-        case 'max': return reduce(a, axes, n.keep, -Infinity, Math.max);
-        case 'min': return reduce(a, axes, n.keep, Infinity, Math.min);
+        case 'sum':
+          return reduce(a, axes, n.keep, 0, (s, x) => s + x);
+        case 'mean':
+          return map(
+            reduce(a, axes, n.keep, 0, (s, x) => s + x),
+            (s) => s / count,
+          );
+        case 'max':
+          return reduce(a, axes, n.keep, -Infinity, Math.max);
+        case 'min':
+          return reduce(a, axes, n.keep, Infinity, Math.min);
         case 'logsumexp': {
           const m = reduce(a, axes, true, -Infinity, Math.max);
           const shifted = zip([a, m], (x, mm) => Math.exp(x - mm));
@@ -245,7 +287,8 @@ export function interpretNode(n: GNode, v: readonly Nd[]): Nd {
       }
       throw new Error('interp: reduce');
     }
-    case 'matmul': return matmul(A(), v[n.b]!);
+    case 'matmul':
+      return matmul(A(), v[n.b]!);
     case 'reshape': {
       const a = A();
       const known = sz(n.shape.filter((d) => d !== -1));
@@ -253,9 +296,15 @@ export function interpretNode(n: GNode, v: readonly Nd[]): Nd {
       if (sz(shape) !== a.data.length) throw new Error('interp: reshape size');
       return { shape, data: a.data.slice() };
     }
-    case 'permute': return permute(A(), n.perm);
-    case 'transpose': return permute(A(), A().shape.map((_, i) => A().shape.length - 1 - i));
-    case 'bcast': return zip([A(), { shape: n.shape, data: new Float64Array(sz(n.shape)) }], (x) => x);
+    case 'permute':
+      return permute(A(), n.perm);
+    case 'transpose':
+      return permute(
+        A(),
+        A().shape.map((_, i) => A().shape.length - 1 - i),
+      );
+    case 'bcast':
+      return zip([A(), { shape: n.shape, data: new Float64Array(sz(n.shape)) }], (x) => x);
     case 'expand': {
       const a = A();
       const shape = a.shape.slice();
@@ -266,21 +315,32 @@ export function interpretNode(n: GNode, v: readonly Nd[]): Nd {
       const a = A();
       return { shape: a.shape.filter((_, i) => i !== n.axis), data: a.data.slice() };
     }
-    case 'slice': return slice(A(), n.starts, n.ends, n.steps);
-    case 'pad': return pad(A(), n.pads);
-    case 'concat': return concat(n.xs.map((r) => v[r]!), normAxis(n.axis, v[n.xs[0]!]!.shape.length));
+    case 'slice':
+      return slice(A(), n.starts, n.ends, n.steps);
+    case 'pad':
+      return pad(A(), n.pads);
+    case 'concat':
+      return concat(
+        n.xs.map((r) => v[r]!),
+        normAxis(n.axis, v[n.xs[0]!]!.shape.length),
+      );
     case 'stack': {
       const rank = v[n.xs[0]!]!.shape.length;
       const ax = normAxis(n.axis, rank + 1);
-      return concat(n.xs.map((r) => {
-        const x = v[r]!;
-        const shape = x.shape.slice();
-        shape.splice(ax, 0, 1);
-        return { shape, data: x.data };
-      }), ax);
+      return concat(
+        n.xs.map((r) => {
+          const x = v[r]!;
+          const shape = x.shape.slice();
+          shape.splice(ax, 0, 1);
+          return { shape, data: x.data };
+        }),
+        ax,
+      );
     }
-    case 'astype': return map(A(), Math.fround);
-    case 'stopgrad': return map(A(), (x) => x);
+    case 'astype':
+      return map(A(), Math.fround);
+    case 'stopgrad':
+      return map(A(), (x) => x);
   }
 }
 

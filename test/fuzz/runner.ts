@@ -50,13 +50,27 @@ export async function runGraph(g: Graph, dtype: DType, perturbSeed?: number): Pr
   const fwd = f64(await y.data());
   const d0 = directions(g, y.shape);
   const d: Directions = { tangents: d0.tangents.map(P), series: d0.series.map((s) => s.map(P)), weights: P(d0.weights) };
-  const [, t] = jvp(f, xs, d.tangents.map((x) => T(x, dtype)));
+  const [, t] = jvp(
+    f,
+    xs,
+    d.tangents.map((x) => T(x, dtype)),
+  );
   const jv = f64(await (t as Tensor).data());
   const W = T(d.weights, dtype);
-  const gs = grad((...a: Tensor[]) => f(...a).mul(W).sum(), { argnums: xs.map((_, i) => i) })(...xs) as Tensor[];
+  const gs = grad(
+    (...a: Tensor[]) =>
+      f(...a)
+        .mul(W)
+        .sum(),
+    { argnums: xs.map((_, i) => i) },
+  )(...xs) as Tensor[];
   const vj: Float64Array[] = [];
   for (const x of gs) vj.push(f64(await x.data()));
-  const [, zs] = jet(f, xs, d.series.map((s) => s.map((c) => T(c, dtype))));
+  const [, zs] = jet(
+    f,
+    xs,
+    d.series.map((s) => s.map((c) => T(c, dtype))),
+  );
   const je: Float64Array[] = [];
   for (const z of zs as Tensor[]) je.push(f64(await z.data()));
   return { fwd, jvp: jv, vjp: vj, jet: je };
@@ -135,7 +149,8 @@ export function compare(check: string, got: Float64Array, want: Float64Array, rt
   let moved = 0;
   for (const p of sens ?? []) for (let i = 0; i < want.length; i++) moved = Math.max(moved, Math.abs(p[i]! - want[i]!));
   scale += (SENS_FACTOR * moved) / rtol;
-  let worst = -1, wi = -1;
+  let worst = -1,
+    wi = -1;
   for (let i = 0; i < want.length; i++) {
     const err = Math.abs(got[i]! - want[i]!);
     const allowed = rtol * (Math.abs(want[i]!) + scale);
@@ -143,7 +158,12 @@ export function compare(check: string, got: Float64Array, want: Float64Array, rt
     if (ratio > worst) [worst, wi] = [ratio, i];
   }
   if (worst <= 1) return null;
-  return { check, worst: `element ${wi}: got ${got[wi]}, expected ${want[wi]} (error ${(worst).toPrecision(3)}× tolerance ${rtol.toExponential(2)})`, expected: want, got };
+  return {
+    check,
+    worst: `element ${wi}: got ${got[wi]}, expected ${want[wi]} (error ${(worst).toPrecision(3)}× tolerance ${rtol.toExponential(2)})`,
+    expected: want,
+    got,
+  };
 }
 
 /** Float32 (or float64) results against the CPU float64 reference. */
@@ -151,9 +171,48 @@ export function compareResults(got: Results, ref: Results, g: Graph, precision: 
   const ops = opCount(g);
   const tol = (k: number): number => (precision === 32 ? tol32(k, ops) : tol64(k, ops));
   const P = perturbed;
-  const out: (Mismatch | null)[] = [compare('forward', got.fwd, ref.fwd, tol(0), fwdScale, P.map((p) => p.fwd)), compare('jvp', got.jvp, ref.jvp, tol(1), 0, P.map((p) => p.jvp))];
-  ref.vjp.forEach((r, i) => out.push(compare(`vjp x${i}`, got.vjp[i]!, r, tol(1), 0, P.map((p) => p.vjp[i]!))));
-  ref.jet.forEach((r, k) => out.push(compare(`jet Z${k + 1}`, got.jet[k]!, r, tol(k + 1), 0, P.map((p) => p.jet[k]!))));
+  const out: (Mismatch | null)[] = [
+    compare(
+      'forward',
+      got.fwd,
+      ref.fwd,
+      tol(0),
+      fwdScale,
+      P.map((p) => p.fwd),
+    ),
+    compare(
+      'jvp',
+      got.jvp,
+      ref.jvp,
+      tol(1),
+      0,
+      P.map((p) => p.jvp),
+    ),
+  ];
+  ref.vjp.forEach((r, i) =>
+    out.push(
+      compare(
+        `vjp x${i}`,
+        got.vjp[i]!,
+        r,
+        tol(1),
+        0,
+        P.map((p) => p.vjp[i]!),
+      ),
+    ),
+  );
+  ref.jet.forEach((r, k) =>
+    out.push(
+      compare(
+        `jet Z${k + 1}`,
+        got.jet[k]!,
+        r,
+        tol(k + 1),
+        0,
+        P.map((p) => p.jet[k]!),
+      ),
+    ),
+  );
   return out.filter((m): m is Mismatch => m !== null);
 }
 

@@ -31,10 +31,14 @@ export function randomData(n: number, seed: number, domain: Domain = 'any'): num
   return Array.from({ length: n }, () => {
     const u = r();
     switch (domain) {
-      case 'any': return 4 * u - 2;
-      case 'pos': return 0.5 + 2 * u;
-      case 'away0': return (r() < 0.5 ? -1 : 1) * (0.4 + 1.6 * u);
-      case 'dyadic': return Math.round(32 * u - 16) / 8;
+      case 'any':
+        return 4 * u - 2;
+      case 'pos':
+        return 0.5 + 2 * u;
+      case 'away0':
+        return (r() < 0.5 ? -1 : 1) * (0.4 + 1.6 * u);
+      case 'dyadic':
+        return Math.round(32 * u - 16) / 8;
     }
   });
 }
@@ -110,10 +114,18 @@ export function jacTVec(fd: { rows: number; jac: number[][] }, u: number[]): num
 export async function fdSecond(L: Fn, xs: Tensor[], vs: number[][], ws: number[][], eps = 1e-4): Promise<number> {
   const base = await Promise.all(xs.map(host));
   const at = async (a: number, b: number): Promise<number> => {
-    const args = xs.map((x, i) => fromHost(base[i]!.map((v, j) => v + a * vs[i]![j]! + b * ws[i]![j]!), x.shape));
+    const args = xs.map((x, i) =>
+      fromHost(
+        base[i]!.map((v, j) => v + a * vs[i]![j]! + b * ws[i]![j]!),
+        x.shape,
+      ),
+    );
     return (await host(L(...args)))[0]!;
   };
-  const pp = await at(eps, eps), pm = await at(eps, -eps), mp = await at(-eps, eps), mm = await at(-eps, -eps);
+  const pp = await at(eps, eps),
+    pm = await at(eps, -eps),
+    mp = await at(-eps, eps),
+    mm = await at(-eps, -eps);
   return (pp - pm - mp + mm) / (4 * eps * eps);
 }
 
@@ -134,10 +146,13 @@ export function absDot(a: ArrayLike<number>, b: ArrayLike<number>): number {
 export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol: number, what = 'value'): void {
   expect(actual.length, `${what}: length`).toBe(expected.length);
   for (let i = 0; i < expected.length; i++) {
-    const a = actual[i]!, e = expected[i]!;
+    const a = actual[i]!,
+      e = expected[i]!;
     const ok = Math.abs(a - e) <= atol + rtol * Math.abs(e) || (Number.isNaN(a) && Number.isNaN(e));
     if (!ok) {
-      expect.fail(`${what}[${i}]: got ${a}, expected ${e} (|diff| ${Math.abs(a - e)} > ${atol} + ${rtol}·|expected|)\nactual:   [${Array.from(actual).join(', ')}]\nexpected: [${Array.from(expected).join(', ')}]`);
+      expect.fail(
+        `${what}[${i}]: got ${a}, expected ${e} (|diff| ${Math.abs(a - e)} > ${atol} + ${rtol}·|expected|)\nactual:   [${Array.from(actual).join(', ')}]\nexpected: [${Array.from(expected).join(', ')}]`,
+      );
     }
   }
 }

@@ -6,7 +6,12 @@ import { type AdapterFacts, chooseAuto, currentEnvironment, softwareAdapter } fr
 import { backendInfo, init, profile, tensor } from '../../src/index.js';
 import { probeAdapter } from '../webgpu/adapter.js';
 
-const adapter = (vendor: string, architecture: string, description = '', isFallbackAdapter = false): AdapterFacts => ({ vendor, architecture, description, isFallbackAdapter });
+const adapter = (vendor: string, architecture: string, description = '', isFallbackAdapter = false): AdapterFacts => ({
+  vendor,
+  architecture,
+  description,
+  isFallbackAdapter,
+});
 
 const SOFTWARE: [string, AdapterFacts][] = [
   ['a fallback adapter', adapter('google', 'swiftshader', '', true)],
@@ -78,7 +83,7 @@ describe('what this machine chooses', () => {
     expect(p.compileMs).toBeGreaterThanOrEqual(0);
   });
 
-  it("explicit backends are taken as asked", async () => {
+  it('explicit backends are taken as asked', async () => {
     expect(await init({ backend: 'cpu' })).toBe('cpu');
     expect(backendInfo()).toMatchObject({ backend: 'cpu', requested: 'cpu', reason: 'asked for' });
   });

@@ -16,7 +16,7 @@ describe('no WebGPU adapter', () => {
     const webgpu = out.split('\n').find((l) => l.startsWith('webgpu: '))!;
     expect(webgpu).toMatch(/^webgpu: BackendError: init: no WebGPU adapter was found: /);
     expect(webgpu).toContain('/nonexistent/vk_icd.json');
-    expect(webgpu).toContain("apt-get install libvulkan1 chromium-common");
+    expect(webgpu).toContain('apt-get install libvulkan1 chromium-common');
     const auto = out.split('\n').find((l) => l.startsWith('auto: '))!;
     expect(auto).toMatch(/^auto: cpu: .*tried .*\/nonexistent\/vk_icd.json.*the CPU backend runs everywhere/);
   });

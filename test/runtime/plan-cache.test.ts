@@ -99,7 +99,10 @@ describeBackends('plan reuse without jit', (c) => {
   });
 
   it('several targets, one of them a leaf, realized together', async () => {
-    for (const [u, v] of [[1, 2], [3, -4]] as const) {
+    for (const [u, v] of [
+      [1, 2],
+      [3, -4],
+    ] as const) {
       const a = t([u, v]);
       const s = a.mul(a);
       const e = s.add(1);

@@ -9,7 +9,10 @@ import { schedule } from '../../src/schedule/scheduler.js';
 
 const t = (shape: number[], seed: number): W.Tensor => {
   const n = shape.reduce((a, b) => a * b, 1);
-  return W.tensor(Array.from({ length: n }, (_, i) => Math.sin(seed * 7.1 + i * 0.37)), { dtype: 'float64' }).reshape(shape);
+  return W.tensor(
+    Array.from({ length: n }, (_, i) => Math.sin(seed * 7.1 + i * 0.37)),
+    { dtype: 'float64' },
+  ).reshape(shape);
 };
 const label = (n: Node): string => `${n.op} #${n.id}`;
 /** Canonical nodes of the plan with decision kind `kind`. */
@@ -21,14 +24,22 @@ describe('fusion plan', () => {
   });
 
   it('matmul + bias + tanh: the matmul is the accumulator of the tanh kernel, whose epilogue adds the bias', () => {
-    const x = t([5, 4], 1), w = t([4, 3], 2), b = t([3], 3);
+    const x = t([5, 4], 1),
+      w = t([4, 3], 2),
+      b = t([3], 3);
     const y = x.matmul(w).add(b).tanh();
     const plan = planFusion([y.node]);
-    const tanh = y.node, add = tanh.inputs[0]!, mm = add.inputs[0]!;
+    const tanh = y.node,
+      add = tanh.inputs[0]!,
+      mm = add.inputs[0]!;
     expect(mm.op).toBe('matmul');
     expect(plan.decision(tanh)).toEqual({ kind: 'kernel', reason: 'asked for' });
     expect(plan.decision(add)).toEqual({ kind: 'fused', into: tanh, reason: `its only consumer ${label(tanh)} is elementwise` });
-    expect(plan.decision(mm)).toEqual({ kind: 'accumulator', into: tanh, reason: `its only consumer ${label(add)} is elementwise: the epilogue of the kernel of ${label(tanh)}` });
+    expect(plan.decision(mm)).toEqual({
+      kind: 'accumulator',
+      into: tanh,
+      reason: `its only consumer ${label(add)} is elementwise: the epilogue of the kernel of ${label(tanh)}`,
+    });
     expect(plan.decision(add.inputs[1]!)).toEqual({ kind: 'view', reason: 'a strided view of its input' });
     expect(plan.accumulatorOf(tanh)).toBe(mm);
     const { kernels } = schedule([y.node]).plan;
@@ -36,10 +47,13 @@ describe('fusion plan', () => {
   });
 
   it('a reduction computes its elementwise producer in its prologue', () => {
-    const x = t([6, 7], 4), y = t([6, 7], 5);
+    const x = t([6, 7], 4),
+      y = t([6, 7], 5);
     const s = x.mul(y).exp().sum(1);
     const plan = planFusion([s.node]);
-    const sum = s.node, exp = sum.inputs[0]!, mul = exp.inputs[0]!;
+    const sum = s.node,
+      exp = sum.inputs[0]!,
+      mul = exp.inputs[0]!;
     expect(plan.decision(exp)).toEqual({ kind: 'prologue', into: sum, reason: `its only consumer is the reduction ${label(sum)}` });
     expect(plan.decision(mul)).toEqual({ kind: 'fused', into: exp, reason: `its only consumer ${label(exp)} is elementwise` });
     expect(plan.accumulatorOf(sum)).toBe(sum);
@@ -49,7 +63,10 @@ describe('fusion plan', () => {
   });
 
   it("a Taylor channel of one layer is computed in the next matmul's A loads", () => {
-    const x = t([8, 4], 6), v = t([8, 4], 7), w1 = t([4, 5], 8), w2 = t([5, 3], 9);
+    const x = t([8, 4], 6),
+      v = t([8, 4], 7),
+      w1 = t([4, 5], 8),
+      w2 = t([5, 3], 9);
     const [, [c1]] = W.jet((z: W.Tensor) => z.matmul(w1).tanh().matmul(w2), [x], [[v]]) as [W.Tensor, W.Tensor[]];
     const plan = planFusion([c1!.node]);
     // the first-order channel tanh'(x W1) ⊙ (v W1) feeds the second matmul as A, and only it
@@ -75,7 +92,9 @@ describe('fusion plan', () => {
   });
 
   it('one accumulator per kernel: a second matmul in the same epilogue gets its own kernel, built when reached', () => {
-    const x = t([3, 4], 11), a = t([4, 2], 12), b = t([4, 2], 13);
+    const x = t([3, 4], 11),
+      a = t([4, 2], 12),
+      b = t([4, 2], 13);
     const y = x.matmul(a).add(x.matmul(b));
     const plan = planFusion([y.node]);
     const [m1, m2] = y.node.inputs as [Node, Node];

@@ -48,7 +48,10 @@ describe('WGSL helpers', () => {
       };
       h.deps.forEach(add);
       const called = [...h.src.matchAll(/\bwg_(\w+)\(/g)].map((m) => m[1]!).filter((c) => c !== name && c !== 'isnan' && c !== 'isnan4');
-      expect(called.filter((c) => !reach.has(c)), `${name} calls helpers it does not list`).toEqual([]);
+      expect(
+        called.filter((c) => !reach.has(c)),
+        `${name} calls helpers it does not list`,
+      ).toEqual([]);
     }
   });
 

@@ -72,14 +72,21 @@ export function runtimeImports(file: string, text: string): string[] {
 
 function graph(): Map<string, string[]> {
   const g = new Map<string, string[]>();
-  for (const f of sourceFiles()) g.set(f, runtimeImports(f, readFileSync(join(ROOT, f), 'utf8')).filter((t) => existsSync(join(ROOT, t))));
+  for (const f of sourceFiles())
+    g.set(
+      f,
+      runtimeImports(f, readFileSync(join(ROOT, f), 'utf8')).filter((t) => existsSync(join(ROOT, t))),
+    );
   return g;
 }
 
 /** Strongly connected components with more than one file, or a file importing itself through others. */
 export function cycles(g: ReadonlyMap<string, readonly string[]>): string[][] {
   let next = 0;
-  const index = new Map<string, number>(), low = new Map<string, number>(), onStack = new Set<string>(), stack: string[] = [];
+  const index = new Map<string, number>(),
+    low = new Map<string, number>(),
+    onStack = new Set<string>(),
+    stack: string[] = [];
   const out: string[][] = [];
   const visit = (v: string): void => {
     index.set(v, next);
@@ -113,7 +120,10 @@ describe('import structure', () => {
   it('finds the sources and their imports', () => {
     expect(g.size).toBeGreaterThan(40);
     expect(g.get('src/rules/jvp.ts')).toContain('src/rules/partials.ts');
-    expect(runtimeImports('src/a.ts', "import type { X } from './x.js';\nimport { type Y, z } from './y.js';\nexport { w } from './w.js';")).toEqual(['src/y.ts', 'src/w.ts']);
+    expect(runtimeImports('src/a.ts', "import type { X } from './x.js';\nimport { type Y, z } from './y.js';\nexport { w } from './w.js';")).toEqual([
+      'src/y.ts',
+      'src/w.ts',
+    ]);
   });
 
   it('has no import cycle', () => {
@@ -121,7 +131,16 @@ describe('import structure', () => {
   });
 
   it('the cycle finder finds a cycle', () => {
-    expect(cycles(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]]))).toEqual([['a', 'b', 'c']]);
+    expect(
+      cycles(
+        new Map([
+          ['a', ['b']],
+          ['b', ['c']],
+          ['c', ['a']],
+          ['d', ['a']],
+        ]),
+      ),
+    ).toEqual([['a', 'b', 'c']]);
   });
 
   it('imports only go to the same layer or one below (errors/dtype < ir < tensor < rules < ad < api; schedule < backend < runtime)', () => {

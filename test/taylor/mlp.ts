@@ -18,13 +18,23 @@ export class Lcg {
 }
 
 export interface PlatformMlp {
-  W1: Float64Array; b1: Float64Array; W2: Float64Array; b2: Float64Array; W3: Float64Array; b3: number; X: Float64Array;
-  D: number; H: number; N: number;
+  W1: Float64Array;
+  b1: Float64Array;
+  W2: Float64Array;
+  b2: Float64Array;
+  W3: Float64Array;
+  b3: number;
+  X: Float64Array;
+  D: number;
+  H: number;
+  N: number;
 }
 
 /** Weights and points in platform.md's draw order: W1 [64×16], b1, W2 [64×64], b2, W3 [64], b3, X [256×16]. */
 export function platformData(): PlatformMlp {
-  const D = 16, H = 64, N = 256;
+  const D = 16,
+    H = 64,
+    N = 256;
   const g = new Lcg();
   const W1 = g.array(H * D, 1.5 / Math.sqrt(D));
   const b1 = g.array(H, 0.5);
@@ -41,7 +51,9 @@ export function platformMlp(p: PlatformMlp, dtype: DType): { f: (X: Tensor) => T
   const t = (a: Float64Array, shape: number[]) => tensor(a, { dtype, shape });
   const W1t = t(p.W1, [p.H, p.D]).transpose();
   const W2t = t(p.W2, [p.H, p.H]).transpose();
-  const b1 = t(p.b1, [p.H]), b2 = t(p.b2, [p.H]), W3 = t(p.W3, [p.H]);
+  const b1 = t(p.b1, [p.H]),
+    b2 = t(p.b2, [p.H]),
+    W3 = t(p.W3, [p.H]);
   const b3 = tensor(p.b3, { dtype });
   const f = (X: Tensor): Tensor => X.matmul(W1t).add(b1).tanh().matmul(W2t).add(b2).tanh().matmul(W3).add(b3);
   return { f, X: t(p.X, [p.N, p.D]) };

@@ -27,7 +27,10 @@ export function mlp(act: Act, D: number, H: number, seed: number, dtype: DType =
   const b2 = T(uniform(H, seed + 3, -0.5, 0.5), [H], dtype);
   const w3 = T(uniform(H, seed + 4, -1, 1), [H], dtype);
   const a = (x: Tensor): Tensor => x[act]();
-  return (X) => a(a(X.matmul(W1).add(b1)).matmul(W2).add(b2)).matmul(w3).add(0.3);
+  return (X) =>
+    a(a(X.matmul(W1).add(b1)).matmul(W2).add(b2))
+      .matmul(w3)
+      .add(0.3);
 }
 
 /** Column j of X as [N]. */
@@ -35,21 +38,54 @@ export const col = (X: Tensor, j: number): Tensor => X.slice([0, j], [X.shape[0]
 
 /** Non-MLP row-wise functions of X [N, 3] (domains: entries in [-1, 1]). */
 export const FUNCTIONS: Record<string, RowFn> = {
-  products: (X) => col(X, 0).mul(col(X, 1)).mul(col(X, 2)).add(X.mul(X).sum(1).mul(col(X, 0)).mul(col(X, 1))),
-  'exp/log': (X) => col(X, 0).mul(col(X, 1)).exp().add(1).log().add(X.sum(1).mul(0.5).exp()).add(X.mul(X).sum(1).add(1).log().mul(col(X, 2))),
-  division: (X) => col(X, 0).div(col(X, 1).mul(col(X, 1)).add(1)).add(X.sum(1).div(col(X, 2).cos().add(2))),
-  'pow/sqrt': (X) => X.mul(X).sum(1).add(1).pow(1.5).add(X.mul(X).sum(1).add(0.5).sqrt().mul(col(X, 1))).add(col(X, 0).add(2).pow(-2)),
+  products: (X) =>
+    col(X, 0)
+      .mul(col(X, 1))
+      .mul(col(X, 2))
+      .add(X.mul(X).sum(1).mul(col(X, 0)).mul(col(X, 1))),
+  'exp/log': (X) =>
+    col(X, 0)
+      .mul(col(X, 1))
+      .exp()
+      .add(1)
+      .log()
+      .add(X.sum(1).mul(0.5).exp())
+      .add(X.mul(X).sum(1).add(1).log().mul(col(X, 2))),
+  division: (X) =>
+    col(X, 0)
+      .div(col(X, 1).mul(col(X, 1)).add(1))
+      .add(X.sum(1).div(col(X, 2).cos().add(2))),
+  'pow/sqrt': (X) =>
+    X.mul(X)
+      .sum(1)
+      .add(1)
+      .pow(1.5)
+      .add(X.mul(X).sum(1).add(0.5).sqrt().mul(col(X, 1)))
+      .add(col(X, 0).add(2).pow(-2)),
   'batched matmul': (X) => {
     const [N, D] = X.shape as [number, number];
     const outer = X.reshape([N, D, 1]).matmul(X.reshape([N, 1, D])); // both operands depend on X
     const M = T(uniform(D * D, 7), [D, D]).astype(X.dtype);
-    return outer.matmul(M.broadcastTo([N, D, D])).tanh().sum([1, 2]);
+    return outer
+      .matmul(M.broadcastTo([N, D, D]))
+      .tanh()
+      .sum([1, 2]);
   },
   'logsumexp/softmax': (X) => logsumexp(X.mul(1.5), 1).add(X.exp().div(X.exp().sum(1, true)).mul(X).sum(1)),
   'movement/maximum/where': (X) => {
     const [N, D] = X.shape as [number, number];
     const y = concat([X.slice([0, 1]), X.slice([0, 0], [N, 1])], 1).mul(X); // roll then multiply
-    const p = y.transpose().reshape([D, N, 1]).pad([[0, 0], [0, 0], [1, 0]]).sum(2).transpose().tanh();
+    const p = y
+      .transpose()
+      .reshape([D, N, 1])
+      .pad([
+        [0, 0],
+        [0, 0],
+        [1, 0],
+      ])
+      .sum(2)
+      .transpose()
+      .tanh();
     const branch = where(col(X, 0).greater(0), col(X, 1).sin().mul(col(X, 2)), col(X, 0).mul(col(X, 0)).mul(col(X, 1)));
     return maximum(p.sum(1), col(X, 0).mul(col(X, 1)).exp()).add(branch);
   },
@@ -59,7 +95,12 @@ FUNCTIONS['broadcast/reduce'] = (X) => {
   const [N, D] = X.shape as [number, number];
   const B = X.reshape([N, D, 1]).broadcastTo([N, D, 4]); // coefficients stay [.., 1] along the broadcast axis
   const w = T([0.5, -1, 1.5, 2], [4]).astype(X.dtype);
-  return B.sum(2).square().sum(1).add(B.mul(w).tanh().max(2).sum(1)).add(B.max(2).sin().mean(1)).add(B.mul(w).sum([1, 2]).exp());
+  return B.sum(2)
+    .square()
+    .sum(1)
+    .add(B.mul(w).tanh().max(2).sum(1))
+    .add(B.max(2).sin().mean(1))
+    .add(B.mul(w).sum([1, 2]).exp());
 };
 
 /** Per-row Hessians of a row-wise f by the first-order AD engine (hessian = forward over reverse). */
@@ -89,7 +130,8 @@ export function weightedTrace(H: number[][], V: ArrayLike<number>, R: number): n
 export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol = 0, what = ''): void {
   expect(actual.length, `${what}: length`).toBe(expected.length);
   for (let i = 0; i < expected.length; i++) {
-    const a = actual[i]!, b = expected[i]!;
+    const a = actual[i]!,
+      b = expected[i]!;
     const ok = Math.abs(a - b) <= rtol * Math.abs(b) + atol;
     if (!ok) expect.fail(`${what}[${i}]: got ${a}, expected ${b} (rel. error ${(Math.abs(a - b) / Math.abs(b)).toExponential(2)}, rtol ${rtol}, atol ${atol})`);
   }

@@ -4,8 +4,25 @@
 
 import { expectTypeOf } from 'vitest';
 import {
-  type Pullback, type Tensor, biharmonic, collapsedJet, customJvp, customVjp, grad, hessian, hvp, jacfwd, jacobian, jacrev, jet,
-  jetDirections, jit, jvp, laplacian, valueAndGrad, vjp,
+  type Pullback,
+  type Tensor,
+  biharmonic,
+  collapsedJet,
+  customJvp,
+  customVjp,
+  grad,
+  hessian,
+  hvp,
+  jacfwd,
+  jacobian,
+  jacrev,
+  jet,
+  jetDirections,
+  jit,
+  jvp,
+  laplacian,
+  valueAndGrad,
+  vjp,
 } from '../../src/index.js';
 import type { CollapsedOut, JitStats } from '../../src/index.js';
 

@@ -70,7 +70,8 @@ let warned = false;
 export function webgpuCaseEnabled(): boolean {
   const p = probeAdapter();
   if (p.found) return true;
-  const msg = `WebGPU adapter not found: ${p.detail}. The webgpu/float32 test cases are NOT RUNNING. ` +
+  const msg =
+    `WebGPU adapter not found: ${p.detail}. The webgpu/float32 test cases are NOT RUNNING. ` +
     'Install libvulkan1 and chromium-common (SwiftShader) to run them.';
   if (process.env.WGAD_REQUIRE_WEBGPU === '1') throw new Error(`WGAD_REQUIRE_WEBGPU=1: ${msg}`);
   if (!warned) {

@@ -27,7 +27,13 @@ describeWebGPU('device loss', () => {
     const y = tensor([1, 2, 3, 4]).exp();
     const pending = y.data();
     gpu().device.destroy();
-    const r = await Promise.race([pending.then(() => 'resolved', (e: unknown) => (e instanceof BackendError ? 'BackendError' : String(e))), new Promise((res) => setTimeout(() => res('hang'), 10_000))]);
+    const r = await Promise.race([
+      pending.then(
+        () => 'resolved',
+        (e: unknown) => (e instanceof BackendError ? 'BackendError' : String(e)),
+      ),
+      new Promise((res) => setTimeout(() => res('hang'), 10_000)),
+    ]);
     expect(['resolved', 'BackendError']).toContain(r);
     await init({ backend: 'webgpu' });
     expect(await tensor([2]).mul(3).array()).toEqual([6]);

@@ -12,7 +12,16 @@ import { describeBackends } from '../helpers/backends.js';
 import { expectClose, lcg } from './util.js';
 
 describeBackends('kernel counts', (c) => {
-  const t = (shape: number[], seed: number, lo = -1, hi = 1) => tensor(lcg(shape.reduce((a, b) => a * b, 1), seed, lo, hi), { shape, dtype: c.dtype });
+  const t = (shape: number[], seed: number, lo = -1, hi = 1) =>
+    tensor(
+      lcg(
+        shape.reduce((a, b) => a * b, 1),
+        seed,
+        lo,
+        hi,
+      ),
+      { shape, dtype: c.dtype },
+    );
   const tol = (got: ArrayLike<number>, want: ArrayLike<number>) => expectClose(got, want, c.rtol, c.atol);
 
   it('a chain of 10 elementwise ops is one kernel', async () => {
@@ -21,25 +30,32 @@ describeBackends('kernel counts', (c) => {
     const p = await profile(() => x.add(1).mul(2).sub(3).exp().log().neg().abs().sqrt().mul(x).add(0.5).data());
     expect(p.kernels).toBe(1);
     expect(p.plans).toBe(1);
-    tol(p.result, xs.map((v) => Math.sqrt(Math.abs(-Math.log(Math.exp((v + 1) * 2 - 3)))) * v + 0.5));
+    tol(
+      p.result,
+      xs.map((v) => Math.sqrt(Math.abs(-Math.log(Math.exp((v + 1) * 2 - 3)))) * v + 0.5),
+    );
   });
 
   it('matmul + bias + tanh is one kernel', async () => {
-    const x = t([16, 24], 2), w = t([24, 12], 3), b = t([12], 4);
+    const x = t([16, 24], 2),
+      w = t([24, 12], 3),
+      b = t([12], 4);
     const p = await profile(() => x.matmul(w).add(b).tanh().data());
     expect(p.kernels).toBe(1);
     const [X, Wm, B] = [await x.data(), await w.data(), await b.data()];
     const want: number[] = [];
-    for (let i = 0; i < 16; i++) for (let j = 0; j < 12; j++) {
-      let s = 0;
-      for (let k = 0; k < 24; k++) s += X[i * 24 + k]! * Wm[k * 12 + j]!;
-      want.push(Math.tanh(s + B[j]!));
-    }
+    for (let i = 0; i < 16; i++)
+      for (let j = 0; j < 12; j++) {
+        let s = 0;
+        for (let k = 0; k < 24; k++) s += X[i * 24 + k]! * Wm[k * 12 + j]!;
+        want.push(Math.tanh(s + B[j]!));
+      }
     tol(p.result, want);
   });
 
   it('a primal and its tangent are written by one kernel (multi-output merge)', async () => {
-    const x = t([1024], 5), v = t([1024], 6);
+    const x = t([1024], 5),
+      v = t([1024], 6);
     W._realizeNodes([x.node, v.node]); // uploads outside the measurement
     const [y, dy] = W.jvp((a: W.Tensor) => a.sin().mul(a), [x], [v]);
     const live = W._backend().stats.liveBytes;
@@ -47,40 +63,58 @@ describeBackends('kernel counts', (c) => {
     expect(p.kernels).toBe(1);
     // at no point more than the two outputs: sin(x), shared by both, never gets a buffer
     expect(p.peakBytes - live).toBe(2 * 1024 * (c.dtype === 'float32' ? 4 : 8));
-    const X = await x.data(), V = await v.data();
-    tol(await y.data(), Array.from(X, (a) => Math.sin(a) * a));
-    tol(await dy.data(), Array.from(X, (a, i) => (Math.cos(a) * a + Math.sin(a)) * V[i]!));
+    const X = await x.data(),
+      V = await v.data();
+    tol(
+      await y.data(),
+      Array.from(X, (a) => Math.sin(a) * a),
+    );
+    tol(
+      await dy.data(),
+      Array.from(X, (a, i) => (Math.cos(a) * a + Math.sin(a)) * V[i]!),
+    );
   });
 
   it('a tanh layer and its tangent take one kernel per matmul', async () => {
-    const x = t([8, 16], 7), v = t([8, 16], 8), w = t([16, 32], 9), b = t([32], 10);
+    const x = t([8, 16], 7),
+      v = t([8, 16], 8),
+      w = t([16, 32], 9),
+      b = t([32], 10);
     const [y, dy] = W.jvp((a: W.Tensor) => a.matmul(w).add(b).tanh(), [x], [v]);
     const p = await profile(() => W._realizeNodes([y.node, dy.node]));
     expect(p.kernels).toBe(2);
     const [Y, DY] = [await y.data(), await dy.data()];
     const [X, V, Wm, B] = [await x.data(), await v.data(), await w.data(), await b.data()];
-    const wy: number[] = [], wdy: number[] = [];
-    for (let i = 0; i < 8; i++) for (let j = 0; j < 32; j++) {
-      let s = B[j]!, d = 0;
-      for (let k = 0; k < 16; k++) {
-        s += X[i * 16 + k]! * Wm[k * 32 + j]!;
-        d += V[i * 16 + k]! * Wm[k * 32 + j]!;
+    const wy: number[] = [],
+      wdy: number[] = [];
+    for (let i = 0; i < 8; i++)
+      for (let j = 0; j < 32; j++) {
+        let s = B[j]!,
+          d = 0;
+        for (let k = 0; k < 16; k++) {
+          s += X[i * 16 + k]! * Wm[k * 32 + j]!;
+          d += V[i * 16 + k]! * Wm[k * 32 + j]!;
+        }
+        wy.push(Math.tanh(s));
+        wdy.push((1 - Math.tanh(s) ** 2) * d);
       }
-      wy.push(Math.tanh(s));
-      wdy.push((1 - Math.tanh(s) ** 2) * d);
-    }
     tol(Y, wy);
     tol(DY, wdy);
   });
 
   it('independent elementwise results of one realization share a kernel', async () => {
     const x = t([40, 7], 11);
-    const a = x.exp(), b = x.cos().mul(2), s = x.sum(1);
+    const a = x.exp(),
+      b = x.cos().mul(2),
+      s = x.sum(1);
     const p = await profile(() => W._realizeNodes([a.node, b.node, s.node]));
     expect(p.kernels).toBe(2); // the reduction has another shape
     const X = await x.data();
     tol(await a.data(), Array.from(X, Math.exp));
-    tol(await b.data(), Array.from(X, (v) => 2 * Math.cos(v)));
+    tol(
+      await b.data(),
+      Array.from(X, (v) => 2 * Math.cos(v)),
+    );
   });
 
   it('kernels reading more than 8 buffers are split to fit the storage-buffer limit', async () => {
@@ -114,13 +148,20 @@ describeBackends('kernel counts', (c) => {
   });
 
   it('outputs of the same shape up to size-1 dims share a kernel (a matmul and a reshaped consumer)', async () => {
-    const x = t([5, 3], 80), w = t([3, 4], 81);
+    const x = t([5, 3], 80),
+      w = t([3, 4], 81);
     const y = x.matmul(w);
-    const z = y.reshape([1, 5, 4]).mul(2).add(y.reshape([1, 5, 4]).exp());
+    const z = y
+      .reshape([1, 5, 4])
+      .mul(2)
+      .add(y.reshape([1, 5, 4]).exp());
     const p = await profile(() => W._realizeNodes([y.node, z.node]));
     expect(p.kernels).toBe(1);
     const Y = await y.data();
-    tol(await z.data(), Array.from(Y, (v) => 2 * v + Math.exp(v)));
+    tol(
+      await z.data(),
+      Array.from(Y, (v) => 2 * v + Math.exp(v)),
+    );
   });
 
   it('merging never rebuilds the long chains the scheduler cut (fused depth stays bounded)', async () => {
@@ -139,10 +180,13 @@ describeBackends('kernel counts', (c) => {
     for (const k of plan.kernels) for (const o of k.outs) expect(depth(o.expr)).toBeLessThanOrEqual(256);
     const X = await x.data();
     const f = c.dtype === 'float32' ? Math.fround : (v: number) => v;
-    tol(await y.data(), Array.from(X, (v) => {
-      for (let i = 0; i < 3000; i++) v = f(f(v * f(1.0001)) + f(0.0001));
-      return v;
-    }));
+    tol(
+      await y.data(),
+      Array.from(X, (v) => {
+        for (let i = 0; i < 3000; i++) v = f(f(v * f(1.0001)) + f(0.0001));
+        return v;
+      }),
+    );
   });
 
   it('collapsed Laplacian of the 3-layer tanh MLP of platform.md: 8 kernels, 2 per layer + 2', async () => {
@@ -159,12 +203,15 @@ describeBackends('kernel counts', (c) => {
   });
 
   /** Plain-JS reference: rows of A [b][m][k] times B [k][n]. */
-  const mm = (A: number[][][], B: number[][]): number[] => A.flatMap((Ab) => Ab.flatMap((row) => B[0]!.map((_, j) => row.reduce((s, a, p) => s + a * B[p]![j]!, 0))));
+  const mm = (A: number[][][], B: number[][]): number[] =>
+    A.flatMap((Ab) => Ab.flatMap((row) => B[0]!.map((_, j) => row.reduce((s, a, p) => s + a * B[p]![j]!, 0))));
   const rows = (a: ArrayLike<number>, b: number, m: number, k: number): number[][][] =>
     Array.from({ length: b }, (_, i) => Array.from({ length: m }, (_, r) => Array.from({ length: k }, (_, c) => a[(i * m + r) * k + c]!)));
 
   it("a matmul's elementwise producer of A is fused into its loads: one kernel", async () => {
-    const x = t([12, 9], 60), y = t([12, 9], 61), w = t([9, 7], 62);
+    const x = t([12, 9], 60),
+      y = t([12, 9], 61),
+      w = t([9, 7], 62);
     const { plan } = schedule([x.mul(y).tanh().matmul(w).node]);
     expect(plan.kernels.length).toBe(1);
     const k = plan.kernels[0]!;
@@ -177,17 +224,40 @@ describeBackends('kernel counts', (c) => {
   });
 
   it('a fused A producer reads broadcast, transposed and padded views (batched, B shared)', async () => {
-    const d = t([1, 5, 6], 63), e = t([4, 1, 6], 64), u = t([6, 4], 65), w = t([7, 3], 66);
+    const d = t([1, 5, 6], 63),
+      e = t([4, 1, 6], 64),
+      u = t([6, 4], 65),
+      w = t([7, 3], 66);
     // A[b, i, p] = sin(d[0, i, p] * e[b, 0, p]) + pad(uᵀ)[b, i, p]  over [4, 5, 7], then @ w
-    const a = d.mul(e).sin().pad([[0, 0], [0, 0], [0, 1]]).add(u.transpose().expandDims(1).broadcastTo([4, 5, 6]).pad([[0, 0], [0, 0], [1, 0]]));
+    const a = d
+      .mul(e)
+      .sin()
+      .pad([
+        [0, 0],
+        [0, 0],
+        [0, 1],
+      ])
+      .add(
+        u
+          .transpose()
+          .expandDims(1)
+          .broadcastTo([4, 5, 6])
+          .pad([
+            [0, 0],
+            [0, 0],
+            [1, 0],
+          ]),
+      );
     const p = await profile(() => a.matmul(w).data());
     const [D, E, U, Wm] = [await d.data(), await e.data(), await u.data(), await w.data()];
     const A: number[] = [];
-    for (let b = 0; b < 4; b++) for (let i = 0; i < 5; i++) for (let q = 0; q < 7; q++) {
-      const left = q < 6 ? Math.sin(D[i * 6 + q]! * E[b * 6 + q]!) : 0;
-      const right = q >= 1 ? U[(q - 1) * 4 + b]! : 0;
-      A.push(left + right);
-    }
+    for (let b = 0; b < 4; b++)
+      for (let i = 0; i < 5; i++)
+        for (let q = 0; q < 7; q++) {
+          const left = q < 6 ? Math.sin(D[i * 6 + q]! * E[b * 6 + q]!) : 0;
+          const right = q >= 1 ? U[(q - 1) * 4 + b]! : 0;
+          A.push(left + right);
+        }
     tol(p.result, mm(rows(A, 4, 5, 7), rows(Wm, 1, 7, 3)[0]!));
   });
 
@@ -203,7 +273,8 @@ describeBackends('kernel counts', (c) => {
   });
 
   it('a matmul epilogue reading more than 6 buffers is split', async () => {
-    const x = t([6, 5], 40), w = t([5, 7], 41);
+    const x = t([6, 5], 40),
+      w = t([5, 7], 41);
     const bs = Array.from({ length: 8 }, (_, i) => t([6, 7], 50 + i));
     const y = bs.reduce((acc, b, i) => acc.add(b.mul(i)), x.matmul(w)).tanh();
     const { plan } = schedule([y.node]);
@@ -211,12 +282,13 @@ describeBackends('kernel counts', (c) => {
     const [X, Wm] = [await x.data(), await w.data()];
     const B = await Promise.all(bs.map((b) => b.data()));
     const want: number[] = [];
-    for (let i = 0; i < 6; i++) for (let j = 0; j < 7; j++) {
-      let s = 0;
-      for (let k = 0; k < 5; k++) s += X[i * 5 + k]! * Wm[k * 7 + j]!;
-      for (let q = 0; q < 8; q++) s += q * B[q]![i * 7 + j]!;
-      want.push(Math.tanh(s));
-    }
+    for (let i = 0; i < 6; i++)
+      for (let j = 0; j < 7; j++) {
+        let s = 0;
+        for (let k = 0; k < 5; k++) s += X[i * 5 + k]! * Wm[k * 7 + j]!;
+        for (let q = 0; q < 8; q++) s += q * B[q]![i * 7 + j]!;
+        want.push(Math.tanh(s));
+      }
     tol(await y.data(), want);
   });
 });

@@ -62,10 +62,17 @@ describeWebGPU('WebGPU errors and limits', () => {
 
   it('more than 65535 workgroups: a batched matmul of 70000 small products', async () => {
     const B = 70000;
-    const a = W.arange(B * 2).reshape([B, 1, 2]).mul(1e-4), b = W.arange(B * 2).reshape([B, 2, 1]).mul(-1e-4).add(1);
+    const a = W.arange(B * 2)
+        .reshape([B, 1, 2])
+        .mul(1e-4),
+      b = W.arange(B * 2)
+        .reshape([B, 2, 1])
+        .mul(-1e-4)
+        .add(1);
     const c = await a.matmul(b).reshape([B]).data();
     const want = Array.from({ length: B }, (_, i) => {
-      const a0 = 2 * i * 1e-4, a1 = (2 * i + 1) * 1e-4;
+      const a0 = 2 * i * 1e-4,
+        a1 = (2 * i + 1) * 1e-4;
       return a0 * (1 - 2 * i * 1e-4) + a1 * (1 - (2 * i + 1) * 1e-4);
     });
     expectClose(c, want, 1e-4, 1e-5);

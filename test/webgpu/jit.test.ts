@@ -11,12 +11,20 @@ import { expectClose, lcg } from './util.js';
 const layer = (x: W.Tensor, w: W.Tensor, b: W.Tensor) => x.matmul(w).add(b).tanh().mul(x.sum(1, true)).sum(0);
 
 describeBackends('jit', (c) => {
-  const t = (shape: number[], seed: number) => tensor(lcg(shape.reduce((a, b) => a * b, 1), seed), { shape, dtype: c.dtype });
+  const t = (shape: number[], seed: number) =>
+    tensor(
+      lcg(
+        shape.reduce((a, b) => a * b, 1),
+        seed,
+      ),
+      { shape, dtype: c.dtype },
+    );
   const close = (a: ArrayLike<number>, b: ArrayLike<number>) => expectClose(a, b, c.rtol, c.atol);
 
   it('traces once per signature and replays with new inputs', async () => {
     const f = jit(layer);
-    const w = t([6, 5], 1), b = t([5], 2);
+    const w = t([6, 5], 1),
+      b = t([5], 2);
     for (let i = 0; i < 3; i++) {
       const x = t([4, 6], 10 + i);
       close(await f(x, w, b).data(), await layer(x, w, b).data());
@@ -39,7 +47,8 @@ describeBackends('jit', (c) => {
     close(await y3.data(), await x.matmul(p.w).add(p.b).mul(3).data());
     expect(f.stats.traces).toBe(2);
     const g = jit((a: W.Tensor, b: W.Tensor) => a.add(b.mul(2)));
-    const u = t([4], 6), v = t([4], 7);
+    const u = t([4], 6),
+      v = t([4], 7);
     close(await g(u, u).data(), await u.mul(3).data());
     close(await g(u, v).data(), await u.add(v.mul(2)).data()); // not the replay of g(u, u)
     expect(g.stats.traces).toBe(2);
@@ -53,7 +62,8 @@ describeBackends('jit', (c) => {
 
   it('the second call creates no pipeline', async () => {
     const f = jit(layer);
-    const w = t([8, 8], 9), b = t([8], 10);
+    const w = t([8, 8], 9),
+      b = t([8], 10);
     await f(t([16, 8], 11), w, b).data();
     const p = await profile(() => f(t([16, 8], 12), w, b).data());
     expect(p.pipelines).toBe(0);
@@ -64,8 +74,16 @@ describeBackends('jit', (c) => {
 describeWebGPU('jit on WebGPU', () => {
   it('the second call creates no pipeline and allocates no new buffer', async () => {
     const f = jit(layer);
-    const t = (shape: number[], seed: number) => tensor(lcg(shape.reduce((a, b) => a * b, 1), seed), { shape });
-    const w = t([32, 16], 1), b = t([16], 2);
+    const t = (shape: number[], seed: number) =>
+      tensor(
+        lcg(
+          shape.reduce((a, b) => a * b, 1),
+          seed,
+        ),
+        { shape },
+      );
+    const w = t([32, 16], 1),
+      b = t([16], 2);
     const x1 = t([64, 32], 3);
     const r1 = f(x1, w, b);
     const v1 = await r1.data();

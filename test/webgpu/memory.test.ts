@@ -8,22 +8,35 @@ import { jit, tensor } from '../../src/index.js';
 import { describeWebGPU } from './adapter.js';
 import { gpu, lcg } from './util.js';
 
-const t = (shape: number[], seed: number, scale = 1) => tensor(lcg(shape.reduce((a, b) => a * b, 1), seed, -scale, scale), { shape });
+const t = (shape: number[], seed: number, scale = 1) =>
+  tensor(
+    lcg(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+      -scale,
+      scale,
+    ),
+    { shape },
+  );
 
 /** One step of least squares by gradient descent: w - lr Xᵀ(X w - Y) / n, and the loss. */
 function step(w: W.Tensor, X: W.Tensor, Y: W.Tensor): [W.Tensor, W.Tensor] {
   const r = X.matmul(w).sub(Y);
-  const g = X.transpose().matmul(r).mul(1 / X.shape[0]!);
+  const g = X.transpose()
+    .matmul(r)
+    .mul(1 / X.shape[0]!);
   return [w.sub(g.mul(0.05)), r.mul(r).mean()];
 }
 
 describeWebGPU('GPU memory over training-style loops', () => {
   it('200 steps: bytes allocated and live bytes stay flat after warm-up', async () => {
     const b = gpu();
-    const X = t([128, 32], 1), Y = t([128, 8], 2);
+    const X = t([128, 32], 1),
+      Y = t([128, 8], 2);
     let w = t([32, 8], 3, 0.1);
     const samples: { step: number; allocated: number; live: number; pipelines: number }[] = [];
-    let first = Infinity, last = 0;
+    let first = Infinity,
+      last = 0;
     for (let i = 0; i < 200; i++) {
       const [w2, loss] = step(w, X, Y);
       W._realizeNodes([w2.node, loss.node]);
@@ -44,7 +57,8 @@ describeWebGPU('GPU memory over training-style loops', () => {
   it('jit-ed steps: 100 replays allocate nothing', async () => {
     const b = gpu();
     const f = jit(step);
-    const X = t([64, 16], 4), Y = t([64, 4], 5);
+    const X = t([64, 16], 4),
+      Y = t([64, 4], 5);
     let w = t([16, 4], 6, 0.1);
     let allocatedAt5 = 0;
     for (let i = 0; i < 100; i++) {

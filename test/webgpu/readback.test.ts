@@ -49,20 +49,62 @@ const cases: Case[] = [
   ...unary.map(([name, f, lo, hi]) => ({ name: `unary ${name}`, inputs: [T([5, 37], lo, hi)], f })),
   // 4 elements per thread (vec4 loads / stores) when the innermost dimension allows it
   ...unary.map(([name, f, lo, hi]) => ({ name: `vec4 unary ${name}`, inputs: [T([4, 36], lo, hi)], f })),
-  { name: 'vec4 binary with splat and gathered operands', inputs: [T([8, 12]), T([8, 1]), T([12, 8]), T([12])], f: (a, b, c, d) => a.mul(b).add(c.transpose()).div(d.abs().add(1)).maximum(a.neg()) },
-  { name: 'vec4 comparisons and where', inputs: [T([6, 8]), T([6, 8])], f: (a, b) => W.where(a.less(b), a.exp(), b.sin()).add(a.notEqual(b)).add(a.greaterEqual(b).mul(2)) },
-  { name: 'vec4 over a padded (masked outer dim) view', inputs: [T([3, 8])], f: (x) => x.pad([[2, 1], [0, 0]]).mul(3).add(1) },
+  {
+    name: 'vec4 binary with splat and gathered operands',
+    inputs: [T([8, 12]), T([8, 1]), T([12, 8]), T([12])],
+    f: (a, b, c, d) => a.mul(b).add(c.transpose()).div(d.abs().add(1)).maximum(a.neg()),
+  },
+  {
+    name: 'vec4 comparisons and where',
+    inputs: [T([6, 8]), T([6, 8])],
+    f: (a, b) => W.where(a.less(b), a.exp(), b.sin()).add(a.notEqual(b)).add(a.greaterEqual(b).mul(2)),
+  },
+  {
+    name: 'vec4 over a padded (masked outer dim) view',
+    inputs: [T([3, 8])],
+    f: (x) =>
+      x
+        .pad([
+          [2, 1],
+          [0, 0],
+        ])
+        .mul(3)
+        .add(1),
+  },
   { name: 'binary add/sub/mul/div broadcast', inputs: [T([4, 1, 6]), T([3, 1], 0.5, 2)], f: (a, b) => a.add(b).mul(a.sub(b)).div(b) },
   { name: 'maximum / minimum', inputs: [T([7, 9]), T([9])], f: (a, b) => W.maximum(a, b).add(W.minimum(a, b).mul(3)) },
-  { name: 'comparisons', inputs: [T([6, 11]), T([6, 11])], f: (a, b) => a.less(b).add(a.lessEqual(b).mul(2)).add(a.greater(b).mul(4)).add(a.greaterEqual(b).mul(8)).add(a.equal(a).mul(16)).add(a.notEqual(b).mul(32)) },
+  {
+    name: 'comparisons',
+    inputs: [T([6, 11]), T([6, 11])],
+    f: (a, b) => a.less(b).add(a.lessEqual(b).mul(2)).add(a.greater(b).mul(4)).add(a.greaterEqual(b).mul(8)).add(a.equal(a).mul(16)).add(a.notEqual(b).mul(32)),
+  },
   { name: 'where', inputs: [T([5, 8]), T([5, 8]), T([8])], f: (c, a, b) => W.where(c.greater(0), a, b) },
   { name: 'scalars (uniforms)', inputs: [T([33])], f: (x) => x.mul(1.5).add(-0.25).div(3).sub(7) },
   { name: 'chain of 12 ops', inputs: [T([3, 5, 7])], f: (x) => x.mul(2).add(1).tanh().mul(x).exp().add(0.5).log().sin().mul(x.cos()).sub(x).abs().sqrt() },
   // masks
-  { name: 'pad', inputs: [T([3, 4])], f: (x) => x.pad([[1, 2], [0, 3]]).mul(2).add(1) },
+  {
+    name: 'pad',
+    inputs: [T([3, 4])],
+    f: (x) =>
+      x
+        .pad([
+          [1, 2],
+          [0, 3],
+        ])
+        .mul(2)
+        .add(1),
+  },
   { name: 'concat', inputs: [T([2, 3]), T([2, 5]), T([2, 1])], f: (a, b, c) => W.concat([a, b.exp(), c], 1) },
   { name: 'stack + slice with steps', inputs: [T([4, 6]), T([4, 6])], f: (a, b) => W.stack([a, b], 1).slice([1, 0, 1], [4, 2, 6], [2, 1, 2]) },
-  { name: 'slice into the padding', inputs: [T([5])], f: (x) => x.pad([[3, 3]]).slice([1], [6]).mul(x.slice([0], [5])) },
+  {
+    name: 'slice into the padding',
+    inputs: [T([5])],
+    f: (x) =>
+      x
+        .pad([[3, 3]])
+        .slice([1], [6])
+        .mul(x.slice([0], [5])),
+  },
   { name: 'transpose + broadcast', inputs: [T([3, 4]), T([4])], f: (x, y) => x.transpose().add(y.reshape([4, 1])) },
   // reductions
   { name: 'sum all (workgroup tree)', inputs: [T([3000])], f: (x) => x.sum(), scale: 30 },
@@ -74,7 +116,17 @@ const cases: Case[] = [
   { name: 'max all (workgroup tree)', inputs: [T([5000])], f: (x) => x.max() },
   { name: 'min axis 0', inputs: [T([40, 3])], f: (x) => x.min(0) },
   { name: 'logsumexp', inputs: [T([6, 30], -20, 20)], f: (x) => x.logsumexp(1) },
-  { name: 'sum over a padded view', inputs: [T([4, 5])], f: (x) => x.pad([[2, 0], [1, 1]]).sum(1) },
+  {
+    name: 'sum over a padded view',
+    inputs: [T([4, 5])],
+    f: (x) =>
+      x
+        .pad([
+          [2, 0],
+          [1, 1],
+        ])
+        .sum(1),
+  },
   { name: 'softmax', inputs: [T([5, 12], -5, 5)], f: (x) => x.exp().div(x.exp().sum(1, true)) },
   // matmul
   { name: 'matmul 37x29 @ 29x23 (tails)', inputs: [T([37, 29]), T([29, 23])], f: (a, b) => a.matmul(b) },
@@ -86,11 +138,42 @@ const cases: Case[] = [
   { name: 'batched matmul with broadcast batch', inputs: [T([3, 5, 8]), T([8, 6])], f: (a, b) => a.matmul(b) },
   { name: 'batched matmul, transposed batch operand', inputs: [T([4, 7, 6]), T([4, 7, 5])], f: (a, b) => a.transpose([0, 2, 1]).matmul(b) },
   { name: 'matrix-vector and vector-matrix', inputs: [T([9, 14]), T([14]), T([9])], f: (m, v, u) => m.matmul(v).add(u.matmul(m).sum()) },
-  { name: 'matmul of padded / sliced operands', inputs: [T([6, 7]), T([9, 5])], f: (a, b) => a.pad([[0, 0], [1, 1]]).matmul(b.slice([0, 1], [9, 5])) },
-  { name: 'matmul, epilogue reading a transposed tensor', inputs: [T([8, 8]), T([8, 8]), T([8, 8])], f: (a, b, c) => a.matmul(b).mul(c.transpose()).add(1).exp() },
+  {
+    name: 'matmul of padded / sliced operands',
+    inputs: [T([6, 7]), T([9, 5])],
+    f: (a, b) =>
+      a
+        .pad([
+          [0, 0],
+          [1, 1],
+        ])
+        .matmul(b.slice([0, 1], [9, 5])),
+  },
+  {
+    name: 'matmul, epilogue reading a transposed tensor',
+    inputs: [T([8, 8]), T([8, 8]), T([8, 8])],
+    f: (a, b, c) => a.matmul(b).mul(c.transpose()).add(1).exp(),
+  },
   { name: 'matmul with k = 1', inputs: [T([5, 1]), T([1, 7])], f: (a, b) => a.matmul(b) },
-  { name: 'matmul of an elementwise A (producer fused into the loads)', inputs: [T([19, 13]), T([19, 13]), T([13, 10])], f: (a, b, w) => a.mul(b).tanh().matmul(w).add(1) },
-  { name: 'matmul, batched fused A with broadcast and padded views', inputs: [T([1, 6, 9]), T([3, 1, 9]), T([10, 5])], f: (d, e, w) => d.mul(e).sin().pad([[0, 0], [0, 0], [0, 1]]).matmul(w) },
+  {
+    name: 'matmul of an elementwise A (producer fused into the loads)',
+    inputs: [T([19, 13]), T([19, 13]), T([13, 10])],
+    f: (a, b, w) => a.mul(b).tanh().matmul(w).add(1),
+  },
+  {
+    name: 'matmul, batched fused A with broadcast and padded views',
+    inputs: [T([1, 6, 9]), T([3, 1, 9]), T([10, 5])],
+    f: (d, e, w) =>
+      d
+        .mul(e)
+        .sin()
+        .pad([
+          [0, 0],
+          [0, 0],
+          [0, 1],
+        ])
+        .matmul(w),
+  },
 ];
 
 function inputsOf(c: Case, dtype: 'float32' | 'float64', seed: number): Tensor[] {
@@ -128,7 +211,8 @@ describeWebGPU('readback against the float64 CPU backend', () => {
   it('contiguous kernels are vectorized (4 elements per thread), others are not', () => {
     const opts = { slowBarriers: true, matmul: 'auto', maxWorkgroupsPerDim: 65535 } as const;
     const prog = (t: Tensor) => loopProgram(schedule([t.node]).plan.kernels[0] as LoopKernel, opts);
-    const x = tensor(lcg(144, 1), { shape: [4, 36] }), y = tensor(lcg(185, 2), { shape: [5, 37] });
+    const x = tensor(lcg(144, 1), { shape: [4, 36] }),
+      y = tensor(lcg(185, 2), { shape: [5, 37] });
     expect(prog(x.exp().add(x)).label).toMatch(/\(vec4\)$/);
     expect(prog(x.exp().add(x)).code).toContain('array<vec4<f32>>');
     expect(prog(y.exp().add(y)).label).not.toMatch(/vec4/);

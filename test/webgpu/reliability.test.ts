@@ -14,8 +14,13 @@ const S = (v: number): Tensor => tensor(v);
 /** A scalar function of 5 inputs: sin, exp, tanh, products of reductions and a division. */
 const five = (x: Tensor): Tensor => {
   const [a, b, c, d, e] = [0, 1, 2, 3, 4].map((i) => x.slice([i], [i + 1]).reshape([]));
-  const s1 = x.sin().sum(), s2 = x.mul(0.3).exp().sum();
-  return s1.mul(s2).add(a!.mul(b!).tanh()).add(div(c!.mul(d!), e!.square().add(1.5))).add(x.square().sum().mul(0.25));
+  const s1 = x.sin().sum(),
+    s2 = x.mul(0.3).exp().sum();
+  return s1
+    .mul(s2)
+    .add(a!.mul(b!).tanh())
+    .add(div(c!.mul(d!), e!.square().add(1.5)))
+    .add(x.square().sum().mul(0.25));
 };
 
 describeWebGPU('WebGPU reliability', () => {
@@ -23,14 +28,21 @@ describeWebGPU('WebGPU reliability', () => {
     const f1 = (x: Tensor): Tensor => mul(div(x.exp().cos(), -1.2495678663253784).neg().exp().log(), 0.2652638256549835).square();
     await evaluate(jet(f1, [S(1.1673530340194702)], [[S(0.1349952518939972), S(1.294342041015625), S(-1.3066415786743164), S(1.2440155744552612)]])[1]);
     const f2 = (x: Tensor): Tensor =>
-      mul(where(S(1), S(-0.5282936096191406), add(0.03613527864217758, mul(0.10488102585077286, x.cos().log()).pow(2))), sub(-0.5271305441856384, div(x, 0.35523730516433716)).pow(2));
+      mul(
+        where(S(1), S(-0.5282936096191406), add(0.03613527864217758, mul(0.10488102585077286, x.cos().log()).pow(2))),
+        sub(-0.5271305441856384, div(x, 0.35523730516433716)).pow(2),
+      );
     const [o, zs] = jet(f2, [S(0.35492292046546936)], [[S(0.84434574842453), S(0.6157656908035278), S(0.7770912647247314), null]]);
     await evaluate(o, zs);
     // where(1, c, ...) = c: f2 = c (q - x/h)^2 with c, q, h the literals; its derivatives along the
     // series x(t) = x0 + t1 t + t2 t^2/2 + t3 t^3/6 are closed forms in float64
-    const c = -0.5282936096191406, q = -0.5271305441856384, h = 0.35523730516433716, x0 = 0.35492292046546936;
+    const c = -0.5282936096191406,
+      q = -0.5271305441856384,
+      h = 0.35523730516433716,
+      x0 = 0.35492292046546936;
     const [t1, t2, t3] = [0.84434574842453, 0.6157656908035278, 0.7770912647247314];
-    const u = q - x0 / h, [u1, u2, u3] = [-t1 / h, -t2 / h, -t3 / h];
+    const u = q - x0 / h,
+      [u1, u2, u3] = [-t1 / h, -t2 / h, -t3 / h];
     // y = c u^2: y' = 2c u u1, y'' = 2c (u1^2 + u u2), y''' = 2c (3 u1 u2 + u u3), y'''' = 2c (3 u2^2 + 4 u1 u3)
     const want = [c * u * u, 2 * c * u * u1, 2 * c * (u1 * u1 + u * u2), 2 * c * (3 * u1 * u2 + u * u3), 2 * c * (3 * u2 * u2 + 4 * u1 * u3)];
     const got = [await o.item(), ...(await Promise.all((zs as (Tensor | null)[]).map((z) => z!.item())))];
@@ -38,12 +50,16 @@ describeWebGPU('WebGPU reliability', () => {
   });
 
   it('hessian and hvp after f(x) and grad(f)(x) agree with the CPU in float64', async () => {
-    const xs = [0.3, -0.7, 1.1, 0.4, -0.2], v = [0.5, 1, -1, 0.25, 2];
+    const xs = [0.3, -0.7, 1.1, 0.4, -0.2],
+      v = [0.5, 1, -1, 0.25, 2];
     await init({ backend: 'cpu' });
-    const x64 = tensor(xs, { dtype: 'float64' }), v64 = tensor(v, { dtype: 'float64' });
-    const H64 = await W.hessian(five)(x64).data(), hv64 = await W.hvp(five, x64, v64).data();
+    const x64 = tensor(xs, { dtype: 'float64' }),
+      v64 = tensor(v, { dtype: 'float64' });
+    const H64 = await W.hessian(five)(x64).data(),
+      hv64 = await W.hvp(five, x64, v64).data();
     await init({ backend: 'webgpu' });
-    const x = tensor(xs), vv = tensor(v);
+    const x = tensor(xs),
+      vv = tensor(v);
     await five(x).data();
     await W.grad(five)(x).data();
     expectClose(await W.hessian(five)(x).data(), H64, 1e-4, 1e-4, 'hessian');
@@ -90,13 +106,20 @@ function describe_failed_plans(): void {
     const x = tensor([1, 2, 3, 4]).mul(2);
     await x.data();
     // a buffer destroyed behind wgad's back: WebGPU rejects the submit that reads it
-    ((x.node.buffer as { handle: GPUBuffer }).handle).destroy();
-    const a = x.exp(), b = x.sum(), c = x.matmul(tensor([[1], [1], [1], [1]]));
+    (x.node.buffer as { handle: GPUBuffer }).handle.destroy();
+    const a = x.exp(),
+      b = x.sum(),
+      c = x.matmul(tensor([[1], [1], [1], [1]]));
     await evaluate(a, b, c); // building and submitting raise nothing: WebGPU answers later
     for (const t of [a, b, c]) {
-      const err = await t.data().then(() => null, (e: unknown) => e);
+      const err = await t.data().then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(BackendError);
-      expect((err as Error).message).toMatch(/^read: this tensor's value could not be computed: WebGPU rejected the plan of 3 kernels: .*\(a wgad bug: please report it with this message\)\. WebGPU said: /s);
+      expect((err as Error).message).toMatch(
+        /^read: this tensor's value could not be computed: WebGPU rejected the plan of 3 kernels: .*\(a wgad bug: please report it with this message\)\. WebGPU said: /s,
+      );
     }
     // a later plan reading a failed output fails too, naming where the failure came from
     const d = a.add(1);

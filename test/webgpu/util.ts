@@ -26,7 +26,8 @@ export function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, rto
   expect(got.length, `${what}: length`).toBe(want.length);
   const bad: string[] = [];
   for (let i = 0; i < want.length; i++) {
-    const g = got[i]!, w = want[i]!;
+    const g = got[i]!,
+      w = want[i]!;
     const ok = Number.isNaN(w) ? Number.isNaN(g) : g === w || Math.abs(g - w) <= atol + rtol * Math.abs(w);
     if (!ok && bad.length < 5) bad.push(`[${i}] got ${g}, want ${w}`);
   }

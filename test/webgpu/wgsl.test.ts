@@ -76,7 +76,10 @@ function primitiveKernels(): LoopKernel[] {
   for (const op of PRIM_NAMES.filter(isElementwise) as ElementwiseOp[]) {
     const arity = PRIMITIVES[op].arity;
     for (const params of paramVariants(op)) {
-      for (const shape of [[4, 8], [5, 7]]) {
+      for (const shape of [
+        [4, 8],
+        [5, 7],
+      ]) {
         const views = [contiguousView(shape), { ...contiguousView(shape), strides: [0, 1] }, { shape, strides: [1, shape[0]!], offset: 3, mask: null }];
         const args: Expr[] = Array.from({ length: arity }, (_, i) => ({ k: 'arg', i }));
         if (arity > 1) args[arity - 1] = { k: 'scalar', i: 0 };
@@ -98,25 +101,89 @@ function primitiveKernels(): LoopKernel[] {
   return ks;
 }
 
-const T = (...shape: number[]): Tensor => tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)).map((_, i) => Math.sin(i)), { shape });
+const T = (...shape: number[]): Tensor =>
+  tensor(
+    new Float32Array(shape.reduce((a, b) => a * b, 1)).map((_, i) => Math.sin(i)),
+    { shape },
+  );
 
 /** Graphs whose kernels cover masks, both reduction templates and every matmul path. */
 const GRAPHS: [string, () => Tensor][] = [
-  ['pad + concat + strided slice', () => W.concat([T(3, 4).pad([[1, 2], [0, 3]]), T(6, 2).exp()], 1).slice([1, 0], [6, 9], [2, 3])],
-  ['vec4 over a padded outer dim', () => T(3, 8).pad([[2, 1], [0, 0]]).mul(3)],
+  [
+    'pad + concat + strided slice',
+    () =>
+      W.concat(
+        [
+          T(3, 4).pad([
+            [1, 2],
+            [0, 3],
+          ]),
+          T(6, 2).exp(),
+        ],
+        1,
+      ).slice([1, 0], [6, 9], [2, 3]),
+  ],
+  [
+    'vec4 over a padded outer dim',
+    () =>
+      T(3, 8)
+        .pad([
+          [2, 1],
+          [0, 0],
+        ])
+        .mul(3),
+  ],
   ['sum all (workgroup tree)', () => T(3000).sum()],
   ['max all (workgroup tree)', () => T(5000).max()],
-  ['sum axes [0, 2] with prologue and epilogue', () => T(5, 6, 7).mul(T(5, 6, 7)).sum([0, 2]).sqrt().add(1)],
-  ['min axis 0 over a padded view', () => T(40, 3).pad([[1, 0], [0, 2]]).min(0)],
+  [
+    'sum axes [0, 2] with prologue and epilogue',
+    () =>
+      T(5, 6, 7)
+        .mul(T(5, 6, 7))
+        .sum([0, 2])
+        .sqrt()
+        .add(1),
+  ],
+  [
+    'min axis 0 over a padded view',
+    () =>
+      T(40, 3)
+        .pad([
+          [1, 0],
+          [0, 2],
+        ])
+        .min(0),
+  ],
   ['logsumexp rows', () => T(6, 300).logsumexp(1)],
   ['matmul with tails', () => T(37, 29).matmul(T(29, 23))],
   ['matmul, vec4 rows, plain C', () => T(64, 32).matmul(T(32, 48))],
   ['matmul Aᵀ Bᵀ (column loads)', () => T(32, 16).transpose().matmul(T(24, 32).transpose())],
   ['batched matmul, bias + tanh epilogue', () => T(3, 16, 12).matmul(T(12, 20)).add(T(20)).tanh()],
-  ['matmul of padded / sliced operands', () => T(6, 7).pad([[0, 0], [1, 1]]).matmul(T(9, 5).slice([0, 1], [9, 5]))],
+  [
+    'matmul of padded / sliced operands',
+    () =>
+      T(6, 7)
+        .pad([
+          [0, 0],
+          [1, 1],
+        ])
+        .matmul(T(9, 5).slice([0, 1], [9, 5])),
+  ],
   ['matmul of an elementwise A (fused prologue)', () => T(19, 13).mul(T(19, 13)).tanh().matmul(T(13, 12)).add(1)],
   ['matmul, row A and column B', () => T(16, 32).matmul(T(24, 32).transpose())],
-  ['batched fused A over padded views', () => T(1, 6, 9).mul(T(3, 1, 9)).sin().pad([[0, 0], [0, 0], [0, 1]]).matmul(T(10, 5))],
+  [
+    'batched fused A over padded views',
+    () =>
+      T(1, 6, 9)
+        .mul(T(3, 1, 9))
+        .sin()
+        .pad([
+          [0, 0],
+          [0, 0],
+          [0, 1],
+        ])
+        .matmul(T(10, 5)),
+  ],
 ];
 
 describe('WGSL parses without a GPU', () => {
@@ -125,7 +192,9 @@ describe('WGSL parses without a GPU', () => {
   });
 
   it('kernels/shaders.gen.ts embeds exactly shaders/*.wgsl (run node scripts/embed-shaders.mjs)', () => {
-    const files = readdirSync(SHADER_DIR).filter((f) => f.endsWith('.wgsl')).sort();
+    const files = readdirSync(SHADER_DIR)
+      .filter((f) => f.endsWith('.wgsl'))
+      .sort();
     expect(Object.keys(SHADERS).sort()).toEqual(files.map((f) => f.slice(0, -5)));
     for (const f of files) expect(SHADERS[f.slice(0, -5) as keyof typeof SHADERS], f).toBe(readFileSync(join(SHADER_DIR, f), 'utf8'));
   });
@@ -158,7 +227,16 @@ describe('WGSL parses without a GPU', () => {
     const progs = GRAPHS.flatMap(([, f]) => schedule([f().node]).plan.kernels.flatMap(programs));
     for (const p of progs) expect(check(p), `${p.label}\n${p.code}`).toEqual([]);
     const labels = new Set(progs.map((p) => /\(.*\)$/.exec(p.label)?.[0]).filter((l) => l !== undefined));
-    for (const l of ['(vec4)', '(tiled)', '(register row/row)', '(register col/col)', '(register scalar/scalar)', '(register row/col)', '(register scalar/row)']) expect(labels, l).toContain(l);
+    for (const l of [
+      '(vec4)',
+      '(tiled)',
+      '(register row/row)',
+      '(register col/col)',
+      '(register scalar/scalar)',
+      '(register row/col)',
+      '(register scalar/row)',
+    ])
+      expect(labels, l).toContain(l);
     expect(progs.some((p) => p.code.includes(SHADERS['reduce-workgroup']))).toBe(true);
     expect(progs.some((p) => p.code.includes(SHADERS['reduce-serial']))).toBe(true);
     console.log(`wgsl: ${progs.length} programs of ${GRAPHS.length} graphs parsed; ${[...labels].join(', ')}`);

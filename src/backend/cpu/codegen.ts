@@ -20,39 +20,89 @@ function opSource(e: Extract<Expr, { k: 'op' }>, x: string[]): string {
   let s: string;
   let exact = false;
   switch (e.op) {
-    case 'neg': s = `(-${a})`; exact = true; break;
-    case 'exp': s = `Math.exp(${a})`; break;
-    case 'log': s = `Math.log(${a})`; break;
-    case 'sin': s = `Math.sin(${a})`; break;
-    case 'cos': s = `Math.cos(${a})`; break;
-    case 'tanh': s = `Math.tanh(${a})`; break;
-    case 'sigmoid': s = `(1 / (1 + Math.exp(-${a})))`; break;
-    case 'softplus': s = `(${a} > 0 ? ${a} + Math.log1p(Math.exp(-${a})) : Math.log1p(Math.exp(${a})))`; break;
-    case 'sqrt': s = `Math.sqrt(${a})`; break;
-    case 'log1p': s = `Math.log1p(${a})`; break;
-    case 'expm1': s = `Math.expm1(${a})`; break;
-    case 'erf': s = `SPECIAL.erf(${a})`; break;
-    case 'abs': s = `Math.abs(${a})`; exact = true; break;
-    case 'sign': s = `Math.sign(${a})`; exact = true; break;
+    case 'neg':
+      s = `(-${a})`;
+      exact = true;
+      break;
+    case 'exp':
+      s = `Math.exp(${a})`;
+      break;
+    case 'log':
+      s = `Math.log(${a})`;
+      break;
+    case 'sin':
+      s = `Math.sin(${a})`;
+      break;
+    case 'cos':
+      s = `Math.cos(${a})`;
+      break;
+    case 'tanh':
+      s = `Math.tanh(${a})`;
+      break;
+    case 'sigmoid':
+      s = `(1 / (1 + Math.exp(-${a})))`;
+      break;
+    case 'softplus':
+      s = `(${a} > 0 ? ${a} + Math.log1p(Math.exp(-${a})) : Math.log1p(Math.exp(${a})))`;
+      break;
+    case 'sqrt':
+      s = `Math.sqrt(${a})`;
+      break;
+    case 'log1p':
+      s = `Math.log1p(${a})`;
+      break;
+    case 'expm1':
+      s = `Math.expm1(${a})`;
+      break;
+    case 'erf':
+      s = `SPECIAL.erf(${a})`;
+      break;
+    case 'abs':
+      s = `Math.abs(${a})`;
+      exact = true;
+      break;
+    case 'sign':
+      s = `Math.sign(${a})`;
+      exact = true;
+      break;
     case 'pow': {
       const p = (e.params as { exponent: number }).exponent;
       s = p === 0.5 ? `Math.sqrt(${a})` : p === -1 ? `(1 / ${a})` : `Math.pow(${a}, ${num(p)})`;
       break;
     }
-    case 'cast': s = `(${a})`; exact = e.dtype === 'float64'; break;
-    case 'add': s = `(${a} + ${b})`; break;
-    case 'sub': s = `(${a} - ${b})`; break;
-    case 'mul': s = `(${a} * ${b})`; break;
-    case 'div': s = `(${a} / ${b})`; break;
-    case 'atan2': s = `Math.atan2(${a}, ${b})`; break;
-    case 'maximum': s = `Math.max(${a}, ${b})`; exact = true; break;
+    case 'cast':
+      s = `(${a})`;
+      exact = e.dtype === 'float64';
+      break;
+    case 'add':
+      s = `(${a} + ${b})`;
+      break;
+    case 'sub':
+      s = `(${a} - ${b})`;
+      break;
+    case 'mul':
+      s = `(${a} * ${b})`;
+      break;
+    case 'div':
+      s = `(${a} / ${b})`;
+      break;
+    case 'atan2':
+      s = `Math.atan2(${a}, ${b})`;
+      break;
+    case 'maximum':
+      s = `Math.max(${a}, ${b})`;
+      exact = true;
+      break;
     case 'cmp': {
       const op = { lt: '<', le: '<=', gt: '>', ge: '>=', eq: '===', ne: '!==' }[(e.params as { cmp: 'lt' }).cmp];
       s = `(${a} ${op} ${b} ? 1 : 0)`;
       exact = true;
       break;
     }
-    case 'where': s = `(${a} !== 0 ? ${b} : ${c})`; exact = true; break;
+    case 'where':
+      s = `(${a} !== 0 ? ${b} : ${c})`;
+      exact = true;
+      break;
     default: {
       const never: never = e.op;
       throw new Error(`cpu codegen: no source for ${String(never)}`);
@@ -73,7 +123,10 @@ class Emitter {
   private tmp = 0;
   private memo = new Map<Expr, string>();
   /** `prefix` keeps the names of two emitters apart (a reduction over size-1 dims has no inner loop scope). */
-  constructor(private readonly argRead: (i: number) => string, private readonly prefix = 't') {}
+  constructor(
+    private readonly argRead: (i: number) => string,
+    private readonly prefix = 't',
+  ) {}
   fresh(): string {
     return `${this.prefix}${this.tmp++}`;
   }
@@ -84,7 +137,11 @@ class Emitter {
     if (e.k === 'arg') src = this.argRead(e.i);
     else if (e.k === 'scalar') src = `s${e.i}`;
     else if (e.k === 'acc') return acc;
-    else src = opSource(e, e.args.map((x) => this.expr(x, acc)));
+    else
+      src = opSource(
+        e,
+        e.args.map((x) => this.expr(x, acc)),
+      );
     const v = this.fresh();
     this.lines.push(`const ${v} = ${src};`);
     this.memo.set(e, v);
@@ -102,8 +159,14 @@ class Emitter {
 export function loopSource(k: LoopKernel): string {
   const nOut = k.outShape.length;
   const views = k.args.map((a) => a.view);
-  const outer = collapse(k.outShape, views.map((v) => restrictView(v, 0, nOut)));
-  const inner = collapse(k.redShape, views.map((v) => restrictView(v, nOut)));
+  const outer = collapse(
+    k.outShape,
+    views.map((v) => restrictView(v, 0, nOut)),
+  );
+  const inner = collapse(
+    k.redShape,
+    views.map((v) => restrictView(v, nOut)),
+  );
   const L: string[] = [];
   k.args.forEach((_a, i) => L.push(`const A${i} = args[${i}];`));
   k.scalars.forEach((_, i) => L.push(`const s${i} = scalars[${i}];`));
@@ -111,15 +174,17 @@ export function loopSource(k: LoopKernel): string {
   k.args.forEach((a, i) => L.push(`let p${i}_0 = ${a.view.offset};`));
   const loops = [...outer, ...inner];
   // read of argument i at loop depth `depth` (pointer p{i}_{depth})
-  const readAt = (depth: number) => (i: number): string => {
-    const conds: string[] = [];
-    for (let d = 0; d < depth; d++) {
-      const m = loops[d]!.masks[i];
-      if (m) conds.push(`i${d} >= ${m[0]} && i${d} < ${m[1]}`);
-    }
-    const read = `A${i}[p${i}_${depth}]`;
-    return conds.length ? `(${conds.join(' && ')} ? ${read} : 0)` : read;
-  };
+  const readAt =
+    (depth: number) =>
+    (i: number): string => {
+      const conds: string[] = [];
+      for (let d = 0; d < depth; d++) {
+        const m = loops[d]!.masks[i];
+        if (m) conds.push(`i${d} >= ${m[0]} && i${d} < ${m[1]}`);
+      }
+      const read = `A${i}[p${i}_${depth}]`;
+      return conds.length ? `(${conds.join(' && ')} ? ${read} : 0)` : read;
+    };
   const open = (d: number): void => {
     L.push(`for (let i${d} = 0; i${d} < ${loops[d]!.size}; i${d}++) {`);
     k.args.forEach((_, i) => L.push(`let p${i}_${d + 1} = p${i}_${d};`));

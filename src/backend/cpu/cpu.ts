@@ -74,7 +74,15 @@ export class CpuBackend implements Backend {
     if (!parts) {
       const p = k.aPrologue;
       const loop = (outShape: readonly number[], args: LoopKernel['args'], outs: LoopKernel['outs']): LoopKernel => ({
-        type: 'loop', dtype: k.dtype, outShape, redShape: [], reduce: null, prologue: null, args, scalars: k.scalars, outs,
+        type: 'loop',
+        dtype: k.dtype,
+        outShape,
+        redShape: [],
+        reduce: null,
+        prologue: null,
+        args,
+        scalars: k.scalars,
+        outs,
       });
       parts = {
         load: p ? loop([k.batch, k.m, k.k], p.args, [{ slot: -1, expr: p.expr }]) : null,
@@ -110,7 +118,11 @@ export class CpuBackend implements Backend {
   private run(k: Kernel, arr: (slot: number) => HostArray): void {
     const outs = k.outs.map((o) => arr(o.slot));
     if (k.type === 'loop') {
-      this.loopFn(k)(k.args.map((a) => arr(a.slot)), outs, k.scalars);
+      this.loopFn(k)(
+        k.args.map((a) => arr(a.slot)),
+        outs,
+        k.scalars,
+      );
       return;
     }
     // the product goes into an output that is the plain product, else into a scratch array; the
@@ -123,11 +135,20 @@ export class CpuBackend implements Backend {
       // the fused producer of A, evaluated into a packed row-major scratch A
       const load = parts.load!;
       const a = this.scratch(k.dtype, k.batch * k.m * k.k, 'A');
-      this.loopFn(load)(load.args.map((x) => arr(x.slot)), [a], k.scalars);
+      this.loopFn(load)(
+        load.args.map((x) => arr(x.slot)),
+        [a],
+        k.scalars,
+      );
       runMatmul(k, a, contiguousView(load.outShape), arr(k.b.slot), acc);
     }
     if (k.outs.length === 1 && plain === 0) return;
-    this.loopFn(parts.epilogue)(k.args.map((a) => arr(a.slot)), outs, k.scalars, acc);
+    this.loopFn(parts.epilogue)(
+      k.args.map((a) => arr(a.slot)),
+      outs,
+      k.scalars,
+      acc,
+    );
   }
 
   private readonly scratches = new Map<string, HostArray>();

@@ -50,7 +50,17 @@ function blockSource(round: (s: string) => string): string {
 const blocks: Partial<Record<DType, Block>> = {};
 
 function blockFor(dtype: DType): Block {
-  return (blocks[dtype] ??= new Function('A', 'aBase', 'B', 'C', 'c0', 'm', 'k', 'n', blockSource(dtype === 'float32' ? (s) => `Math.fround(${s})` : (s) => s)) as Block);
+  return (blocks[dtype] ??= new Function(
+    'A',
+    'aBase',
+    'B',
+    'C',
+    'c0',
+    'm',
+    'k',
+    'n',
+    blockSource(dtype === 'float32' ? (s) => `Math.fround(${s})` : (s) => s),
+  ) as Block);
 }
 
 /** C = A @ B for `k`, with A read from `a` through `aView` ([batch, m, k]). */

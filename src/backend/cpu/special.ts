@@ -14,7 +14,8 @@ export function erf(x: number): number {
   if (!(ax < 6)) return Number.isNaN(x) ? x : Math.sign(x);
   if (ax < 2.5) {
     const x2 = x * x;
-    let term = ax, sum = ax;
+    let term = ax,
+      sum = ax;
     for (let n = 1; n < 100 && term > sum * 1e-17; n++) {
       term *= (2 * x2) / (2 * n + 1);
       sum += term;
@@ -29,7 +30,9 @@ export function erf(x: number): number {
 /** erfc(x) for x >= 2.5: e^(−x²)/√π · 1 / (x + (1/2) / (x + 1 / (x + (3/2) / (x + ...)))). */
 function erfcFraction(x: number): number {
   const tiny = 1e-300;
-  let f = x, c = x, d = 0;
+  let f = x,
+    c = x,
+    d = 0;
   for (let k = 1; k < 500; k++) {
     const a = k / 2;
     d = x + a * d;

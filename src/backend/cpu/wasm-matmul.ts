@@ -57,38 +57,77 @@ function kernel(name: string, g: Geometry): WasmFunction {
   const bump = (x: number, by: number[]): number[] => [...op.get(x), ...by, ...op.add, ...op.set(x)];
   // acc[i][v] <-> C rows from cp (cp advanced by ldc per row)
   const cRows = (each: (i: number, v: number) => number[]): number[] => [
-    ...op.get(crow), ...op.set(cp),
+    ...op.get(crow),
+    ...op.set(cp),
     ...rows((i) => [...vecs((v) => each(i, v)), ...bump(cp, op.get(ldc))]),
   ];
   const body = [
-    ...op.get(np), ...op.set(q), ...op.get(b), ...op.set(bq), ...op.get(c), ...op.set(cq),
+    ...op.get(np),
+    ...op.set(q),
+    ...op.get(b),
+    ...op.set(bq),
+    ...op.get(c),
+    ...op.set(cq),
     ...op.loop, // column panels
-    ...op.get(mp), ...op.set(r), ...op.get(a), ...op.set(aq), ...op.get(cq), ...op.set(crow),
+    ...op.get(mp),
+    ...op.set(r),
+    ...op.get(a),
+    ...op.set(aq),
+    ...op.get(cq),
+    ...op.set(crow),
     ...op.loop, // row panels
-    ...op.get(first), ...op.if,
+    ...op.get(first),
+    ...op.if,
     ...rows((i) => vecs((v) => [...op.v128Zero, ...op.set(acc(i, v))])),
     ...op.else,
     ...cRows((i, v) => [...op.get(cp), ...op.simd(SIMD.load, { align: 4, offset: v * 16 }), ...op.set(acc(i, v))]),
     ...op.end,
-    ...op.get(aq), ...op.set(ap), ...op.get(bq), ...op.set(bp), ...op.get(kc), ...op.set(p),
+    ...op.get(aq),
+    ...op.set(ap),
+    ...op.get(bq),
+    ...op.set(bp),
+    ...op.get(kc),
+    ...op.set(p),
     ...op.loop, // k
     ...vecs((v) => [...op.get(bp), ...op.simd(SIMD.load, { align: 4, offset: v * 16 }), ...op.set(bv(v))]),
     ...rows((i) => [
-      ...op.get(ap), ...op.simd(splat, { align: Math.log2(g.esz), offset: i * g.esz }), ...op.set(av),
+      ...op.get(ap),
+      ...op.simd(splat, { align: Math.log2(g.esz), offset: i * g.esz }),
+      ...op.set(av),
       ...vecs((v) => [...op.get(acc(i, v)), ...op.get(av), ...op.get(bv(v)), ...op.simd(mul), ...op.simd(add), ...op.set(acc(i, v))]),
     ]),
-    ...bump(ap, op.i32(MR * g.esz)), ...bump(bp, op.i32(nr * g.esz)),
-    ...op.get(p), ...op.i32(1), ...op.sub, ...op.tee(p), ...op.brIf(0),
+    ...bump(ap, op.i32(MR * g.esz)),
+    ...bump(bp, op.i32(nr * g.esz)),
+    ...op.get(p),
+    ...op.i32(1),
+    ...op.sub,
+    ...op.tee(p),
+    ...op.brIf(0),
     ...op.end,
     ...cRows((i, v) => [...op.get(cp), ...op.get(acc(i, v)), ...op.simd(SIMD.store, { align: 4, offset: v * 16 })]),
-    ...bump(aq, op.get(aStride)), ...bump(crow, [...op.get(ldc), ...op.i32(MR), ...op.mul]),
-    ...op.get(r), ...op.i32(1), ...op.sub, ...op.tee(r), ...op.brIf(0),
+    ...bump(aq, op.get(aStride)),
+    ...bump(crow, [...op.get(ldc), ...op.i32(MR), ...op.mul]),
+    ...op.get(r),
+    ...op.i32(1),
+    ...op.sub,
+    ...op.tee(r),
+    ...op.brIf(0),
     ...op.end,
-    ...bump(bq, op.get(bStride)), ...bump(cq, op.i32(nr * g.esz)),
-    ...op.get(q), ...op.i32(1), ...op.sub, ...op.tee(q), ...op.brIf(0),
+    ...bump(bq, op.get(bStride)),
+    ...bump(cq, op.i32(nr * g.esz)),
+    ...op.get(q),
+    ...op.i32(1),
+    ...op.sub,
+    ...op.tee(q),
+    ...op.brIf(0),
     ...op.end,
   ];
-  return { name, params: new Array<number>(10).fill(I32), locals: [...new Array<number>(10).fill(I32), ...new Array<number>(MR * NV + NV + 1).fill(V128)], body };
+  return {
+    name,
+    params: new Array<number>(10).fill(I32),
+    locals: [...new Array<number>(10).fill(I32), ...new Array<number>(MR * NV + NV + 1).fill(V128)],
+    body,
+  };
 }
 
 type MM = (a: number, b: number, c: number, mp: number, np: number, aStride: number, bStride: number, kc: number, ldc: number, first: number) => void;
@@ -185,7 +224,18 @@ export function runWasmMatmul(k: MatmulKernel, a: HostArray, aView: View, b: Hos
       for (let r0 = 0; r0 < mPanels; r0 += MC_PANELS) {
         const aAt = (r0 * kk + k0) * MR * g.esz;
         const cAt = offC * g.esz + r0 * MR * ldc;
-        calls.push([aAt, (offB + k0 * nr) * g.esz, cAt, Math.min(MC_PANELS, mPanels - r0), nPanels, kk * MR * g.esz, kk * nr * g.esz, Math.min(KC, kk - k0), ldc, k0 === 0 ? 1 : 0]);
+        calls.push([
+          aAt,
+          (offB + k0 * nr) * g.esz,
+          cAt,
+          Math.min(MC_PANELS, mPanels - r0),
+          nPanels,
+          kk * MR * g.esz,
+          kk * nr * g.esz,
+          Math.min(KC, kk - k0),
+          ldc,
+          k0 === 0 ? 1 : 0,
+        ]);
       }
     }
     if (!split) for (const c of calls) mm(...(c as Parameters<MM>));
@@ -196,8 +246,12 @@ export function runWasmMatmul(k: MatmulKernel, a: HostArray, aView: View, b: Hos
       const helper = inst.helper!;
       for (let c0 = 0; c0 < calls.length; c0 += helper.capacity) {
         const chunk = calls.slice(c0, c0 + helper.capacity);
-        helper.post(fnIndex, chunk.map((c) => [...c.slice(0, 4), half, ...c.slice(5)]));
-        for (const [aAt, bAt, cAt, mp, np, as, bs, kc, ld, first] of chunk) mm(aAt!, bAt! + half * bs!, cAt! + half * nr * g.esz, mp!, np! - half, as!, bs!, kc!, ld!, first!);
+        helper.post(
+          fnIndex,
+          chunk.map((c) => [...c.slice(0, 4), half, ...c.slice(5)]),
+        );
+        for (const [aAt, bAt, cAt, mp, np, as, bs, kc, ld, first] of chunk)
+          mm(aAt!, bAt! + half * bs!, cAt! + half * nr * g.esz, mp!, np! - half, as!, bs!, kc!, ld!, first!);
         helper.wait();
         wasmMatmulStats.splitCalls++;
       }

@@ -89,7 +89,8 @@ export function startHelper(module: WebAssembly.Module, memory: WebAssembly.Memo
     wait() {
       const want = Atomics.load(ctrl, SEQ);
       for (let d: number; (d = Atomics.load(ctrl, DONE)) !== want; ) {
-        if (Atomics.wait(ctrl, DONE, d, 60_000) === 'timed-out' || failed) throw new Error(`wasm matmul helper thread failed: ${String(failed ?? 'timed out')}`);
+        if (Atomics.wait(ctrl, DONE, d, 60_000) === 'timed-out' || failed)
+          throw new Error(`wasm matmul helper thread failed: ${String(failed ?? 'timed out')}`);
       }
     },
   };

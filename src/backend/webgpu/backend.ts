@@ -160,7 +160,9 @@ export class WebGpuBackend implements Backend {
       throw new BackendError(`${what}: ${bytes} bytes exceed the device limit maxBufferSize (${L.maxBufferSize} bytes) on ${this.adapterDescription}`);
     }
     if (bytes > L.maxStorageBufferBindingSize) {
-      throw new BackendError(`${what}: ${bytes} bytes exceed the device limit maxStorageBufferBindingSize (${L.maxStorageBufferBindingSize} bytes) on ${this.adapterDescription}`);
+      throw new BackendError(
+        `${what}: ${bytes} bytes exceed the device limit maxStorageBufferBindingSize (${L.maxStorageBufferBindingSize} bytes) on ${this.adapterDescription}`,
+      );
     }
   }
 
@@ -250,7 +252,9 @@ export class WebGpuBackend implements Backend {
     }
     for (const [slot] of inputs) {
       if (plan.slots[slot]!.dtype === 'float64') {
-        throw new DTypeError("float64 tensors cannot be read by a WebGPU kernel (WGSL has no 64-bit floats); cast with astype('float32') on the CPU backend, or init({ backend: 'cpu' })");
+        throw new DTypeError(
+          "float64 tensors cannot be read by a WebGPU kernel (WGSL has no 64-bit floats); cast with astype('float32') on the CPU backend, or init({ backend: 'cpu' })",
+        );
       }
     }
     // device limits first: nothing is allocated or encoded for a plan that cannot run
@@ -264,7 +268,10 @@ export class WebGpuBackend implements Backend {
     for (const [slot, b] of inputs) {
       if (b instanceof GpuBuffer) {
         if (b.released) throw new BackendError('execute: a tensor read by this plan was already freed (disposed)');
-        if (b.device !== this.device) throw new BackendError('execute: a tensor read by this plan lives on a WebGPU device that was lost or replaced; read it with data() before init() and create a new tensor');
+        if (b.device !== this.device)
+          throw new BackendError(
+            'execute: a tensor read by this plan lives on a WebGPU device that was lost or replaced; read it with data() before init() and create a new tensor',
+          );
         bufs.set(slot, b);
       } else if (b.handle instanceof Float32Array) {
         // a value from another backend (the CPU): upload for this plan
@@ -326,12 +333,18 @@ export class WebGpuBackend implements Backend {
           };
           const entries: GPUBindGroupEntry[] = c.program.bindings.map((s, binding) => {
             switch (s.kind) {
-              case 'arg': return { binding, resource: { buffer: handle(k.args[s.arg]!.slot) } };
-              case 'a': return { binding, resource: { buffer: handle((k as Extract<Kernel, { type: 'matmul' }>).a!.slot) } };
-              case 'pa': return { binding, resource: { buffer: handle((k as Extract<Kernel, { type: 'matmul' }>).aPrologue!.args[s.arg]!.slot) } };
-              case 'b': return { binding, resource: { buffer: handle((k as Extract<Kernel, { type: 'matmul' }>).b.slot) } };
-              case 'out': return { binding, resource: { buffer: handle(k.outs[s.out]!.slot) } };
-              case 'uniform': return { binding, resource: { buffer: ubuf!, offset: uniformOffsets[i]!, size: blockBytes(c) } };
+              case 'arg':
+                return { binding, resource: { buffer: handle(k.args[s.arg]!.slot) } };
+              case 'a':
+                return { binding, resource: { buffer: handle((k as Extract<Kernel, { type: 'matmul' }>).a!.slot) } };
+              case 'pa':
+                return { binding, resource: { buffer: handle((k as Extract<Kernel, { type: 'matmul' }>).aPrologue!.args[s.arg]!.slot) } };
+              case 'b':
+                return { binding, resource: { buffer: handle((k as Extract<Kernel, { type: 'matmul' }>).b.slot) } };
+              case 'out':
+                return { binding, resource: { buffer: handle(k.outs[s.out]!.slot) } };
+              case 'uniform':
+                return { binding, resource: { buffer: ubuf!, offset: uniformOffsets[i]!, size: blockBytes(c) } };
             }
           });
           pass.setPipeline(c.pipeline);
@@ -350,8 +363,12 @@ export class WebGpuBackend implements Backend {
       this.device.queue.submit([encoder.finish()]);
       const rejected = scopes.map(() => this.device.popErrorScope().then((e) => e?.message ?? null));
       const what = planLabel(plan);
-      const own = firstFailure(rejected).then((m) => (m === null ? null : `WebGPU rejected the plan of ${what} (a wgad bug: please report it with this message). WebGPU said: ${m}`));
-      const upstream = [...inputs.values()].flatMap((b) => (b instanceof GpuBuffer && b.failure ? [b.failure.then((m) => (m === null ? null : `an input of the plan of ${what} could not be computed: ${m}`))] : []));
+      const own = firstFailure(rejected).then((m) =>
+        m === null ? null : `WebGPU rejected the plan of ${what} (a wgad bug: please report it with this message). WebGPU said: ${m}`,
+      );
+      const upstream = [...inputs.values()].flatMap((b) =>
+        b instanceof GpuBuffer && b.failure ? [b.failure.then((m) => (m === null ? null : `an input of the plan of ${what} could not be computed: ${m}`))] : [],
+      );
       const failure = firstFailure([...new Set(compiled.flatMap((c) => (c ? [c.failure] : []))), own, ...upstream]);
       for (const w of written) w.failure = failure;
       if (ubuf) this.pool.release('uniform', ubuf);
@@ -423,7 +440,10 @@ export class WebGpuBackend implements Backend {
         reject(new BackendError(`read: the WebGPU device was lost (${i.reason}: ${i.message || 'no message'}) while reading back`));
       };
       loss.waiters.add(onLost);
-      staging.mapAsync(MAP_MODE_READ, 0, bytes).then(resolve, reject).finally(() => loss.waiters.delete(onLost));
+      staging
+        .mapAsync(MAP_MODE_READ, 0, bytes)
+        .then(resolve, reject)
+        .finally(() => loss.waiters.delete(onLost));
     });
   }
 

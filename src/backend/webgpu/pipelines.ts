@@ -66,7 +66,11 @@ export class PipelineCache {
         const layout = this.layout(p.bindings);
         const module = this.device.createShaderModule({ code: p.code, label: p.label });
         w = this.device
-          .createComputePipelineAsync({ layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }), compute: { module, entryPoint: 'main', constants: p.constants }, label: p.label })
+          .createComputePipelineAsync({
+            layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+            compute: { module, entryPoint: 'main', constants: p.constants },
+            label: p.label,
+          })
           .then(
             (pipeline) => (this.ready.has(p.key) ? this.ready.get(p.key)! : this.add(p.key, { pipeline, layout, failure: Promise.resolve(null) })),
             () => null,
