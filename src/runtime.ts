@@ -178,6 +178,38 @@ function scheduleCached(pending: readonly Node[]): Schedule {
   return s;
 }
 
+/**
+ * Buffers of collected tensors go back to their backend through FinalizationRegistry callbacks,
+ * which run as macrotasks: a loop that only awaits wgad (microtasks, as a CPU training loop does)
+ * would starve them, and memory would grow without bound. So every EVENT_LOOP_TURN_EVERY
+ * asynchronous realizations (data(), evaluate()) let the event loop turn once.
+ */
+const EVENT_LOOP_TURN_EVERY = 64;
+let sinceTurn = 0;
+
+function eventLoopTurnDue(): boolean {
+  if (++sinceTurn < EVENT_LOOP_TURN_EVERY) return false;
+  sinceTurn = 0;
+  return true;
+}
+
+/** A promise that settles after the event loop has turned once (a macrotask). */
+function eventLoopTurn(): Promise<void> {
+  const g = globalThis as { setImmediate?: (f: () => void) => void };
+  if (g.setImmediate) return new Promise((r) => g.setImmediate!(r));
+  if (typeof MessageChannel !== 'undefined') {
+    const c = new MessageChannel();
+    return new Promise((r) => {
+      c.port1.onmessage = () => {
+        c.port1.close();
+        r();
+      };
+      c.port2.postMessage(null);
+    });
+  }
+  return new Promise((r) => setTimeout(r, 0));
+}
+
 /** Schedules the nodes of `nodes` that are not yet realized into one plan (null: nothing to do). */
 function plan(b: Backend, nodes: readonly Node[]): Job | null {
   const pending = nodes.filter((n) => n.buffer === null || n.buffer.backendName !== b.name);
@@ -219,11 +251,18 @@ export function realize(nodes: readonly Node[]): void {
 
 /**
  * realize(), but lets the backend get ready first without blocking (WebGPU compiles the plan's
- * new pipelines asynchronously): returns null when it finished synchronously. The nodes stay
- * usable meanwhile (a dispose() waits), so a read started before a dispose() still gets its value;
- * `then` runs on the realized nodes before they are let go (a read queues its copy there).
+ * new pipelines asynchronously); returns `then()`'s result directly when everything finished
+ * synchronously. The nodes stay usable meanwhile (a dispose() waits), so a read started before a
+ * dispose() still gets its value; `then` runs on the realized nodes before they are let go (a read
+ * queues its copy there). Every EVENT_LOOP_TURN_EVERY calls, the result comes after one turn of
+ * the event loop (collected tensors' buffers are freed then).
  */
 export function realizeAsync<T>(nodes: readonly Node[], then: () => T): T | Promise<T> {
+  const r = realizeThen(nodes, then);
+  return eventLoopTurnDue() ? Promise.resolve(r).then((v) => eventLoopTurn().then(() => v)) : r;
+}
+
+function realizeThen<T>(nodes: readonly Node[], then: () => T): T | Promise<T> {
   const b = backend();
   const job = plan(b, nodes);
   const ready = job && b.prepare?.(job.schedule.plan);
