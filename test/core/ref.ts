@@ -5,53 +5,9 @@
 import { expect } from 'vitest';
 import { type Tensor, tensor } from '../../src/index.js';
 import type { BackendCase } from '../helpers/backends.js';
+import { type Nd, at, build, concat, nd, size, strides, unravel } from '../helpers/nd.js';
 
-export interface Nd {
-  readonly shape: number[];
-  readonly data: Float64Array;
-}
-
-export const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
-
-export function nd(shape: number[], data: ArrayLike<number>): Nd {
-  if (data.length !== size(shape)) throw new Error(`ref: ${data.length} values for shape [${shape}]`);
-  return { shape: shape.slice(), data: Float64Array.from(data) };
-}
-
-export function strides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
-}
-
-/** Multi-index of flat position `flat` in `shape`. */
-export function unravel(flat: number, shape: readonly number[]): number[] {
-  const idx = new Array<number>(shape.length);
-  for (let i = shape.length - 1; i >= 0; i--) {
-    idx[i] = flat % shape[i]!;
-    flat = Math.floor(flat / shape[i]!);
-  }
-  return idx;
-}
-
-/** Builds an array of `shape` from a function of the multi-index. */
-export function build(shape: number[], f: (idx: number[]) => number): Nd {
-  const out = new Float64Array(size(shape));
-  for (let i = 0; i < out.length; i++) out[i] = f(unravel(i, shape));
-  return { shape: shape.slice(), data: out };
-}
-
-/** Element at a multi-index. */
-export function at(a: Nd, idx: readonly number[]): number {
-  const s = strides(a.shape);
-  let o = 0;
-  for (let i = 0; i < idx.length; i++) o += idx[i]! * s[i]!;
-  return a.data[o]!;
-}
+export * from '../helpers/nd.js';
 
 // ----- broadcasting (NumPy rules, written independently of wgad) -----
 
@@ -197,34 +153,6 @@ export function slice(a: Nd, starts: number[], ends: (number | null)[] = [], ste
         idx.map((v, i) => ranges[i]![v]!),
       ),
   );
-}
-
-export function pad(a: Nd, pads: [number, number][]): Nd {
-  return build(
-    a.shape.map((d, i) => d + pads[i]![0] + pads[i]![1]),
-    (idx) => {
-      const src = idx.map((v, i) => v - pads[i]![0]);
-      return src.every((v, i) => v >= 0 && v < a.shape[i]!) ? at(a, src) : 0;
-    },
-  );
-}
-
-export function concat(parts: Nd[], axis: number): Nd {
-  const ax = axis < 0 ? axis + parts[0]!.shape.length : axis;
-  const shape = parts[0]!.shape.slice();
-  shape[ax] = parts.reduce((s, p) => s + p.shape[ax]!, 0);
-  return build(shape, (idx) => {
-    let i = idx[ax]!;
-    for (const p of parts) {
-      if (i < p.shape[ax]!)
-        return at(
-          p,
-          idx.map((v, d) => (d === ax ? i : v)),
-        );
-      i -= p.shape[ax]!;
-    }
-    throw new Error('ref: concat index');
-  });
 }
 
 export function stack(parts: Nd[], axis: number): Nd {

@@ -1,47 +1,12 @@
-// An independent plain-JS float64 interpreter for fuzz graphs: its own ndarray (flat Float64Array
-// + shape), broadcasting, reductions, matmul and movement ops. Nothing here calls wgad; every
-// expected forward value comes from plain JS math, written from the ops' documented meaning.
+// An independent plain-JS float64 interpreter for fuzz graphs, on the tests' shared ndarray
+// (test/helpers/nd.ts), with its own broadcasting, reductions, matmul and movement ops. Nothing
+// here calls wgad; every expected forward value comes from plain JS math, written from the ops'
+// documented meaning.
 
+import { type Nd, at, build, concat, pad, size as sz, strides, unravel } from '../helpers/nd.js';
 import type { Graph, GNode, Shape } from './graph.js';
 
-export interface Nd {
-  readonly shape: number[];
-  readonly data: Float64Array;
-}
-
-const sz = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
-
-function strides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
-}
-
-function unravel(flat: number, shape: readonly number[]): number[] {
-  const idx = new Array<number>(shape.length);
-  for (let i = shape.length - 1; i >= 0; i--) {
-    idx[i] = flat % shape[i]!;
-    flat = Math.floor(flat / shape[i]!);
-  }
-  return idx;
-}
-
-function build(shape: number[], f: (idx: number[]) => number): Nd {
-  const out = new Float64Array(sz(shape));
-  for (let i = 0; i < out.length; i++) out[i] = f(unravel(i, shape));
-  return { shape, data: out };
-}
-
-function at(a: Nd, idx: readonly number[]): number {
-  const s = strides(a.shape);
-  let o = 0;
-  for (let i = 0; i < idx.length; i++) o += idx[i]! * s[i]!;
-  return a.data[o]!;
-}
+export type { Nd };
 
 function bshape(...shapes: number[][]): number[] {
   const n = Math.max(...shapes.map((s) => s.length));
@@ -173,31 +138,6 @@ function slice(a: Nd, starts: number[], ends: number[], steps: number[]): Nd {
       idx.map((v, i) => s0[i]! + v * steps[i]!),
     ),
   );
-}
-
-function pad(a: Nd, pads: [number, number][]): Nd {
-  const shape = a.shape.map((d, i) => d + pads[i]![0] + pads[i]![1]);
-  return build(shape, (idx) => {
-    const src = idx.map((v, i) => v - pads[i]![0]);
-    return src.every((v, i) => v >= 0 && v < a.shape[i]!) ? at(a, src) : 0;
-  });
-}
-
-function concat(xs: Nd[], axis: number): Nd {
-  const shape = xs[0]!.shape.slice();
-  shape[axis] = xs.reduce((t, x) => t + x.shape[axis]!, 0);
-  return build(shape, (idx) => {
-    let o = idx[axis]!;
-    for (const x of xs) {
-      if (o < x.shape[axis]!)
-        return at(
-          x,
-          idx.map((v, i) => (i === axis ? o : v)),
-        );
-      o -= x.shape[axis]!;
-    }
-    throw new Error('interp: concat index');
-  });
 }
 
 const sigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
