@@ -8,7 +8,7 @@
 
 import type { DType } from '../dtype.js';
 import type { Node } from '../ir/node.js';
-import type { Expr, KernelArg, LoopKernel, MatmulKernel, MatmulPrologue } from './kernel.js';
+import { type Expr, type KernelArg, type LoopKernel, type MatmulKernel, type MatmulPrologue, elementwiseKernel } from './kernel.js';
 import { type View, viewKey } from './view.js';
 
 /** How a kernel reads a node: a scalar parameter or a strided view of a slot. */
@@ -115,7 +115,7 @@ export class KernelBuilder {
   }
 
   loop(dtype: DType, outShape: readonly number[], slot: number, out: Expr): LoopKernel {
-    return { type: 'loop', dtype, outShape, redShape: [], reduce: null, prologue: null, args: this.args, scalars: this.scalars, outs: [{ slot, expr: out }] };
+    return elementwiseKernel(dtype, outShape, this.args, this.scalars, [{ slot, expr: out }]);
   }
 
   reduction(

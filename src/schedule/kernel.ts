@@ -83,6 +83,17 @@ export interface MatmulPrologue {
 
 export type Kernel = LoopKernel | MatmulKernel;
 
+/** An elementwise loop kernel (no reduction) over `outShape`. */
+export function elementwiseKernel(
+  dtype: DType,
+  outShape: readonly number[],
+  args: readonly KernelArg[],
+  scalars: readonly number[],
+  outs: LoopKernel['outs'],
+): LoopKernel {
+  return { type: 'loop', dtype, outShape, redShape: [], reduce: null, prologue: null, args, scalars, outs };
+}
+
 /** Slots a kernel reads (arguments, matmul operands and prologue arguments). */
 export function slotsRead(k: Kernel): number[] {
   const s = k.args.map((a) => a.slot);

@@ -7,7 +7,7 @@
 
 import { sizeOf } from '../ir/shape.js';
 import { argsRead, hasAcc, kernelRoots, rebuild, storageBindings } from './exprs.js';
-import type { Expr, Kernel, KernelArg, LoopKernel, Slot } from './kernel.js';
+import { type Expr, type Kernel, type KernelArg, type LoopKernel, type Slot, elementwiseKernel } from './kernel.js';
 import { type View, contiguousView } from './view.js';
 
 /** Storage buffers per shader stage that plans are made to fit. */
@@ -126,17 +126,7 @@ function cut(k: Kernel, c: Candidate, slots: Slot[]): [LoopKernel, Kernel] {
     },
     memo,
   );
-  const sub: LoopKernel = {
-    type: 'loop',
-    dtype,
-    outShape: space,
-    redShape: [],
-    reduce: null,
-    prologue: null,
-    args: subArgs,
-    scalars: k.scalars,
-    outs: [{ slot: tmp, expr }],
-  };
+  const sub = elementwiseKernel(dtype, space, subArgs, k.scalars, [{ slot: tmp, expr }]);
   // the rest reads the temporary where x was
   const view = c.ctx === 'pro' ? contiguousView(space) : reduction && k.type === 'loop' ? epilogueView(k.outShape, k.redShape) : contiguousView(k.outShape);
   const args = [...k.args, { slot: tmp, view }];
@@ -167,17 +157,7 @@ function splitEpilogue(k: Kernel, slots: Slot[]): [Kernel, LoopKernel] {
   const accArg: Expr = { k: 'arg', i: args.length - 1 };
   const memo = new Map<Expr, Expr>();
   const outs = k.outs.map((o) => ({ slot: o.slot, expr: rebuild(o.expr, (x) => (x.k === 'acc' ? accArg : null), memo) }));
-  const epi: LoopKernel = {
-    type: 'loop',
-    dtype: k.dtype,
-    outShape: k.outShape.slice(),
-    redShape: [],
-    reduce: null,
-    prologue: null,
-    args,
-    scalars: k.scalars,
-    outs,
-  };
+  const epi = elementwiseKernel(k.dtype, k.outShape.slice(), args, k.scalars, outs);
   return [head, compactArgs(epi)];
 }
 

@@ -6,17 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import * as W from '../../src/index.js';
 import { ArgumentError, ShapeError, type Tensor } from '../../src/index.js';
-
-function throwsWith(fn: () => unknown, type: new (...a: never[]) => Error, ...parts: string[]): void {
-  let err: unknown = null;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected an error').toBeInstanceOf(type);
-  for (const p of parts) expect((err as Error).message).toContain(p);
-}
+import { throwsWith } from '../helpers/errors.js';
 
 const dtype = 'float64';
 const disposed = (shape = [2, 3]): Tensor => {

@@ -1,7 +1,7 @@
 // Misuse of the transformations raises typed errors (TransformError, ShapeError, DTypeError,
 // ArgumentError) at graph-build time, naming the transformation and the shapes involved.
 
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import {
   ArgumentError,
   DTypeError,
@@ -19,21 +19,11 @@ import {
   valueAndGrad,
   vjp,
 } from '../../src/index.js';
+import { throwsWith } from '../helpers/errors.js';
 
 const x3 = tensor([1, 2, 3], { dtype: 'float64' });
 const y2 = tensor([1, 2], { dtype: 'float64' });
 const sumSq = (x: Tensor) => x.square().sum();
-
-function throwsWith(fn: () => unknown, type: new (...a: never[]) => Error, ...parts: (string | RegExp)[]): void {
-  let err: unknown = null;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected an error').toBeInstanceOf(type);
-  for (const p of parts) expect((err as Error).message).toMatch(p);
-}
 
 // The lines marked @ts-expect-error pass what the typed signatures reject: the run-time checks
 // still guard callers without types (JavaScript, `any`).

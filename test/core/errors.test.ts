@@ -3,27 +3,9 @@
 
 import { expect, it } from 'vitest';
 import * as W from '../../src/internal.js';
-import { ArgumentError, DTypeError, ShapeError, WgadError } from '../../src/index.js';
+import { ArgumentError, DTypeError, ShapeError } from '../../src/index.js';
 import { describeBackends } from '../helpers/backends.js';
-
-type ErrClass = typeof ShapeError | typeof DTypeError | typeof ArgumentError;
-
-/** `fn` throws `cls` synchronously, with every fragment in its message, and runs no backend work. */
-function expectErr(fn: () => unknown, cls: ErrClass, ...fragments: string[]): void {
-  const before = { ...W._backend().stats };
-  let err: unknown = null;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected a throw').toBeInstanceOf(cls);
-  expect(err).toBeInstanceOf(WgadError);
-  const e = err as Error;
-  expect(e.name).toBe(cls.name);
-  for (const f of fragments) expect(e.message).toContain(f);
-  expect(W._backend().stats).toEqual(before);
-}
+import { expectErr } from '../helpers/errors.js';
 
 const any = (v: unknown): never => v as never;
 

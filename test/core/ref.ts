@@ -5,7 +5,7 @@
 import { expect } from 'vitest';
 import { type Tensor, tensor } from '../../src/index.js';
 import type { BackendCase } from '../helpers/backends.js';
-import { type Nd, at, build, concat, nd, size, strides, unravel } from '../helpers/nd.js';
+import { type Nd, at, build, concat, nd, normAxes, reduce, size, unravel } from '../helpers/nd.js';
 
 export * from '../helpers/nd.js';
 
@@ -59,30 +59,7 @@ export function zip3(a: Nd | number, b: Nd | number, c: Nd | number, f: (x: numb
   return build(broadcastShape(A.shape, B.shape, C.shape), (idx) => f(atBroadcast(A, idx), atBroadcast(B, idx), atBroadcast(C, idx)));
 }
 
-// ----- reductions -----
-
-function normAxes(axis: number | number[] | undefined, rank: number): number[] {
-  if (axis === undefined) return Array.from({ length: rank }, (_, i) => i);
-  return (typeof axis === 'number' ? [axis] : axis).map((a) => (a < 0 ? a + rank : a));
-}
-
-/** Folds `f` over `axis` (all axes when undefined) starting from `init`. */
-export function reduce(a: Nd, axis: number | number[] | undefined, keepdims: boolean, init: number, f: (acc: number, x: number) => number): Nd {
-  const axes = normAxes(axis, a.shape.length);
-  const kept = a.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-  const out = new Float64Array(size(kept)).fill(init);
-  const ks = strides(kept);
-  for (let i = 0; i < a.data.length; i++) {
-    const idx = unravel(i, a.shape);
-    let o = 0;
-    idx.forEach((v, d) => {
-      if (!axes.includes(d)) o += v * ks[d]!;
-    });
-    out[o] = f(out[o]!, a.data[i]!);
-  }
-  const shape = keepdims ? kept : a.shape.filter((_, i) => !axes.includes(i));
-  return { shape, data: out };
-}
+// ----- reductions (reduce: ../helpers/nd.ts) -----
 
 export const rsum = (a: Nd, axis?: number | number[], keepdims = false): Nd => reduce(a, axis, keepdims, 0, (s, x) => s + x);
 export const rmax = (a: Nd, axis?: number | number[], keepdims = false): Nd => reduce(a, axis, keepdims, -Infinity, (s, x) => (x > s ? x : s));

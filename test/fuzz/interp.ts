@@ -3,7 +3,7 @@
 // here calls wgad; every expected forward value comes from plain JS math, written from the ops'
 // documented meaning.
 
-import { type Nd, at, build, concat, pad, size as sz, strides, unravel } from '../helpers/nd.js';
+import { type Nd, at, build, concat, pad, reduce, reductionTargets, size as sz } from '../helpers/nd.js';
 import type { Graph, GNode, Shape } from './graph.js';
 
 export type { Nd };
@@ -42,34 +42,11 @@ function zip(xs: Nd[], f: (...v: number[]) => number): Nd {
 const map = (a: Nd, f: (v: number) => number): Nd => ({ shape: a.shape.slice(), data: a.data.map(f) });
 const scalar = (c: number): Nd => ({ shape: [], data: Float64Array.of(c) });
 
-function reduce(a: Nd, axes: number[], keep: boolean, init: number, f: (acc: number, v: number) => number): Nd {
-  const keptShape = a.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-  const out = new Float64Array(sz(keptShape)).fill(init);
-  const ks = strides(keptShape);
-  for (let i = 0; i < a.data.length; i++) {
-    const idx = unravel(i, a.shape);
-    let o = 0;
-    idx.forEach((v, d) => {
-      if (!axes.includes(d)) o += v * ks[d]!;
-    });
-    out[o] = f(out[o]!, a.data[i]!);
-  }
-  return { shape: keep ? keptShape : a.shape.filter((_, i) => !axes.includes(i)), data: out };
-}
-
 /** Groups of the reduced elements, one per output element (for tie margins). */
 function reduceGroups(a: Nd, axes: number[]): number[][] {
-  const keptShape = a.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-  const groups: number[][] = Array.from({ length: sz(keptShape) }, () => []);
-  const ks = strides(keptShape);
-  for (let i = 0; i < a.data.length; i++) {
-    const idx = unravel(i, a.shape);
-    let o = 0;
-    idx.forEach((v, d) => {
-      if (!axes.includes(d)) o += v * ks[d]!;
-    });
-    groups[o]!.push(a.data[i]!);
-  }
+  const { kept, targets } = reductionTargets(a.shape, axes);
+  const groups: number[][] = Array.from({ length: sz(kept) }, () => []);
+  a.data.forEach((v, i) => groups[targets[i]!]!.push(v));
   return groups;
 }
 

@@ -1,6 +1,6 @@
 // The plain-JS float64 ndarray shared by the test references (test/core/ref.ts and the fuzzer's
-// interpreter, test/fuzz/interp.ts): a flat Float64Array with a shape, indexing, and the movement
-// ops whose meaning needs no choices (pad, concat). Nothing here calls wgad.
+// interpreter, test/fuzz/interp.ts): a flat Float64Array with a shape, indexing, reductions, and
+// the movement ops whose meaning needs no choices (pad, concat). Nothing here calls wgad.
 
 export interface Nd {
   readonly shape: number[];
@@ -75,4 +75,39 @@ export function concat(parts: Nd[], axis: number): Nd {
     }
     throw new Error('nd: concat index');
   });
+}
+
+// ----- reductions -----
+
+export function normAxes(axis: number | number[] | undefined, rank: number): number[] {
+  if (axis === undefined) return Array.from({ length: rank }, (_, i) => i);
+  return (typeof axis === 'number' ? [axis] : axis).map((a) => (a < 0 ? a + rank : a));
+}
+
+/**
+ * A reduction over `axes` of an array of `shape`: the shape with those axes kept as size 1, and
+ * the flat position in it where each element (by flat index) lands.
+ */
+export function reductionTargets(shape: readonly number[], axes: readonly number[]): { kept: number[]; targets: Int32Array } {
+  const kept = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const ks = strides(kept);
+  const targets = new Int32Array(size(shape));
+  for (let i = 0; i < targets.length; i++) {
+    let o = 0;
+    unravel(i, shape).forEach((v, d) => {
+      if (!axes.includes(d)) o += v * ks[d]!;
+    });
+    targets[i] = o;
+  }
+  return { kept, targets };
+}
+
+/** Folds `f` over `axis` (all axes when undefined) starting from `init`. */
+export function reduce(a: Nd, axis: number | number[] | undefined, keepdims: boolean, init: number, f: (acc: number, x: number) => number): Nd {
+  const axes = normAxes(axis, a.shape.length);
+  const { kept, targets } = reductionTargets(a.shape, axes);
+  const out = new Float64Array(size(kept)).fill(init);
+  for (let i = 0; i < a.data.length; i++) out[targets[i]!] = f(out[targets[i]!]!, a.data[i]!);
+  const shape = keepdims ? kept : a.shape.filter((_, i) => !axes.includes(i));
+  return { shape, data: out };
 }

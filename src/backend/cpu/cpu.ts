@@ -6,7 +6,7 @@
 
 import { type DType, type HostArray, allocHost, bytesPerElement } from '../../dtype.js';
 import type { RealizedBuffer } from '../../ir/node.js';
-import type { Kernel, LoopKernel, MatmulKernel, Plan } from '../../schedule/kernel.js';
+import { type Kernel, type LoopKernel, type MatmulKernel, type Plan, elementwiseKernel } from '../../schedule/kernel.js';
 import { type Backend, type BackendStats, RefCountedBuffer, newStats } from '../backend.js';
 import { type LoopFn, compileLoopSource, loopSource } from './codegen.js';
 import { runMatmul } from './matmul.js';
@@ -73,17 +73,8 @@ export class CpuBackend implements Backend {
     let parts = this.matmulParts.get(k);
     if (!parts) {
       const p = k.aPrologue;
-      const loop = (outShape: readonly number[], args: LoopKernel['args'], outs: LoopKernel['outs']): LoopKernel => ({
-        type: 'loop',
-        dtype: k.dtype,
-        outShape,
-        redShape: [],
-        reduce: null,
-        prologue: null,
-        args,
-        scalars: k.scalars,
-        outs,
-      });
+      const loop = (outShape: readonly number[], args: LoopKernel['args'], outs: LoopKernel['outs']): LoopKernel =>
+        elementwiseKernel(k.dtype, outShape, args, k.scalars, outs);
       parts = {
         load: p ? loop([k.batch, k.m, k.k], p.args, [{ slot: -1, expr: p.expr }]) : null,
         epilogue: loop(k.outShape, k.args, k.outs),
