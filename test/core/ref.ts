@@ -5,46 +5,11 @@
 import { expect } from 'vitest';
 import { type Tensor, tensor } from '../../src/index.js';
 import type { BackendCase } from '../helpers/backends.js';
-import { type Nd, at, build, concat, nd, normAxes, reduce, size, unravel } from '../helpers/nd.js';
+import { type Nd, at, atBroadcast, broadcastShape, build, concat, map, matmul, nd, normAxes, reduce, scalar, size, unravel } from '../helpers/nd.js';
 
 export * from '../helpers/nd.js';
 
-// ----- broadcasting (NumPy rules, written independently of wgad) -----
-
-export function broadcastShape(...shapes: number[][]): number[] {
-  const n = Math.max(...shapes.map((s) => s.length));
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    let d = 1;
-    for (const s of shapes) {
-      const e = s[s.length - n + i] ?? 1;
-      if (e !== 1) {
-        if (d !== 1 && d !== e) throw new Error(`ref: shapes do not broadcast`);
-        d = e;
-      }
-    }
-    out.push(d);
-  }
-  return out;
-}
-
-/** Value of `a` at an index of the broadcast shape `shape`. */
-function atBroadcast(a: Nd, idx: readonly number[]): number {
-  const off = idx.length - a.shape.length;
-  const own = a.shape.map((d, i) => (d === 1 ? 0 : idx[off + i]!));
-  return at(a, own);
-}
-
-export function broadcastTo(a: Nd, shape: number[]): Nd {
-  return build(shape, (idx) => atBroadcast(a, idx));
-}
-
-export const scalar = (v: number): Nd => nd([], [v]);
 const asNd = (x: Nd | number): Nd => (typeof x === 'number' ? scalar(x) : x);
-
-export function map(a: Nd, f: (x: number) => number): Nd {
-  return { shape: a.shape.slice(), data: a.data.map(f) };
-}
 
 export function zip(a: Nd | number, b: Nd | number, f: (x: number, y: number) => number): Nd {
   const A = asNd(a),
@@ -68,30 +33,6 @@ export function rmean(a: Nd, axis?: number | number[], keepdims = false): Nd {
   const axes = normAxes(axis, a.shape.length);
   const count = axes.reduce((c, d) => c * a.shape[d]!, 1);
   return map(rsum(a, axis, keepdims), (s) => s / count);
-}
-
-// ----- matmul (NumPy semantics: 1-D promotion, broadcast batch dims) -----
-
-export function matmul(a: Nd, b: Nd): Nd {
-  const A = a.shape.length === 1 ? nd([1, a.shape[0]!], a.data) : a;
-  const B = b.shape.length === 1 ? nd([b.shape[0]!, 1], b.data) : b;
-  const m = A.shape[A.shape.length - 2]!,
-    k = A.shape[A.shape.length - 1]!,
-    n = B.shape[B.shape.length - 1]!;
-  if (B.shape[B.shape.length - 2] !== k) throw new Error('ref: matmul inner dims');
-  const batch = broadcastShape(A.shape.slice(0, -2), B.shape.slice(0, -2));
-  const out = build([...batch, m, n], (idx) => {
-    const bi = idx.slice(0, -2),
-      i = idx[idx.length - 2]!,
-      j = idx[idx.length - 1]!;
-    let s = 0;
-    for (let p = 0; p < k; p++) s += atBroadcast(A, [...bi, i, p]) * atBroadcast(B, [...bi, p, j]);
-    return s;
-  });
-  let shape = out.shape.slice();
-  if (b.shape.length === 1) shape = shape.slice(0, -1);
-  if (a.shape.length === 1) shape.splice(shape.length - (b.shape.length === 1 ? 1 : 2), 1);
-  return nd(shape, out.data);
 }
 
 /** Sum of |a_ip| |b_pj|: the scale of rounding errors in each matmul entry. */

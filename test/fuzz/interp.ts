@@ -1,46 +1,17 @@
-// An independent plain-JS float64 interpreter for fuzz graphs, on the tests' shared ndarray
-// (test/helpers/nd.ts), with its own broadcasting, reductions, matmul and movement ops. Nothing
-// here calls wgad; every expected forward value comes from plain JS math, written from the ops'
-// documented meaning.
+// An independent plain-JS float64 interpreter for fuzz graphs, on the tests' shared float64
+// ndarray (test/helpers/nd.ts: broadcasting, reductions, matmul, pad, concat), plus the graph
+// ops' own movement (permute, slice) and kink checks. Nothing here calls wgad; every expected
+// forward value comes from plain JS math, written from the ops' documented meaning.
 
-import { type Nd, at, build, concat, pad, reduce, reductionTargets, size as sz } from '../helpers/nd.js';
+import { type Nd, at, atBroadcast, broadcastShape, build, concat, map, matmul, pad, reduce, reductionTargets, scalar, size as sz } from '../helpers/nd.js';
 import type { Graph, GNode, Shape } from './graph.js';
 
 export type { Nd };
 
-function bshape(...shapes: number[][]): number[] {
-  const n = Math.max(...shapes.map((s) => s.length));
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    let d = 1;
-    for (const s of shapes) {
-      const e = s[s.length - n + i] ?? 1;
-      if (e !== 1) {
-        if (d !== 1 && d !== e) throw new Error('interp: shapes do not broadcast');
-        d = e;
-      }
-    }
-    out.push(d);
-  }
-  return out;
-}
-
-/** Value of `a` at an index of a broadcast shape. */
-function atB(a: Nd, idx: readonly number[]): number {
-  const off = idx.length - a.shape.length;
-  return at(
-    a,
-    a.shape.map((d, i) => (d === 1 ? 0 : idx[off + i]!)),
-  );
-}
-
 function zip(xs: Nd[], f: (...v: number[]) => number): Nd {
-  const shape = bshape(...xs.map((x) => x.shape));
-  return build(shape, (idx) => f(...xs.map((x) => atB(x, idx))));
+  const shape = broadcastShape(...xs.map((x) => x.shape));
+  return build(shape, (idx) => f(...xs.map((x) => atBroadcast(x, idx))));
 }
-
-const map = (a: Nd, f: (v: number) => number): Nd => ({ shape: a.shape.slice(), data: a.data.map(f) });
-const scalar = (c: number): Nd => ({ shape: [], data: Float64Array.of(c) });
 
 /** Groups of the reduced elements, one per output element (for tie margins). */
 function reduceGroups(a: Nd, axes: number[]): number[][] {
@@ -48,42 +19,6 @@ function reduceGroups(a: Nd, axes: number[]): number[][] {
   const groups: number[][] = Array.from({ length: sz(kept) }, () => []);
   a.data.forEach((v, i) => groups[targets[i]!]!.push(v));
   return groups;
-}
-
-function matmul(a: Nd, b: Nd): Nd {
-  const vecA = a.shape.length === 1,
-    vecB = b.shape.length === 1;
-  const A = vecA ? { shape: [1, a.shape[0]!], data: a.data } : a;
-  const Bm = vecB ? { shape: [b.shape[0]!, 1], data: b.data } : b;
-  const m = A.shape[A.shape.length - 2]!,
-    k = A.shape[A.shape.length - 1]!,
-    n = Bm.shape[Bm.shape.length - 1]!;
-  if (Bm.shape[Bm.shape.length - 2] !== k) throw new Error('interp: matmul inner dims differ');
-  const batch = bshape(A.shape.slice(0, -2), Bm.shape.slice(0, -2));
-  const full = build([...batch, m, n], (idx) => {
-    const bi = idx.slice(0, -2),
-      i = idx[idx.length - 2]!,
-      j = idx[idx.length - 1]!;
-    let s = 0;
-    for (let p = 0; p < k; p++) {
-      const ai = [...bi.slice(bi.length - (A.shape.length - 2)), i, p];
-      const bj = [...bi.slice(bi.length - (Bm.shape.length - 2)), p, j];
-      s +=
-        at(
-          A,
-          ai.map((v, d) => (A.shape[d] === 1 ? 0 : v)),
-        ) *
-        at(
-          Bm,
-          bj.map((v, d) => (Bm.shape[d] === 1 ? 0 : v)),
-        );
-    }
-    return s;
-  });
-  const shape = full.shape.slice();
-  if (vecB) shape.splice(shape.length - 1, 1);
-  if (vecA) shape.splice(shape.length - (vecB ? 1 : 2), 1);
-  return { shape, data: full.data };
 }
 
 function permute(a: Nd, perm: number[]): Nd {

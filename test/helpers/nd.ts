@@ -1,6 +1,6 @@
 // The plain-JS float64 ndarray shared by the test references (test/core/ref.ts and the fuzzer's
-// interpreter, test/fuzz/interp.ts): a flat Float64Array with a shape, indexing, reductions, and
-// the movement ops whose meaning needs no choices (pad, concat). Nothing here calls wgad.
+// interpreter, test/fuzz/interp.ts): a flat Float64Array with a shape, indexing, NumPy broadcasting,
+// reductions, matmul, and the movement ops whose meaning needs no choices (pad, concat). Nothing here calls wgad.
 
 export interface Nd {
   readonly shape: number[];
@@ -110,4 +110,64 @@ export function reduce(a: Nd, axis: number | number[] | undefined, keepdims: boo
   for (let i = 0; i < a.data.length; i++) out[targets[i]!] = f(out[targets[i]!]!, a.data[i]!);
   const shape = keepdims ? kept : a.shape.filter((_, i) => !axes.includes(i));
   return { shape, data: out };
+}
+
+// ----- broadcasting (NumPy rules, written independently of wgad) -----
+
+export function broadcastShape(...shapes: number[][]): number[] {
+  const n = Math.max(...shapes.map((s) => s.length));
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let d = 1;
+    for (const s of shapes) {
+      const e = s[s.length - n + i] ?? 1;
+      if (e !== 1) {
+        if (d !== 1 && d !== e) throw new Error('nd: shapes do not broadcast');
+        d = e;
+      }
+    }
+    out.push(d);
+  }
+  return out;
+}
+
+/** Value of `a` at an index of the broadcast shape `shape`. */
+export function atBroadcast(a: Nd, idx: readonly number[]): number {
+  const off = idx.length - a.shape.length;
+  const own = a.shape.map((d, i) => (d === 1 ? 0 : idx[off + i]!));
+  return at(a, own);
+}
+
+export function broadcastTo(a: Nd, shape: number[]): Nd {
+  return build(shape, (idx) => atBroadcast(a, idx));
+}
+
+export const scalar = (v: number): Nd => nd([], [v]);
+
+export function map(a: Nd, f: (x: number) => number): Nd {
+  return { shape: a.shape.slice(), data: a.data.map(f) };
+}
+
+// ----- matmul (NumPy semantics: 1-D promotion, broadcast batch dims) -----
+
+export function matmul(a: Nd, b: Nd): Nd {
+  const A = a.shape.length === 1 ? nd([1, a.shape[0]!], a.data) : a;
+  const B = b.shape.length === 1 ? nd([b.shape[0]!, 1], b.data) : b;
+  const m = A.shape[A.shape.length - 2]!,
+    k = A.shape[A.shape.length - 1]!,
+    n = B.shape[B.shape.length - 1]!;
+  if (B.shape[B.shape.length - 2] !== k) throw new Error('nd: matmul inner dims');
+  const batch = broadcastShape(A.shape.slice(0, -2), B.shape.slice(0, -2));
+  const out = build([...batch, m, n], (idx) => {
+    const bi = idx.slice(0, -2),
+      i = idx[idx.length - 2]!,
+      j = idx[idx.length - 1]!;
+    let s = 0;
+    for (let p = 0; p < k; p++) s += atBroadcast(A, [...bi, i, p]) * atBroadcast(B, [...bi, p, j]);
+    return s;
+  });
+  let shape = out.shape.slice();
+  if (b.shape.length === 1) shape = shape.slice(0, -1);
+  if (a.shape.length === 1) shape.splice(shape.length - (b.shape.length === 1 ? 1 : 2), 1);
+  return nd(shape, out.data);
 }
