@@ -204,7 +204,7 @@ class Scheduler {
     }
     const aArg = aPrologue ? null : operand(a, m, k);
     const bArg = operand(bOperand, k, n);
-    this.kernels.push(b.matmul({ dtype: root.dtype, batch, m, n, k, outShape: mm.shape }, aArg, aPrologue, bArg, slot, out));
+    this.kernels.push(b.matmul({ dtype: root.dtype, batch, m, n, k, outShape: mm.shape }, aArg, aPrologue, bArg, null, slot, out));
   }
 
   /**
