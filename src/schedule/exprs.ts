@@ -36,8 +36,12 @@ export function storageBindings(k: Kernel): number {
   const slots = new Set<number>();
   for (const i of argsRead(kernelRoots(k))) slots.add(k.args[i]!.slot);
   if (k.type !== 'matmul') return slots.size + k.outs.length;
-  const operand = (p: MatmulPrologue | null): number => (p ? new Set(p.args.map((a) => a.slot)).size : 1);
-  return slots.size + k.outs.length + operand(k.aPrologue) + operand(k.bPrologue);
+  return slots.size + k.outs.length + operandBindings(k.aPrologue) + operandBindings(k.bPrologue);
+}
+
+/** Storage buffers a matmul operand binds: its buffer, or the distinct slots its prologue reads. */
+export function operandBindings(p: MatmulPrologue | null): number {
+  return p ? new Set(p.args.map((a) => a.slot)).size : 1;
 }
 
 /**

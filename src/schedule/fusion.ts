@@ -124,16 +124,6 @@ export class FusionPlan {
     return loads && this.decisions.get(loads.root)?.kind === `${operand}-loads` ? loads : null;
   }
 
-  /** The elementwise producer of matmul `mm`'s A operand to compute in its loads, or null. */
-  aLoadsOf(mm: Node): MatmulLoads | null {
-    return this.loadsOf(mm, 'a');
-  }
-
-  /** The elementwise producer of matmul `mm`'s B operand to compute in its loads, or null. */
-  bLoadsOf(mm: Node): MatmulLoads | null {
-    return this.loadsOf(mm, 'b');
-  }
-
   /**
    * The build found that `loads` do not fit into `mm`'s loads: their root gets a kernel, planned
    * anew over what is built by now (`built`: nodes that have a buffer).
@@ -210,7 +200,7 @@ export class FusionPlan {
     if (acc === null) return;
     if (acc.op !== 'matmul') this.walk(this.g.inputsOf(acc)[0]!, false, root, built, `read by the prologue of ${label(acc)}`);
     else {
-      for (const loads of [this.aLoadsOf(acc), this.bLoadsOf(acc)])
+      for (const loads of [this.loadsOf(acc, 'a'), this.loadsOf(acc, 'b')])
         if (loads) this.walk(loads.root, true, root, built, `read by the ${loads.operand.toUpperCase()} loads of ${label(acc)}`);
     }
   }

@@ -13,6 +13,7 @@ import { type BufferRead, KernelBuilder, type MapView, type Read } from './build
 import { type FusionPlan, type MatmulLoads, isAccumulator, isLeaf, planFusion } from './fusion.js';
 import { type Canonical, isMovement } from './graph.js';
 import { type ElementwiseOp, type Expr, type Kernel, type KernelArg, type MatmulPrologue, type Plan, type Slot, slotsRead } from './kernel.js';
+import { operandBindings } from './exprs.js';
 import { postSchedule } from './merge.js';
 import { MAX_STORAGE_BUFFERS } from './split.js';
 import { contiguousView, isContiguous, movedView, permuteView, reshapeView } from './view.js';
@@ -205,8 +206,8 @@ class Scheduler {
       }
       return p;
     };
-    const aPrologue = prologue(this.fusion.aLoadsOf(mm), m, k, 1);
-    const bPrologue = prologue(this.fusion.bLoadsOf(mm), k, n, aPrologue ? new Set(aPrologue.args.map((x) => x.slot)).size : 1);
+    const aPrologue = prologue(this.fusion.loadsOf(mm, 'a'), m, k, 1);
+    const bPrologue = prologue(this.fusion.loadsOf(mm, 'b'), k, n, operandBindings(aPrologue));
     const aArg = aPrologue ? null : operand(a, m, k);
     const bArg = bPrologue ? null : operand(bOperand, k, n);
     this.kernels.push(b.matmul({ dtype: root.dtype, batch, m, n, k, outShape: mm.shape }, aArg, aPrologue, bArg, bPrologue, slot, out));

@@ -75,7 +75,7 @@ describe('fusion plan', () => {
     const d = plan.decision(loads[0]!);
     expect(d.kind === 'a-loads' && d.into.op).toBe('matmul');
     expect(d.reason).toBe(`only matmul ${label((d as { into: Node }).into)} reads it, as its A operand`);
-    expect(plan.aLoadsOf((d as { into: Node }).into)?.root).toBe(loads[0]);
+    expect(plan.loadsOf((d as { into: Node }).into, 'a')?.root).toBe(loads[0]);
     const { kernels } = schedule([c1!.node]).plan;
     expect(kernels.some((k) => k.type === 'matmul' && k.a === null && k.aPrologue !== null)).toBe(true);
   });
@@ -97,8 +97,8 @@ describe('fusion plan', () => {
         into: mm,
         reason: `only matmul ${label(mm)} reads it, as its B operand${transposed ? ' (through permute)' : ''}`,
       });
-      expect(plan.bLoadsOf(mm)).toEqual({ operand: 'b', root: mul, moves });
-      expect(plan.aLoadsOf(mm)).toBe(null);
+      expect(plan.loadsOf(mm, 'b')).toEqual({ operand: 'b', root: mul, moves });
+      expect(plan.loadsOf(mm, 'a')).toBe(null);
       const { kernels } = schedule([y.node]).plan;
       expect(kernels.length).toBe(1);
       const k = kernels[0]!;
@@ -149,7 +149,7 @@ describe('fusion plan', () => {
     const mm = z.node.inputs[0]!;
     expect(p2.decision(inner.node)).toEqual({ kind: 'nested', into: z.node, reason: `read by the B loads of ${label(mm)}` });
     expect(p2.accumulatorOf(z.node)).toBe(mm);
-    expect(p2.bLoadsOf(mm)?.root.op).toBe('mul');
+    expect(p2.loadsOf(mm, 'b')?.root.op).toBe('mul');
     expect(schedule([z.node]).plan.kernels.map((k) => k.type)).toEqual(['matmul', 'matmul']);
   });
 
