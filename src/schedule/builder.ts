@@ -23,10 +23,15 @@ export type MapView = (v: View) => View | null;
 
 const sameSpace: MapView = (v) => v;
 
+/** What a builder shares with its scopes: the kernel's arguments, their index and the scalars. */
+interface Shared {
+  readonly args: KernelArg[];
+  argIndex: Map<string, number>;
+  readonly scalars: number[];
+}
+
 export class KernelBuilder {
-  private readonly args: KernelArg[] = [];
-  private argIndex = new Map<string, number>();
-  private readonly scalars: number[];
+  private readonly shared: Shared;
   private memo = new Map<Node, Expr>();
   private phase: 'epilogue' | 'prologue' = 'epilogue';
 
@@ -38,8 +43,32 @@ export class KernelBuilder {
     private readonly acc: Node | null,
     private mapView: MapView = sameSpace,
     scalars: readonly number[] = [],
+    shared?: Shared,
   ) {
-    this.scalars = scalars.slice();
+    this.shared = shared ?? { args: [], argIndex: new Map(), scalars: scalars.slice() };
+  }
+
+  private get args(): KernelArg[] {
+    return this.shared.args;
+  }
+
+  private get scalars(): number[] {
+    return this.shared.scalars;
+  }
+
+  /** The current view mapping (into this kernel's iteration space). */
+  get views(): MapView {
+    return this.mapView;
+  }
+
+  /**
+   * A scope of this kernel's expression read through another view mapping (a movement op pushed
+   * into the reads of an expression, or one term of an inlined reduction): the same arguments
+   * and scalars, its own memo, and no accumulator (the kernel's `acc` is the value at the
+   * kernel's own index only).
+   */
+  scope(mapView: MapView): KernelBuilder {
+    return new KernelBuilder(null, mapView, [], this.shared);
   }
 
   /** Is `n` read as this kernel's accumulator (`acc`) at this point? */
@@ -66,10 +95,10 @@ export class KernelBuilder {
     const view = this.mapView(r.view);
     if (!view) return null;
     const key = `${r.slot}:${viewKey(view)}`;
-    let i = this.argIndex.get(key);
+    let i = this.shared.argIndex.get(key);
     if (i === undefined) {
       i = this.args.push({ slot: r.slot, view }) - 1;
-      this.argIndex.set(key, i);
+      this.shared.argIndex.set(key, i);
     }
     return { k: 'arg', i };
   }
@@ -94,7 +123,7 @@ export class KernelBuilder {
       };
     }
     this.phase = 'prologue';
-    this.argIndex = new Map();
+    this.shared.argIndex = new Map();
     this.memo = new Map();
     this.mapView = mapView;
   }

@@ -7,15 +7,15 @@
 // for movement ops (view.ts; a reshape strides cannot express costs a copy), and size-1 constants
 // as scalar parameters.
 
-import type { Node } from '../ir/node.js';
 import { sizeOf } from '../ir/shape.js';
 import { type BufferRead, KernelBuilder, type MapView, type Read } from './builder.js';
 import { type ALoads, type FusionPlan, isAccumulator, isLeaf, planFusion } from './fusion.js';
-import { type Canonical, isMovement } from './graph.js';
+import { type Canonical, isMovement, onesOf } from './graph.js';
 import { type ElementwiseOp, type Expr, type Kernel, type KernelArg, type MatmulPrologue, type Plan, type Slot, slotsRead } from './kernel.js';
 import { postSchedule } from './merge.js';
 import { MAX_STORAGE_BUFFERS } from './split.js';
-import { contiguousView, isContiguous, movedView, permuteView, reshapeView } from './view.js';
+import { type View, contiguousView, isContiguous, movedView, permuteView, reshapeView } from './view.js';
+import type { Node } from '../ir/node.js';
 
 export { MAX_FUSED_DEPTH } from './fusion.js';
 
@@ -131,10 +131,15 @@ class Scheduler {
   private expr(n: Node, b: KernelBuilder, root = false): Expr | null {
     const memo = b.built(n);
     if (memo) return memo;
+    if (!root && isMovement(n) && !this.slotOfNode.has(n)) {
+      const pushed = this.throughViews(n, b);
+      if (pushed) return b.remember(n, pushed);
+    }
     if (!root && (this.slotOfNode.has(n) || isLeaf(n) || isMovement(n))) return this.readInto(n, b);
     if (isAccumulator(n)) {
       if (b.absorbs(n)) return b.remember(n, { k: 'acc' });
       const d = this.fusion.decision(n);
+      if (d.kind === 'inline') return this.inlineSum(n, b);
       if (d.kind !== 'nested') throw new Error(`scheduler: ${n.op} node ${n.id} reached as a nested kernel, but the fusion plan says ${d.kind}`);
       this.emit(n);
       return this.readInto(n, b);
@@ -146,6 +151,78 @@ class Scheduler {
       args.push(a);
     }
     return b.remember(n, { k: 'op', op: n.op as ElementwiseOp, args, params: n.params as never, dtype: n.dtype });
+  }
+
+  /**
+   * Movement node `n` over an expression computed in this kernel (the fusion plan fused it
+   * through views): that expression with its reads composed with the views, and masked to 0
+   * outside a pad. Null when `n` reads a buffer (or a nested kernel, emitted here).
+   */
+  private throughViews(n: Node, b: KernelBuilder): Expr | null | undefined {
+    const moves: Node[] = [];
+    let base = n;
+    while (isMovement(base) && !this.slotOfNode.has(base) && !isLeaf(base)) {
+      moves.unshift(base);
+      base = this.g.inputsOf(base)[0]!;
+    }
+    if (this.slotOfNode.has(base) || isLeaf(base)) return null;
+    if (isAccumulator(base) && this.fusion.decision(base).kind !== 'inline') {
+      if (!this.slotOfNode.has(base)) this.emit(base);
+      return null;
+    }
+    const compose = (v: View): View | null => {
+      let w: View | null = v;
+      for (const m of moves) if (!(w = movedView(w, m))) return null;
+      return w;
+    };
+    const views = b.views;
+    const e = this.expr(
+      base,
+      b.scope((v) => {
+        const w = compose(v);
+        return w && views(w);
+      }),
+    );
+    if (!e || !moves.some((m) => m.op === 'pad')) return e;
+    // outside the pad the expression read zeros, not the value 0: select 0 there
+    const view = compose({ shape: base.shape, strides: base.shape.map(() => 0), offset: 0, mask: null });
+    const inside = view && b.read({ slot: this.leafSlot(onesOf(n.dtype)), view });
+    const zero = b.read({ scalar: 0 });
+    if (!inside || !zero) return null;
+    return { k: 'op', op: 'where', args: [inside, e, zero], params: {} as never, dtype: n.dtype };
+  }
+
+  /** Sum `r` (few reduced elements) unrolled in the expression reading it: Σ_j input at j, in order. */
+  private inlineSum(r: Node, b: KernelBuilder): Expr | null {
+    const input = this.g.inputsOf(r)[0]!;
+    const axes = r.p('sum').axes;
+    const kept = input.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+    const red = axes.map((a) => input.shape[a]!);
+    const views = b.views;
+    let total: Expr | null = null;
+    for (let j = 0; j < sizeOf(red); j++) {
+      // the reduced index of term j (row-major over the reduced axes)
+      const at = new Array<number>(red.length);
+      for (let q = red.length - 1, rest = j; q >= 0; q--) {
+        at[q] = rest % red[q]!;
+        rest = Math.floor(rest / red[q]!);
+      }
+      const fix = (v: View): View | null => {
+        let offset = v.offset;
+        let outside = false;
+        axes.forEach((a, q) => {
+          offset += at[q]! * v.strides[a]!;
+          const m = v.mask?.[a];
+          if (m && (at[q]! < m[0] || at[q]! >= m[1])) outside = true;
+        });
+        const mask = v.mask || outside ? kept.map((i) => (outside ? ([0, 0] as const) : v.mask![i]!)) : null;
+        return views({ shape: kept.map((i) => v.shape[i]!), strides: kept.map((i) => v.strides[i]!), offset, mask });
+      };
+      const term = this.expr(input, b.scope(fix));
+      if (!term) return null;
+      total = total ? { k: 'op', op: 'add', args: [total, term], params: {} as never, dtype: r.dtype } : term;
+    }
+    return b.remember(r, total!);
   }
 
   private readInto(n: Node, b: KernelBuilder): Expr | null {

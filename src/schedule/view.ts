@@ -92,9 +92,38 @@ export function padView(v: View, before: readonly number[], after: readonly numb
   return { shape, strides: v.strides.slice(), offset, mask };
 }
 
+/** A reshape that only inserts or removes size-1 dims (masks kept), or null when it does more. */
+function unitReshapeView(v: View, shape: readonly number[]): View | null {
+  const kept = v.shape.flatMap((d, i) => (d === 1 ? [] : [i]));
+  const strides: number[] = [];
+  const mask: (readonly [number, number])[] = [];
+  let j = 0;
+  for (const d of shape) {
+    if (d === 1) {
+      strides.push(0);
+      // a size-1 dim of the input that is masked out masks out the whole view
+      mask.push([0, 1]);
+      continue;
+    }
+    const i = kept[j++];
+    if (i === undefined || v.shape[i] !== d) return null;
+    strides.push(v.strides[i]!);
+    mask.push(v.mask?.[i] ?? [0, d]);
+  }
+  if (j !== kept.length) return null;
+  if (!v.mask) return { shape: shape.slice(), strides, offset: v.offset, mask: null };
+  const empty = v.shape.some((d, i) => d === 1 && (v.mask![i]![0] > 0 || v.mask![i]![1] < 1));
+  if (empty && shape.length === 0) return null; // nothing left to mask with
+  return { shape: shape.slice(), strides, offset: v.offset, mask: empty ? shape.map(() => [0, 0] as const) : mask };
+}
+
 /** Reshape without copying, or null when the strides cannot express it. */
 export function reshapeView(v: View, shape: readonly number[]): View | null {
   if (sizeOf(shape) === 0) return contiguousView(shape);
+  if (v.mask) {
+    const unit = unitReshapeView(v, shape);
+    if (unit) return unit;
+  }
   if (v.mask) {
     const full = v.mask.every(([lo, hi], i) => lo <= 0 && hi >= v.shape[i]!);
     if (!full) return null;
