@@ -80,8 +80,22 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
       }
       return `pa${b}`;
     });
-    const idx = ['bz', 'r', 'c'];
-    const sizes = [k.batch, M, K];
+    // the loads' own shape [...rows, K]: the flat row bz·M + r split into its row indices
+    const sizes = p.shape;
+    const rows = sizes.slice(0, -1);
+    const plain = rows.length === 2 && rows[0] === k.batch && rows[1] === M;
+    const idx = plain ? ['bz', 'r', 'c'] : [...rows.map((_, d) => `ri${d}`), 'c'];
+    const split: string[] = [];
+    if (!plain) {
+      split.push(`let fr = bz * ${M} + r;`);
+      let inner = 1;
+      const lines: string[] = [];
+      for (let d = rows.length - 1; d >= 0; d--) {
+        lines.unshift(`let ri${d} = ${inner === 1 ? 'fr' : `(fr / ${inner})`}${d === 0 ? '' : ` % ${rows[d]}`};`);
+        inner *= rows[d]!;
+      }
+      split.push(...lines);
+    }
     const em = new Emitter(
       'q',
       (j, e) => {
@@ -92,7 +106,7 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
       helpers,
     );
     const v = em.expr(p.expr, '0.0');
-    fns.push(wgslFn('load_a(bz: i32, r: i32, c: i32) -> f32', [...em.lines, `return ${v};`]));
+    fns.push(wgslFn('load_a(bz: i32, r: i32, c: i32) -> f32', [...split, ...em.lines, `return ${v};`]));
   } else declOperand(A, 'a');
   declOperand(B, 'b');
   const used = argsRead(k.outs.map((o) => o.expr));

@@ -172,7 +172,7 @@ export class KernelBuilder {
   }
 
   /** The A loads computing `expr` (a child builder's). */
-  loads(expr: Expr): MatmulPrologue {
-    return { expr, args: this.args };
+  loads(expr: Expr, shape: readonly number[]): MatmulPrologue {
+    return { expr, args: this.args, shape };
   }
 }

@@ -289,17 +289,24 @@ class Scheduler {
    * not map there or the kernel would bind more storage buffers than a shader stage allows.
    */
   private tryALoads(loads: ALoads, space: readonly number[], epilogue: KernelBuilder): MatmulPrologue | null {
+    // a last reshape merging the producer's leading dims into rows: the loads run over the
+    // producer's own shape (a view of it through the reshape may not exist: a broadcast channel)
+    const last = loads.moves[loads.moves.length - 1];
+    const rowsOf = last?.op === 'reshape' ? last.inputs[0]!.shape : null;
+    const fine = rowsOf && rowsOf.length >= 2 && rowsOf[rowsOf.length - 1] === space[2] ? rowsOf : null;
+    const moves = fine ? loads.moves.slice(0, -1) : loads.moves;
+    const shape = fine ?? space;
     const mapView: MapView = (v) => {
       let w: typeof v | null = v;
-      for (const mv of loads.moves) if (!(w = movedView(w, mv))) return null;
-      return reshapeView(w, space);
+      for (const mv of moves) if (!(w = movedView(w, mv))) return null;
+      return fine ? w : reshapeView(w, space);
     };
     const pro = epilogue.child(mapView);
     const expr = this.expr(loads.root, pro, true);
     if (!expr) return null;
     if (pro.slotsRead() + epilogue.slotsRead() + 2 > MAX_STORAGE_BUFFERS) return null; // + B and the output
     epilogue.adoptScalars(pro);
-    return pro.loads(expr);
+    return pro.loads(expr, shape);
   }
 
   /** Emits a contiguous copy of a read (a scalar fills the copy). */

@@ -76,7 +76,7 @@ export class CpuBackend implements Backend {
       const loop = (outShape: readonly number[], args: LoopKernel['args'], outs: LoopKernel['outs']): LoopKernel =>
         elementwiseKernel(k.dtype, outShape, args, k.scalars, outs);
       parts = {
-        load: p ? loop([k.batch, k.m, k.k], p.args, [{ slot: -1, expr: p.expr }]) : null,
+        load: p ? loop(p.shape, p.args, [{ slot: -1, expr: p.expr }]) : null,
         epilogue: loop(k.outShape, k.args, k.outs),
       };
       this.matmulParts.set(k, parts);
