@@ -1,10 +1,10 @@
 // WGSL for matmul kernels: completes the register-blocked template (shaders/matmul-register.wgsl,
 // SwiftShader: no barriers) or the workgroup-tiled one (shaders/matmul-tiled.wgsl, real GPUs) with
-// a prelude of operand loads derived from the operands' views (or an A prologue fused into them)
+// a prelude of operand loads derived from the operands' views (or A / B prologues fused into them)
 // and the elementwise epilogue (bias, activation, Taylor channel math) evaluated per element of C.
 // The functions the prelude defines are listed in shaders/matmul-common.wgsl.
 
-import type { MatmulKernel } from '../src/schedule/kernel.js';
+import type { MatmulKernel, MatmulPrologue } from '../src/schedule/kernel.js';
 import { type View, contiguousView } from '../src/schedule/view.js';
 import { collapse } from '../src/backend/loops.js';
 import { bindArgs } from './loop.js';
@@ -40,10 +40,12 @@ function operandMode(v: View, R: number, C: number, batch: number): Mode {
 export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = slotGroups(k)): KernelProgram {
   const { M, N, K } = { M: k.m, N: k.n, K: k.k };
   const variant = opts.matmul === 'auto' ? (opts.slowBarriers ? 'register' : 'tiled') : opts.matmul;
-  // A is a buffer view, or (aPrologue) computed by `load_a(bz, row, p)` from the producer's arguments
+  // A is a buffer view, or (aPrologue) computed by `load_a(bz, row, p)` from the producer's
+  // arguments; likewise B (bPrologue, `load_b(bz, p, col)`)
   const aView = k.a ? k.a.view : contiguousView([k.batch, M, K]);
+  const bView = k.b ? k.b.view : contiguousView([k.batch, K, N]);
   const modeA = variant === 'register' && k.a ? operandMode(aView, M, K, k.batch) : 'scalar';
-  const modeB = variant === 'register' ? operandMode(k.b.view, K, N, k.batch) : 'scalar';
+  const modeB = variant === 'register' && k.b ? operandMode(bView, K, N, k.batch) : 'scalar';
   const mk = (name: string, v: View, mode: Mode): Operand => ({
     name,
     view: v,
@@ -53,11 +55,12 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
     sc: v.strides[2]!,
   });
   const A = mk('A', aView, modeA);
-  const B = mk('B', k.b.view, modeB);
+  const B = mk('B', bView, modeB);
   const plain = k.outs.length === 1 && k.outs[0]!.expr.k === 'acc';
   const vecOut = variant === 'register' && plain && aligned(N);
 
-  // bindings: A, B, epilogue arguments (one per distinct slot), outputs, scalars
+  // bindings: A (or its prologue's arguments, one per distinct slot), B (likewise), epilogue
+  // arguments (one per distinct slot), outputs, scalars
   const decls: string[] = [];
   const specs: BindingSpec[] = [];
   const declOperand = (o: Operand, kind: 'a' | 'b'): void => {
@@ -67,27 +70,27 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
   };
   const helpers = new Set<string>();
   const fns: string[] = []; // the prelude's functions (matmul-common.wgsl lists them)
-  if (k.aPrologue) {
-    const p = k.aPrologue;
+  /** `load_a` / `load_b` computing the operand by its prologue over [batch, R, C]. */
+  const declPrologue = (p: MatmulPrologue, kind: 'pa' | 'pb', R: number, C: number): void => {
     const first = new Map<number, number>(); // prologue args reading one slot share a binding
     const varOf = p.args.map((x, j) => {
       let b = first.get(x.slot);
       if (b === undefined) {
         b = specs.length;
         first.set(x.slot, b);
-        decls.push(`@group(0) @binding(${b}) var<storage, read> pa${b}: array<f32>;`);
-        specs.push({ kind: 'pa', arg: j });
+        decls.push(`@group(0) @binding(${b}) var<storage, read> ${kind}${b}: array<f32>;`);
+        specs.push({ kind, arg: j });
       }
-      return `pa${b}`;
+      return `${kind}${b}`;
     });
     // the loads' own shape [...rows, K]: the flat row bz·M + r split into its row indices
     const sizes = p.shape;
     const rows = sizes.slice(0, -1);
-    const plain = rows.length === 2 && rows[0] === k.batch && rows[1] === M;
+    const plain = rows.length === 2 && rows[0] === k.batch && rows[1] === R;
     const idx = plain ? ['bz', 'r', 'c'] : [...rows.map((_, d) => `ri${d}`), 'c'];
     const split: string[] = [];
     if (!plain) {
-      split.push(`let fr = bz * ${M} + r;`);
+      split.push(`let fr = bz * ${R} + r;`);
       let inner = 1;
       const lines: string[] = [];
       for (let d = rows.length - 1; d >= 0; d--) {
@@ -106,9 +109,12 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
       helpers,
     );
     const v = em.expr(p.expr, '0.0');
-    fns.push(wgslFn('load_a(bz: i32, r: i32, c: i32) -> f32', [...split, ...em.lines, `return ${v};`]));
-  } else declOperand(A, 'a');
-  declOperand(B, 'b');
+    fns.push(wgslFn(`load_${kind[1]}(bz: i32, r: i32, c: i32) -> f32`, [...split, ...em.lines, `return ${v};`]));
+  };
+  if (k.aPrologue) declPrologue(k.aPrologue, 'pa', M, K);
+  else declOperand(A, 'a');
+  if (k.bPrologue) declPrologue(k.bPrologue, 'pb', K, N);
+  else declOperand(B, 'b');
   const used = argsRead(k.outs.map((o) => o.expr));
   const bind = bindArgs(k, groups, used, specs.length, new Set(), vecOut);
   decls.push(...bind.decls);
@@ -166,7 +172,7 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
     return conds;
   };
   // scalar loads of the buffer operands, 0 where masked
-  for (const o of k.aPrologue ? [B] : [A, B]) {
+  for (const o of [...(k.aPrologue ? [] : [A]), ...(k.bPrologue ? [] : [B])]) {
     const conds = maskOf(o);
     const read = `${elem(o, off(o, 'r', 'c'))}`;
     const body = conds.length ? [base(o), `if (${conds.join(' && ')}) { return ${read}; }`, 'return 0.0;'] : [base(o), `return ${read};`];

@@ -13,8 +13,8 @@ export type BindingSpec =
   | { readonly kind: 'arg'; readonly arg: number; readonly vec4: boolean }
   /** matmul operand A or B. */
   | { readonly kind: 'a' | 'b'; readonly vec4: boolean }
-  /** read-only storage holding argument `arg` of a matmul's A prologue. */
-  | { readonly kind: 'pa'; readonly arg: number }
+  /** read-only storage holding argument `arg` of a matmul's A prologue ('pa') or B prologue ('pb'). */
+  | { readonly kind: 'pa' | 'pb'; readonly arg: number }
   /** read-write storage for output `out`. */
   | { readonly kind: 'out'; readonly out: number }
   /** the scalars' uniform buffer. */

@@ -2,7 +2,8 @@
 // of a thread's 4x4 block of C (row by row, element by element through the epilogue). C is [batch, M, N], row-major.
 //
 // The generated prelude (kernels/matmul.ts) supplies the bindings, the helpers and
-//   fn load_a(bz: i32, r: i32, c: i32) -> f32   A[bz, r, c] (0 where A's view is masked)
+//   fn load_a(bz: i32, r: i32, c: i32) -> f32   A[bz, r, c] (0 where A's view is masked), or A's
+//                                               fused elementwise producer evaluated there
 //   fn load_b(bz: i32, r: i32, c: i32) -> f32   B[bz, r, c] (likewise)
 //   fn epilogue(o: u32, acc: f32)               computes and stores the outputs at flat index o of C
 //   fn store_row(bz: i32, row: i32, col0: i32, v: vec4<f32>)

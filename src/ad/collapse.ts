@@ -103,8 +103,7 @@ export interface Channels {
 }
 
 const ALL: Channels = { primal: true, lower: true, top: true };
-const union = (a: Channels | undefined, b: Channels): Channels =>
-  a ? { primal: a.primal || b.primal, lower: a.lower || b.lower, top: a.top || b.top } : b;
+const union = (a: Channels | undefined, b: Channels): Channels => (a ? { primal: a.primal || b.primal, lower: a.lower || b.lower, top: a.top || b.top } : b);
 
 /**
  * The channels each node of `region` must provide for `wanted` (channels of given output nodes),
@@ -157,12 +156,7 @@ function stackedMatmul(ctx: RuleCtx, ins: readonly (CollapsedSeries | null)[], u
   const outShape = ctx.node.shape;
   const rows = ops.reshape(stack, [stack.size / k, k]);
   const y = ops.reshape(ops.matmul(rows, w), [C, ...outShape]);
-  const channels = (from: number, to: number): Tensor =>
-    ops.slice(
-      y,
-      [from, ...outShape.map(() => 0)],
-      [to, ...outShape] as number[],
-    );
+  const channels = (from: number, to: number): Tensor => ops.slice(y, [from, ...outShape.map(() => 0)], [to, ...outShape] as number[]);
   const R = X.lower.length ? X.lower[0]!.shape[0]! : 0;
   // channels not stacked (not used downstream) stay separate matmuls, built lazily and never computed
   const separate = (c: Tensor): Tensor => ops.matmul(c, w);

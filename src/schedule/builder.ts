@@ -3,7 +3,7 @@
 // equal reads), its scalar parameters and the memo of the expressions built so far; nothing
 // mutable is shared with another builder. A reduction's prologue is a phase of the same builder
 // (`beginReductionPrologue`: its arguments and scalars continue the epilogue's); a matmul's A
-// loads are a `child` builder (own arguments, a copy of the scalars, taken back by
+// and B loads are each a `child` builder (own arguments, a copy of the scalars, taken back by
 // `adoptScalars` when the loads are used).
 
 import type { DType } from '../dtype.js';
@@ -128,7 +128,7 @@ export class KernelBuilder {
     this.mapView = mapView;
   }
 
-  /** A builder for a matmul's A loads: its own arguments, reading through `mapView`, the scalars so far. */
+  /** A builder for a matmul's A or B loads: its own arguments, reading through `mapView`, the scalars so far. */
   child(mapView: MapView): KernelBuilder {
     return new KernelBuilder(null, mapView, this.scalars);
   }
@@ -163,15 +163,16 @@ export class KernelBuilder {
     shape: Pick<MatmulKernel, 'dtype' | 'batch' | 'm' | 'n' | 'k' | 'outShape'>,
     a: KernelArg | null,
     aPrologue: MatmulPrologue | null,
-    b: KernelArg,
+    b: KernelArg | null,
+    bPrologue: MatmulPrologue | null,
     slot: number,
     out: Expr,
   ): MatmulKernel {
     const { dtype, batch, m, n, k, outShape } = shape;
-    return { type: 'matmul', dtype, batch, m, n, k, outShape, a, aPrologue, b, args: this.args, scalars: this.scalars, outs: [{ slot, expr: out }] };
+    return { type: 'matmul', dtype, batch, m, n, k, outShape, a, aPrologue, b, bPrologue, args: this.args, scalars: this.scalars, outs: [{ slot, expr: out }] };
   }
 
-  /** The A loads computing `expr` (a child builder's). */
+  /** The A or B loads computing `expr` (a child builder's) over `shape` (see MatmulPrologue). */
   loads(expr: Expr, shape: readonly number[]): MatmulPrologue {
     return { expr, args: this.args, shape };
   }

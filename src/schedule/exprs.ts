@@ -3,7 +3,7 @@
 // leaves replaced (shared subexpressions stay shared), view tests.
 
 import { contiguousStrides } from '../ir/shape.js';
-import type { Expr, Kernel } from './kernel.js';
+import type { Expr, Kernel, MatmulPrologue } from './kernel.js';
 import type { View } from './view.js';
 
 /** Argument indices read by the expressions. */
@@ -29,15 +29,15 @@ export function kernelRoots(k: Kernel): Expr[] {
 }
 
 /**
- * Storage buffers a kernel binds: distinct argument slots read, outputs, and for a matmul B and
- * either A or the distinct slots its A prologue reads.
+ * Storage buffers a kernel binds: distinct argument slots read, outputs, and for a matmul each
+ * operand's buffer or the distinct slots its prologue reads.
  */
 export function storageBindings(k: Kernel): number {
   const slots = new Set<number>();
   for (const i of argsRead(kernelRoots(k))) slots.add(k.args[i]!.slot);
   if (k.type !== 'matmul') return slots.size + k.outs.length;
-  const aSlots = k.aPrologue ? new Set(k.aPrologue.args.map((a) => a.slot)).size : 1;
-  return slots.size + k.outs.length + 1 + aSlots;
+  const operand = (p: MatmulPrologue | null): number => (p ? new Set(p.args.map((a) => a.slot)).size : 1);
+  return slots.size + k.outs.length + operand(k.aPrologue) + operand(k.bPrologue);
 }
 
 /**

@@ -3,20 +3,20 @@
 // (scheduler.ts) walks the graph and builds what the plan says with a KernelBuilder (builder.ts).
 //  - 'kernel': a node gets a buffer and a kernel of its own when it is asked for, when the fused
 //    expression it heads would reach MAX_FUSED_DEPTH, or by the sole-consumer table below
-//    (several consumers, read by a movement op, a matmul's B, ...);
+//    (several consumers, read by a movement op, both operands of a matmul, ...);
 //  - 'fused': an elementwise node whose only consumer is elementwise is computed in its
 //    consumer's expression; 'prologue': in the prologue of the reduction that is its only
-//    consumer; 'a-loads': in the loads of the matmul reading it (through reshapes, permutes and
-//    broadcasts) as its A operand only;
+//    consumer; 'a-loads' / 'b-loads': in the loads of the matmul reading it (through reshapes,
+//    permutes and broadcasts) as its A operand only / its B operand only (not both: x @ x);
 //  - 'accumulator': a reduction or matmul whose only consumer is elementwise is the accumulator of
 //    the kernel computing the end of that chain, which applies the chain as its epilogue. One
 //    accumulator per kernel: a second one, one of another dtype than the kernel's output, or one
-//    read by a prologue or A loads gets its own kernel, built when that kernel reaches it ('nested');
+//    read by a prologue or A / B loads gets its own kernel, built when that kernel reaches it ('nested');
 //  - 'view': movement ops are strided views of their input; 'leaf': realized buffers, constants.
 // Which accumulator a kernel absorbs follows the order the builder walks an expression (inputs in
-// order, depth first), simulated here. The one decision the build can revise: A loads that do
-// not fit (a view they cannot express, too many storage buffers) give their producer a kernel
-// (`aLoadsDidNotFit`).
+// order, depth first), simulated here. The one decision the build can revise: A or B loads that
+// do not fit (a view they cannot express, too many storage buffers) give their producer a kernel
+// (`loadsDidNotFit`).
 
 import type { Node } from '../ir/node.js';
 import { isElementwise, kindOf } from '../ir/primitives.js';
@@ -55,23 +55,27 @@ export function isInlinable(r: Node, input: Node): boolean {
 export type Decision =
   | { readonly kind: 'leaf' | 'view' | 'kernel'; readonly reason: string }
   /** `into`: the consumer, reduction or matmul computing this node; the kernel root for 'accumulator' and 'nested'. */
-  | { readonly kind: 'fused' | 'prologue' | 'a-loads' | 'accumulator' | 'nested' | 'inline'; readonly into: Node; readonly reason: string };
+  | { readonly kind: 'fused' | 'prologue' | 'a-loads' | 'b-loads' | 'accumulator' | 'nested' | 'inline'; readonly into: Node; readonly reason: string };
 
-/** A matmul's A producer computed in its loads: the elementwise root and the views between. */
-export interface ALoads {
+/** A matmul operand. */
+export type Operand = 'a' | 'b';
+
+/** A matmul's A or B producer computed in its loads: the elementwise root and the views between. */
+export interface MatmulLoads {
+  readonly operand: Operand;
   readonly root: Node;
-  /** Movement ops from `root` up to the matmul's A operand, in application order. */
+  /** Movement ops from `root` up to the matmul's operand, in application order. */
   readonly moves: readonly Node[];
 }
 
 type Role = 'elementwise' | 'accumulator';
 type ConsumerRole = 'elementwise' | 'reduce' | 'matmul' | 'movement' | 'none';
 
-/** What a node that is not asked for becomes, by its role and that of its only consumer. */
+/** What a node that is not asked for becomes, by its role and that of its only consumer ('loads': 'a-loads' or 'b-loads'). */
 const BY_SOLE_CONSUMER = {
-  elementwise: { elementwise: 'fused', reduce: 'prologue', matmul: 'a-loads', movement: 'a-loads', none: 'kernel' },
+  elementwise: { elementwise: 'fused', reduce: 'prologue', matmul: 'loads', movement: 'loads', none: 'kernel' },
   accumulator: { elementwise: 'accumulator', reduce: 'kernel', matmul: 'kernel', movement: 'kernel', none: 'kernel' },
-} as const satisfies Record<Role, Record<ConsumerRole, Decision['kind']>>;
+} as const satisfies Record<Role, Record<ConsumerRole, Decision['kind'] | 'loads'>>;
 
 export function isLeaf(n: Node): boolean {
   return n.buffer !== null || n.op === 'const';
@@ -95,7 +99,8 @@ export class FusionPlan {
   private readonly decisions = new Map<Node, Decision>();
   /** The accumulator absorbed by the kernel of each kernel root (itself for a reduction / matmul). */
   private readonly accOf = new Map<Node, Node | null>();
-  private readonly aLoads = new Map<Node, ALoads>();
+  /** The loads recorded for each matmul, by operand (in force while their root's decision is 'a-loads' / 'b-loads'). */
+  private readonly loads = { a: new Map<Node, MatmulLoads>(), b: new Map<Node, MatmulLoads>() };
 
   constructor(
     readonly g: Canonical,
@@ -140,18 +145,29 @@ export class FusionPlan {
     return acc;
   }
 
+  /** The elementwise producer of matmul `mm`'s operand `operand` to compute in its loads, or null. */
+  loadsOf(mm: Node, operand: Operand): MatmulLoads | null {
+    const loads = this.loads[operand].get(mm);
+    return loads && this.decisions.get(loads.root)?.kind === `${operand}-loads` ? loads : null;
+  }
+
   /** The elementwise producer of matmul `mm`'s A operand to compute in its loads, or null. */
-  aLoadsOf(mm: Node): ALoads | null {
-    const loads = this.aLoads.get(mm);
-    return loads && this.decisions.get(loads.root)?.kind === 'a-loads' ? loads : null;
+  aLoadsOf(mm: Node): MatmulLoads | null {
+    return this.loadsOf(mm, 'a');
+  }
+
+  /** The elementwise producer of matmul `mm`'s B operand to compute in its loads, or null. */
+  bLoadsOf(mm: Node): MatmulLoads | null {
+    return this.loadsOf(mm, 'b');
   }
 
   /**
    * The build found that `loads` do not fit into `mm`'s loads: their root gets a kernel, planned
    * anew over what is built by now (`built`: nodes that have a buffer).
    */
-  aLoadsDidNotFit(mm: Node, loads: ALoads, built: (n: Node) => boolean): void {
-    this.decisions.set(loads.root, { kind: 'kernel', reason: `A loads of ${label(mm)} did not fit (a view they cannot express or too many storage buffers)` });
+  loadsDidNotFit(mm: Node, loads: MatmulLoads, built: (n: Node) => boolean): void {
+    const what = `${loads.operand.toUpperCase()} loads of ${label(mm)}`;
+    this.decisions.set(loads.root, { kind: 'kernel', reason: `${what} did not fit (a view they cannot express or too many storage buffers)` });
     this.planKernel(loads.root, built);
   }
 
@@ -177,8 +193,8 @@ export class FusionPlan {
         return { kind, into: c, reason: `its only consumer is the reduction ${label(c)}` };
       case 'accumulator':
         return null;
-      case 'a-loads': {
-        const mm = this.matmulAConsumer(n);
+      case 'loads': {
+        const mm = this.matmulConsumer(n);
         const t = mm ? null : this.throughViews(n);
         if (t && (isElementwise(t.consumer.op) || kindOf(t.consumer.op) === 'reduce')) {
           const through = `through ${t.moves.map((m) => m.op).join(', ')}`;
@@ -186,11 +202,11 @@ export class FusionPlan {
             ? { kind: 'fused', into: t.consumer, reason: `its only consumer ${label(t.consumer)} is elementwise, ${through}` }
             : { kind: 'prologue', into: t.consumer, reason: `its only consumer is the reduction ${label(t.consumer)}, ${through}` };
         }
-        if (!mm) return { kind: 'kernel', reason: `its only consumer ${label(c)} is neither elementwise nor a matmul reading it as A only` };
+        if (!mm) return { kind: 'kernel', reason: `its only consumer ${label(c)} is neither elementwise nor a matmul reading it as A only or B only` };
         return {
-          kind,
+          kind: `${mm.operand}-loads`,
           into: mm.matmul,
-          reason: `only matmul ${label(mm.matmul)} reads it, as its A operand${mm.moves.length ? ` (through ${mm.moves.map((m) => m.op).join(', ')})` : ''}`,
+          reason: `only matmul ${label(mm.matmul)} reads it, as its ${mm.operand.toUpperCase()} operand${mm.moves.length ? ` (through ${mm.moves.map((m) => m.op).join(', ')})` : ''}`,
         };
       }
     }
@@ -215,11 +231,11 @@ export class FusionPlan {
   }
 
   /**
-   * The matmul consuming elementwise node `n` as its A operand and nothing else (through
-   * single-consumer reshapes, permutes and broadcasts that are not asked for), or null; records
-   * the A loads.
+   * The matmul consuming elementwise node `n` as its A operand only or its B operand only
+   * (through single-consumer reshapes, permutes and broadcasts that are not asked for), or null;
+   * records the loads.
    */
-  private matmulAConsumer(n: Node): { matmul: Node; moves: Node[] } | null {
+  private matmulConsumer(n: Node): { matmul: Node; operand: Operand; moves: Node[] } | null {
     const moves: Node[] = [];
     let cur = n;
     for (;;) {
@@ -228,9 +244,10 @@ export class FusionPlan {
       if (!c) return null;
       if (c.op === 'matmul') {
         const [a, b] = this.g.inputsOf(c);
-        if (a !== cur || b === cur) return null;
-        this.aLoads.set(c, { root: n, moves });
-        return { matmul: c, moves };
+        if ((a === cur) === (b === cur)) return null; // x @ x: the buffer is read twice
+        const operand: Operand = a === cur ? 'a' : 'b';
+        this.loads[operand].set(c, { operand, root: n, moves });
+        return { matmul: c, operand, moves };
       }
       if ((c.op !== 'reshape' && c.op !== 'permute' && c.op !== 'broadcast') || this.targets.has(c)) return null;
       moves.push(c);
@@ -240,7 +257,8 @@ export class FusionPlan {
 
   /**
    * Settles the kernel computing `root`: the accumulator it absorbs and the nested kernels its
-   * epilogue, prologue or A loads reach. `built`: nodes read from a buffer.
+   * epilogue, prologue or A and B loads reach (in the order the scheduler builds them). `built`:
+   * nodes read from a buffer.
    */
   private planKernel(root: Node, built: (n: Node) => boolean): void {
     const acc = isAccumulator(root) ? root : this.walk(root, true, root, built, null);
@@ -248,8 +266,8 @@ export class FusionPlan {
     if (acc === null) return;
     if (acc.op !== 'matmul') this.walk(this.g.inputsOf(acc)[0]!, false, root, built, `read by the prologue of ${label(acc)}`);
     else {
-      const loads = this.aLoadsOf(acc);
-      if (loads) this.walk(loads.root, true, root, built, `read by the A loads of ${label(acc)}`);
+      for (const loads of [this.aLoadsOf(acc), this.bLoadsOf(acc)])
+        if (loads) this.walk(loads.root, true, root, built, `read by the ${loads.operand.toUpperCase()} loads of ${label(acc)}`);
     }
   }
 
@@ -258,7 +276,7 @@ export class FusionPlan {
    * order, depth first, each node once, stopping at buffers, leaves and views, except at `start`
    * when `head`). In the epilogue (`prologueOf` null) the first reduction / matmul of the root's
    * dtype becomes the accumulator (returned); every other one becomes a nested kernel (in a
-   * prologue or A loads, for the reason `prologueOf`).
+   * prologue or A / B loads, for the reason `prologueOf`).
    */
   private walk(start: Node, head: boolean, root: Node, built: (n: Node) => boolean, prologueOf: string | null): Node | null {
     const absorb = prologueOf === null;

@@ -67,8 +67,12 @@ export interface MatmulKernel {
    */
   readonly a: KernelArg | null;
   readonly aPrologue: MatmulPrologue | null;
-  /** B as a view [batch, k, n]. */
-  readonly b: KernelArg;
+  /**
+   * B as a view [batch, k, n] of a buffer, or null when `bPrologue` computes it (a lazily scaled
+   * or updated weight computed in the loads, not written to memory first).
+   */
+  readonly b: KernelArg | null;
+  readonly bPrologue: MatmulPrologue | null;
   /** Epilogue arguments, views over `outShape`. */
   readonly args: readonly KernelArg[];
   readonly scalars: readonly number[];
@@ -78,7 +82,8 @@ export interface MatmulKernel {
 /**
  * A(b, i, p) = `expr` with argument j read from `args[j]` through a view over `shape`: [batch, m,
  * k], or a finer shape [...rows, k] whose rows flatten (row-major) to batch·m (the producer's own
- * shape before a reshape that merges rows: channels stacked over data points).
+ * shape before a reshape that merges rows: channels stacked over data points); likewise B(b, p, j)
+ * over [batch, k, n] or [...rows, n]. Its scalars are the kernel's.
  */
 export interface MatmulPrologue {
   readonly expr: Expr;
@@ -103,9 +108,10 @@ export function elementwiseKernel(
 export function slotsRead(k: Kernel): number[] {
   const s = k.args.map((a) => a.slot);
   if (k.type === 'matmul') {
-    s.push(k.b.slot);
+    if (k.b) s.push(k.b.slot);
     if (k.a) s.push(k.a.slot);
     if (k.aPrologue) s.push(...k.aPrologue.args.map((a) => a.slot));
+    if (k.bPrologue) s.push(...k.bPrologue.args.map((a) => a.slot));
   }
   return s;
 }

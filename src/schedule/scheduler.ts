@@ -1,7 +1,7 @@
 // The scheduler: turns the unrealized graph below some target nodes into a kernel plan. It
 // canonicalizes the graph (graph.ts), takes the fusion plan (fusion.ts: which nodes get a buffer,
 // which reduction or matmul absorbs which elementwise epilogue, which producer goes into a
-// matmul's A loads), walks the graph in order building a kernel for every node the plan
+// matmul's A or B loads), walks the graph in order building a kernel for every node the plan
 // materializes (builder.ts: one KernelBuilder per kernel), then runs the post-scheduling passes
 // (merge.ts, split.ts). It owns slots and reads: how a kernel reads a node, through strided views
 // for movement ops (view.ts; a reshape strides cannot express costs a copy), and size-1 constants
@@ -9,7 +9,7 @@
 
 import { sizeOf } from '../ir/shape.js';
 import { type BufferRead, KernelBuilder, type MapView, type Read } from './builder.js';
-import { type ALoads, type FusionPlan, isAccumulator, isLeaf, planFusion } from './fusion.js';
+import { type FusionPlan, type MatmulLoads, isAccumulator, isLeaf, planFusion } from './fusion.js';
 import { type Canonical, isMovement, onesOf } from './graph.js';
 import { type ElementwiseOp, type Expr, type Kernel, type KernelArg, type MatmulPrologue, type Plan, type Slot, slotsRead } from './kernel.js';
 import { postSchedule } from './merge.js';
@@ -272,23 +272,29 @@ class Scheduler {
       if (v) return { slot: rd.slot, view: v };
       return { slot: this.emitCopy(rd, x.shape, x.dtype), view: contiguousView([batch, rows, cols]) };
     };
-    // A's elementwise producer goes into the loads when it fits; otherwise it gets a buffer
-    const loads = this.fusion.aLoadsOf(mm);
-    const aPrologue = loads ? this.tryALoads(loads, [batch, m, k], b) : null;
-    if (loads && !aPrologue && !this.slotOfNode.has(loads.root)) {
-      this.fusion.aLoadsDidNotFit(mm, loads, (x) => this.slotOfNode.has(x));
-      this.emit(loads.root);
-    }
+    // an operand's elementwise producer goes into the loads when it fits (A first, then B, with
+    // the bindings A took); otherwise it gets a buffer
+    const prologue = (loads: MatmulLoads | null, rows: number, cols: number, other: number): MatmulPrologue | null => {
+      const p = loads ? this.tryLoads(loads, [batch, rows, cols], b, other) : null;
+      if (loads && !p && !this.slotOfNode.has(loads.root)) {
+        this.fusion.loadsDidNotFit(mm, loads, (x) => this.slotOfNode.has(x));
+        this.emit(loads.root);
+      }
+      return p;
+    };
+    const aPrologue = prologue(this.fusion.aLoadsOf(mm), m, k, 1);
+    const bPrologue = prologue(this.fusion.bLoadsOf(mm), k, n, aPrologue ? new Set(aPrologue.args.map((x) => x.slot)).size : 1);
     const aArg = aPrologue ? null : operand(a, m, k);
-    const bArg = operand(bOperand, k, n);
-    this.kernels.push(b.matmul({ dtype: root.dtype, batch, m, n, k, outShape: mm.shape }, aArg, aPrologue, bArg, slot, out));
+    const bArg = bPrologue ? null : operand(bOperand, k, n);
+    this.kernels.push(b.matmul({ dtype: root.dtype, batch, m, n, k, outShape: mm.shape }, aArg, aPrologue, bArg, bPrologue, slot, out));
   }
 
   /**
-   * A's producer as an expression over views of `space` ([batch, m, k]), or null when a view does
-   * not map there or the kernel would bind more storage buffers than a shader stage allows.
+   * An operand's producer as an expression over views of `space` ([batch, m, k] for A, [batch, k, n]
+   * for B), or null when a view does not map there or the kernel would bind more storage buffers
+   * than a shader stage allows (`other`: the bindings of the other operand).
    */
-  private tryALoads(loads: ALoads, space: readonly number[], epilogue: KernelBuilder): MatmulPrologue | null {
+  private tryLoads(loads: MatmulLoads, space: readonly number[], epilogue: KernelBuilder, other: number): MatmulPrologue | null {
     // a last reshape merging the producer's leading dims into rows: the loads run over the
     // producer's own shape (a view of it through the reshape may not exist: a broadcast channel)
     const last = loads.moves[loads.moves.length - 1];
@@ -304,7 +310,7 @@ class Scheduler {
     const pro = epilogue.child(mapView);
     const expr = this.expr(loads.root, pro, true);
     if (!expr) return null;
-    if (pro.slotsRead() + epilogue.slotsRead() + 2 > MAX_STORAGE_BUFFERS) return null; // + B and the output
+    if (pro.slotsRead() + epilogue.slotsRead() + other + 1 > MAX_STORAGE_BUFFERS) return null; // + the output
     epilogue.adoptScalars(pro);
     return pro.loads(expr, shape);
   }

@@ -149,7 +149,7 @@ function splitEpilogue(k: Kernel, slots: Slot[]): [Kernel, LoopKernel] {
   const nOut = k.outShape.length;
   const head: Kernel =
     k.type === 'matmul'
-      ? { ...k, args: [], scalars: [], outs: [{ slot: tmp, expr: { k: 'acc' } }] }
+      ? { ...k, args: [], scalars: k.aPrologue || k.bPrologue ? k.scalars : [], outs: [{ slot: tmp, expr: { k: 'acc' } }] } // prologues index the scalars
       : compactArgs({ ...k, outs: [{ slot: tmp, expr: { k: 'acc' } }] });
   // epilogue arguments of a reduction are views over outShape ++ redShape (stride 0 there)
   const args: KernelArg[] = k.args.map((a) => (k.type === 'loop' ? { slot: a.slot, view: restrictView(a.view, nOut) } : a));

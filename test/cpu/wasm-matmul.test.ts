@@ -71,10 +71,10 @@ function makeCase(batch: number, m: number, n: number, k: number, variant: numbe
 function product(dtype: DType, c: Case, wasm: boolean): HostArray {
   const a = rand(dtype, c.aSize, 11 + c.m);
   const b = rand(dtype, c.bSize, 23 + c.n);
-  const kernel = { type: 'matmul', dtype, batch: c.batch, m: c.m, n: c.n, k: c.k, b: { slot: 1, view: c.bView } } as unknown as MatmulKernel;
+  const kernel = { type: 'matmul', dtype, batch: c.batch, m: c.m, n: c.n, k: c.k } as unknown as MatmulKernel;
   const out = dtype === 'float32' ? new Float32Array(c.batch * c.m * c.n).fill(NaN) : new Float64Array(c.batch * c.m * c.n).fill(NaN);
   setWasmMatmul(wasm);
-  runMatmul(kernel, a, c.aView, b, out);
+  runMatmul(kernel, a, c.aView, b, c.bView, out);
   return out;
 }
 
@@ -159,11 +159,11 @@ describe('wasm matmul', () => {
     const b = new Float32Array(64 * 64).fill(0);
     a[0] = 1 + 2 ** -23;
     b[0] = 1 + 2 ** -23;
-    const kernel = { type: 'matmul', dtype: 'float32', batch: 1, m: 64, n: 64, k: 64, b: { slot: 1, view: c.bView } } as unknown as MatmulKernel;
+    const kernel = { type: 'matmul', dtype: 'float32', batch: 1, m: 64, n: 64, k: 64 } as unknown as MatmulKernel;
     for (const on of [true, false]) {
       const out = new Float32Array(64 * 64);
       setWasmMatmul(on);
-      runMatmul(kernel, a, c.aView, b, out);
+      runMatmul(kernel, a, c.aView, b, c.bView, out);
       expect(out[0]).toBe(Math.fround((1 + 2 ** -23) * (1 + 2 ** -23)));
     }
   });

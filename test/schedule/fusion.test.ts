@@ -80,6 +80,79 @@ describe('fusion plan', () => {
     expect(kernels.some((k) => k.type === 'matmul' && k.a === null && k.aPrologue !== null)).toBe(true);
   });
 
+  it("a lazily scaled weight is computed in the matmul's B loads (also through a transpose)", () => {
+    const x = t([6, 4], 20),
+      w = t([4, 5], 21),
+      v = t([5, 4], 22);
+    for (const transposed of [false, true]) {
+      const scaled = (transposed ? v : w).mul(0.1);
+      const y = x.matmul(transposed ? scaled.transpose() : scaled);
+      const plan = planFusion([y.node]);
+      const mm = y.node,
+        mul = scaled.node;
+      const moves = transposed ? [plan.g.inputsOf(mm)[1]!] : [];
+      expect(moves.map((m) => m.op)).toEqual(transposed ? ['permute'] : []);
+      expect(plan.decision(mul)).toEqual({
+        kind: 'b-loads',
+        into: mm,
+        reason: `only matmul ${label(mm)} reads it, as its B operand${transposed ? ' (through permute)' : ''}`,
+      });
+      expect(plan.bLoadsOf(mm)).toEqual({ operand: 'b', root: mul, moves });
+      expect(plan.aLoadsOf(mm)).toBe(null);
+      const { kernels } = schedule([y.node]).plan;
+      expect(kernels.length).toBe(1);
+      const k = kernels[0]!;
+      expect(k.type === 'matmul' && k.b === null && k.bPrologue?.expr.k === 'op' && k.a !== null && k.aPrologue === null).toBe(true);
+      expect(k.scalars).toEqual([0.1]);
+    }
+  });
+
+  it('A and B producers both go into the loads; a node read as both operands (x @ x) keeps its kernel', () => {
+    const x = t([5, 5], 23),
+      y = t([5, 5], 24),
+      w = t([5, 5], 25);
+    const z = x.exp().matmul(w.add(y));
+    const plan = planFusion([z.node]);
+    const [a, b] = plan.g.inputsOf(z.node) as [Node, Node];
+    expect(plan.decision(a).kind).toBe('a-loads');
+    expect(plan.decision(b).kind).toBe('b-loads');
+    const { kernels } = schedule([z.node]).plan;
+    expect(kernels.length).toBe(1);
+    const k = kernels[0]!;
+    expect(k.type === 'matmul' && k.a === null && k.b === null && k.aPrologue !== null && k.bPrologue !== null).toBe(true);
+
+    const e = x.exp();
+    const sq = e.matmul(e);
+    const p2 = planFusion([sq.node]);
+    const [ea] = p2.g.inputsOf(sq.node) as [Node, Node];
+    expect(p2.decision(ea)).toEqual({
+      kind: 'kernel',
+      reason: `its only consumer ${label(sq.node)} is neither elementwise nor a matmul reading it as A only or B only`,
+    });
+    expect(schedule([sq.node]).plan.kernels.map((k) => k.type)).toEqual(['loop', 'matmul']);
+  });
+
+  it('a B producer read by two matmuls gets a kernel; a matmul inside B loads is a nested kernel', () => {
+    const x = t([3, 4], 26),
+      w = t([4, 4], 27),
+      u = t([4, 4], 28),
+      x2 = t([3, 4], 29);
+    const ws = w.mul(0.5);
+    const y = x.matmul(ws).add(x2.matmul(ws));
+    const plan = planFusion([y.node]);
+    expect(plan.decision(ws.node)).toEqual({ kind: 'kernel', reason: '2 consumers' });
+
+    // B = w ⊙ (u @ w): the inner matmul is a nested kernel read by the B loads of the outer one
+    const inner = u.matmul(w);
+    const z = x.matmul(w.mul(inner)).tanh();
+    const p2 = planFusion([z.node]);
+    const mm = z.node.inputs[0]!;
+    expect(p2.decision(inner.node)).toEqual({ kind: 'nested', into: z.node, reason: `read by the B loads of ${label(mm)}` });
+    expect(p2.accumulatorOf(z.node)).toBe(mm);
+    expect(p2.bLoadsOf(mm)?.root.op).toBe('mul');
+    expect(schedule([z.node]).plan.kernels.map((k) => k.type)).toEqual(['matmul', 'matmul']);
+  });
+
   it('a node with two consumers gets a buffer of its own', () => {
     const x = t([9], 10);
     const e = x.exp();

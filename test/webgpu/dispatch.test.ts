@@ -272,6 +272,99 @@ describeBackends('kernel counts', (c) => {
     tol(await a.matmul(w).data(), mm(rows(A, 1, 5, 4), rows(await w.data(), 1, 4, 3)[0]!));
   });
 
+  /** Plain-JS reference: A [m][k] times B given as rows [k][n]. */
+  const mat = (a: ArrayLike<number>, m: number, k: number): number[][] => rows(a, 1, m, k)[0]!;
+
+  it("a lazily scaled weight is computed in the matmul's B loads: one kernel", async () => {
+    const x = t([10, 64], 100),
+      w = t([64, 64], 101);
+    const { plan } = schedule([x.matmul(w.mul(0.1)).node]);
+    expect(plan.kernels.length).toBe(1);
+    const k = plan.kernels[0]!;
+    expect(k.type === 'matmul' && k.b === null && k.bPrologue !== null && k.a !== null).toBe(true);
+    const p = await profile(() => x.matmul(w.mul(0.1)).data());
+    expect(p.kernels).toBe(1);
+    const [X, Wm] = [await x.data(), await w.data()];
+    tol(
+      p.result,
+      mm(
+        rows(X, 1, 10, 64),
+        mat(
+          Array.from(Wm, (v) => v * 0.1),
+          64,
+          64,
+        ),
+      ),
+    );
+  });
+
+  it('B loads read through a transpose, batched, with a bias epilogue', async () => {
+    const x = t([3, 5, 6], 102),
+      v = t([7, 6], 103),
+      d = t([7, 6], 104),
+      bias = t([7], 105);
+    // B[p, j] = (v[j, p] + d[j, p]) * 0.5, read transposed; shared by the 3 batch entries
+    const y = () => x.matmul(v.add(d).mul(0.5).transpose()).add(bias);
+    const p = await profile(() => y().data());
+    expect(p.kernels).toBe(1);
+    const [X, V, D, Bi] = [await x.data(), await v.data(), await d.data(), await bias.data()];
+    const Bt = Array.from({ length: 6 }, (_, q) => Array.from({ length: 7 }, (_, j) => (V[j * 6 + q]! + D[j * 6 + q]!) * 0.5));
+    tol(
+      p.result,
+      mm(rows(X, 3, 5, 6), Bt).map((s, i) => s + Bi[i % 7]!),
+    );
+  });
+
+  it('A and B producers are both fused into the loads: one kernel', async () => {
+    const x = t([9, 11], 106),
+      w = t([11, 13], 107),
+      u = t([11, 13], 108);
+    const y = () => x.tanh().matmul(w.mul(u).add(0.25));
+    const { plan } = schedule([y().node]);
+    expect(plan.kernels.length).toBe(1);
+    const k = plan.kernels[0]!;
+    expect(k.type === 'matmul' && k.a === null && k.b === null && k.aPrologue !== null && k.bPrologue !== null).toBe(true);
+    const p = await profile(() => y().data());
+    expect(p.kernels).toBe(1);
+    const [X, Wm, U] = [await x.data(), await w.data(), await u.data()];
+    tol(
+      p.result,
+      mm(
+        rows(
+          Array.from(X, (v) => Math.tanh(v)),
+          1,
+          9,
+          11,
+        ),
+        mat(
+          Array.from(Wm, (v, i) => v * U[i]! + 0.25),
+          11,
+          13,
+        ),
+      ),
+    );
+  });
+
+  it('a B producer that would bind too many buffers (with a fused A) gets its own kernel instead', async () => {
+    const x = t([5, 4], 110),
+      y = t([5, 4], 111),
+      z = t([5, 4], 112);
+    const ws = Array.from({ length: 5 }, (_, i) => t([4, 3], 113 + i));
+    // A reads 3 buffers, B 5: 3 + 5 + the output > 8, so B gets a kernel and A stays fused
+    const a = x.mul(y).add(z);
+    const b = ws.reduce((acc, w, i) => acc.add(w.mul(i + 1)));
+    const { plan } = schedule([a.matmul(b).node]);
+    for (const k of plan.kernels) expect(storageBindings(k)).toBeLessThanOrEqual(8);
+    const mk = plan.kernels.find((k) => k.type === 'matmul')!;
+    expect(mk.type === 'matmul' && mk.aPrologue !== null && mk.bPrologue === null && mk.b !== null).toBe(true);
+    expect(plan.kernels.length).toBe(2);
+    const [X, Y, Z] = [await x.data(), await y.data(), await z.data()];
+    const Ws = await Promise.all(ws.map((w) => w.data()));
+    const A = Array.from(X, (v, i) => v * Y[i]! + Z[i]!);
+    const B = Array.from({ length: 12 }, (_, j) => Ws.reduce((s, w, i) => s + (i === 0 ? w[j]! : (i + 1) * w[j]!), 0));
+    tol(await a.matmul(b).data(), mm(rows(A, 1, 5, 4), mat(B, 4, 3)));
+  });
+
   it('a matmul epilogue reading more than 6 buffers is split', async () => {
     const x = t([6, 5], 40),
       w = t([5, 7], 41);

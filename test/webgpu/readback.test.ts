@@ -1,7 +1,7 @@
 // WebGPU results against the CPU backend in float64: every elementwise op of the kernel IR,
 // masked views (pad, concat, slices into padding), reductions over various axes (both reduction
-// templates), and matmul with transposed / broadcast / sliced operands and fused epilogues, with
-// both matmul templates (register-blocked and workgroup-tiled).
+// templates), and matmul with transposed / broadcast / sliced operands, fused A / B producers and
+// fused epilogues, with both matmul templates (register-blocked and workgroup-tiled).
 
 import { beforeAll, expect, it } from 'vitest';
 import * as W from '../../src/index.js';
@@ -173,6 +173,16 @@ const cases: Case[] = [
           [0, 1],
         ])
         .matmul(w),
+  },
+  {
+    name: 'matmul of an elementwise B (a scaled weight fused into the loads)',
+    inputs: [T([17, 13]), T([13, 22]), T([22])],
+    f: (x, w, b) => x.matmul(w.mul(0.1).add(b)),
+  },
+  {
+    name: 'matmul, fused A and B, B through a transpose, batched',
+    inputs: [T([3, 9, 14]), T([11, 14]), T([3, 1, 14])],
+    f: (a, v, u) => a.sin().matmul(v.mul(u).exp().transpose([0, 2, 1])),
   },
 ];
 

@@ -3,7 +3,7 @@
 // shows on machines without an adapter. The set: every elementwise primitive of the IR (built
 // as kernels directly, so new primitives are covered as they appear) on the scalar and the vec4
 // path, masked views, both reduction templates (sum and max), both matmul templates with every
-// operand load mode, fused A prologues and epilogues. Each program is also checked against its
+// operand load mode, fused A and B prologues and epilogues. Each program is also checked against its
 // templates' contract: one compute entry point `main`, exactly the override constants the
 // templates declare, and the functions they call. Also: kernels/shaders.gen.ts is up to date.
 
@@ -171,6 +171,8 @@ const GRAPHS: [string, () => Tensor][] = [
   ],
   ['matmul of an elementwise A (fused prologue)', () => T(19, 13).mul(T(19, 13)).tanh().matmul(T(13, 12)).add(1)],
   ['matmul, row A and column B', () => T(16, 32).matmul(T(24, 32).transpose())],
+  ['matmul of an elementwise B (fused prologue)', () => T(16, 32).matmul(T(32, 24).mul(0.5).add(T(24)))],
+  ['matmul, fused A and B, B transposed', () => T(3, 10, 12).tanh().matmul(T(9, 12).exp().transpose())],
   [
     'batched fused A over padded views',
     () =>
@@ -235,6 +237,7 @@ describe('WGSL parses without a GPU', () => {
       '(register scalar/scalar)',
       '(register row/col)',
       '(register scalar/row)',
+      '(register row/scalar)',
     ])
       expect(labels, l).toContain(l);
     expect(progs.some((p) => p.code.includes(SHADERS['reduce-workgroup']))).toBe(true);

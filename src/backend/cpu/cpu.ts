@@ -1,17 +1,25 @@
 // The CPU backend: buffers are typed arrays (Float32Array or Float64Array); loop kernels are
 // compiled to JS functions (cached by kernel key), matmul runs a WebAssembly SIMD kernel
 // (wasm-matmul.ts, two threads in Node) or, for small products and where WebAssembly SIMD is
-// unavailable, a packed JS loop with the same results bit for bit (matmul.ts); a matmul's
-// epilogue runs in place over its output. Serves as the reference in tests.
+// unavailable, a packed JS loop with the same results bit for bit (matmul.ts); a matmul's fused
+// A / B producers run first, as loop kernels into scratch operands, and its epilogue runs in
+// place over its output. Serves as the reference in tests.
 
 import { type DType, type HostArray, allocHost, bytesPerElement } from '../../dtype.js';
 import type { RealizedBuffer } from '../../ir/node.js';
-import { type Kernel, type LoopKernel, type MatmulKernel, type Plan, elementwiseKernel } from '../../schedule/kernel.js';
+import { type Kernel, type KernelArg, type LoopKernel, type MatmulKernel, type MatmulPrologue, type Plan, elementwiseKernel } from '../../schedule/kernel.js';
 import { type Backend, type BackendStats, RefCountedBuffer, newStats } from '../backend.js';
 import { type LoopFn, compileLoopSource, loopSource } from './codegen.js';
 import { runMatmul } from './matmul.js';
-import { contiguousView } from '../../schedule/view.js';
-import { MAX_TYPED_ARRAY_LENGTH } from '../../ir/shape.js';
+import { type View, contiguousView } from '../../schedule/view.js';
+import { MAX_TYPED_ARRAY_LENGTH, sizeOf } from '../../ir/shape.js';
+
+/** A matmul kernel's parts run as loop kernels: its fused operand producers, its epilogue. */
+interface MatmulParts {
+  readonly loadA: LoopKernel | null;
+  readonly loadB: LoopKernel | null;
+  readonly epilogue: LoopKernel;
+}
 
 class CpuBuffer extends RefCountedBuffer {
   readonly backendName = 'cpu';
@@ -40,8 +48,8 @@ export class CpuBackend implements Backend {
   private readonly loops = new Map<string, LoopFn>();
   /** Per kernel object (kernels are immutable; jit replays the same ones): no codegen on a hit. */
   private readonly loopOf = new WeakMap<LoopKernel, LoopFn>();
-  /** A matmul's fused A producer and epilogue as loop kernels, built once per matmul kernel. */
-  private readonly matmulParts = new WeakMap<MatmulKernel, { load: LoopKernel | null; epilogue: LoopKernel }>();
+  /** A matmul's fused A and B producers and epilogue as loop kernels, built once per matmul kernel. */
+  private readonly matmulParts = new WeakMap<MatmulKernel, MatmulParts>();
 
   upload(data: HostArray, _dtype: DType): RealizedBuffer {
     this.stats.uploads++;
@@ -69,14 +77,16 @@ export class CpuBackend implements Backend {
     return fn;
   }
 
-  private partsOf(k: MatmulKernel): { load: LoopKernel | null; epilogue: LoopKernel } {
+  private partsOf(k: MatmulKernel): MatmulParts {
     let parts = this.matmulParts.get(k);
     if (!parts) {
-      const p = k.aPrologue;
       const loop = (outShape: readonly number[], args: LoopKernel['args'], outs: LoopKernel['outs']): LoopKernel =>
         elementwiseKernel(k.dtype, outShape, args, k.scalars, outs);
+      // over the prologue's own shape, whose row-major layout is that of [batch, rows, cols]
+      const load = (p: MatmulPrologue | null): LoopKernel | null => (p ? loop(p.shape, p.args, [{ slot: -1, expr: p.expr }]) : null);
       parts = {
-        load: p ? loop(p.shape, p.args, [{ slot: -1, expr: p.expr }]) : null,
+        loadA: load(k.aPrologue),
+        loadB: load(k.bPrologue),
         epilogue: loop(k.outShape, k.args, k.outs),
       };
       this.matmulParts.set(k, parts);
@@ -121,18 +131,20 @@ export class CpuBackend implements Backend {
     const plain = k.outs.findIndex((o) => o.expr.k === 'acc');
     const acc = plain >= 0 ? outs[plain]! : this.scratch(k.dtype, k.batch * k.m * k.n);
     const parts = this.partsOf(k);
-    if (k.a) runMatmul(k, arr(k.a.slot), k.a.view, arr(k.b.slot), acc);
-    else {
-      // the fused producer of A, evaluated into a packed row-major scratch A
-      const load = parts.load!;
-      const a = this.scratch(k.dtype, k.batch * k.m * k.k, 'A');
-      this.loopFn(load)(
-        load.args.map((x) => arr(x.slot)),
-        [a],
+    // an operand is a buffer view, or its fused producer evaluated into a packed row-major scratch
+    const operand = (arg: KernelArg | null, load: LoopKernel | null, role: 'A' | 'B'): [HostArray, View] => {
+      if (arg) return [arr(arg.slot), arg.view];
+      const x = this.scratch(k.dtype, sizeOf(load!.outShape), role);
+      this.loopFn(load!)(
+        load!.args.map((y) => arr(y.slot)),
+        [x],
         k.scalars,
       );
-      runMatmul(k, a, contiguousView(load.outShape), arr(k.b.slot), acc);
-    }
+      return [x, contiguousView(role === 'A' ? [k.batch, k.m, k.k] : [k.batch, k.k, k.n])];
+    };
+    const [a, aView] = operand(k.a, parts.loadA, 'A');
+    const [b, bView] = operand(k.b, parts.loadB, 'B');
+    runMatmul(k, a, aView, b, bView, acc);
     if (k.outs.length === 1 && plain === 0) return;
     this.loopFn(parts.epilogue)(
       k.args.map((a) => arr(a.slot)),
@@ -144,8 +156,8 @@ export class CpuBackend implements Backend {
 
   private readonly scratches = new Map<string, HostArray>();
 
-  /** A reusable array (`role` keeps the product and a fused A apart). */
-  private scratch(dtype: DType, size: number, role: 'C' | 'A' = 'C'): HostArray {
+  /** A reusable array (`role` keeps the product and fused operands apart). */
+  private scratch(dtype: DType, size: number, role: 'C' | 'A' | 'B' = 'C'): HostArray {
     const key = `${role}:${dtype}:${size}`;
     let s = this.scratches.get(key);
     if (!s) {

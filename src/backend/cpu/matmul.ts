@@ -63,17 +63,17 @@ function blockFor(dtype: DType): Block {
   ) as Block);
 }
 
-/** C = A @ B for `k`, with A read from `a` through `aView` ([batch, m, k]). */
-export function runMatmul(k: MatmulKernel, a: HostArray, aView: View, b: HostArray, out: HostArray): void {
-  if (runWasmMatmul(k, a, aView, b, out)) return;
+/** C = A @ B for `k`, with A read from `a` through `aView` ([batch, m, k]) and B from `b` through `bView` ([batch, k, n]). */
+export function runMatmul(k: MatmulKernel, a: HostArray, aView: View, b: HostArray, bView: View, out: HostArray): void {
+  if (runWasmMatmul(k, a, aView, b, bView, out)) return;
   const { batch, m, n } = k;
   const kk = k.k;
   const [A, sa, oa] = rowMajor(a, aView, m, kk);
   const panel = new (out.constructor as { new (n: number): HostArray })(((n + 3) >> 2) * 4 * kk);
   const block = blockFor(k.dtype);
-  const sharedB = batch === 1 || k.b.view.strides[0] === 0;
+  const sharedB = batch === 1 || bView.strides[0] === 0;
   for (let t = 0; t < batch; t++) {
-    if (t === 0 || !sharedB) packPanels(b, k.b.view, t, kk, n, panel);
+    if (t === 0 || !sharedB) packPanels(b, bView, t, kk, n, panel);
     block(A, oa + t * sa, panel, out, t * m * n, m, kk, n);
   }
 }

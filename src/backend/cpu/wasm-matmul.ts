@@ -190,7 +190,7 @@ function memoryView(memory: WebAssembly.Memory, dtype: DType, bytes: number): Ho
 }
 
 /** C = A @ B as runMatmul, in WebAssembly; false (nothing done) where the JS kernel should run. */
-export function runWasmMatmul(k: MatmulKernel, a: HostArray, aView: View, b: HostArray, out: HostArray): boolean {
+export function runWasmMatmul(k: MatmulKernel, a: HostArray, aView: View, b: HostArray, bView: View, out: HostArray): boolean {
   const { batch, m, n, dtype } = k;
   const kk = k.k;
   const g = GEOMETRY[dtype];
@@ -211,13 +211,13 @@ export function runWasmMatmul(k: MatmulKernel, a: HostArray, aView: View, b: Hos
   if (bytes > MAX_BYTES) return false;
   const mem = memoryView(inst.memory, dtype, bytes);
   const aT = transposed(aView);
-  const sharedB = batch === 1 || k.b.view.strides[0] === 0;
+  const sharedB = batch === 1 || bView.strides[0] === 0;
   const ldc = nPad * g.esz;
   const split = threads > 1 && nPanels >= 2 && m * n * kk >= THREAD_MIN_WORK && inst.helper?.ready() === true;
   const fnIndex = dtype === 'float32' ? 0 : 1;
   for (let t = 0; t < batch; t++) {
     packPanels(a, aT, t, kk, m, mem, MR, 0);
-    if (t === 0 || !sharedB) packPanels(b, k.b.view, t, kk, n, mem, nr, offB);
+    if (t === 0 || !sharedB) packPanels(b, bView, t, kk, n, mem, nr, offB);
     // the kernel calls for this batch entry, k blocks in order (each C element sums in k order)
     const calls: number[][] = [];
     for (let k0 = 0; k0 < kk; k0 += KC) {

@@ -340,7 +340,9 @@ export class WebGpuBackend implements Backend {
               case 'pa':
                 return { binding, resource: { buffer: handle((k as Extract<Kernel, { type: 'matmul' }>).aPrologue!.args[s.arg]!.slot) } };
               case 'b':
-                return { binding, resource: { buffer: handle((k as Extract<Kernel, { type: 'matmul' }>).b.slot) } };
+                return { binding, resource: { buffer: handle((k as Extract<Kernel, { type: 'matmul' }>).b!.slot) } };
+              case 'pb':
+                return { binding, resource: { buffer: handle((k as Extract<Kernel, { type: 'matmul' }>).bPrologue!.args[s.arg]!.slot) } };
               case 'out':
                 return { binding, resource: { buffer: handle(k.outs[s.out]!.slot) } };
               case 'uniform':
