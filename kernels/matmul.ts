@@ -4,7 +4,7 @@
 // and the elementwise epilogue (bias, activation, Taylor channel math) evaluated per element of C.
 // The functions the prelude defines are listed in shaders/matmul-common.wgsl.
 
-import type { MatmulKernel, MatmulPrologue } from '../src/schedule/kernel.js';
+import type { Expr, MatmulKernel, MatmulPrologue } from '../src/schedule/kernel.js';
 import { type View, contiguousView } from '../src/schedule/view.js';
 import { collapse } from '../src/backend/loops.js';
 import { bindArgs } from './loop.js';
@@ -26,6 +26,22 @@ interface Operand {
 
 const aligned = (x: number): boolean => x % 4 === 0;
 
+/** Largest prologue (expression nodes) the register template inlines into its loads. */
+export const MAX_REGISTER_PROLOGUE = 24;
+
+/** Distinct nodes of an expression DAG. */
+function exprSize(e: Expr): number {
+  const seen = new Set<Expr>();
+  const stack = [e];
+  while (stack.length) {
+    const x = stack.pop()!;
+    if (seen.has(x)) continue;
+    seen.add(x);
+    if (x.k === 'op') stack.push(...x.args);
+  }
+  return seen.size;
+}
+
 /** Picks how the register kernel loads an operand [batch, R, C] (vec4 along C: 'row'; along R: 'col'). */
 function operandMode(v: View, R: number, C: number, batch: number): Mode {
   if (v.mask) return 'scalar';
@@ -39,7 +55,17 @@ function operandMode(v: View, R: number, C: number, batch: number): Mode {
 
 export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = slotGroups(k)): KernelProgram {
   const { M, N, K } = { M: k.m, N: k.n, K: k.k };
-  const variant = opts.matmul === 'auto' ? (opts.slowBarriers ? 'register' : 'tiled') : opts.matmul;
+  // the register template inlines its loads at every element of a thread's block (and the
+  // compiler unrolls them over K): a large fused prologue there makes a shader SwiftShader takes
+  // minutes to compile, so such kernels use the tiled template, which loads each element once
+  // (likewise loads over a finer shape than [batch, rows, cols]: their index arithmetic, inlined
+  // at every element, has the same effect)
+  const plainLoads = (p: MatmulPrologue, R: number, C: number): boolean =>
+    p.shape.length === 3 && p.shape[0] === k.batch && p.shape[1] === R && p.shape[2] === C;
+  const heavy =
+    (k.aPrologue !== null && (exprSize(k.aPrologue.expr) > MAX_REGISTER_PROLOGUE || !plainLoads(k.aPrologue, k.m, k.k))) ||
+    (k.bPrologue !== null && (exprSize(k.bPrologue.expr) > MAX_REGISTER_PROLOGUE || !plainLoads(k.bPrologue, k.k, k.n)));
+  const variant = opts.matmul === 'auto' ? (opts.slowBarriers && !heavy ? 'register' : 'tiled') : opts.matmul;
   // A is a buffer view, or (aPrologue) computed by `load_a(bz, row, p)` from the producer's
   // arguments; likewise B (bPrologue, `load_b(bz, p, col)`)
   const aView = k.a ? k.a.view : contiguousView([k.batch, M, K]);

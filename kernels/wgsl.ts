@@ -233,7 +233,7 @@ export function opSource(e: OpExpr, x: string[], helpers: Set<string>, vec = fal
 
 /** Turns an Expr DAG into `let` lines; shared subexpressions are computed once. */
 export class Emitter {
-  readonly lines: string[] = [];
+  lines: string[] = [];
   private n = 0;
   private memo = new Map<Expr, string>();
   constructor(
@@ -262,7 +262,9 @@ export class Emitter {
       const s = `sc.v[${e.i >> 2}][${e.i & 3}]`;
       v = this.vec ? `vec4<f32>(${s})` : s;
     } else if (e.k === 'arg') v = this.argRead(e.i, this);
-    else {
+    else if (e.op === 'where' && !this.vec && (v = this.lazyWhere(e, acc)) !== '') {
+      // computed in the branch taken only
+    } else {
       const src = opSource(
         e,
         e.args.map((x) => this.expr(x, acc)),
@@ -273,6 +275,31 @@ export class Emitter {
       this.lines.push(`let ${v} = ${src};`);
     }
     this.memo.set(e, v);
+    return v;
+  }
+
+  /**
+   * `where(c, a, b)` as an if/else computing only the branch taken (a branch's own lines stay in
+   * it; values shared with the rest of the kernel are computed before), or '' when neither branch
+   * needs lines of its own (then a select is as cheap).
+   */
+  private lazyWhere(e: Extract<Expr, { k: 'op' }>, acc: string): string {
+    const c = this.expr(e.args[0]!, acc);
+    const outer = this.lines;
+    const memo = this.memo;
+    const branch = (x: Expr): [string, string[]] => {
+      this.lines = [];
+      this.memo = new Map(memo);
+      const v = this.expr(x, acc);
+      return [v, this.lines];
+    };
+    const [a, la] = branch(e.args[1]!);
+    const [b, lb] = branch(e.args[2]!);
+    this.lines = outer;
+    this.memo = memo;
+    if (la.length === 0 && lb.length === 0) return '';
+    const v = this.fresh();
+    this.lines.push(`var ${v}: f32;`, `if (${c} != 0.0 || wg_isnan(${c})) {`, ...la, `${v} = ${a};`, '} else {', ...lb, `${v} = ${b};`, '}');
     return v;
   }
 }

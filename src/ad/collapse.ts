@@ -131,6 +131,21 @@ function demand(region: readonly Node[], wanted: ReadonlyMap<Node, Channels>, ha
   return d;
 }
 
+/**
+ * Whether collapsed Taylor mode stacks a matmul's channels into one matmul. Off by default: on
+ * this project's test machines (SwiftShader, the CPU backend) the stacked form is slower at PINN
+ * sizes (the concatenated A operand costs more per element than the matmuls it saves; see
+ * docs/taylor.md), while it takes fewer kernels, which is what a real GPU's dispatch cost rewards.
+ */
+const stacking = { on: false };
+
+/** Turns stacked matmul channels on or off; returns the previous setting. */
+export function setStackedChannels(on: boolean): boolean {
+  const was = stacking.on;
+  stacking.on = on;
+  return was;
+}
+
 /** Does coefficient `c` ([L, ...S']) hold one value per element of `x` (S' = x's shape)? */
 const perElement = (c: Coef, x: Tensor): c is Tensor => c !== null && c.ndim === x.ndim + 1 && x.shape.every((d, i) => c.shape[i + 1] === d);
 
@@ -144,7 +159,7 @@ const perElement = (c: Coef, x: Tensor): c is Tensor => c !== null && c.ndim ===
 function stackedMatmul(ctx: RuleCtx, ins: readonly (CollapsedSeries | null)[], used: Channels): { primal: Tensor; series: CollapsedSeries } | null {
   const X = ins[0];
   const [x0, w] = ctx.primals as [Tensor, Tensor];
-  if (ctx.node.op !== 'matmul' || !X || ins[1] || w.ndim !== 2 || x0.ndim < 1) return null;
+  if (!stacking.on || ctx.node.op !== 'matmul' || !X || ins[1] || w.ndim !== 2 || x0.ndim < 1) return null;
   if (!X.lower.every((c) => perElement(c, x0)) || (X.top !== null && !perElement(X.top, x0))) return null;
   const top = used.top ? X.top : null;
   const parts = [...(used.primal ? [ops.reshape(x0, [1, ...x0.shape])] : []), ...(used.lower ? (X.lower as Tensor[]) : []), ...(top ? [top] : [])];

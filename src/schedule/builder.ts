@@ -28,6 +28,15 @@ interface Shared {
   readonly args: KernelArg[];
   argIndex: Map<string, number>;
   readonly scalars: number[];
+  /** Expression nodes built so far, in every scope. */
+  exprs: number;
+}
+
+/** What `mark` records and `rollback` restores. */
+export interface BuildMark {
+  readonly args: number;
+  readonly scalars: number;
+  readonly exprs: number;
 }
 
 export class KernelBuilder {
@@ -45,7 +54,7 @@ export class KernelBuilder {
     scalars: readonly number[] = [],
     shared?: Shared,
   ) {
-    this.shared = shared ?? { args: [], argIndex: new Map(), scalars: scalars.slice() };
+    this.shared = shared ?? { args: [], argIndex: new Map(), scalars: scalars.slice(), exprs: 0 };
   }
 
   private get args(): KernelArg[] {
@@ -54,6 +63,24 @@ export class KernelBuilder {
 
   private get scalars(): number[] {
     return this.shared.scalars;
+  }
+
+  /** The state to return to if what is built next is given up. */
+  mark(): BuildMark {
+    return { args: this.args.length, scalars: this.scalars.length, exprs: this.shared.exprs };
+  }
+
+  /** Expression nodes built since `m`. */
+  builtSince(m: BuildMark): number {
+    return this.shared.exprs - m.exprs;
+  }
+
+  /** Gives up the arguments and scalars added since `m` (the expressions built since are dropped by the caller). */
+  rollback(m: BuildMark): void {
+    this.args.length = m.args;
+    this.scalars.length = m.scalars;
+    for (const [key, i] of this.shared.argIndex) if (i >= m.args) this.shared.argIndex.delete(key);
+    this.shared.exprs = m.exprs;
   }
 
   /** The current view mapping (into this kernel's iteration space). */
@@ -81,6 +108,7 @@ export class KernelBuilder {
   }
 
   remember(n: Node, e: Expr): Expr {
+    this.shared.exprs++;
     this.memo.set(n, e);
     return e;
   }

@@ -171,6 +171,12 @@ export class FusionPlan {
     this.planKernel(loads.root, built);
   }
 
+  /** The build could not push views into the expression of `n`: it gets a kernel, planned anew (`built`: nodes that have a buffer). */
+  materialize(n: Node, built: (n: Node) => boolean): void {
+    this.decisions.set(n, { kind: 'kernel', reason: 'read through views its reads could not be composed with' });
+    this.planKernel(n, built);
+  }
+
   /** A kernel decision for `n` (at fused depth `d`), else the fused decision; null for an accumulator settled by planKernel. */
   private byConsumers(n: Node, d: number): Decision | null {
     if (this.targets.has(n)) return { kind: 'kernel', reason: 'asked for' };

@@ -19,6 +19,13 @@ import type { Node } from '../ir/node.js';
 
 export { MAX_FUSED_DEPTH } from './fusion.js';
 
+/**
+ * Most expression nodes one expression pushed through views or one unrolled sum may add to a
+ * kernel; a larger one is computed into a buffer of its own (bounds code size, and the work of
+ * computing an expression again at every index a view reads it at).
+ */
+export const MAX_PUSHED_EXPRS = 512;
+
 export interface Schedule {
   readonly plan: Plan;
   /** Slot holding each target's value (targets that are realized leaves map to their input slot). */
@@ -133,6 +140,7 @@ class Scheduler {
     if (memo) return memo;
     if (!root && isMovement(n) && !this.slotOfNode.has(n)) {
       const pushed = this.throughViews(n, b);
+      if (pushed === null) return null;
       if (pushed) return b.remember(n, pushed);
     }
     if (!root && (this.slotOfNode.has(n) || isLeaf(n) || isMovement(n))) return this.readInto(n, b);
@@ -156,19 +164,21 @@ class Scheduler {
   /**
    * Movement node `n` over an expression computed in this kernel (the fusion plan fused it
    * through views): that expression with its reads composed with the views, and masked to 0
-   * outside a pad. Null when `n` reads a buffer (or a nested kernel, emitted here).
+   * outside a pad. Undefined when `n` reads a buffer (or a nested kernel, or an expression its
+   * views cannot push into: both emitted here).
    */
   private throughViews(n: Node, b: KernelBuilder): Expr | null | undefined {
+    // (null: a read of the pad's mask did not map; the caller's kernel cannot be built this way)
     const moves: Node[] = [];
     let base = n;
     while (isMovement(base) && !this.slotOfNode.has(base) && !isLeaf(base)) {
       moves.unshift(base);
       base = this.g.inputsOf(base)[0]!;
     }
-    if (this.slotOfNode.has(base) || isLeaf(base)) return null;
+    if (this.slotOfNode.has(base) || isLeaf(base)) return undefined;
     if (isAccumulator(base) && this.fusion.decision(base).kind !== 'inline') {
       if (!this.slotOfNode.has(base)) this.emit(base);
-      return null;
+      return undefined;
     }
     const compose = (v: View): View | null => {
       let w: View | null = v;
@@ -176,14 +186,27 @@ class Scheduler {
       return w;
     };
     const views = b.views;
-    const e = this.expr(
+    const mark = b.mark();
+    let e = this.expr(
       base,
       b.scope((v) => {
         const w = compose(v);
         return w && views(w);
       }),
     );
-    if (!e || !moves.some((m) => m.op === 'pad')) return e;
+    if (e && b.builtSince(mark) > MAX_PUSHED_EXPRS) {
+      b.rollback(mark);
+      e = null;
+    }
+    if (!e) {
+      // a read the views cannot express in this kernel's space, or an expression too large to
+      // compute again at every index the views read it at: compute it into a buffer of its own
+      // and read that through the views
+      this.fusion.materialize(base, (x) => this.slotOfNode.has(x));
+      this.emit(base);
+      return undefined;
+    }
+    if (!moves.some((m) => m.op === 'pad')) return e;
     // outside the pad the expression read zeros, not the value 0: select 0 there
     const view = compose({ shape: base.shape, strides: base.shape.map(() => 0), offset: 0, mask: null });
     const inside = view && b.read({ slot: this.leafSlot(onesOf(n.dtype)), view });
@@ -199,6 +222,7 @@ class Scheduler {
     const kept = input.shape.map((_, i) => i).filter((i) => !axes.includes(i));
     const red = axes.map((a) => input.shape[a]!);
     const views = b.views;
+    const mark = b.mark();
     let total: Expr | null = null;
     for (let j = 0; j < sizeOf(red); j++) {
       // the reduced index of term j (row-major over the reduced axes)
@@ -221,6 +245,13 @@ class Scheduler {
       const term = this.expr(input, b.scope(fix));
       if (!term) return null;
       total = total ? { k: 'op', op: 'add', args: [total, term], params: {} as never, dtype: r.dtype } : term;
+      if (b.builtSince(mark) > MAX_PUSHED_EXPRS) {
+        // too large unrolled: a reduction kernel of its own
+        b.rollback(mark);
+        this.fusion.materialize(r, (x) => this.slotOfNode.has(x));
+        this.emit(r);
+        return this.readInto(r, b);
+      }
     }
     return b.remember(r, total!);
   }
