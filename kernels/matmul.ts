@@ -133,6 +133,8 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
         return guardedRead(e, varOf[j]!, offsetExpr(v.offset, dims, 0, idx), maskConds(dims, 0, idx));
       },
       helpers,
+      false,
+      false, // the loads are inlined at every element of a thread's block: no branches there
     );
     const v = em.expr(p.expr, '0.0');
     fns.push(wgslFn(`load_${kind[1]}(bz: i32, r: i32, c: i32) -> f32`, [...split, ...em.lines, `return ${v};`]));

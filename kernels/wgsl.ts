@@ -243,6 +243,8 @@ export class Emitter {
     readonly helpers: Set<string>,
     /** Four elements per value (vec4<f32>) instead of one. */
     private readonly vec = false,
+    /** `where` as an if/else computing the branch taken only (not in code inlined many times over: matmul loads). */
+    private readonly lazy = true,
   ) {}
 
   emit(line: string): void {
@@ -262,7 +264,7 @@ export class Emitter {
       const s = `sc.v[${e.i >> 2}][${e.i & 3}]`;
       v = this.vec ? `vec4<f32>(${s})` : s;
     } else if (e.k === 'arg') v = this.argRead(e.i, this);
-    else if (e.op === 'where' && !this.vec && (v = this.lazyWhere(e, acc)) !== '') {
+    else if (e.op === 'where' && !this.vec && this.lazy && (v = this.lazyWhere(e, acc)) !== '') {
       // computed in the branch taken only
     } else {
       const src = opSource(
