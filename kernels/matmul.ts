@@ -10,7 +10,7 @@ import { collapse } from '../src/backend/loops.js';
 import { bindArgs } from './loop.js';
 import { type BindingSpec, type CodegenOptions, type KernelProgram, assemble, kernelLabel, kernelProgram, slotGroups } from './program.js';
 import { argsRead } from '../src/schedule/exprs.js';
-import { Emitter, decompose, dispatch2d, guardedRead, helperSource, maskConds, offsetExpr, scalarDecl, wgslFn } from './wgsl.js';
+import { Emitter, decompose, dispatch2d, guardedRead, helperSource, maskConds, maskedValue, offsetExpr, scalarDecl, wgslFn } from './wgsl.js';
 
 type Mode = 'row' | 'col' | 'scalar';
 
@@ -203,7 +203,7 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
   for (const o of [...(k.aPrologue ? [] : [A]), ...(k.bPrologue ? [] : [B])]) {
     const conds = maskOf(o);
     const read = `${elem(o, off(o, 'r', 'c'))}`;
-    const body = conds.length ? [base(o), `if (${conds.join(' && ')}) { return ${read}; }`, 'return 0.0;'] : [base(o), `return ${read};`];
+    const body = [base(o), `return ${conds.length ? maskedValue(read, conds, '0.0') : read};`];
     fns.push(wgslFn(`load_${o.name.toLowerCase()}(bz: i32, r: i32, c: i32) -> f32`, body));
   }
   const label = kernelLabel(k);

@@ -367,9 +367,18 @@ export function guardedRead(em: Emitter, binding: string, offset: string, conds:
     em.emit(`let ${v} = ${binding}[bitcast<u32>(${offset})];`);
     return v;
   }
-  em.emit(`var ${v} = 0.0;`);
-  em.emit(`if (${conds.join(' && ')}) { ${v} = ${binding}[bitcast<u32>(${offset})]; }`);
+  em.emit(`let ${v} = ${maskedValue(`${binding}[bitcast<u32>(${offset})]`, conds, '0.0')};`);
   return v;
+}
+
+/**
+ * `src` where every condition holds, else `zero`, without control flow: a select of an
+ * unconditional read (an out-of-bounds read of a storage array is defined in WGSL: Dawn clamps it)
+ * under conditions joined by the non-short-circuit `&`. Branches (`if`, `&&`) inlined at each of a
+ * register-blocked matmul's 32 loads per step made shaders SwiftShader's compiler never finished.
+ */
+export function maskedValue(src: string, conds: readonly string[], zero: string): string {
+  return `select(${zero}, ${src}, ${conds.map((c) => `(${c})`).join(' & ')})`;
 }
 
 /** The helpers in `used` and everything they call, each after its dependencies (table order otherwise). */
