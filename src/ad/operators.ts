@@ -126,7 +126,8 @@ function forms(op: string, f: RowFn, X: Tensor, dirs: Tensor, K: 2 | 4, w: reado
   const input = [tr.inputs[0]!.node];
   const lower: Coef[] = [dirs, ...new Array<Coef>(K - 2).fill(null)];
   if (method === 'collapsed') {
-    const core = propagateCollapsed(input, [{ lower, top: null }], tr.region, K, R, w ? weightsTensor(w, X.dtype) : null);
+    const wanted = new Map([[out.node, { primal: false, lower: false, top: true }]]);
+    const core = propagateCollapsed(input, [{ lower, top: null }], tr.region, K, R, w ? weightsTensor(w, X.dtype) : null, wanted);
     return { value: rows(core.state(out.node)?.top ?? null, out, N), vectors: core.stats.vectors };
   }
   const core = propagateJet(input, [[...lower, null]], tr.region, K, R);
