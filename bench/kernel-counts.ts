@@ -1,12 +1,17 @@
 // Kernels per plan (machine-independent) of the collapsed Laplacian of an L-layer tanh MLP with
 // biases and of a PINN training step (the gradient of the mean squared Laplacian residual w.r.t.
 // every parameter), with realized or lazy (randn(...).mul(s)) weights, unstacked and with stacked
-// matmul channels (docs/taylor.md). Nothing runs: it schedules the graphs and counts.
+// matmul channels (docs/taylor.md). Nothing runs: it schedules the graphs and counts. With
+// --time, it also times a repeated collapsed Laplacian of the benchmark MLP (bench/mlp.ts: D = 16,
+// widths 64-64, N = 256, float32) unstacked and stacked, interleaved, on the CPU and (when an
+// adapter exists) WebGPU, and prints the ratio from that one run.
 //
-//   npx tsx bench/kernel-counts.ts [--max-layers 5]
+//   npx tsx bench/kernel-counts.ts [--max-layers 5] [--time] [--rounds 15]
 
 import * as W from '../src/internal.js';
 import { schedule } from '../src/schedule/scheduler.js';
+import { benchmarkMlp } from './mlp.js';
+import { arg as option } from './util.js';
 
 const arg = process.argv.indexOf('--max-layers');
 const maxL = arg > 0 ? Number(process.argv[arg + 1]) : 5;
@@ -57,3 +62,31 @@ for (const stacked of [false, true]) {
   }
 }
 W._setStackedChannels(false);
+
+if (process.argv.includes('--time')) {
+  const rounds = Number(option('rounds', '15'));
+  for (const backend of ['cpu', 'webgpu'] as const) {
+    try {
+      await W.init({ backend });
+    } catch (e) {
+      console.log(`${backend}: not timed (${(e as Error).message.split('\n')[0]})`);
+      continue;
+    }
+    const { f, X } = benchmarkMlp('float32');
+    const once = async (stacked: boolean): Promise<number> => {
+      W._setStackedChannels(stacked);
+      const t0 = performance.now();
+      await W.laplacian(f)(X).data();
+      return performance.now() - t0;
+    };
+    for (let i = 0; i < 3; i++) for (const s of [false, true]) await once(s);
+    const times: [number[], number[]] = [[], []];
+    for (let i = 0; i < rounds; i++) for (const s of [false, true]) times[Number(s)]!.push(await once(s));
+    const med = (a: number[]): number => a.sort((x, y) => x - y)[a.length >> 1]!;
+    const [plain, stacked] = times.map(med) as [number, number];
+    console.log(
+      `${backend}: collapsed Laplacian ${plain.toFixed(2)} ms unstacked, ${stacked.toFixed(2)} ms stacked, stacked / unstacked = ${(stacked / plain).toFixed(2)}`,
+    );
+  }
+  W._setStackedChannels(false);
+}

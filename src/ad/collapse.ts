@@ -146,41 +146,50 @@ export function setStackedChannels(on: boolean): boolean {
   return was;
 }
 
-/** Does coefficient `c` ([L, ...S']) hold one value per element of `x` (S' = x's shape)? */
-const perElement = (c: Coef, x: Tensor): c is Tensor => c !== null && c.ndim === x.ndim + 1 && x.shape.every((d, i) => c.shape[i + 1] === d);
+/** Does coefficient `c` ([L, ...S'], S' broadcastable to x's shape) hold a full row of the contracted axis? */
+const fullRows = (c: Coef, x: Tensor): c is Tensor => c !== null && c.ndim === x.ndim + 1 && c.shape[c.ndim - 1] === x.shape[x.ndim - 1];
 
 /**
- * A matmul x @ W whose A operand alone carries a series with one value per element in every
- * coefficient: the primal and all coefficient channels stacked on a leading axis, [C, ...S],
- * and multiplied by W in one matmul (rows of all channels at once), then sliced back into
+ * A matmul x @ W whose A operand alone carries a series: the primal and the coefficient channels
+ * used downstream, each flattened to rows of the contracted axis in its own compact shape (the
+ * first layer's directions [R, 1, D] are R rows shared by every data point, a later layer's
+ * [R, N, H] are R·N rows), concatenated and multiplied by W in one matmul, then sliced back into
  * channels. Null when the stacked form does not apply (W batched or carrying a series, a
- * coefficient that is known zero or shared by the data points: those stay separate, cheaper).
+ * coefficient that is known zero or broadcast along the contracted axis).
  */
 function stackedMatmul(ctx: RuleCtx, ins: readonly (CollapsedSeries | null)[], used: Channels): { primal: Tensor; series: CollapsedSeries } | null {
   const X = ins[0];
   const [x0, w] = ctx.primals as [Tensor, Tensor];
   if (!stacking.on || ctx.node.op !== 'matmul' || !X || ins[1] || w.ndim !== 2 || x0.ndim < 1) return null;
-  if (!X.lower.every((c) => perElement(c, x0)) || (X.top !== null && !perElement(X.top, x0))) return null;
+  if (!X.lower.every((c) => fullRows(c, x0)) || (X.top !== null && !fullRows(X.top, x0))) return null;
   const top = used.top ? X.top : null;
-  const parts = [...(used.primal ? [ops.reshape(x0, [1, ...x0.shape])] : []), ...(used.lower ? (X.lower as Tensor[]) : []), ...(top ? [top] : [])];
+  const parts = [...(used.primal ? [x0] : []), ...(used.lower ? (X.lower as Tensor[]) : []), ...(top ? [top] : [])];
   if (parts.length < 2) return null; // one channel: the separate matmul is the same matmul
-  const first = used.primal ? 1 : 0;
-  const stack = ops.concat(parts, 0);
-  const C = stack.shape[0]!;
   const k = x0.shape[x0.ndim - 1]!;
-  const outShape = ctx.node.shape;
-  const rows = ops.reshape(stack, [stack.size / k, k]);
-  const y = ops.reshape(ops.matmul(rows, w), [C, ...outShape]);
-  const channels = (from: number, to: number): Tensor => ops.slice(y, [from, ...outShape.map(() => 0)], [to, ...outShape] as number[]);
-  const R = X.lower.length ? X.lower[0]!.shape[0]! : 0;
+  const n = w.shape[1]!;
+  const rows = parts.map((p) => p.size / k);
+  // channels of one shape [L, ...S] stack on their leading axis and flatten once (the matmul's
+  // loads then run over the stack's own shape); channels of different shapes flatten one by one
+  const asChannels = parts.map((p) => (p === x0 ? ops.reshape(x0, [1, ...x0.shape]) : p));
+  const sameShape = asChannels.every((p) => p.shape.every((d, i) => i === 0 || d === asChannels[0]!.shape[i]));
+  const stack = sameShape
+    ? ops.reshape(ops.concat(asChannels, 0), [rows.reduce((a, b) => a + b, 0), k])
+    : ops.concat(
+        parts.map((p, i) => ops.reshape(p, [rows[i]!, k])),
+        0,
+      );
+  const y = ops.matmul(stack, w);
+  const pieces = new Map<Tensor, Tensor>();
+  let at = 0;
+  parts.forEach((p, i) => {
+    pieces.set(p, ops.reshape(ops.slice(y, [at, 0], [at + rows[i]!, n]), [...p.shape.slice(0, -1), n]));
+    at += rows[i]!;
+  });
   // channels not stacked (not used downstream) stay separate matmuls, built lazily and never computed
-  const separate = (c: Tensor): Tensor => ops.matmul(c, w);
+  const channel = (c: Tensor): Tensor => pieces.get(c) ?? ops.matmul(c, w);
   return {
-    primal: used.primal ? ops.reshape(channels(0, 1), [...outShape]) : ops.matmul(x0, w),
-    series: {
-      lower: X.lower.map((c, j) => (used.lower ? channels(first + j * R, first + (j + 1) * R) : separate(c!))),
-      top: X.top ? (top ? channels(C - 1, C) : separate(X.top)) : null,
-    },
+    primal: channel(x0),
+    series: { lower: X.lower.map((c) => channel(c!)), top: X.top ? channel(X.top) : null },
   };
 }
 

@@ -122,8 +122,53 @@ export class FusionPlan {
       if (decision) this.decisions.set(n, decision);
       depth.set(n, decision?.kind === 'kernel' ? 0 : d);
     }
+    this.fuseSharedProducers(depth);
     for (const n of g.order) if (this.decisions.get(n)?.kind === 'kernel') this.planKernel(n, (m) => this.decisions.get(m)?.kind === 'kernel');
     for (const n of g.order) if (!this.decisions.has(n)) throw new Error(`fusion plan: ${label(n)} is computed nowhere`);
+  }
+
+  /**
+   * An elementwise node with several consumers that all end up in the same place (one kernel's
+   * epilogue, one reduction's prologue, one matmul's A or B loads), read directly or through
+   * views an expression can be pushed through, is computed there as a shared subexpression
+   * instead of in a kernel of its own (tanh(z) read by t, 1 − t² and t·(1 − t²) in the loads of
+   * the next layer's matmul). Consumers first (reverse graph order), so a chain of shared nodes
+   * collapses into the same place.
+   */
+  private fuseSharedProducers(depth: Map<Node, number>): void {
+    const placeOf = new Map<Node, string | null>();
+    const place = (c: Node): string | null => {
+      if (placeOf.has(c)) return placeOf.get(c)!;
+      let p: string | null = null;
+      if (isMovement(c)) p = this.targets.has(c) || !isPushable(c) ? null : this.sharedPlace(this.g.consumers.get(c) ?? [], place);
+      else {
+        const d = this.decisions.get(c);
+        if (d?.kind === 'kernel') p = isElementwise(c.op) ? `the kernel of ${label(c)}` : null;
+        else if (d?.kind === 'fused') p = place(d.into);
+        else if (d?.kind === 'prologue' || d?.kind === 'a-loads' || d?.kind === 'b-loads') p = `the ${d.kind} of ${label(d.into)}`;
+      }
+      placeOf.set(c, p);
+      return p;
+    };
+    const order = this.g.order;
+    for (let i = order.length - 1; i >= 0; i--) {
+      const n = order[i]!;
+      const consumers = this.g.consumers.get(n) ?? [];
+      if (consumers.length < 2 || !isElementwise(n.op) || this.targets.has(n) || this.decisions.get(n)?.kind !== 'kernel') continue;
+      const p = this.sharedPlace(consumers, place);
+      // the consumers' expressions grow by this node's: keep under the depth limit
+      const d = 1 + Math.max(0, ...this.g.inputsOf(n).map((m) => depth.get(m) ?? 0));
+      if (p === null || consumers.some((c) => (depth.get(c) ?? 0) + d >= MAX_FUSED_DEPTH)) continue;
+      this.decisions.set(n, { kind: 'fused', into: consumers[0]!, reason: `its ${consumers.length} consumers are all computed in ${p}` });
+      placeOf.set(n, p);
+    }
+  }
+
+  /** The one place every node of `consumers` is computed in, or null. */
+  private sharedPlace(consumers: readonly Node[], place: (c: Node) => string | null): string | null {
+    if (consumers.length === 0) return null;
+    const ps = consumers.map(place);
+    return ps.every((q) => q !== null && q === ps[0]) ? ps[0]! : null;
   }
 
   /** Where `n` is computed, and why. */
