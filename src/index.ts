@@ -79,4 +79,4 @@ export type { CollapsedJetOptions, CollapsedOut } from './ad/collapse.js';
 export { laplacian, biharmonic, operatorCost } from './ad/operators.js';
 export type { LaplacianOptions, BiharmonicOptions, EstimatorOptions, OperatorMethod, OperatorCost } from './ad/operators.js';
 export { jit } from './jit.js';
-export type { JitStats } from './jit.js';
+export type { JitStats, JitOptions, DynamicIndex } from './jit.js';
