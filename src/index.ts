@@ -80,3 +80,4 @@ export { laplacian, biharmonic, operatorCost } from './ad/operators.js';
 export type { LaplacianOptions, BiharmonicOptions, EstimatorOptions, OperatorMethod, OperatorCost } from './ad/operators.js';
 export { jit } from './jit.js';
 export type { JitStats, JitOptions, DynamicIndex } from './jit.js';
+export * as optim from './optim/index.js';
