@@ -17,3 +17,7 @@ export type {
 export { constant, exponentialDecay, cosineDecay, warmupCosine, piecewiseConstant } from './schedules.js';
 export type { Schedule } from './schedules.js';
 export { Optimizer } from './optimizer.js';
+export { lbfgs } from './lbfgs.js';
+export type { Lbfgs, LbfgsOptions, LbfgsIteration, LbfgsResult, LbfgsStop, ValueAndGrad } from './lbfgs.js';
+export { strongWolfe } from './line-search.js';
+export type { LineSearchOptions, LineSearchResult, Trial } from './line-search.js';
