@@ -81,3 +81,4 @@ export type { LaplacianOptions, BiharmonicOptions, EstimatorOptions, OperatorMet
 export { jit } from './jit.js';
 export type { JitStats, JitOptions, DynamicIndex } from './jit.js';
 export * as optim from './optim/index.js';
+export * as nn from './nn/index.js';
