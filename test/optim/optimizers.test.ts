@@ -4,14 +4,12 @@
 // state's count and learning rate; structure errors naming the path.
 
 import { expect, it } from 'vitest';
-import { type Tensor, ArgumentError, DTypeError, ShapeError, TransformError, evaluate, full, grad, optim, tensor } from '../../src/index.js';
+import { type Tensor, ArgumentError, DTypeError, ShapeError, TransformError, evaluate, full, grad, optim } from '../../src/index.js';
 import { describeBackends } from '../helpers/backends.js';
 import { throwsWith } from '../helpers/errors.js';
-import { expectClose, lcg } from '../webgpu/util.js';
-import { type Problem, type RefOptimizer, lossAndGrad, refAdam, refSchedules, refSgd } from './reference.js';
-
-type Params = { W: Tensor; b: Tensor };
-const loss = (p: Params, X: Tensor, Y: Tensor) => X.matmul(p.W).add(p.b).tanh().sub(Y).square().mean();
+import { expectClose } from '../webgpu/util.js';
+import { loss, tanhProblem } from './problem.js';
+import { type RefOptimizer, lossAndGrad, refAdam, refSchedules, refSgd } from './reference.js';
 
 const STEPS = 20;
 const n = 6,
@@ -50,15 +48,7 @@ const cases: { name: string; tx: () => optim.GradientTransformation; ref: () => 
 ];
 
 describeBackends('optim: 20 steps against the float64 references', (c) => {
-  const setup = async () => {
-    const X = tensor(lcg(n * d, 1), { shape: [n, d], dtype: c.dtype });
-    const Y = tensor(lcg(n * o, 2, -0.8, 0.8), { shape: [n, o], dtype: c.dtype });
-    const params: Params = { W: tensor(lcg(d * o, 3), { shape: [d, o], dtype: c.dtype }), b: tensor(lcg(o, 4, -0.2, 0.2), { dtype: c.dtype }) };
-    // the reference starts from exactly the values the tensors hold (float32-rounded on float32 cases)
-    const problem: Problem = { n, d, o, X: Array.from(await X.data()), Y: Array.from(await Y.data()) };
-    const theta = [...(await params.W.data()), ...(await params.b.data())];
-    return { X, Y, params, problem, theta };
-  };
+  const setup = () => tanhProblem(c, n, d, o, 1);
   const close = (got: ArrayLike<number>, want: ArrayLike<number>, what: string) => expectClose(got, want, c.rtol, c.atol, what);
 
   for (const cs of cases) {

@@ -3,26 +3,17 @@
 // and step count change every step without retracing; both against the float64 reference.
 
 import { expect, it } from 'vitest';
-import { type Tensor, type TensorLike, evaluate, full, grad, jit, optim, profile, tensor } from '../../src/index.js';
+import { type Tensor, type TensorLike, evaluate, full, grad, jit, optim, profile } from '../../src/index.js';
 import { describeBackends } from '../helpers/backends.js';
-import { expectClose, lcg } from '../webgpu/util.js';
-import { type Problem, lossAndGrad, refAdam, refSchedules, refSgd } from './reference.js';
-
-type Params = { W: Tensor; b: Tensor };
-const loss = (p: Params, X: Tensor, Y: Tensor) => X.matmul(p.W).add(p.b).tanh().sub(Y).square().mean();
+import { expectClose } from '../webgpu/util.js';
+import { type Params, loss, tanhProblem } from './problem.js';
+import { lossAndGrad, refAdam, refSchedules, refSgd } from './reference.js';
 
 describeBackends('optim training loops', (c) => {
   const n = 8,
     d = 4,
     o = 3;
-  const setup = async () => {
-    const X = tensor(lcg(n * d, 11), { shape: [n, d], dtype: c.dtype });
-    const Y = tensor(lcg(n * o, 12, -0.8, 0.8), { shape: [n, o], dtype: c.dtype });
-    const params: Params = { W: tensor(lcg(d * o, 13), { shape: [d, o], dtype: c.dtype }), b: tensor(lcg(o, 14, -0.2, 0.2), { dtype: c.dtype }) };
-    const problem: Problem = { n, d, o, X: Array.from(await X.data()), Y: Array.from(await Y.data()) };
-    const theta = [...(await params.W.data()), ...(await params.b.data())];
-    return { X, Y, params, problem, theta };
-  };
+  const setup = () => tanhProblem(c, n, d, o, 11);
   const close = (got: ArrayLike<number>, want: ArrayLike<number>, what: string) => expectClose(got, want, c.rtol, c.atol, what);
 
   it('Optimizer.valueAndStep: the loss before each step and the new parameters, as the reference', async () => {

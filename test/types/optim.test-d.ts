@@ -5,14 +5,7 @@
 import { expectTypeOf } from 'vitest';
 import { type Tensor, grad, nn, optim, valueAndGrad } from '../../src/index.js';
 
-interface Params {
-  W1: Tensor;
-  b1: Tensor;
-  layers: { W: Tensor; b: Tensor }[];
-}
-declare const params: Params;
-declare const X: Tensor;
-declare const loss: (p: Params, X: Tensor) => Tensor;
+import { type Params, X, loss, params } from './transforms.test-d.js';
 
 // Never called: the bodies are only type-checked.
 export async function optimizers(): Promise<void> {
