@@ -1,0 +1,137 @@
+// Fused ops (softmax, logSoftmax, layerNorm, attention) against their compositions written here
+// with basic ops: value, jvp, vjp, hvp in its three modes, jet to order 4 and collapsed Taylor
+// mode agree to rounding (normwise, 1e-12 in float64; a float32 bound on cpu32 and webgpu). The
+// fused ops' derivatives come from their own explicit rules, the compositions' from the
+// primitives' rules: two independent derivations.
+
+import { expect, it } from 'vitest';
+import { type Tensor, attention, collapsedJet, hvp, jet, jetDirections, jvp, layerNorm, logSoftmax, nn, softmax, tensor, vjp, where } from '../../src/index.js';
+import { type BackendCase, describeBackends } from '../helpers/backends.js';
+import { randomData } from '../helpers/finiteDiff.js';
+
+/** max |a − b| <= tol · max(1, max |b|): rounding-level agreement of two computations of one value. */
+export async function expectAgree(a: Tensor, b: Tensor, tol: number, what: string): Promise<void> {
+  expect(a.shape, `${what}: shape`).toEqual(b.shape);
+  const x = await a.data(),
+    y = await b.data();
+  let diff = 0,
+    scale = 1;
+  for (let i = 0; i < y.length; i++) {
+    diff = Math.max(diff, Math.abs(x[i]! - y[i]!));
+    scale = Math.max(scale, Math.abs(y[i]!));
+  }
+  expect(Number.isFinite(diff), `${what}: finite`).toBe(true);
+  expect(diff / scale, `${what}: max |diff| ${diff} (scale ${scale})`).toBeLessThanOrEqual(tol);
+}
+
+// ----- the compositions, written with basic ops -----
+
+const softmaxC = (x: Tensor, axis: number): Tensor => x.exp().div(x.exp().sum(axis, true));
+const logSoftmaxC = (x: Tensor, axis: number): Tensor => x.sub(x.exp().sum(axis, true).log());
+const layerNormC = (x: Tensor, axes: number[], eps: number): Tensor => {
+  const c = x.sub(x.mean(axes, true));
+  return c.div(c.square().mean(axes, true).add(eps).sqrt());
+};
+const attentionC = (q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, scale: number): Tensor => {
+  const s = q.matmul(k.transpose([0, 2, 1])).mul(scale);
+  return softmaxC(mask ? where(mask, s, -1e30) : s, -1).matmul(v);
+};
+
+interface Case {
+  name: string;
+  shapes: number[][];
+  fused: (...xs: Tensor[]) => Tensor;
+  composed: (...xs: Tensor[]) => Tensor;
+}
+
+function cases(c: BackendCase): Case[] {
+  const mask = tensor([[1, 1, 0], [1, 1, 1]], { dtype: c.dtype }); // row 0 does not see key 2
+  const w = tensor(randomData(4, 5), { dtype: c.dtype });
+  return [
+    { name: 'softmax (last axis)', shapes: [[3, 4]], fused: (x) => softmax(x), composed: (x) => softmaxC(x, 1) },
+    { name: 'softmax (axis 0, as a method)', shapes: [[3, 4]], fused: (x) => x.softmax(0), composed: (x) => softmaxC(x, 0) },
+    { name: 'logSoftmax', shapes: [[3, 4]], fused: (x) => logSoftmax(x, -1), composed: (x) => logSoftmaxC(x, 1) },
+    {
+      name: 'layerNorm with weight and bias',
+      shapes: [[3, 4], [4], [4]],
+      fused: (x, wt, bs) => layerNorm(x, { weight: wt, bias: bs }),
+      composed: (x, wt, bs) => layerNormC(x, [1], 1e-5).mul(wt!).add(bs!),
+    },
+    {
+      name: 'layerNorm over two axes, fixed weight',
+      shapes: [[2, 3, 2]],
+      fused: (x) => nn.layerNorm(x, { axis: [1, 2], eps: 0.1, weight: w.slice([0], [2]) }),
+      composed: (x) => layerNormC(x, [1, 2], 0.1).mul(w.slice([0], [2])),
+    },
+    {
+      name: 'attention',
+      shapes: [[2, 2, 3], [2, 3, 3], [2, 3, 2]],
+      fused: (q, k, v) => attention(q, k, v),
+      composed: (q, k, v) => attentionC(q, k, v, null, 1 / Math.sqrt(3)),
+    },
+    {
+      name: 'attention with a mask and a scale',
+      shapes: [[2, 2, 3], [2, 3, 3], [2, 3, 2]],
+      fused: (q, k, v) => nn.attention(q, k, v, { mask, scale: 0.8 }),
+      composed: (q, k, v) => attentionC(q, k, v, mask, 0.8),
+    },
+  ];
+}
+
+describeBackends('fused ops agree with their compositions', (c) => {
+  // float32: both sides round differently at every op; order-4 coefficients amplify that
+  const tol = c.dtype === 'float64' ? 1e-12 : 2e-4;
+  const T = (shape: number[], seed: number): Tensor => tensor(randomData(shape.reduce((p, d) => p * d, 1), seed), { shape, dtype: c.dtype });
+
+  for (const cs of cases(c)) {
+    const xs = cs.shapes.map((s, i) => T(s, 10 + i));
+    const dirs = (seed: number): Tensor[] => cs.shapes.map((s, i) => T(s, seed + 7 * i));
+    const weights = (t: Tensor): Tensor => T(t.shape, 99).mul(2);
+    // a scalar loss that is not quadratic, so every second-order term matters
+    const loss = (f: (...a: Tensor[]) => Tensor) => (args: Tensor[]) => {
+      const y = f(...args);
+      return y.mul(weights(y)).sin().sum();
+    };
+
+    it(`${cs.name}: value, jvp and vjp`, async () => {
+      await expectAgree(cs.fused(...xs), cs.composed(...xs), tol, 'value');
+      const ts = dirs(20);
+      await expectAgree(jvp(cs.fused, xs, ts)[1], jvp(cs.composed, xs, ts)[1], tol, 'jvp');
+      const [y, back] = vjp(cs.fused, ...xs);
+      const [, backC] = vjp(cs.composed, ...xs);
+      const ct = weights(y);
+      const [gs, gsC] = [back(ct), backC(ct)];
+      for (let i = 0; i < xs.length; i++) await expectAgree(gs[i]!, gsC[i]!, tol, `vjp[${i}]`);
+    });
+
+    it(`${cs.name}: hvp in three modes`, async () => {
+      const v = dirs(30);
+      const want = hvp(loss(cs.composed), xs, v);
+      for (const mode of ['fwd-rev', 'rev-fwd', 'rev-rev'] as const) {
+        const got = hvp(loss(cs.fused), xs, v, { mode });
+        for (let i = 0; i < xs.length; i++) await expectAgree(got[i]!, want[i]!, tol, `hvp ${mode} [${i}]`);
+      }
+    });
+
+    it(`${cs.name}: jet to order 4 and collapsed Taylor mode`, async () => {
+      const series = xs.map((_, i) => [1, 2, 3, 4].map((k) => dirs(40 + 10 * k)[i]!));
+      const [y, zs] = jet(cs.fused, xs, series);
+      const [yC, zsC] = jet(cs.composed, xs, series);
+      await expectAgree(y, yC, tol, 'jet primal');
+      for (let k = 0; k < 4; k++) await expectAgree(zs[k]!, zsC[k]!, tol, `jet Z${k + 1}`);
+      // collapsed (K = 4, 2 directions): the summed top equals the composition's summed top
+      const R = 2;
+      const lower = xs.map((x, i) => [1, 2, 3].map((k) => T([R, ...x.shape], 200 + 10 * k + i)));
+      const top = xs.map((x, i) => T(x.shape, 300 + i));
+      const [, col] = collapsedJet((...a) => cs.fused(...a), xs, lower, top, { order: 4 });
+      const [, colC] = collapsedJet((...a) => cs.composed(...a), xs, lower, top, { order: 4 });
+      for (let k = 0; k < 3; k++) await expectAgree(col.lower[k]!, colC.lower[k]!, tol, `collapsed lower ${k + 1}`);
+      await expectAgree(col.top, colC.top, tol, 'collapsed top');
+      // and jetDirections of the fused op: each direction is its own jet
+      const dser = xs.map((_, i) => [1, 2].map((k) => lower[i]![k - 1]!));
+      const [, zd] = jetDirections(cs.fused, xs, dser);
+      const [, zdC] = jetDirections(cs.composed, xs, dser);
+      await expectAgree(zd[1]!, zdC[1]!, tol, 'jetDirections Z2');
+    });
+  }
+});
