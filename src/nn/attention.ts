@@ -11,11 +11,10 @@
 
 import { type Coef, type Series, fusedNode, leibnizCoef } from '../ad/fused.js';
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.js';
-import { broadcastShapes } from '../ir/shape.js';
 import * as ops from '../ops.js';
 import { matmulCoef } from '../rules/taylor-coef.js';
 import type { Tensor } from '../tensor.js';
-import { checkTensor } from './checks.js';
+import { broadcastsTo, checkTensor } from './checks.js';
 import { softmax, softmaxSeries, softmaxVjp } from './softmax.js';
 
 export interface AttentionOptions {
@@ -67,7 +66,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   if (opts.mask !== undefined) {
     const m = opts.mask;
     checkTensor('attention', m, 'mask');
-    if (m.ndim > sShape.length || fmtShape(broadcastShapes('attention', sShape, m.shape)) !== fmtShape(sShape)) {
+    if (!broadcastsTo(m.shape, sShape)) {
       throw new ShapeError(`attention: mask of shape ${fmtShape(m.shape)} does not broadcast to the scores' shape ${fmtShape(sShape)}`);
     }
     mask = ops.stopGradient(m.dtype === q.dtype ? m : ops.astype(m, q.dtype));

@@ -15,3 +15,9 @@ export function checkTensor(op: string, x: unknown, name: string): asserts x is 
   if (!(x instanceof Tensor)) throw new ArgumentError(`${op}: argument '${name}' must be a Tensor, got ${describeValue(x)}`);
   if (x.node.disposed) throw new ArgumentError(`${op}: argument '${name}' was disposed`);
 }
+
+/** Whether `shape` broadcasts to `target` (NumPy rules) without changing it. */
+export function broadcastsTo(shape: readonly number[], target: readonly number[]): boolean {
+  const off = target.length - shape.length;
+  return off >= 0 && shape.every((d, i) => d === 1 || d === target[off + i]);
+}

@@ -61,7 +61,14 @@ function argExtreme(op: 'argmax' | 'argmin', x: Tensor, axis: number | undefined
     t.shape.map((d, i) => (i === a ? d : 1)),
   );
   const idx = ops.min(ops.where(hits, iota, n), a, keepdims && !flat);
-  return ops.stopGradient(flat && keepdims ? ops.reshape(idx, x.shape.map(() => 1)) : idx);
+  return ops.stopGradient(
+    flat && keepdims
+      ? ops.reshape(
+          idx,
+          x.shape.map(() => 1),
+        )
+      : idx,
+  );
 }
 
 /**

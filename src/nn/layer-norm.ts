@@ -9,10 +9,10 @@
 import { type Coef, type Series, fusedNode, leibnizCoef, meanAxesCoef, mulProduct } from '../ad/fused.js';
 import { faaDiBruno } from '../ad/taylor.js';
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.js';
-import { broadcastShapes, normAxes } from '../ir/shape.js';
+import { normAxes } from '../ir/shape.js';
 import * as ops from '../ops.js';
 import type { Tensor } from '../tensor.js';
-import { checkTensor } from './checks.js';
+import { broadcastsTo, checkTensor } from './checks.js';
 
 export interface LayerNormOptions {
   /** The normalized axes (default the last). */
@@ -78,8 +78,8 @@ function normalize(x: Tensor, axes: readonly number[], eps: number): Tensor {
 function checkAffine(name: string, t: unknown, x: Tensor): Tensor {
   checkTensor('layerNorm', t, name);
   if (t.dtype !== x.dtype) throw new DTypeError(`layerNorm: ${name} is ${t.dtype} but x is ${x.dtype}`);
-  const ok = t.ndim <= x.ndim && fmtShape(broadcastShapes('layerNorm', x.shape, t.shape)) === fmtShape(x.shape);
-  if (!ok) throw new ShapeError(`layerNorm: ${name} of shape ${fmtShape(t.shape)} does not broadcast to x's shape ${fmtShape(x.shape)}`);
+  if (!broadcastsTo(t.shape, x.shape))
+    throw new ShapeError(`layerNorm: ${name} of shape ${fmtShape(t.shape)} does not broadcast to x's shape ${fmtShape(x.shape)}`);
   return t;
 }
 

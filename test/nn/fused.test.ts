@@ -5,9 +5,25 @@
 // primitives' rules: two independent derivations.
 
 import { expect, it } from 'vitest';
-import { type Tensor, attention, collapsedJet, hvp, jet, jetDirections, jvp, layerNorm, logSoftmax, nn, softmax, tensor, vjp, where } from '../../src/index.js';
+import {
+  type Tensor,
+  attention,
+  collapsedJet,
+  grad,
+  hvp,
+  jet,
+  jetDirections,
+  jvp,
+  layerNorm,
+  logSoftmax,
+  nn,
+  softmax,
+  tensor,
+  vjp,
+  where,
+} from '../../src/index.js';
 import { type BackendCase, describeBackends } from '../helpers/backends.js';
-import { randomData } from '../helpers/finiteDiff.js';
+import { dot, expectClose, expectScalarClose, fdJacobian, fdSecond, randomData } from '../helpers/finiteDiff.js';
 
 /** max |a − b| <= tol · max(1, max |b|): rounding-level agreement of two computations of one value. */
 export async function expectAgree(a: Tensor, b: Tensor, tol: number, what: string): Promise<void> {
@@ -45,7 +61,13 @@ interface Case {
 }
 
 function cases(c: BackendCase): Case[] {
-  const mask = tensor([[1, 1, 0], [1, 1, 1]], { dtype: c.dtype }); // row 0 does not see key 2
+  const mask = tensor(
+    [
+      [1, 1, 0],
+      [1, 1, 1],
+    ],
+    { dtype: c.dtype },
+  ); // row 0 does not see key 2
   const w = tensor(randomData(4, 5), { dtype: c.dtype });
   return [
     { name: 'softmax (last axis)', shapes: [[3, 4]], fused: (x) => softmax(x), composed: (x) => softmaxC(x, 1) },
@@ -65,13 +87,21 @@ function cases(c: BackendCase): Case[] {
     },
     {
       name: 'attention',
-      shapes: [[2, 2, 3], [2, 3, 3], [2, 3, 2]],
+      shapes: [
+        [2, 2, 3],
+        [2, 3, 3],
+        [2, 3, 2],
+      ],
       fused: (q, k, v) => attention(q, k, v),
       composed: (q, k, v) => attentionC(q, k, v, null, 1 / Math.sqrt(3)),
     },
     {
       name: 'attention with a mask and a scale',
-      shapes: [[2, 2, 3], [2, 3, 3], [2, 3, 2]],
+      shapes: [
+        [2, 2, 3],
+        [2, 3, 3],
+        [2, 3, 2],
+      ],
       fused: (q, k, v) => nn.attention(q, k, v, { mask, scale: 0.8 }),
       composed: (q, k, v) => attentionC(q, k, v, mask, 0.8),
     },
@@ -81,7 +111,14 @@ function cases(c: BackendCase): Case[] {
 describeBackends('fused ops agree with their compositions', (c) => {
   // float32: both sides round differently at every op; order-4 coefficients amplify that
   const tol = c.dtype === 'float64' ? 1e-12 : 2e-4;
-  const T = (shape: number[], seed: number): Tensor => tensor(randomData(shape.reduce((p, d) => p * d, 1), seed), { shape, dtype: c.dtype });
+  const T = (shape: number[], seed: number): Tensor =>
+    tensor(
+      randomData(
+        shape.reduce((p, d) => p * d, 1),
+        seed,
+      ),
+      { shape, dtype: c.dtype },
+    );
 
   for (const cs of cases(c)) {
     const xs = cs.shapes.map((s, i) => T(s, 10 + i));
@@ -135,3 +172,62 @@ describeBackends('fused ops agree with their compositions', (c) => {
     });
   }
 });
+
+describeBackends(
+  'double backward through attention against float64 finite differences',
+  () => {
+    const T = (shape: number[], seed: number): Tensor =>
+      tensor(
+        randomData(
+          shape.reduce((p, d) => p * d, 1),
+          seed,
+        ),
+        { shape, dtype: 'float64' },
+      );
+    const [q, k, v] = [T([2, 3, 4], 1), T([2, 5, 4], 2), T([2, 5, 3], 3)];
+    const target = T([2, 3, 3], 4);
+    const mask = tensor(
+      [
+        [1, 1, 1, 0, 0],
+        [1, 1, 1, 1, 0],
+        [1, 1, 1, 1, 1],
+      ],
+      { dtype: 'float64' },
+    ); // causal-like
+    const att = (a: Tensor, b: Tensor, c: Tensor): Tensor => attention(a, b, c, { mask });
+    const attC = (a: Tensor, b: Tensor, c: Tensor): Tensor => attentionC(a, b, c, mask, 0.5);
+    // MAML: one inner gradient step on q, then the outer loss; its gradient needs ∇² through attention
+    const meta = (f: typeof att) => (q0: Tensor) => {
+      const inner = (qq: Tensor): Tensor => f(qq, k, v).sub(target).square().sum();
+      const adapted = q0.sub(grad(inner)(q0).mul(0.3));
+      return f(adapted, k, v).sin().sum();
+    };
+
+    it('the meta-gradient (grad of a loss after a grad step) matches central differences and the composition', async () => {
+      const g = grad(meta(att))(q);
+      const { jac } = await fdJacobian(meta(att), [q]);
+      expectClose(await g.data(), jac[0]!, 1e-7, 1e-8, 'meta-gradient vs finite differences');
+      await expectAgree(g, grad(meta(attC))(q), 1e-12, 'meta-gradient vs composition');
+    });
+
+    it('wᵀ (∇² L) u by hvp rev-rev and fwd-rev matches the four-point formula', async () => {
+      const L = (a: Tensor, b: Tensor, c: Tensor): Tensor => att(a, b, c).mul(target).sin().sum();
+      const xs = [q, k, v];
+      const us = xs.map((x, i) => T(x.shape, 10 + i)),
+        ws = xs.map((x, i) => T(x.shape, 20 + i));
+      const want = await fdSecond(
+        L,
+        xs,
+        await Promise.all(us.map(async (u) => Array.from(await u.data()))),
+        await Promise.all(ws.map(async (w) => Array.from(await w.data()))),
+      );
+      for (const mode of ['rev-rev', 'fwd-rev'] as const) {
+        const h = hvp((p: Tensor[]) => L(p[0]!, p[1]!, p[2]!), xs, us, { mode });
+        let got = 0;
+        for (let i = 0; i < 3; i++) got += dot(await h[i]!.data(), await ws[i]!.data());
+        expectScalarClose(got, want, 1e-6, 1e-7, 1, `wᵀHu (${mode})`);
+      }
+    });
+  },
+  { float32: false },
+);
