@@ -12,6 +12,7 @@ import {
   attention,
   gather,
   grad,
+  jet,
   jvp,
   layerNorm,
   logSoftmax,
@@ -128,6 +129,15 @@ describeBackends('index ops against plain-JS loops', (c) => {
     const scatter = new Array<number>(data.length).fill(0);
     src.forEach((s, p) => (scatter[s]! += u[p]!));
     expect(plain(await g.data())).toEqual(plain(scatter));
+  });
+
+  it('Taylor mode passes through take and gather: each coefficient is taken the same way', async () => {
+    const Xs = [1, 2].map((k) => T(randomData(data.length, 30 + k, 'dyadic'), shape));
+    const ops: ((y: Tensor) => Tensor)[] = [(y) => take(y, T([2, -1, 0], [3]), 2), (y) => gather(y, T([1, 0, 3, 1, 2], [1, 1, 5]), 1)];
+    for (const f of ops) {
+      const [, zs] = jet(f, [x], [Xs]);
+      for (let k = 0; k < 2; k++) expect(plain(await zs[k]!.data()), `Z${k + 1}`).toEqual(plain(await f(Xs[k]!).data()));
+    }
   });
 
   it('an Infinity elsewhere in x does not leak into take', async () => {
