@@ -14,6 +14,10 @@
 // the Taylor engines also walk the implementation's subgraph, whose coefficients are built lazily
 // and never scheduled (nothing reads them).
 //
+// Rules are polymorphic in leading axes: they read shapes from the primals they are given and
+// count axes from the end, so the same rules hold for the primals with batch axes added in front
+// (what a batching transformation needs to keep a fused node fused).
+//
 // Coefficient conventions (src/rules/taylor-coef.ts): coefficient k of a primal of shape S is
 // [L, ...S'] with S'[i] = S[i] or 1 (the same for every index along that axis); the helpers below
 // reduce along primal axes with that in mind.

@@ -76,8 +76,8 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
     const s = ops.mul(ops.matmul(q0, mT(k0)), scale);
     return softmax(mask ? ops.where(mask, s, lowest) : s, -1);
   };
-  const last = sShape.length - 1;
   const jet = ([q0, k0, v0]: readonly Tensor[], [Q, Kc, V]: readonly (Series | null)[], _o: Tensor, K: number): Coef[] => {
+    const scores = [...q0!.shape.slice(0, -1), k0!.shape[k0!.ndim - 2]!];
     const kT = mT(k0!);
     const KT = Kc ? Kc.map((c) => (c ? mT(c) : null)) : null;
     const p = probs(q0!, k0!);
@@ -88,9 +88,9 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
         const s = leibnizCoef(qk, q0!, Q ?? null, kT, KT, i + 1);
         return s ? ops.mul(mask ? ops.where(mask, s, 0) : s, scale) : null;
       });
-      P = softmaxSeries(p, S, last, sShape, K).Y;
+      P = softmaxSeries(p, S, scores.length - 1, scores, K).Y;
     }
-    const pv = (a: Tensor, al: boolean, b: Tensor, bl: boolean): Tensor => matmulCoef(a, al, b, bl, sShape, v0!.shape);
+    const pv = (a: Tensor, al: boolean, b: Tensor, bl: boolean): Tensor => matmulCoef(a, al, b, bl, scores, v0!.shape);
     return Array.from({ length: K }, (_, i) => leibnizCoef(pv, p, P, v0!, V ?? null, i + 1));
   };
   return fusedNode(

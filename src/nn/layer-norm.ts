@@ -32,8 +32,9 @@ function moments(x: Tensor, axes: readonly number[], eps: number): { c: Tensor; 
   return { c, v, r: ops.div(1, ops.sqrt(v)) };
 }
 
-function normalizeJet(x: Tensor, X: Series, axes: readonly number[], eps: number, K: number): Coef[] {
+function normalizeJet(x: Tensor, X: Series, fromEnd: readonly number[], eps: number, K: number): Coef[] {
   const shape = x.shape;
+  const axes = fromEnd.map((a) => x.ndim + a);
   const { c, v, r } = moments(x, axes, eps);
   const Cs: Coef[] = X.map((xk) => (xk ? ops.sub(xk, meanAxesCoef(xk, axes, shape)) : null));
   const Vs: Coef[] = [];
@@ -55,7 +56,7 @@ function normalizeJet(x: Tensor, X: Series, axes: readonly number[], eps: number
   return Array.from({ length: K }, (_, k) => leibnizCoef(mulProduct, c, Cs, r, Rs, k + 1));
 }
 
-/** (x − mean) / √(var + eps) over `axes`, one fused node. */
+/** (x − mean) / √(var + eps) over `axes` (counted from the end), one fused node. */
 function normalize(x: Tensor, axes: readonly number[], eps: number): Tensor {
   const { c, v } = moments(x, axes, eps);
   return fusedNode(
@@ -98,7 +99,11 @@ export function layerNorm(x: Tensor, opts: LayerNormOptions = {}): Tensor {
   for (const a of axes) if (x.shape[a] === 0) throw new ShapeError(`layerNorm: axis ${a} of ${fmtShape(x.shape)} has size 0`);
   const weight = opts.weight === undefined ? null : checkAffine('weight', opts.weight, x);
   const bias = opts.bias === undefined ? null : checkAffine('bias', opts.bias, x);
-  let y = normalize(x, axes, eps);
+  let y = normalize(
+    x,
+    axes.map((a) => a - x.ndim),
+    eps,
+  );
   if (weight) y = ops.mul(y, weight);
   if (bias) y = ops.add(y, bias);
   return y;

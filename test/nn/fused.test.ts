@@ -18,6 +18,7 @@ import {
   logSoftmax,
   nn,
   softmax,
+  stack,
   tensor,
   vjp,
   where,
@@ -310,3 +311,49 @@ describeBackends('fused ops: stable values against plain JS', (c) => {
     expectClose(o, [7 / 3, 70 / 3, w0 * 1 + w2 * 4, w0 * 10 + w2 * 40], c.rtol, c.atol, 'attention');
   });
 });
+
+describeBackends(
+  'fused rules are polymorphic in leading (batch) axes',
+  (c) => {
+    // The rules of a fused node, applied to primals with a batch axis in front, give each batch
+    // entry's own results: what a batching transformation relies on to keep the node fused.
+    const T = (shape: number[], seed: number): Tensor =>
+      tensor(
+        randomData(
+          shape.reduce((p, d) => p * d, 1),
+          seed,
+        ),
+        { shape, dtype: c.dtype },
+      );
+    // layerNorm's weight and bias are ordinary ops after the fused normalization: test that alone
+    const normalization = { name: 'layerNorm over two axes', shapes: [[2, 3, 2]], fused: (...xs: Tensor[]) => layerNorm(xs[0]!, { axis: [1, 2], eps: 0.1 }) };
+    for (const cs of [...cases(c).filter((k) => !k.name.startsWith('layerNorm')), normalization]) {
+      it(`${cs.name}: jet (K = 2) and vjp rules on stacked primals`, async () => {
+        const batches = [0, 1].map((b) => cs.shapes.map((s, i) => T(s, 50 + 10 * b + i)));
+        const out = cs.fused(...batches[0]!);
+        expect(out.node.op).toBe('custom');
+        const rules = out.node.p('custom').rules;
+        const stacked = cs.shapes.map((_, i) => stack([batches[0]![i]!, batches[1]![i]!]));
+        const series = stacked.map((x, i) => [1, 2].map((k) => T([1, ...x.shape], 70 + 3 * k + i)));
+        const outB = stack(batches.map((xs) => cs.fused(...xs)));
+        const zs = rules.jet!(stacked, series, outB, 2) as Tensor[];
+        const g = T(outB.shape, 80);
+        const cts = rules.vjp!(stacked, outB, g) as Tensor[];
+        for (let b = 0; b < 2; b++) {
+          const one = (t: Tensor): Tensor => t.slice([b], [b + 1]).squeeze(0);
+          const oneCoef = (t: Tensor): Tensor => t.slice([0, b], [1, b + 1]).squeeze(1);
+          const [, want] = jet(
+            cs.fused,
+            batches[b]!,
+            series.map((s) => s.map((k) => one(k.squeeze(0)))),
+          );
+          for (let k = 0; k < 2; k++) await expectAgree(oneCoef(zs[k]!).squeeze(0), want[k]!, 1e-12, `batch ${b} Z${k + 1}`);
+          const [, back] = vjp(cs.fused, ...batches[b]!);
+          const wantCt = back(one(g));
+          for (let i = 0; i < cs.shapes.length; i++) await expectAgree(one(cts[i]!), wantCt[i]!, 1e-12, `batch ${b} vjp[${i}]`);
+        }
+      });
+    }
+  },
+  { float32: false },
+);
