@@ -14,13 +14,13 @@ import { addAll, binom } from '../rules/taylor-coef.js';
 import type { Tensor } from '../tensor.js';
 import { checkTensor } from './checks.js';
 
-/** The axis of a softmax-like op, checked (a size-0 axis has no softmax). */
+/** The axis of a softmax-like op, checked (a size-0 axis has no softmax), counted from the end. */
 function softmaxAxis(op: string, x: Tensor, axis: number): number {
   checkTensor(op, x, 'x');
   if (x.ndim === 0) throw new ShapeError(`${op}: x must have at least one axis, got shape []`);
   const a = normAxis(op, axis, x.ndim);
   if (x.shape[a] === 0) throw new ShapeError(`${op}: axis ${a} of ${fmtShape(x.shape)} has size 0`);
-  return a;
+  return a - x.ndim;
 }
 
 /** x − max(x) along `axis` where the max is finite (a shift with no derivative), as in logsumexp. */
@@ -77,7 +77,7 @@ export function softmax(x: Tensor, axis = -1): Tensor {
   return fusedNode(
     {
       name: 'softmax',
-      jet: ([x0], [X], y, K) => (X ? softmaxSeries(y, X, a, x0!.shape, K).Y : []),
+      jet: ([x0], [X], y, K) => (X ? softmaxSeries(y, X, x0!.ndim + a, x0!.shape, K).Y : []),
       vjp: (_ps, y, g) => [softmaxVjp(y, g, a)],
     },
     [x],
@@ -96,7 +96,7 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
       // Z_k = X_k − W_{k−1} (lse's coefficients), with y = exp(z)
       jet: ([x0], [X], z, K) => {
         if (!X) return [];
-        const { W } = softmaxSeries(ops.exp(z), X, a, x0!.shape, K, false);
+        const { W } = softmaxSeries(ops.exp(z), X, x0!.ndim + a, x0!.shape, K, false);
         return W.map((w, i) => {
           const xk = X[i] ?? null;
           return w ? (xk ? ops.sub(xk, w) : ops.neg(w)) : xk;
