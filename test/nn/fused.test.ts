@@ -6,6 +6,7 @@
 
 import { expect, it } from 'vitest';
 import {
+  type DType,
   type Tensor,
   attention,
   collapsedJet,
@@ -39,6 +40,17 @@ export async function expectAgree(a: Tensor, b: Tensor, tol: number, what: strin
   }
   expect(Number.isFinite(diff), `${what}: finite`).toBe(true);
   expect(diff / scale, `${what}: max |diff| ${diff} (scale ${scale})`).toBeLessThanOrEqual(tol);
+}
+
+/** A seeded tensor of `shape` with entries uniform in [-2, 2). */
+function randomIn(shape: number[], seed: number, dtype: DType): Tensor {
+  return tensor(
+    randomData(
+      shape.reduce((p, d) => p * d, 1),
+      seed,
+    ),
+    { shape, dtype },
+  );
 }
 
 // ----- the compositions, written with basic ops -----
@@ -113,14 +125,7 @@ describeBackends('fused ops agree with their compositions', (c) => {
   // normwise; measured at most 3.4e-15 (float64) and 3.1e-6 (float32: both sides round at every
   // op, and order-4 coefficients amplify it)
   const tol = c.dtype === 'float64' ? 1e-13 : 3e-5;
-  const T = (shape: number[], seed: number): Tensor =>
-    tensor(
-      randomData(
-        shape.reduce((p, d) => p * d, 1),
-        seed,
-      ),
-      { shape, dtype: c.dtype },
-    );
+  const T = (shape: number[], seed: number): Tensor => randomIn(shape, seed, c.dtype);
 
   for (const cs of cases(c)) {
     const xs = cs.shapes.map((s, i) => T(s, 10 + i));
@@ -178,14 +183,7 @@ describeBackends('fused ops agree with their compositions', (c) => {
 describeBackends(
   'double backward through attention against float64 finite differences',
   () => {
-    const T = (shape: number[], seed: number): Tensor =>
-      tensor(
-        randomData(
-          shape.reduce((p, d) => p * d, 1),
-          seed,
-        ),
-        { shape, dtype: 'float64' },
-      );
+    const T = (shape: number[], seed: number): Tensor => randomIn(shape, seed, 'float64');
     const [q, k, v] = [T([2, 3, 4], 1), T([2, 5, 4], 2), T([2, 5, 3], 3)];
     const target = T([2, 3, 3], 4);
     const mask = tensor(
@@ -317,14 +315,7 @@ describeBackends(
   (c) => {
     // The rules of a fused node, applied to primals with a batch axis in front, give each batch
     // entry's own results: what a batching transformation relies on to keep the node fused.
-    const T = (shape: number[], seed: number): Tensor =>
-      tensor(
-        randomData(
-          shape.reduce((p, d) => p * d, 1),
-          seed,
-        ),
-        { shape, dtype: c.dtype },
-      );
+    const T = (shape: number[], seed: number): Tensor => randomIn(shape, seed, c.dtype);
     // layerNorm's weight and bias are ordinary ops after the fused normalization: test that alone
     const normalization = { name: 'layerNorm over two axes', shapes: [[2, 3, 2]], fused: (...xs: Tensor[]) => layerNorm(xs[0]!, { axis: [1, 2], eps: 0.1 }) };
     for (const cs of [...cases(c).filter((k) => !k.name.startsWith('layerNorm')), normalization]) {
