@@ -26,15 +26,15 @@ import {
 } from '../../src/index.js';
 import type { CollapsedOut, JitStats } from '../../src/index.js';
 
-interface Params {
+export interface Params {
   W1: Tensor;
   b1: Tensor;
   layers: { W: Tensor; b: Tensor }[];
 }
-declare const params: Params;
-declare const X: Tensor;
+export declare const params: Params;
+export declare const X: Tensor;
 declare const x: Tensor;
-declare const loss: (p: Params, X: Tensor) => Tensor;
+export declare const loss: (p: Params, X: Tensor) => Tensor;
 
 // Never called: the bodies are only type-checked.
 export function gradients(): void {
