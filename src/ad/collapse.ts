@@ -95,8 +95,10 @@ export interface CollapsedCore {
 
 /**
  * Collapsed Taylor mode over `region`: `seeds[i]` gives input i's per-direction coefficients
- * 1..K−1 ([R, ...S'] each) and its summed top coefficient ([1, ...S']). `weights` (length R)
- * weight the sum over directions; plain sum when null.
+ * 1..K−1 ([R, ...S'] each) and its summed top coefficient ([1, ...S']). `weights` weight the sum
+ * over directions: [R] for one weighted sum, [T, R] for T weighted sums at once (every top
+ * coefficient then carries T on its leading axis, one per row of the weights), or null for the
+ * plain sum.
  */
 export function propagateCollapsed(
   inputs: readonly Node[],
@@ -106,6 +108,7 @@ export function propagateCollapsed(
   R: number,
   weights: Tensor | null,
 ): CollapsedCore {
+  if (weights && weights.ndim === 2) return collapseRegion(inputs, seeds, region, K, R, weightedSums(weights), weights.shape[0]!);
   const wByRank = new Map<number, Tensor>();
   const sumDir: SumDirections = (t) => {
     if (!weights) return ops.sum(t, 0, true);
@@ -117,7 +120,19 @@ export function propagateCollapsed(
   return collapseRegion(inputs, seeds, region, K, R, sumDir);
 }
 
-/** Collapsed Taylor mode over `region` with a given sum over the directions. */
+/** T weighted sums over the directions at once, W [T, R]: [R, ...S'] -> [T, ...S'] by one matmul. */
+function weightedSums(W: Tensor): SumDirections {
+  const [T, R] = W.shape as [number, number];
+  return (t) => {
+    const rest = t.shape.slice(1);
+    const full = t.shape[0] === R ? t : ops.broadcastTo(t, [R, ...rest]);
+    const w = W.dtype === t.dtype ? W : W.astype(t.dtype); // f may cast inside
+    const flat = ops.reshape(full, [R, rest.reduce((a, b) => a * b, 1)]);
+    return ops.reshape(ops.matmul(w, flat), [T, ...rest]);
+  };
+}
+
+/** Collapsed Taylor mode over `region` with a given sum over the directions (`tops` sums at once). */
 function collapseRegion(
   inputs: readonly Node[],
   seeds: readonly (CollapsedSeries | null)[],
@@ -125,6 +140,7 @@ function collapseRegion(
   K: number,
   R: number,
   sumDir: SumDirections,
+  tops = 1,
 ): CollapsedCore {
   const map = new Map<Node, CollapsedSeries | null>();
   inputs.forEach((n, i) => map.set(n, seeds[i] ?? null));
@@ -135,7 +151,7 @@ function collapseRegion(
       map.set(v, ins.some((s) => s !== null) ? collapsedStep(taylorRule(v.op), ruleCtx(v), ins, K, sumDir) : null);
     }
     const s = map.get(v);
-    vectors = Math.max(vectors, 1 + (s ? R * s.lower.filter((c) => c !== null).length + (s.top ? 1 : 0) : 0));
+    vectors = Math.max(vectors, 1 + (s ? R * s.lower.filter((c) => c !== null).length + (s.top ? tops : 0) : 0));
   }
   return { state: (n) => map.get(n) ?? null, stats: { vectors, nodes: region.length } };
 }

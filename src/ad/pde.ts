@@ -1,0 +1,236 @@
+// `pde(f, spec)`: any set of linear differential terms of a row-wise field f: [N, D] -> [N, C] in one propagation (collapsed Taylor mode by default; standard Taylor mode or nested first-order AD on request), and its cost.
+
+// A compiled spec (./pde-plan.ts) is a set of directions v_r and reads Σ_r w_r F_d(v_r). All
+// directions travel through f together as one K-jet, K the highest order read:
+//  - collapsed (K >= 2): coefficients 1..K−1 per direction, and one collapsed top sum per distinct
+//    weight vector of the order-K reads (propagateCollapsed with weights [T, R]). Lower-order
+//    reads (the gradient from Z1, a Laplacian from Z2 next to a biharmonic...) are weighted sums
+//    of f's per-direction output coefficients, so they cost nothing inside f.
+//  - taylor: every coefficient per direction (propagateJet); every read from f's output.
+//  - nested: each F_d(v) by nested first-order AD (forward-over-reverse), the reference.
+// K = 1 (first-order terms only) is one batched jvp of the R directions in every Taylor method.
+
+import { ShapeError, fmtShape } from '../errors.js';
+import type { Tensor } from '../tensor.js';
+import * as ops from '../ops.js';
+import { propagateCollapsed, weightsTensor } from './collapse.js';
+import { type OperatorMethod, checkFn, checkMethod, checkX, constantLike } from './operator-args.js';
+import { type OutInfo, type PdeSpec, type Plan, type Read, checkSpec, compileSpec } from './pde-plan.js';
+import { propagateJet, traceRegion } from './taylor.js';
+import { type RowFn, nestedForm } from './taylor-nested.js';
+import { constLike } from '../rules/taylor-coef.js';
+
+export interface PdeOptions {
+  /** 'collapsed' (default), 'taylor' (standard Taylor mode) or 'nested' (first-order AD). */
+  method?: OperatorMethod;
+}
+
+/** One tensor per term, keyed like the spec (a misspelt key is a compile error). */
+export type PdeResult<S extends PdeSpec> = { [K in keyof S]: Tensor };
+
+/** The terms' values and the vectors per datum the propagation carried (null: not counted). */
+export interface PdeRun {
+  readonly values: Record<string, Tensor>;
+  readonly vectors: number | null;
+}
+
+/** f's output must be [N] or [N, C] (rows independent). */
+function outInfo(op: string, out: Tensor, N: number): OutInfo {
+  const s = out.shape;
+  if (s[0] !== N || s.length > 2) throw new ShapeError(`${op}: f must map X [${N}, D] to [${N}] or [${N}, C] (rows independent), got ${fmtShape(s)}`);
+  return { N, C: s.length === 2 ? s[1]! : null };
+}
+
+/** Every direction as one tensor [R, 1, D] (constant) or [R, N, D] (when some are per row). */
+function directionTensor(plan: Plan, X: Tensor): Tensor {
+  const [N, D] = X.shape as [number, number];
+  const { host, blocks } = plan.dirs;
+  const pieces: Tensor[] = [];
+  if (host.length > 0) {
+    const flat = new Float64Array(host.length * D);
+    host.forEach((v, r) => flat.set(v, r * D));
+    pieces.push(constantLike(flat, [host.length, 1, D], X));
+  }
+  pieces.push(...blocks);
+  const perRow = pieces.some((p) => p.shape[1] !== 1);
+  const aligned = perRow ? pieces.map((p) => p.broadcastTo([p.shape[0]!, N, D])) : pieces;
+  return aligned.length === 1 ? aligned[0]! : ops.concat(aligned, 0);
+}
+
+/** Weights of a read over the R directions. */
+function weightRow(plan: Plan, read: Read, R: number): Float64Array {
+  const w = new Float64Array(R);
+  for (const [ref, c] of read.parts) w[plan.dirs.index(ref)]! += c;
+  return w;
+}
+
+/** Σ_r w_r Z[r] for Z [R, ...O] (null: zero): one slice for a single direction, one sum when all weights are equal. */
+function combine(Z: Tensor | null, w: Float64Array, zero: Tensor): Tensor {
+  const live = Array.from(w.keys()).filter((r) => w[r] !== 0);
+  if (!Z || live.length === 0) return zero;
+  const O = zero.shape;
+  const scaled = (t: Tensor, c: number): Tensor => (c === 1 ? t : t.mul(c));
+  if (live.length === 1) {
+    const r = live[0]!;
+    return scaled(ops.reshape(ops.slice(Z, [r, ...O.map(() => 0)], [r + 1, ...O]), O), w[r]!);
+  }
+  if (w.every((c) => c === w[0])) return scaled(Z.sum(0), w[0]!);
+  return Z.mul(weightsTensor(w, Z.dtype).reshape([w.length, ...O.map(() => 1)])).sum(0);
+}
+
+/** Evaluates a compiled spec: every term's value, and the vectors per datum. */
+export function runPlan(op: string, f: RowFn, X: Tensor, plan: Plan, method: OperatorMethod): PdeRun {
+  const [N] = X.shape as [number, number];
+  const reads = plan.terms.flatMap(([, t]) => t.reads);
+  const K = Math.max(0, ...reads.map((r) => r.order));
+  const R = plan.dirs.count;
+  const dirs = R > 0 ? directionTensor(plan, X) : null;
+  let vals: Tensor[];
+  let vectors: number | null;
+  let out: OutInfo;
+  if (method === 'nested') {
+    const y = f(X);
+    out = outInfo(op, y, N);
+    const r = nestedReads(
+      f,
+      X,
+      y,
+      out,
+      dirs,
+      reads.map((rd) => weightRow(plan, rd, R)),
+      reads,
+      K,
+    );
+    vals = r.vals;
+    vectors = r.vectors;
+  } else {
+    const tr = traceRegion(op, f, [X]);
+    if (tr.outputs.length !== 1) throw new ShapeError(`${op}: f must return one tensor`);
+    const y = tr.outputs[0]!;
+    out = outInfo(op, y, N);
+    const zero = constLike(y, 0);
+    const input = [tr.inputs[0]!.node];
+    const full = (c: Tensor | null, lead: number): Tensor | null => (c ? c.broadcastTo([lead, ...y.shape]) : null);
+    const rows = reads.map((rd) => weightRow(plan, rd, R));
+    if (K === 0 || !dirs) {
+      vals = reads.map(() => y);
+      vectors = 1;
+    } else if (method === 'taylor' || K === 1) {
+      const core = propagateJet(input, [[dirs, ...new Array<null>(K - 1).fill(null)]], tr.region, K, R);
+      const Z = core.series(y.node);
+      vals = reads.map((rd, i) => (rd.order === 0 ? y : combine(full(Z?.[rd.order - 1] ?? null, R), rows[i]!, zero)));
+      vectors = core.stats.vectors;
+    } else {
+      // one collapsed top sum per distinct weight row of the order-K reads
+      const tops: Float64Array[] = [];
+      const topOf = reads.map((rd, i) => {
+        if (rd.order !== K) return -1;
+        const w = rows[i]!;
+        const t = tops.findIndex((u) => u.every((c, r) => c === w[r]));
+        return t >= 0 ? t : tops.push(w) - 1;
+      });
+      // a single uniform row is a plain sum, scaled after (the graph of the unweighted collapsed Laplacian)
+      const uniform = tops.length === 1 && tops[0]!.every((c) => c === tops[0]![0]);
+      let weights: Tensor | null = null;
+      if (!uniform) {
+        const flat = new Float64Array(tops.length * R);
+        tops.forEach((u, t) => flat.set(u, t * R));
+        weights = weightsTensor(flat, X.dtype);
+        if (tops.length > 1) weights = weights.reshape([tops.length, R]);
+      }
+      const lower = [dirs, ...new Array<null>(K - 2).fill(null)];
+      const core = propagateCollapsed(input, [{ lower, top: null }], tr.region, K, R, weights);
+      const s = core.state(y.node);
+      const T = tops.length;
+      const top = full(s?.top ?? null, T);
+      vals = reads.map((rd, i) => {
+        if (rd.order === 0) return y;
+        if (rd.order < K) return combine(full(s?.lower[rd.order - 1] ?? null, R), rows[i]!, zero);
+        if (!top) return zero;
+        const t = topOf[i]!;
+        const row = T === 1 ? ops.reshape(top, y.shape) : ops.reshape(ops.slice(top, [t, ...y.shape.map(() => 0)], [t + 1, ...y.shape]), y.shape);
+        return uniform && tops[0]![0] !== 1 ? row.mul(tops[0]![0]!) : row;
+      });
+      vectors = core.stats.vectors;
+    }
+  }
+  const values: Record<string, Tensor> = {};
+  let at = 0;
+  for (const [name, term] of plan.terms) {
+    values[name] = term.finish(vals.slice(at, at + term.reads.length), out);
+    at += term.reads.length;
+  }
+  return { values, vectors };
+}
+
+/**
+ * Every read by nested first-order AD, one component of f at a time. Vectors per datum (K <= 2):
+ * the primal once, and per component an adjoint plus, per direction of a second-order read, a
+ * tangent and a tangent adjoint: 1 + C (1 + 2 R₂); null for higher orders (not counted).
+ */
+function nestedReads(
+  f: RowFn,
+  X: Tensor,
+  y: Tensor,
+  out: OutInfo,
+  dirs: Tensor | null,
+  rows: readonly Float64Array[],
+  reads: readonly Read[],
+  K: number,
+): { vals: Tensor[]; vectors: number | null } {
+  const { N, C } = out;
+  const comps: RowFn[] = C === null ? [f] : Array.from({ length: C }, (_, c) => (Y: Tensor) => ops.reshape(ops.slice(f(Y), [0, c], [N, c + 1]), [N]));
+  const cache = new Map<string, Tensor>();
+  const form = (r: number, d: number): Tensor => {
+    const key = `${r}/${d}`;
+    let t = cache.get(key);
+    if (!t) {
+      const v = ops.slice(dirs!, [r, 0, 0], [r + 1, dirs!.shape[1]!, dirs!.shape[2]!]);
+      const per = comps.map((g) => nestedForm(g, v, d)(X));
+      cache.set(key, (t = C === null ? per[0]! : ops.stack(per, 1)));
+    }
+    return t;
+  };
+  const zero = constLike(y, 0);
+  const second = new Set<number>();
+  const vals = reads.map((rd, i) => {
+    if (rd.order === 0) return y;
+    let acc: Tensor | null = null;
+    rows[i]!.forEach((w, r) => {
+      if (w === 0) return;
+      if (rd.order === 2) second.add(r);
+      const q = w === 1 ? form(r, rd.order) : form(r, rd.order).mul(w);
+      acc = acc ? acc.add(q) : q;
+    });
+    return acc ?? zero;
+  });
+  return { vals, vectors: K <= 2 ? 1 + (C ?? 1) * (1 + 2 * second.size) : null };
+}
+
+/**
+ * The terms of `spec` (./pde-plan.ts: value, grad, partial, laplacian, divergence, trace,
+ * advection, biharmonic) of a row-wise f: [N, D] -> [N, C] (or [N]) at every row of X [N, D], all
+ * from one propagation; returns one lazy tensor per term, keyed like the spec.
+ *
+ *     const r = pde(u, { u: 'value', du: { grad: 'all' }, lap: { laplacian: [1, 2] } })(X);
+ *     r.u; r.du; r.lap   // [N, C], [N, C, D], [N, C]
+ */
+export function pde<const S extends PdeSpec>(f: RowFn, spec: S, opts: PdeOptions = {}): (X: Tensor) => PdeResult<S> {
+  const op = 'pde';
+  checkFn(op, f);
+  checkSpec(op, spec);
+  const method = checkMethod(op, opts?.method);
+  return (X: Tensor) => {
+    checkX(op, X);
+    return runPlan(op, f, X, compileSpec(op, spec, X), method).values as PdeResult<S>;
+  };
+}
+
+/** Builds (does not run) the spec's graph; the vectors per datum its propagation carries. */
+export function pdeVectors(f: RowFn, X: Tensor, spec: PdeSpec, opts: PdeOptions = {}): number | null {
+  const op = 'pde';
+  checkFn(op, f);
+  const method = checkMethod(op, opts?.method);
+  checkX(op, X);
+  return runPlan(op, f, X, compileSpec(op, spec, X), method).vectors;
+}
