@@ -26,7 +26,7 @@ export interface PdeOptions {
 }
 
 /** One tensor per term, keyed like the spec (a misspelt key is a compile error). */
-export type PdeResult<S extends PdeSpec> = { [K in keyof S]: Tensor };
+export type PdeResult<S extends PdeSpec> = { -readonly [K in keyof S]: Tensor };
 
 /** The terms' values and the vectors per datum the propagation carried (null: not counted). */
 export interface PdeRun {
