@@ -158,12 +158,31 @@ function firstOrder(ctx: CompileCtx, coords: readonly number[]): Read[] {
   return coords.map((i) => readOf(ctx, 1, [unit(ctx.D, i)]));
 }
 
-/** S random directions (entries on `coords` only) as a tensor block [S, 1, D], weight `w` each. */
+/**
+ * S random directions v = Σ_k z_k e_coords[k] (./operator-args.ts randomEntries), weight `w` each:
+ * a block [S, 1, D] shared by the rows, or [S, N, D] with `perRow`. Sampled coordinates shared by
+ * the rows are host directions (√D′ e_i), so they merge with the gradient's e_i.
+ */
 function randomRead(ctx: CompileCtx, e: Required<EstimatorOptions>, coords: readonly number[], order: number, w: number): Read {
-  const z = randomEntries(e, coords.length);
-  const host = new Float64Array(e.samples * ctx.D);
-  for (let s = 0; s < e.samples; s++) coords.forEach((i, k) => (host[s * ctx.D + i] = z[s * coords.length + k]!));
-  const b = ctx.dirs.block(constantLike(host, [e.samples, 1, ctx.D], ctx.X));
+  const n = coords.length;
+  const rows = e.perRow ? ctx.X.shape[0]! : 1;
+  const z = randomEntries(e, n, e.samples * rows);
+  if (e.distribution === 'coordinates' && !e.perRow) {
+    return readOf(
+      ctx,
+      order,
+      Array.from({ length: e.samples }, (_, s) => ({
+        v: directionOf(
+          ctx.D,
+          coords.map((i, k) => [i, z[s * n + k]!] as const),
+        ),
+        w,
+      })),
+    );
+  }
+  const host = new Float64Array(e.samples * rows * ctx.D);
+  for (let s = 0; s < e.samples * rows; s++) coords.forEach((i, k) => (host[s * ctx.D + i] = z[s * n + k]!));
+  const b = ctx.dirs.block(constantLike(host, [e.samples, rows, ctx.D], ctx.X));
   return { order, parts: Array.from({ length: e.samples }, (_, j) => [{ block: b, j }, w] as const) };
 }
 
@@ -260,12 +279,27 @@ function traceTerm(ctx: CompileCtx, A: unknown, estimator: unknown): TermPlan {
     return { reads: [{ order: 2, parts: Array.from({ length: R }, (_, j) => [{ block: b, j }, signs?.[j] ?? 1] as const) }], finish: only };
   }
   if (signs !== undefined) throw new ArgumentError(`${ctx.op}: term '${ctx.name}': the randomized trace needs A = S Sᵀ (no signs)`);
-  // z ~ (Rademacher | Gaussian) in R^R: E[(S z)(S z)ᵀ] = S Sᵀ, so E[(Sz)ᵀ H (Sz)] = tr(Sᵀ H S)
+  // z in R^R with E[z zᵀ] = I: E[(S z)(S z)ᵀ] = S Sᵀ, so E[(Sz)ᵀ H (Sz)] = tr(Sᵀ H S)
   const e = checkEstimator(ctx.op, estimator);
-  const z = constantLike(randomEntries(e, R), [e.samples, R], ctx.X);
-  const mixed = S.ndim === 2 ? z.matmul(S.transpose()).reshape([e.samples, 1, D]) : S.matmul(z.transpose()).permute([2, 0, 1]);
+  const Sn = e.samples;
+  let mixed: Tensor;
+  if (e.perRow) {
+    const z = constantLike(randomEntries(e, R, Sn * N), [Sn, N, R], ctx.X);
+    mixed =
+      S.ndim === 2
+        ? z
+            .reshape([Sn * N, R])
+            .matmul(S.transpose())
+            .reshape([Sn, N, D])
+        : S.reshape([1, N, D, R])
+            .mul(z.reshape([Sn, N, 1, R]))
+            .sum(-1);
+  } else {
+    const z = constantLike(randomEntries(e, R), [Sn, R], ctx.X);
+    mixed = S.ndim === 2 ? z.matmul(S.transpose()).reshape([Sn, 1, D]) : S.matmul(z.transpose()).permute([2, 0, 1]);
+  }
   const b = ctx.dirs.block(mixed);
-  return { reads: [{ order: 2, parts: Array.from({ length: e.samples }, (_, j) => [{ block: b, j }, 1 / e.samples] as const) }], finish: only };
+  return { reads: [{ order: 2, parts: Array.from({ length: Sn }, (_, j) => [{ block: b, j }, 1 / Sn] as const) }], finish: only };
 }
 
 function advectionTerm(ctx: CompileCtx, b: unknown): TermPlan {
