@@ -100,11 +100,12 @@ export class Directions {
     return this.blocks.length - 1;
   }
 
-  /** Number of directions R and the flat index of a reference. */
+  /** The number of directions R (host directions first, then the blocks in order). */
   get count(): number {
     return this.host.length + this.blocks.reduce((s, b) => s + b.shape[0]!, 0);
   }
 
+  /** The position of a reference among the R directions. */
   index(ref: DirRef): number {
     if ('host' in ref) return ref.host;
     let off = this.host.length;
@@ -128,7 +129,7 @@ function readOf(ctx: CompileCtx, order: number, terms: readonly WeightedDirectio
 }
 
 function coordsOf(ctx: CompileCtx, c: unknown, what: string): number[] {
-  if (c === 'all' || c === true) return Array.from({ length: ctx.D }, (_, i) => i);
+  if (c === 'all') return Array.from({ length: ctx.D }, (_, i) => i);
   const ok = Array.isArray(c) && c.length > 0 && c.every((i) => Number.isInteger(i) && i >= 0 && i < ctx.D) && new Set(c).size === c.length;
   if (!ok) {
     throw new ArgumentError(

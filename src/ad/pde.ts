@@ -78,89 +78,87 @@ function combine(Z: Tensor | null, w: Float64Array, zero: Tensor): Tensor {
   return Z.mul(weightsTensor(w, Z.dtype).reshape([w.length, ...O.map(() => 1)])).sum(0);
 }
 
+/** The reads' values (each shaped like f's output), f's output shape and the vectors per datum. */
+interface ReadValues {
+  readonly vals: Tensor[];
+  readonly out: OutInfo;
+  readonly vectors: number | null;
+}
+
 /** Evaluates a compiled spec: every term's value, and the vectors per datum. */
 export function runPlan(op: string, f: RowFn, X: Tensor, plan: Plan, method: OperatorMethod): PdeRun {
-  const [N] = X.shape as [number, number];
   const reads = plan.terms.flatMap(([, t]) => t.reads);
   const K = Math.max(0, ...reads.map((r) => r.order));
   const R = plan.dirs.count;
+  const rows = reads.map((rd) => weightRow(plan, rd, R));
   const dirs = R > 0 ? directionTensor(plan, X) : null;
-  let vals: Tensor[];
-  let vectors: number | null;
-  let out: OutInfo;
-  if (method === 'nested') {
-    const y = f(X);
-    out = outInfo(op, y, N);
-    const r = nestedReads(
-      f,
-      X,
-      y,
-      out,
-      dirs,
-      reads.map((rd) => weightRow(plan, rd, R)),
-      reads,
-      K,
-    );
-    vals = r.vals;
-    vectors = r.vectors;
-  } else {
-    const tr = traceRegion(op, f, [X]);
-    if (tr.outputs.length !== 1) throw new ShapeError(`${op}: f must return one tensor`);
-    const y = tr.outputs[0]!;
-    out = outInfo(op, y, N);
-    const zero = constLike(y, 0);
-    const input = [tr.inputs[0]!.node];
-    const full = (c: Tensor | null, lead: number): Tensor | null => (c ? c.broadcastTo([lead, ...y.shape]) : null);
-    const rows = reads.map((rd) => weightRow(plan, rd, R));
-    if (K === 0 || !dirs) {
-      vals = reads.map(() => y);
-      vectors = 1;
-    } else if (method === 'taylor' || K === 1) {
-      const core = propagateJet(input, [[dirs, ...new Array<null>(K - 1).fill(null)]], tr.region, K, R);
-      const Z = core.series(y.node);
-      vals = reads.map((rd, i) => (rd.order === 0 ? y : combine(full(Z?.[rd.order - 1] ?? null, R), rows[i]!, zero)));
-      vectors = core.stats.vectors;
-    } else {
-      // one collapsed top sum per distinct weight row of the order-K reads
-      const tops: Float64Array[] = [];
-      const topOf = reads.map((rd, i) => {
-        if (rd.order !== K) return -1;
-        const w = rows[i]!;
-        const t = tops.findIndex((u) => u.every((c, r) => c === w[r]));
-        return t >= 0 ? t : tops.push(w) - 1;
-      });
-      // a single uniform row is a plain sum, scaled after (the graph of the unweighted collapsed Laplacian)
-      const uniform = tops.length === 1 && tops[0]!.every((c) => c === tops[0]![0]);
-      let weights: Tensor | null = null;
-      if (!uniform) {
-        const flat = new Float64Array(tops.length * R);
-        tops.forEach((u, t) => flat.set(u, t * R));
-        weights = weightsTensor(flat, X.dtype);
-        if (tops.length > 1) weights = weights.reshape([tops.length, R]);
-      }
-      const lower = [dirs, ...new Array<null>(K - 2).fill(null)];
-      const core = propagateCollapsed(input, [{ lower, top: null }], tr.region, K, R, weights);
-      const s = core.state(y.node);
-      const T = tops.length;
-      const top = full(s?.top ?? null, T);
-      vals = reads.map((rd, i) => {
-        if (rd.order === 0) return y;
-        if (rd.order < K) return combine(full(s?.lower[rd.order - 1] ?? null, R), rows[i]!, zero);
-        if (!top) return zero;
-        const t = topOf[i]!;
-        const row = T === 1 ? ops.reshape(top, y.shape) : ops.reshape(ops.slice(top, [t, ...y.shape.map(() => 0)], [t + 1, ...y.shape]), y.shape);
-        return uniform && tops[0]![0] !== 1 ? row.mul(tops[0]![0]!) : row;
-      });
-      vectors = core.stats.vectors;
-    }
-  }
+  const r = method === 'nested' ? nestedReads(op, f, X, dirs, rows, reads, K) : taylorReads(op, f, X, dirs, rows, reads, K, method);
   const values: Record<string, Tensor> = {};
   let at = 0;
   for (const [name, term] of plan.terms) {
-    values[name] = term.finish(vals.slice(at, at + term.reads.length), out);
+    values[name] = term.finish(r.vals.slice(at, at + term.reads.length), r.out);
     at += term.reads.length;
   }
-  return { values, vectors };
+  return { values, vectors: r.vectors };
+}
+
+/** Every read from one propagation of the K-jets of all directions through f (collapsed or standard Taylor mode). */
+function taylorReads(
+  op: string,
+  f: RowFn,
+  X: Tensor,
+  dirs: Tensor | null,
+  rows: readonly Float64Array[],
+  reads: readonly Read[],
+  K: number,
+  method: OperatorMethod,
+): ReadValues {
+  const tr = traceRegion(op, f, [X]);
+  if (tr.outputs.length !== 1) throw new ShapeError(`${op}: f must return one tensor`);
+  const y = tr.outputs[0]!;
+  const out = outInfo(op, y, X.shape[0]!);
+  if (K === 0 || !dirs) return { vals: reads.map(() => y), out, vectors: 1 };
+  const R = dirs.shape[0]!;
+  const zero = constLike(y, 0);
+  const input = [tr.inputs[0]!.node];
+  const full = (c: Tensor | null, lead: number): Tensor | null => (c ? c.broadcastTo([lead, ...y.shape]) : null);
+  if (method === 'taylor' || K === 1) {
+    const core = propagateJet(input, [[dirs, ...new Array<null>(K - 1).fill(null)]], tr.region, K, R);
+    const Z = core.series(y.node);
+    const vals = reads.map((rd, i) => (rd.order === 0 ? y : combine(full(Z?.[rd.order - 1] ?? null, R), rows[i]!, zero)));
+    return { vals, out, vectors: core.stats.vectors };
+  }
+  // one collapsed top sum per distinct weight row of the order-K reads
+  const tops: Float64Array[] = [];
+  const topOf = reads.map((rd, i) => {
+    if (rd.order !== K) return -1;
+    const w = rows[i]!;
+    const t = tops.findIndex((u) => u.every((c, r) => c === w[r]));
+    return t >= 0 ? t : tops.push(w) - 1;
+  });
+  const T = tops.length;
+  // a single uniform row is a plain sum, scaled after (the graph of the unweighted collapsed Laplacian)
+  const uniform = T === 1 && tops[0]!.every((c) => c === tops[0]![0]);
+  let weights: Tensor | null = null;
+  if (!uniform) {
+    const flat = new Float64Array(T * R);
+    tops.forEach((u, t) => flat.set(u, t * R));
+    weights = weightsTensor(flat, X.dtype);
+    if (T > 1) weights = weights.reshape([T, R]);
+  }
+  const lower = [dirs, ...new Array<null>(K - 2).fill(null)];
+  const core = propagateCollapsed(input, [{ lower, top: null }], tr.region, K, R, weights);
+  const s = core.state(y.node);
+  const top = full(s?.top ?? null, T);
+  const vals = reads.map((rd, i) => {
+    if (rd.order === 0) return y;
+    if (rd.order < K) return combine(full(s?.lower[rd.order - 1] ?? null, R), rows[i]!, zero);
+    if (!top) return zero;
+    const t = topOf[i]!;
+    const row = T === 1 ? ops.reshape(top, y.shape) : ops.reshape(ops.slice(top, [t, ...y.shape.map(() => 0)], [t + 1, ...y.shape]), y.shape);
+    return uniform && tops[0]![0] !== 1 ? row.mul(tops[0]![0]!) : row;
+  });
+  return { vals, out, vectors: core.stats.vectors };
 }
 
 /**
@@ -168,16 +166,9 @@ export function runPlan(op: string, f: RowFn, X: Tensor, plan: Plan, method: Ope
  * the primal once, and per component an adjoint plus, per direction of a second-order read, a
  * tangent and a tangent adjoint: 1 + C (1 + 2 R₂); null for higher orders (not counted).
  */
-function nestedReads(
-  f: RowFn,
-  X: Tensor,
-  y: Tensor,
-  out: OutInfo,
-  dirs: Tensor | null,
-  rows: readonly Float64Array[],
-  reads: readonly Read[],
-  K: number,
-): { vals: Tensor[]; vectors: number | null } {
+function nestedReads(op: string, f: RowFn, X: Tensor, dirs: Tensor | null, rows: readonly Float64Array[], reads: readonly Read[], K: number): ReadValues {
+  const y = f(X);
+  const out = outInfo(op, y, X.shape[0]!);
   const { N, C } = out;
   const comps: RowFn[] = C === null ? [f] : Array.from({ length: C }, (_, c) => (Y: Tensor) => ops.reshape(ops.slice(f(Y), [0, c], [N, c + 1]), [N]));
   const cache = new Map<string, Tensor>();
@@ -204,7 +195,7 @@ function nestedReads(
     });
     return acc ?? zero;
   });
-  return { vals, vectors: K <= 2 ? 1 + (C ?? 1) * (1 + 2 * second.size) : null };
+  return { vals, out, vectors: K <= 2 ? 1 + (C ?? 1) * (1 + 2 * second.size) : null };
 }
 
 /**
