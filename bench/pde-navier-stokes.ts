@@ -3,7 +3,7 @@
 
 import { type DType, type Tensor, concat, evaluate, init, jvp, laplacian, operatorCost, pde, profile, tensor } from '../src/index.js';
 import { lcg } from './mlp.js';
-import { arg } from './util.js';
+import { arg, interleaved } from './util.js';
 
 const D = 2,
   C = 3;
@@ -87,19 +87,12 @@ async function main(): Promise<void> {
     return outs;
   };
   for (const name of names) for (let w = 0; w < 3; w++) await run(name)();
-  const times = new Map<string, number[]>(names.map((n) => [n, []]));
-  for (let r = 0; r < runs; r++) {
-    for (const name of names) {
-      const t0 = performance.now();
-      await run(name)();
-      times.get(name)!.push(performance.now() - t0);
-    }
-  }
+  const times = await interleaved(names, (name) => run(name)(), runs);
   const ref = await Promise.all((await run('nested AD')()).map((t) => t.data()));
   const medians: Record<string, number> = {};
   console.log('variant           median ms   min ms  kernels  vectors/datum  max |diff| vs nested');
   for (const name of names) {
-    const ts = times.get(name)!.sort((a, b) => a - b);
+    const ts = times.get(name)!;
     medians[name] = ts[Math.floor(ts.length / 2)]!;
     const p = await profile(run(name));
     const vals = await Promise.all(p.result.map((t) => t.data()));

@@ -2,8 +2,8 @@
 
 // A compiled spec (./pde-plan.ts) is a set of directions v_r and reads Σ_r w_r F_d(v_r). All
 // directions travel through f together as one K-jet, K the highest order read:
-//  - collapsed (K >= 2): coefficients 1..K−1 per direction, and one collapsed top sum per distinct
-//    weight vector of the order-K reads (propagateCollapsed with weights [T, R]). Lower-order
+//  - collapsed (K >= 2): coefficients 1..K−1 per direction, and one collapsed top sum per row of a
+//    basis of the order-K reads' weight vectors (propagateCollapsed with weights [T, R]). Lower-order
 //    reads (the gradient from Z1, a Laplacian from Z2 next to a biharmonic...) are weighted sums
 //    of f's per-direction output coefficients, so they cost nothing inside f.
 //  - taylor: every coefficient per direction (propagateJet); every read from f's output.
@@ -117,9 +117,10 @@ function taylorReads(
   if (tr.outputs.length !== 1) throw new ShapeError(`${op}: f must return one tensor`);
   const y = tr.outputs[0]!;
   const out = outInfo(op, y, X.shape[0]!);
-  if (K === 0 || !dirs) return { vals: reads.map(() => y), out, vectors: 1 };
-  const R = dirs.shape[0]!;
   const zero = constLike(y, 0);
+  // no direction: every read of order >= 1 is zero (a zero A or b)
+  if (K === 0 || !dirs) return { vals: reads.map((rd) => (rd.order === 0 ? y : zero)), out, vectors: 1 };
+  const R = dirs.shape[0]!;
   const input = [tr.inputs[0]!.node];
   const full = (c: Tensor | null, lead: number): Tensor | null => (c ? c.broadcastTo([lead, ...y.shape]) : null);
   if (method === 'taylor' || K === 1) {
@@ -128,19 +129,14 @@ function taylorReads(
     const vals = reads.map((rd, i) => (rd.order === 0 ? y : combine(full(Z?.[rd.order - 1] ?? null, R), rows[i]!, zero)));
     return { vals, out, vectors: core.stats.vectors };
   }
-  // one collapsed top sum per distinct weight row of the order-K reads
-  const tops: Float64Array[] = [];
-  const topOf = reads.map((rd, i) => {
-    if (rd.order !== K) return -1;
-    const w = rows[i]!;
-    const t = tops.findIndex((u) => u.every((c, r) => c === w[r]));
-    return t >= 0 ? t : tops.push(w) - 1;
-  });
+  // one collapsed top sum per row of a basis of the order-K reads' weight rows
+  const topRows = reads.map((rd, i) => (rd.order === K ? rows[i]! : null));
+  const { basis: tops, coef } = rowBasis(topRows.filter((w): w is Float64Array => w !== null));
   const T = tops.length;
   // a single uniform row is a plain sum, scaled after (the graph of the unweighted collapsed Laplacian)
   const uniform = T === 1 && tops[0]!.every((c) => c === tops[0]![0]);
   let weights: Tensor | null = null;
-  if (!uniform) {
+  if (!uniform && T > 0) {
     const flat = new Float64Array(T * R);
     tops.forEach((u, t) => flat.set(u, t * R));
     weights = weightsTensor(flat, X.dtype);
@@ -149,16 +145,57 @@ function taylorReads(
   const lower = [dirs, ...new Array<null>(K - 2).fill(null)];
   const core = propagateCollapsed(input, [{ lower, top: null }], tr.region, K, R, weights);
   const s = core.state(y.node);
-  const top = full(s?.top ?? null, T);
+  const top = T > 0 ? full(s?.top ?? null, T) : null;
+  const topSum = (t: number): Tensor => {
+    const row = T === 1 ? ops.reshape(top!, y.shape) : ops.reshape(ops.slice(top!, [t, ...y.shape.map(() => 0)], [t + 1, ...y.shape]), y.shape);
+    return uniform && tops[0]![0] !== 1 ? row.mul(tops[0]![0]!) : row;
+  };
+  let nextTop = 0;
   const vals = reads.map((rd, i) => {
     if (rd.order === 0) return y;
     if (rd.order < K) return combine(full(s?.lower[rd.order - 1] ?? null, R), rows[i]!, zero);
-    if (!top) return zero;
-    const t = topOf[i]!;
-    const row = T === 1 ? ops.reshape(top, y.shape) : ops.reshape(ops.slice(top, [t, ...y.shape.map(() => 0)], [t + 1, ...y.shape]), y.shape);
-    return uniform && tops[0]![0] !== 1 ? row.mul(tops[0]![0]!) : row;
+    const c = coef[nextTop++]!;
+    const terms = c.flatMap((x, t) => (x === 0 || !top ? [] : [x === 1 ? topSum(t) : topSum(t).mul(x)]));
+    return terms.length === 0 ? zero : terms.reduce((a, b) => a.add(b));
   });
   return { vals, out, vectors: core.stats.vectors };
+}
+
+/**
+ * A basis of `rows` (Gram–Schmidt, in order; a row within 1e-9 of the span of the earlier ones adds
+ * nothing) and every row's coefficients over it: the order-K reads need only rank-many collapsed
+ * top sums (Δ next to ∂²_x, ∂²_y, ∂²_z is their sum), so collapsed never carries more than
+ * standard Taylor mode. Coefficients within 1e-12 of an integer are that integer.
+ */
+export function rowBasis(rows: readonly Float64Array[]): { basis: Float64Array[]; coef: number[][] } {
+  const dot = (a: Float64Array, b: Float64Array): number => a.reduce((acc, x, i) => acc + x * b[i]!, 0);
+  const basis: Float64Array[] = [];
+  const q: Float64Array[] = []; // orthonormal, basis[k] = Σ_{j<=k} L[k][j] q[j]
+  const L: number[][] = [];
+  const coef = rows.map((w): number[] => {
+    const same = basis.findIndex((b) => b.every((x, i) => x === w[i]));
+    if (same >= 0) return basis.map((_, k) => (k === same ? 1 : 0));
+    const norm = Math.sqrt(dot(w, w));
+    if (norm === 0) return [];
+    const a = q.map((qj) => dot(w, qj));
+    const r = Float64Array.from(w, (x, i) => x - a.reduce((acc, aj, j) => acc + aj * q[j]![i]!, 0));
+    const rn = Math.sqrt(dot(r, r));
+    if (rn > 1e-9 * norm) {
+      basis.push(w);
+      q.push(r.map((x) => x / rn));
+      L.push([...a, rn]);
+      return basis.map((_, k) => (k === basis.length - 1 ? 1 : 0));
+    }
+    // Σ_k c_k basis[k] = Σ_j a_j q[j]: back substitution of Lᵀ c = a
+    const c = new Array<number>(basis.length).fill(0);
+    for (let j = basis.length - 1; j >= 0; j--) {
+      let acc = a[j]!;
+      for (let k = j + 1; k < basis.length; k++) acc -= L[k]![j]! * c[k]!;
+      c[j] = acc / L[j]![j]!;
+    }
+    return c.map((x) => (Math.abs(x - Math.round(x)) < 1e-12 ? Math.round(x) : x));
+  });
+  return { basis, coef: coef.map((c) => [...c, ...new Array<number>(basis.length - c.length).fill(0)]) };
 }
 
 /**

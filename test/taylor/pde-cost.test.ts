@@ -38,6 +38,15 @@ describeBackends(
     it('several second-order terms with different weights: one collapsed top sum each, 1 + R + T', () => {
       // R = 3 coordinate directions; tops: Δ, ∂²_x, ∂²_y (Δ and ∂²_x share no weight vector)
       expect(cost(f3, X3, { lap: { laplacian: 'all' }, uxx: { partial: [2, 0, 0] }, uyy: { partial: [0, 2, 0] } })).toBe(1 + 3 + 3);
+      // a read in the span of others reuses their sums: Δ = ∂²_x + ∂²_y + ∂²_z, T = 3 (D = 3) or 2 (D = 2)
+      expect(cost(f3, X3, { uxx: { partial: [2, 0, 0] }, uyy: { partial: [0, 2, 0] }, uzz: { partial: [0, 0, 2] }, lap: { laplacian: 'all' } })).toBe(
+        1 + 3 + 3,
+      );
+      const X2 = T(uniform(N * 2, 506, -1, 1), [N, 2]);
+      const f2 = mlpField('sin', 2, 5, 2, 507);
+      const three: PdeSpec = { uxx: { partial: [2, 0] }, lap: { laplacian: 'all' }, uyy: { partial: [0, 2] } };
+      expect(cost(f2, X2, three)).toBe(1 + 2 + 2);
+      expect(cost(f2, X2, three, 'taylor')).toBe(1 + 2 * 2);
       // equal weight vectors share a top sum: a Laplacian asked twice
       expect(cost(f3, X3, { a: { laplacian: [0, 1] }, b: { laplacian: [0, 1] } })).toBe(1 + 2 + 1);
       // u_xy by interpolation: directions e_x, e_x + e_y, e_y (2e_x and 2e_y are the rays of e_x and e_y)

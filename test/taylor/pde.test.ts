@@ -159,6 +159,55 @@ describeBackends(
       await checkAll(FUNCTIONS.division!, X, null, 2, 'division');
     });
 
+    it('second-order reads in the span of others (Δ next to ∂²_x, ∂²_y, ∂²_z; tr(A H) for diagonal A; A = 0) are right', async () => {
+      const f = mlpField('softplus', D, 5, 3, 440);
+      const H = (await derivativeTensors(f, X, 2))[2]!;
+      const spec = {
+        uxx: { partial: [2, 0, 0] },
+        lap: { laplacian: 'all' },
+        uyy: { partial: [0, 2, 0] },
+        uzz: { partial: [0, 0, 2] },
+        diag: {
+          trace: [
+            [1, 0, 0],
+            [0, -2, 0],
+            [0, 0, 0.5],
+          ],
+        },
+        zero: {
+          trace: [
+            [0, 0, 0],
+            [0, 0, 0],
+            [0, 0, 0],
+          ],
+        },
+      } as const;
+      const want = (n: number, c: number): Record<keyof typeof spec, number> => {
+        const h = (i: number) => at(H[n], [c, i, i]);
+        return { uxx: h(0), lap: h(0) + h(1) + h(2), uyy: h(1), uzz: h(2), diag: h(0) - 2 * h(1) + 0.5 * h(2), zero: 0 };
+      };
+      for (const method of METHODS) {
+        const r = pde(f, spec, { method })(X);
+        for (const name of Object.keys(spec) as (keyof typeof spec)[]) {
+          const w = Array.from({ length: N }, (_, n) => [0, 1, 2].map((c) => want(n, c)[name])).flat();
+          expectClose(await r[name].data(), w, 1e-10, 1e-10, `${method} ${name}`);
+        }
+      }
+      expect(
+        Array.from(
+          await pde(f, {
+            zero: {
+              trace: [
+                [0, 0, 0],
+                [0, 0, 0],
+                [0, 0, 0],
+              ],
+            },
+          })(X).zero.data(),
+        ),
+      ).toEqual(new Array(3 * N).fill(0));
+    });
+
     it('result shapes: [N, C] per term, [N, C, D′] for a gradient, [N] for a divergence; [N] fields give [N] and [N, D′]', () => {
       const f = mlpField('tanh', D, 4, 3, 430);
       const r = pde(f, { u: 'value', g: { grad: 'all' }, gx: { grad: [0] }, lap: { laplacian: 'all' }, div: { divergence: 'all' } })(X);
