@@ -1,7 +1,7 @@
 // pde(f, spec): every term against per-row derivative tensors from nested first-order AD (jacobian of jacobian ...) and closed forms, for vector and scalar fields, constant, x-dependent and indefinite coefficients, every method; the Kovasznay residual on every backend.
 
 import { expect, it } from 'vitest';
-import { type PdeSpec, type Tensor, pde, stack } from '../../src/index.js';
+import { type PdeSpec, type Tensor, grad, pde, stack } from '../../src/index.js';
 import { describeBackends } from '../helpers/backends.js';
 import { type FieldFn, NU, at, derivativeTensors, kovasznay, kovasznayExact, mlpField, partialOf, productField } from './pde-ref.js';
 import { FUNCTIONS, T, col, expectClose, uniform } from './zoo.js';
@@ -206,6 +206,38 @@ describeBackends(
           })(X).zero.data(),
         ),
       ).toEqual(new Array(3 * N).fill(0));
+    });
+
+    it('grad of a residual loss through a multi-term spec with respect to the weights: collapsed = taylor = nested = central differences', async () => {
+      const H = 4;
+      const w1 = uniform(D * H, 450, -1, 1);
+      const W2 = T(uniform(H * 2, 451, -1, 1), [H, 2]);
+      const terms = {
+        u: 'value',
+        du: { grad: 'all' },
+        ut: { partial: [1, 0, 0] },
+        uxy: { partial: [0, 1, 1] },
+        lap: { laplacian: [1, 2] },
+        tr: { trace: { factor: Sx } },
+      } as const;
+      const loss = (method: (typeof METHODS)[number]) => (W: Tensor) => {
+        const f = (Y: Tensor) => Y.matmul(W).tanh().matmul(W2);
+        const r = pde(f, terms, { method })(X);
+        const res = r.ut.sub(r.lap).add(r.uxy.mul(r.u)).add(r.tr.mul(0.5)).add(r.du.square().sum(2));
+        return res.square().sum();
+      };
+      const ref = Array.from(await (grad(loss('nested'))(T(w1, [D, H])) as Tensor).data());
+      for (const method of ['collapsed', 'taylor'] as const) expectClose(await (grad(loss(method))(T(w1, [D, H])) as Tensor).data(), ref, 1e-10, 1e-12, method);
+      for (const i of [0, 7]) {
+        const h = 1e-5;
+        const at = async (d: number) => {
+          const w = Float64Array.from(w1);
+          w[i]! += d;
+          return loss('collapsed')(T(w, [D, H])).item();
+        };
+        const fd = ((await at(h)) - (await at(-h))) / (2 * h);
+        expect(Math.abs(fd - ref[i]!)).toBeLessThan(1e-6 * Math.max(1, Math.abs(ref[i]!)));
+      }
     });
 
     it('result shapes: [N, C] per term, [N, C, D′] for a gradient, [N] for a divergence; [N] fields give [N] and [N, D′]', () => {
