@@ -247,40 +247,59 @@ describeBackends(
       const s = pde((Y: Tensor) => Y.sin().sum(1), { u: 'value', g: { grad: [1, 2] }, lap: { laplacian: 'all' } })(X);
       expect([s.u.shape, s.g.shape, s.lap.shape]).toEqual([[N], [N, 2], [N]]);
     });
-
-    it('closed forms: Δ|x|⁴ = 4(D+2)|x|², ∂⁴_x x⁴ = 24, ∂_x∂_y (x² y³) = 6 x y², tr(A ∇²(xᵀ M x)) = tr(A (M + Mᵀ))', async () => {
-      const xs = await X.data();
-      const M = [
-        [1, -2, 0.5],
-        [0, 3, 1],
-        [2, 0, -1],
-      ];
-      const Mt = T(M.flat(), [3, 3]);
-      const f = (Y: Tensor) => {
-        const r2 = Y.mul(Y).sum(1);
-        const x = col(Y, 0),
-          y = col(Y, 1);
-        return stack([r2.square(), x.pow(4), x.square().mul(y.pow(3)), Y.matmul(Mt).mul(Y).sum(1)], 1);
-      };
-      const want = (n: number) => {
-        const [x, y] = [xs[n * D]!, xs[n * D + 1]!];
-        const r2 = xs[n * D]! ** 2 + xs[n * D + 1]! ** 2 + xs[n * D + 2]! ** 2;
-        let tr = 0;
-        for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) tr += A[i]![j]! * (M[i]![j]! + M[j]![i]!);
-        return { lap: 4 * (D + 2) * r2, uxxxx: 24, uxy: 6 * x * y * y, tr };
-      };
-      for (const method of METHODS) {
-        const r = pde(f, { lap: { laplacian: 'all' }, uxxxx: { partial: [4, 0, 0] }, uxy: { partial: [1, 1, 0] }, tr: { trace: A } }, { method })(X);
-        const [lap, u4, uxy, tr] = await Promise.all([r.lap.data(), r.uxxxx.data(), r.uxy.data(), r.tr.data()]);
-        for (let n = 0; n < N; n++) {
-          const w = want(n);
-          expectClose([lap[4 * n]!, u4[4 * n + 1]!, uxy[4 * n + 2]!, tr[4 * n + 3]!], [w.lap, w.uxxxx, w.uxy, w.tr], 1e-12, 1e-12, `${method} row ${n}`);
-        }
-      }
-    });
   },
   { float32: false },
 );
+
+describeBackends('pde: closed forms on every backend', (c) => {
+  it('Δ|x|⁴ = 4(D+2)|x|², ∂⁴_x x⁴ = 24, ∂_x∂_y (x² y³) = 6 x y², tr(A ∇²(xᵀ M x)) = tr(A (M + Mᵀ)); K = 4 and K = 2 (three top sums)', async () => {
+    const N = 3;
+    const xs = uniform(N * D, 401, -1, 1);
+    const X = T(xs, [N, D], c.dtype);
+    const M = [
+      [1, -2, 0.5],
+      [0, 3, 1],
+      [2, 0, -1],
+    ];
+    const Mt = T(M.flat(), [3, 3], c.dtype);
+    const f = (Y: Tensor) => {
+      const r2 = Y.mul(Y).sum(1);
+      const x = col(Y, 0),
+        y = col(Y, 1);
+      return stack([r2.square(), x.pow(4), x.square().mul(y.pow(3)), Y.matmul(Mt).mul(Y).sum(1)], 1);
+    };
+    const want = (n: number): Record<string, number> => {
+      const [x, y] = [xs[n * D]!, xs[n * D + 1]!];
+      const r2 = xs[n * D]! ** 2 + xs[n * D + 1]! ** 2 + xs[n * D + 2]! ** 2;
+      let tr = 0;
+      for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) tr += A[i]![j]! * (M[i]![j]! + M[j]![i]!);
+      return { lap: 4 * (D + 2) * r2, uxxxx: 24, uxy: 6 * x * y * y, tr };
+    };
+    // component k of f has the closed form of term k; float32: the interpolation formulas subtract
+    // coefficients larger than the result, so an absolute tolerance next to the relative one
+    const atol = c.dtype === 'float64' ? 1e-12 : 2 * c.rtol;
+    const k4 = { lap: { laplacian: 'all' }, uxxxx: { partial: [4, 0, 0] }, uxy: { partial: [1, 1, 0] }, tr: { trace: A } } as const;
+    const k2 = { lap: { laplacian: 'all' }, uxy: { partial: [1, 1, 0] }, tr: { trace: A } } as const;
+    for (const spec of [k4, k2] as PdeSpec[]) {
+      const names = Object.keys(spec);
+      for (const method of METHODS) {
+        const r = pde(f, spec, { method })(X);
+        const got = await Promise.all(names.map((k) => r[k]!.data()));
+        const component = { lap: 0, uxxxx: 1, uxy: 2, tr: 3 } as Record<string, number>;
+        for (let n = 0; n < N; n++) {
+          const w = want(n);
+          expectClose(
+            names.map((k, i) => got[i]![4 * n + component[k]!]!),
+            names.map((k) => w[k]!),
+            c.dtype === 'float64' ? 1e-12 : c.rtol,
+            atol,
+            `${method} ${names.join(',')} row ${n}`,
+          );
+        }
+      }
+    }
+  });
+});
 
 describeBackends('pde: the Kovasznay Navier–Stokes residual in one call (closed form)', (c) => {
   it('(u, v, p), all first derivatives and Δu, Δv equal the exact solution; the momentum and continuity residuals vanish', async () => {
