@@ -14,7 +14,7 @@ export interface LaplacianOptions {
   method?: OperatorMethod;
   /** V [D, R]: computes Σ_r v_rᵀ H v_r = tr(Vᵀ H V). */
   weighting?: Tensor;
-  /** Randomized (Hutchinson) estimate with S random directions (of V z when weighted). */
+  /** Randomized estimate with S random directions (of V z when weighted): Hutchinson, or sampled coordinates (columns of V); shared by the rows or `perRow`. */
   estimator?: EstimatorOptions;
 }
 

@@ -1,7 +1,7 @@
 // Randomized pde terms: Hutchinson (Rademacher, Gaussian) and STDE's sampled coordinates for Laplacians over chosen coordinates and factored traces, the Gaussian biharmonic; shared or per-row directions. Unbiased (mean within 4 standard errors of the nested-AD value), variance as the formula says, deterministic per seed.
 
 import { expect, it } from 'vitest';
-import { type Tensor, operatorCost, pde } from '../../src/index.js';
+import { type Tensor, laplacian, operatorCost, pde } from '../../src/index.js';
 import { describeBackends } from '../helpers/backends.js';
 import { derivativeTensors, mlpField } from './pde-ref.js';
 import { T, rowHessians, uniform } from './zoo.js';
@@ -128,6 +128,12 @@ describeBackends(
       expect(await est(5, true)).not.toEqual(await est(6, true));
       expect(new Set(await est(5, true)).size).toBe(4);
       expect(new Set(await est(5, false)).size).toBe(1);
+      // laplacian() takes the same estimators (it is a one-term spec): the same seed, the same numbers
+      for (const distribution of DISTRIBUTIONS) {
+        const e = { distribution, samples: 3, seed: 9, perRow: true };
+        const viaPde = await pde(f, { lap: { laplacian: 'all', estimator: e } })(X).lap.data();
+        expect(Array.from(await laplacian(f, { estimator: e })(X).data())).toEqual(Array.from(viaPde));
+      }
     });
 
     it("sampled coordinates are the gradient's directions: a spec with ∇u and a sampled Laplacian propagates 1 + D + 1 vectors", () => {
