@@ -4,7 +4,7 @@
 import { type DType, type Tensor, tensor } from '../src/index.js';
 
 /** The 32-bit LCG: s_{k+1} = (1664525 s_k + 1013904223) mod 2^32, value = fround((2 s/2^32 − 1) scale). */
-function lcg(seed: number): (n: number, scale: number) => Float64Array {
+export function lcg(seed: number): (n: number, scale: number) => Float64Array {
   let s = seed >>> 0;
   return (n, scale) =>
     Float64Array.from({ length: n }, () => {

@@ -195,8 +195,10 @@ function stackedMatmul(ctx: RuleCtx, ins: readonly (CollapsedSeries | null)[], u
 
 /**
  * Collapsed Taylor mode over `region`: `seeds[i]` gives input i's per-direction coefficients
- * 1..K−1 ([R, ...S'] each) and its summed top coefficient ([1, ...S']). `weights` (length R)
- * weight the sum over directions; plain sum when null.
+ * 1..K−1 ([R, ...S'] each) and its summed top coefficient ([1, ...S']). `weights` weight the sum
+ * over directions: [R] for one weighted sum, [T, R] for T weighted sums at once (every top
+ * coefficient then carries T on its leading axis, one per row of the weights), or null for the
+ * plain sum.
  */
 export function propagateCollapsed(
   inputs: readonly Node[],
@@ -207,6 +209,7 @@ export function propagateCollapsed(
   weights: Tensor | null,
   wanted: ReadonlyMap<Node, Channels> | null = null,
 ): CollapsedCore {
+  if (weights && weights.ndim === 2) return collapseRegion(inputs, seeds, region, K, R, weightedSums(weights), weights.shape[0]!, wanted);
   const wByRank = new Map<number, Tensor>();
   const sumDir: SumDirections = (t) => {
     if (!weights) return ops.sum(t, 0, true);
@@ -215,10 +218,22 @@ export function propagateCollapsed(
     if (w.dtype !== t.dtype) w = w.astype(t.dtype); // f may cast inside
     return ops.sum(ops.mul(t, w), 0, true);
   };
-  return collapseRegion(inputs, seeds, region, K, R, sumDir, wanted);
+  return collapseRegion(inputs, seeds, region, K, R, sumDir, 1, wanted);
 }
 
-/** Collapsed Taylor mode over `region` with a given sum over the directions. */
+/** T weighted sums over the directions at once, W [T, R]: [R, ...S'] -> [T, ...S'] by one matmul. */
+function weightedSums(W: Tensor): SumDirections {
+  const [T, R] = W.shape as [number, number];
+  return (t) => {
+    const rest = t.shape.slice(1);
+    const full = t.shape[0] === R ? t : ops.broadcastTo(t, [R, ...rest]);
+    const w = W.dtype === t.dtype ? W : W.astype(t.dtype); // f may cast inside
+    const flat = ops.reshape(full, [R, rest.reduce((a, b) => a * b, 1)]);
+    return ops.reshape(ops.matmul(w, flat), [T, ...rest]);
+  };
+}
+
+/** Collapsed Taylor mode over `region` with a given sum over the directions (`tops` sums at once). */
 function collapseRegion(
   inputs: readonly Node[],
   seeds: readonly (CollapsedSeries | null)[],
@@ -226,6 +241,7 @@ function collapseRegion(
   K: number,
   R: number,
   sumDir: SumDirections,
+  tops = 1,
   wanted: ReadonlyMap<Node, Channels> | null = null,
 ): CollapsedCore {
   const map = new Map<Node, CollapsedSeries | null>();
@@ -263,7 +279,7 @@ function collapseRegion(
       } else map.set(v, null);
     }
     const s = map.get(v);
-    vectors = Math.max(vectors, 1 + (s ? R * s.lower.filter((c) => c !== null).length + (s.top ? 1 : 0) : 0));
+    vectors = Math.max(vectors, 1 + (s ? R * s.lower.filter((c) => c !== null).length + (s.top ? tops : 0) : 0));
   }
   return { state: (n) => map.get(n) ?? null, primal: primalOf, stats: { vectors, nodes: region.length } };
 }
