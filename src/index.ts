@@ -69,6 +69,8 @@ export { vjp, grad, valueAndGrad } from './ad/vjp.js';
 export type { GradOptions, Pullback } from './ad/vjp.js';
 export { hvp, jacfwd, jacrev, jacobian, hessian } from './ad/mixed.js';
 export type { HvpMode, HvpOptions, JacOptions } from './ad/mixed.js';
+export { vmap } from './ad/vmap.js';
+export type { AxisSpec, InAxes, VmapOptions } from './ad/vmap.js';
 export { customJvp, customVjp } from './ad/custom.js';
 export type { JvpRuleFn, BwdFn, FwdFn, Cotangents } from './ad/custom.js';
 export type { Argnums, GradOf, JacobianOf, HessianOf, LeavesAs, Zeroable } from './ad/types.js';

@@ -9,3 +9,5 @@ export { realize as _realizeNodes } from './runtime.js';
 export { backend as _backend } from './runtime.js';
 /** The plan cache's counters (schedules made, hits, misses, entries) and its on/off switch. */
 export { planCacheStats as _planCacheStats, setPlanCache as _setPlanCache } from './runtime.js';
+/** The former per-column Jacobians and Hessians (one walk per basis vector), for benchmarks. */
+export { jacobianByColumns as _jacobianByColumns } from './ad/mixed.js';
