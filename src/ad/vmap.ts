@@ -162,7 +162,7 @@ function moveAxis(x: Node, from: number, to: number): Node {
 function vmapCall(f: (...args: any[]) => unknown, opts: VmapOptions | undefined, args: unknown[]): unknown {
   const what = 'vmap';
   const { leaves, def } = flatten(args, `${what} (arguments)`);
-  const inAxes = opts?.inAxes ?? 0;
+  const inAxes = opts?.inAxes === undefined ? 0 : opts.inAxes; // null: nothing batched
   if (Array.isArray(inAxes) && inAxes.length !== args.length) {
     throw new TransformError(
       `${what}: inAxes has ${inAxes.length} entries but the function was called with ${args.length} argument${args.length === 1 ? '' : 's'} (an array gives one entry per argument)`,
@@ -189,7 +189,7 @@ function vmapCall(f: (...args: any[]) => unknown, opts: VmapOptions | undefined,
   const batches = examples.flatMap((e) => (e instanceof Tensor ? [] : [new Tensor(moveAxis(e.x.node, e.axis, 0))]));
   const res = tr.apply(batches);
   const outs: { axis: number | null; path: string }[] = [];
-  axesOf(what, 'outAxes', opts?.outAxes ?? 0, tr.outDef, 'output', outs);
+  axesOf(what, 'outAxes', opts?.outAxes === undefined ? 0 : opts.outAxes, tr.outDef, 'output', outs);
   const results = res.nodes.map((n, i) => {
     const { axis, path } = outs[i]!;
     const shape = tr.outLeaves[i]!.shape;
