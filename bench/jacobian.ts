@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     const kernels: number[] = [];
     for (const way of ways) kernels.push((await profile(way)).kernels); // one at a time: profile counts whatever runs meanwhile
     const [a, b] = [await batched(), await columns()];
-    const diff = a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+    const diff = Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
     console.log(
       `${c.name.padEnd(18)} ${med[0]!.toFixed(1).padStart(10)}  ${String(kernels[0]).padStart(7)}  ${med[1]!.toFixed(1).padStart(13)}  ${String(kernels[1]).padStart(7)}  ${(med[1]! / med[0]!).toFixed(1).padStart(18)}   (max |diff| ${diff.toExponential(1)})`,
     );
