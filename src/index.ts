@@ -71,6 +71,8 @@ export { hvp, jacfwd, jacrev, jacobian, hessian } from './ad/mixed.js';
 export type { HvpMode, HvpOptions, JacOptions } from './ad/mixed.js';
 export { vmap } from './ad/vmap.js';
 export type { AxisSpec, InAxes, VmapOptions } from './ad/vmap.js';
+export { linearize, linearTranspose } from './ad/linearize.js';
+export type { LinearFn } from './ad/linearize.js';
 export { customJvp, customVjp } from './ad/custom.js';
 export type { JvpRuleFn, BwdFn, FwdFn, Cotangents } from './ad/custom.js';
 export type { Argnums, GradOf, JacobianOf, HessianOf, LeavesAs, Zeroable } from './ad/types.js';
