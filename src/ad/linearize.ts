@@ -71,7 +71,7 @@ export function linearize(f: (...args: any[]) => unknown, ...primals: unknown[])
  * mode. `primals` give the arguments' structure, shapes and dtypes only (their values are not
  * used). `fn` must be linear; the transpose of a non-linear function is its VJP at zero.
  */
-export function linearTranspose<F extends (...args: any[]) => unknown>(fn: F, ...primals: Parameters<F>): Pullback<ReturnType<F>, Parameters<F>>;
+export function linearTranspose<Args extends readonly unknown[], Out>(fn: (...args: NoInfer<Args>) => Out, ...primals: Args): Pullback<Out, Args>;
 export function linearTranspose(fn: (...args: any[]) => unknown, ...primals: unknown[]): Pullback {
   checkFn('linearTranspose', fn);
   const sel = selectArgs(
