@@ -72,6 +72,8 @@ export type { HvpMode, HvpOptions, JacOptions } from './ad/mixed.js';
 export { vmap } from './ad/vmap.js';
 export type { AxisSpec, InAxes, VmapOptions } from './ad/vmap.js';
 export { linearize, linearTranspose } from './ad/linearize.js';
+export { jacobianColoring } from './ad/sparse.js';
+export type { Sparsity, Coloring } from './ad/sparse.js';
 export type { LinearFn } from './ad/linearize.js';
 export { customJvp, customVjp } from './ad/custom.js';
 export type { JvpRuleFn, BwdFn, FwdFn, Cotangents } from './ad/custom.js';

@@ -12,8 +12,8 @@ import * as ops from '../ops.js';
 import { Tensor } from '../tensor.js';
 import { flatten, unflatten } from './pytree.js';
 import { type Maybe, type Trace, checkFn, checkLike, flattenLike, normArgnums, pullBack, pushForward, selectArgs, traceLeaves, zerosOf } from './trace.js';
-import { traceBatch } from './vmap.js';
-import { withBatch } from '../rules/batch.js';
+import { type Sparsity, sparseJacobian } from './sparse.js';
+import { overRows } from './vmap.js';
 import { jvp } from './jvp.js';
 import { grad, vjp } from './vjp.js';
 import type { Argnums, HessianOf, JacobianOf, Zeroable } from './types.js';
@@ -61,6 +61,12 @@ export interface JacOptions<A extends Argnums = Argnums> {
    * of them): bounds the memory of the batched tangents; each chunk reuses the same traced walk.
    */
   chunkSize?: number;
+  /**
+   * The entries of the Jacobian that may be nonzero (flat output and input indices; a one-Tensor
+   * function of one Tensor): columns (forward) or rows (reverse) that share no entry are computed
+   * together, one pass per color (src/ad/sparse.ts). For `hessian`, the Hessian's pattern.
+   */
+  sparsity?: Sparsity;
 }
 
 type JacMode = 'fwd' | 'rev' | 'auto';
@@ -86,27 +92,9 @@ function basisRows(r0: number, r1: number, n: number, dtype: DType): Tensor {
   return ops.equal(ops.reshape(arange(r0, r1, 1, { dtype }), [r1 - r0, 1]), ops.reshape(arange(0, n, 1, { dtype }), [1, n]));
 }
 
-/**
- * `fn` (linear, from an n-vector to a list of tensors, null for a known zero) applied to every
- * basis vector of Rⁿ at once: traced once, then batched over the rows of the identity, `chunk`
- * rows at a time. Entry k is [n, ...shape of fn's output k], or null (zero).
- */
+/** `fn` applied to every basis vector of Rⁿ at once (vmap over the rows of the identity; see overRows). */
 function overBasis(what: string, n: number, dtype: DType, chunk: number, fn: (e: Tensor) => Maybe[]): Maybe[] {
-  let present: boolean[] = [];
-  const tr = traceBatch(what, [{ shape: [n], dtype }], ([e]) => {
-    const res = fn(e!);
-    present = res.map((t) => t !== null);
-    return res.filter((t): t is Tensor => t !== null);
-  });
-  if (n === 0) return present.map(() => null);
-  const parts: Tensor[][] = tr.outLeaves.map(() => []);
-  for (let r0 = 0; r0 < n; r0 += chunk) {
-    const r1 = Math.min(n, r0 + chunk);
-    const res = tr.apply([basisRows(r0, r1, n, dtype)]);
-    res.nodes.forEach((node, k) => parts[k]!.push(new Tensor(withBatch(node, res.batched[k]!, r1 - r0))));
-  }
-  let k = 0;
-  return present.map((p) => (p ? ops.concat(parts[k++]!, 0) : null));
+  return overRows(what, n, dtype, n, chunk, (r0, r1) => basisRows(r0, r1, n, dtype), fn);
 }
 
 function checkChunk(what: string, chunk: unknown): number {
@@ -181,6 +169,15 @@ function jacImpl(what: string, f: (...args: any[]) => unknown, opts: JacOptions 
   const outs = tr.outLeaves;
   const nIn = ins.reduce((s, t) => s + t.size, 0);
   const nOut = outs.reduce((s, t) => s + t.size, 0);
+  if (opts?.sparsity !== undefined && strategy === 'batched') {
+    if (ins.length !== 1 || outs.length !== 1 || !(tr.out instanceof Tensor)) {
+      throw new TransformError(
+        `${what}: a sparsity pattern needs a function of one Tensor returning one Tensor, got ${ins.length} input and ${outs.length} output tensors`,
+      );
+    }
+    const block = sparseJacobian(what, tr, opts.sparsity, mode, chunk);
+    return typeof (opts.argnums ?? 0) === 'number' ? block : [block];
+  }
   const forward = mode === 'fwd' || (mode === 'auto' && nIn <= nOut);
   // blocks[o][i]: ∂out_o / ∂in_i, of shape [...out_o.shape, ...in_i.shape]
   const blocks: Tensor[][] = outs.map(() => []);
@@ -240,7 +237,7 @@ export function hessian(f: (...args: any[]) => unknown, opts?: JacOptions): (...
   checkFn('hessian', f);
   return (...args: unknown[]) => {
     normArgnums('hessian', opts?.argnums ?? 0, args.length);
-    return jacImpl('hessian', jacrev(f, opts), opts, args, 'fwd', 'batched');
+    return jacImpl('hessian', jacrev(f, { ...opts, sparsity: undefined }), opts, args, 'fwd', 'batched');
   };
 }
 

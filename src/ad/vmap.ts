@@ -12,7 +12,8 @@ import { type BatchContext, batchRules, withBatch } from '../rules/batch.js';
 import { Tensor } from '../tensor.js';
 import { type TreeDef, flatten, unflatten } from './pytree.js';
 import { dependentRegion, freshInput } from './region.js';
-import { checkFn, describe, zerosOf } from './trace.js';
+import * as ops from '../ops.js';
+import { type Maybe, checkFn, describe, zerosOf } from './trace.js';
 
 /** Shape and dtype of a per-example value (what a stand-in is made of). */
 export interface Example {
@@ -112,6 +113,38 @@ function batchCall(what: string, size: number, fn: (xs: Tensor[]) => Tensor[], l
   );
   const res = tr.apply(leaves.filter((_, i) => batched[i]));
   return res.nodes.map((n, i) => new Tensor(withBatch(n, res.batched[i]!, size)));
+}
+
+/**
+ * `fn` (from an n-vector to a list of tensors, null for a known zero) applied to `count` seed
+ * vectors at once: traced once, then batched over the seeds, `chunk` of them at a time, where
+ * `seeds(r0, r1)` builds rows r0..r1-1 ([r1 - r0, n]). Entry k of the result is
+ * [count, ...shape of fn's output k], or null (a known zero). The Jacobians use it.
+ */
+export function overRows(
+  what: string,
+  n: number,
+  dtype: DType,
+  count: number,
+  chunk: number,
+  seeds: (r0: number, r1: number) => Tensor,
+  fn: (e: Tensor) => Maybe[],
+): Maybe[] {
+  let present: boolean[] = [];
+  const tr = traceBatch(what, [{ shape: [n], dtype }], ([e]) => {
+    const res = fn(e!);
+    present = res.map((t) => t !== null);
+    return res.filter((t): t is Tensor => t !== null);
+  });
+  if (count === 0) return present.map(() => null);
+  const parts: Tensor[][] = tr.outLeaves.map(() => []);
+  for (let r0 = 0; r0 < count; r0 += chunk) {
+    const r1 = Math.min(count, r0 + chunk);
+    const res = tr.apply([seeds(r0, r1)]);
+    res.nodes.forEach((node, k) => parts[k]!.push(new Tensor(withBatch(node, res.batched[k]!, r1 - r0))));
+  }
+  let k = 0;
+  return present.map((p) => (p ? ops.concat(parts[k++]!, 0) : null));
 }
 
 /** An axis per leaf of the tree `def`, from a prefix spec; `path` names the tree's root. */
