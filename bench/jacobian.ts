@@ -45,7 +45,7 @@ async function compare(name: string, ways: (() => Promise<Float32Array | Float64
   const [a, b] = [await ways[0]!(), await ways[1]!()];
   const diff = Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
   console.log(
-    `${name.padEnd(36)} ${med[0]!.toFixed(1).padStart(10)}  ${String(kernels[0]).padStart(7)}  ${med[1]!.toFixed(1).padStart(10)}  ${String(kernels[1]).padStart(7)}  ${(med[1]! / med[0]!).toFixed(1).padStart(6)}   (max |diff| ${diff.toExponential(1)})`,
+    `${name.padEnd(40)} ${med[0]!.toFixed(1).padStart(10)}  ${String(kernels[0]).padStart(7)}  ${med[1]!.toFixed(1).padStart(10)}  ${String(kernels[1]).padStart(7)}  ${(med[1]! / med[0]!).toFixed(1).padStart(6)}   (max |diff| ${diff.toExponential(1)})`,
   );
 }
 
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     { name: 'hessian 64×64', n: 64, kind: 'hessian' as const },
   ];
   console.log(`backend ${backend}, ${dtype}; median of ${runs} interleaved rounds after 2 warm-ups`);
-  console.log(`${'case'.padEnd(36)}   first ms  kernels    other ms  kernels  other/first`);
+  console.log(`${'case'.padEnd(40)}   first ms  kernels    other ms  kernels  other/first`);
   for (const c of cases) {
     const g = mlp(c.n, dtype);
     const f = c.kind === 'jacobian' ? g : (x: Tensor) => g(x).square().sum();
