@@ -73,6 +73,8 @@ export { vmap } from './ad/vmap.js';
 export type { AxisSpec, InAxes, VmapOptions } from './ad/vmap.js';
 export { linearize, linearTranspose } from './ad/linearize.js';
 export { jacobianColoring } from './ad/sparse.js';
+export { cg, fixedPoint } from './ad/solve.js';
+export type { CgOptions, FixedPointOptions } from './ad/solve.js';
 export type { Sparsity, Coloring } from './ad/sparse.js';
 export type { LinearFn } from './ad/linearize.js';
 export { customJvp, customVjp } from './ad/custom.js';

@@ -1,0 +1,150 @@
+// cg and fixedPoint against plain-JS references: cg against Gaussian elimination (a matrix, a
+// tree of unknowns, a Newton step with an hvp matvec), its tolerance against the residual it
+// promises; fixedPoint's value against a plain-JS iteration and its implicit derivatives (jvp,
+// grad) against central differences of that iteration (float64) and against differentiating the
+// unrolled iterations.
+
+import { expect, it } from 'vitest';
+import { ArgumentError, ShapeError, type Tensor, cg, fixedPoint, grad, hvp, jvp, tensor } from '../../src/index.js';
+import { describeBackends } from '../helpers/backends.js';
+import { values } from '../helpers/batch.js';
+import { expectErr } from '../helpers/errors.js';
+import { expectClose, randomData } from '../helpers/finiteDiff.js';
+
+/** A = Mᵀ M + n·I (symmetric positive definite), row-major. */
+function spd(n: number, seed: number): number[] {
+  const m = randomData(n * n, seed);
+  const a = new Array<number>(n * n).fill(0);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      for (let k = 0; k < n; k++) a[i * n + j]! += m[k * n + i]! * m[k * n + j]!;
+      if (i === j) a[i * n + j]! += n;
+    }
+  return a;
+}
+
+/** Solves A x = b by Gaussian elimination with partial pivoting. */
+function solve(a: readonly number[], b: readonly number[]): number[] {
+  const n = b.length;
+  const m = Array.from({ length: n }, (_, i) => [...a.slice(i * n, (i + 1) * n), b[i]!]);
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(m[r]![c]!) > Math.abs(m[p]![c]!)) p = r;
+    [m[c], m[p]] = [m[p]!, m[c]!];
+    for (let r = c + 1; r < n; r++) {
+      const f = m[r]![c]! / m[c]![c]!;
+      for (let k = c; k <= n; k++) m[r]![k]! -= f * m[c]![k]!;
+    }
+  }
+  const x = new Array<number>(n).fill(0);
+  for (let r = n - 1; r >= 0; r--) {
+    let s = m[r]![n]!;
+    for (let k = r + 1; k < n; k++) s -= m[r]![k]! * x[k]!;
+    x[r] = s / m[r]![r]!;
+  }
+  return x;
+}
+
+const matvecOf = (a: readonly number[], v: readonly number[]) => v.map((_, i) => v.reduce((s, vj, j) => s + a[i * v.length + j]! * vj, 0));
+
+/** g(x, θ) = ½ tanh(W x) + θ with ‖W‖ small: a contraction. */
+const N = 4;
+const Wh = randomData(N * N, 3).map((v) => v * 0.3);
+function fixedPointJs(theta: readonly number[], iterations = 200): number[] {
+  let x = new Array<number>(N).fill(0);
+  for (let k = 0; k < iterations; k++) x = matvecOf(Wh, x).map((v, i) => 0.5 * Math.tanh(v) + theta[i]!);
+  return x;
+}
+
+// An iterative solve in float32 accumulates rounding over its n steps (and an unrolled iteration
+// over its 60): those comparisons allow 10× the backend's tolerance for one computation.
+describeBackends('cg and fixedPoint', (bc) => {
+  const T = (data: number[], shape?: number[]) => tensor(data, { dtype: bc.dtype, ...(shape ? { shape } : {}) });
+
+  it('cg solves an SPD system as Gaussian elimination does, from zero and from x0', async () => {
+    const n = 8;
+    const a = spd(n, 1);
+    const b = randomData(n, 2);
+    const A = T(a, [n, n]);
+    const want = solve(a, b);
+    expectClose(await values(cg((v: Tensor) => A.matmul(v), T(b), { tol: 1e-12 })), want, bc.rtol * 10, bc.atol * 10, 'cg from 0');
+    const x0 = T(randomData(n, 4));
+    expectClose(await values(cg((v: Tensor) => A.matmul(v), T(b), { x0, tol: 1e-12 })), want, bc.rtol * 10, bc.atol * 10, 'cg from x0');
+  });
+
+  it('cg stops at the tolerance: the residual of a loose solve is within it, and the steps after change nothing', async () => {
+    const n = 8;
+    const a = spd(n, 5);
+    const b = randomData(n, 6);
+    const A = T(a, [n, n]);
+    const loose = await values(cg((v: Tensor) => A.matmul(v), T(b), { tol: 0.1, maxIter: 50 }));
+    const r = matvecOf(a, loose).map((v, i) => b[i]! - v);
+    const norm = (v: number[]) => Math.sqrt(v.reduce((s, t) => s + t * t, 0));
+    expect(norm(r)).toBeLessThanOrEqual(0.1 * norm(b) * (1 + 1e-5));
+    expect(norm(r)).toBeGreaterThan(1e-6 * norm(b)); // it did stop early
+  });
+
+  it('cg over a tree of unknowns, and a Newton step with an hvp matvec', async () => {
+    const a1 = spd(2, 7),
+      a2 = spd(3, 8);
+    const [b1, b2] = [randomData(2, 9), randomData(3, 10)];
+    const [A1, A2] = [T(a1, [2, 2]), T(a2, [3, 3])];
+    const x = cg((v: { p: Tensor; q: Tensor }) => ({ p: A1.matmul(v.p), q: A2.matmul(v.q) }), { p: T(b1), q: T(b2) }, { tol: 1e-12 });
+    expectClose(await values(x.p), solve(a1, b1), bc.rtol * 10, bc.atol * 10, 'tree p');
+    expectClose(await values(x.q), solve(a2, b2), bc.rtol * 10, bc.atol * 10, 'tree q');
+    // L(w) = ½ wᵀ A w − bᵀ w + Σ w⁴/4: the Newton step at w solves ∇²L(w) s = ∇L(w)
+    const n = 5;
+    const a = spd(n, 11);
+    const bv = randomData(n, 12);
+    const wv = randomData(n, 13);
+    const A = T(a, [n, n]);
+    const L = (w: Tensor) =>
+      w
+        .mul(A.matmul(w))
+        .sum()
+        .mul(0.5)
+        .sub(w.mul(T(bv)).sum())
+        .add(w.pow(4).sum().mul(0.25));
+    const w = T(wv);
+    const step = cg((v: Tensor) => hvp(L, w, v), grad(L)(w), { tol: 1e-12 });
+    const H = a.map((v, k) => v + (Math.floor(k / n) === k % n ? 3 * wv[k % n]! ** 2 : 0));
+    const g = matvecOf(a, wv).map((v, i) => v - bv[i]! + wv[i]! ** 3);
+    expectClose(await values(step), solve(H, g), bc.rtol * 10, bc.atol * 10, 'Newton step');
+  });
+
+  it('cg refuses a matvec of the wrong shape and bad options', () => {
+    const b = T([1, 2, 3]);
+    expectErr(() => cg((v: Tensor) => v.slice([0], [2]), b), ShapeError, 'cg', 'matvec result', 'has shape [2] but its b has shape [3]');
+    expectErr(() => cg((v: Tensor) => v, b, { maxIter: 0 }), ArgumentError, 'cg: maxIter must be a positive integer');
+    expectErr(() => cg((v: Tensor) => v, b, { tol: -1 }), ArgumentError, 'cg: tol must be a finite number >= 0');
+  });
+
+  it('fixedPoint: the value, and implicit derivatives that match differentiating the iterations', async () => {
+    const theta = randomData(N, 14);
+    const W = T(Wh, [N, N]);
+    const g = (x: Tensor, th: Tensor) => W.matmul(x).tanh().mul(0.5).add(th);
+    const fp = fixedPoint(g, { iterations: 60 });
+    const x0 = T(new Array(N).fill(0));
+    const th = T(theta);
+    expectClose(await values(fp(x0, th)), fixedPointJs(theta), bc.rtol, bc.atol, 'x*');
+    // the unrolled iteration, differentiated step by step: an independent path to the same derivative
+    const unrolled = (t: Tensor) => {
+      let x = x0;
+      for (let k = 0; k < 60; k++) x = g(x, t);
+      return x;
+    };
+    const loss = (f: (t: Tensor) => Tensor) => (t: Tensor) => f(t).square().sum();
+    const gi = await values(grad(loss((t) => fp(x0, t)))(th));
+    expectClose(gi, await values(grad(loss(unrolled))(th)), bc.rtol * 10, bc.atol * 10, 'grad: implicit vs unrolled');
+    const v = T(randomData(N, 15));
+    expectClose(await values(jvp((t: Tensor) => fp(x0, t), [th], [v])[1]), await values(jvp(unrolled, [th], [v])[1]), bc.rtol * 10, bc.atol * 10, 'jvp');
+    if (bc.dtype !== 'float64') return;
+    // central differences of the plain-JS fixed point (float64)
+    const eps = 1e-6;
+    const fd = theta.map((_, j) => {
+      const at = (d: number) => fixedPointJs(theta.map((t, i) => (i === j ? t + d : t))).reduce((s, x) => s + x * x, 0);
+      return (at(eps) - at(-eps)) / (2 * eps);
+    });
+    expectClose(gi, fd, 1e-6, 1e-8, 'grad vs central differences');
+  });
+});
