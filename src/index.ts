@@ -72,7 +72,7 @@ export type { HvpMode, HvpOptions, JacOptions } from './ad/mixed.js';
 export { vmap } from './ad/vmap.js';
 export type { AxisSpec, InAxes, VmapOptions } from './ad/vmap.js';
 export { linearize, linearTranspose } from './ad/linearize.js';
-export { jacobianColoring } from './ad/sparse.js';
+export { jacobianColoring, detectSparsity } from './ad/sparse.js';
 export { cg, fixedPoint } from './ad/solve.js';
 export type { CgOptions, FixedPointOptions } from './ad/solve.js';
 export type { Sparsity, Coloring } from './ad/sparse.js';

@@ -65,8 +65,9 @@ export interface JacOptions<A extends Argnums = Argnums> {
    * The entries of the Jacobian that may be nonzero (flat output and input indices; a one-Tensor
    * function of one Tensor): columns (forward) or rows (reverse) that share no entry are computed
    * together, one pass per color (src/ad/sparse.ts). For `hessian`, the Hessian's pattern.
+   * 'detect': the pattern of the function's graph structure (detectSparsity).
    */
-  sparsity?: Sparsity;
+  sparsity?: Sparsity | 'detect';
 }
 
 type JacMode = 'fwd' | 'rev' | 'auto';

@@ -1,4 +1,5 @@
-// Sparse Jacobians by graph coloring: given which entries of the Jacobian may be nonzero, columns
+// Sparse Jacobians by graph coloring: given (or detected from the graph's structure: which input
+// elements each output element reads, src/rules/sparsity.ts) which entries may be nonzero, columns
 // that share no row (forward mode) or rows that share no column (reverse mode) get one color, and
 // one seed per color — the sum of its basis vectors — recovers all of them in a single pass:
 // compressed J·S (or Rᵀ·J), then decompressed with the pattern. For a banded Jacobian the number
@@ -9,7 +10,12 @@ import { ArgumentError } from '../errors.js';
 import { constNode } from '../ir/build.js';
 import * as ops from '../ops.js';
 import { Tensor } from '../tensor.js';
-import { type Trace, pullBack, pushForward, zerosOf } from './trace.js';
+import type { Node } from '../ir/node.js';
+import { type Deps, sparsityRules } from '../rules/sparsity.js';
+import { checkFn, type Trace, pullBack, pushForward, zerosOf } from './trace.js';
+import { dependentRegion, freshInput } from './region.js';
+import { flatten } from './pytree.js';
+import { TransformError } from '../errors.js';
 import { overRows } from './vmap.js';
 
 /**
@@ -80,6 +86,47 @@ export function jacobianColoring(
   return { mode: 'rev', ...rev! };
 }
 
+/** The structural pattern of ∂output/∂input: the entries (i, j) where output element i reads input element j. */
+export function patternOf(input: Tensor, output: Tensor): Sparsity {
+  const deps = new Map<Node, Deps>();
+  deps.set(
+    input.node,
+    Array.from({ length: input.size }, (_, j) => Int32Array.of(j)),
+  );
+  for (const n of dependentRegion([input.node], [output.node])) {
+    if (deps.has(n)) continue;
+    deps.set(
+      n,
+      sparsityRules[n.op](
+        n,
+        n.inputs.map((m) => deps.get(m) ?? null),
+      ),
+    );
+  }
+  const rows: number[] = [];
+  const cols: number[] = [];
+  (deps.get(output.node) ?? []).forEach((js, i) => {
+    for (const j of js) {
+      rows.push(i);
+      cols.push(j);
+    }
+  });
+  return { rows, cols };
+}
+
+/**
+ * The sparsity pattern of the Jacobian of `f` (one Tensor in, one Tensor out) at x's shape, from
+ * the structure of its graph: a superset of the nonzeros at any x (a zero that depends on values,
+ * like x − x, is kept). Feed it to `jacobian(f, { sparsity })`, or pass `sparsity: 'detect'`.
+ */
+export function detectSparsity(f: (x: Tensor) => Tensor, x: Tensor): Sparsity {
+  checkFn('detectSparsity', f);
+  const [input] = flatten(x, 'detectSparsity (x)').leaves.map((t) => freshInput(t));
+  const out = f(input!);
+  if (!(out instanceof Tensor)) throw new TransformError('detectSparsity: the function must return one Tensor');
+  return patternOf(input!, out);
+}
+
 /** The colors × size indicator matrix: entry (c, j) is 1 where colorOf[j] = c. */
 function indicator(coloring: Coloring, r0: number, r1: number, dtype: DType): Tensor {
   const n = coloring.colorOf.length;
@@ -94,9 +141,10 @@ function indicator(coloring: Coloring, r0: number, r1: number, dtype: DType): Te
  * The Jacobian [...y.shape, ...x.shape] of the traced one-input, one-output function `tr` by
  * colored forward or reverse mode: one batched walk over the colors' seeds, then decompressed.
  */
-export function sparseJacobian(what: string, tr: Trace, sparsity: Sparsity, mode: 'fwd' | 'rev' | 'auto', chunk: number): Tensor {
+export function sparseJacobian(what: string, tr: Trace, given: Sparsity | 'detect', mode: 'fwd' | 'rev' | 'auto', chunk: number): Tensor {
   const x = tr.inputs[0]!;
   const y = tr.outLeaves[0]!;
+  const sparsity = given === 'detect' ? patternOf(x, y) : given;
   const [m, n] = [y.size, x.size];
   const coloring = jacobianColoring(sparsity, m, n, mode, what);
   const shape = [...y.shape, ...x.shape];

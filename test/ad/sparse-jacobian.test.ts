@@ -1,15 +1,18 @@
 // Sparse Jacobians by coloring: the colorings are valid (no two items of one color share a line)
 // and as few as a banded or arrow pattern allows; colored forward / reverse Jacobians and sparse
 // Hessians agree with a plain-JS closed form and with the dense ones; n = 1000 takes 3 passes in a
-// plan of the same size as n = 100; bad patterns are refused.
+// plan of the same size as n = 100; detected patterns are exact for a banded function and cover
+// the nonzeros of every primitive case's Jacobian; bad patterns are refused.
 
-import { expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   ArgumentError,
   type Sparsity,
   type Tensor,
   TransformError,
+  detectSparsity,
   hessian,
+  init,
   jacfwd,
   jacobian,
   jacobianColoring,
@@ -21,6 +24,7 @@ import { describeBackends } from '../helpers/backends.js';
 import { values } from '../helpers/batch.js';
 import { expectErr } from '../helpers/errors.js';
 import { expectClose, randomData, rng } from '../helpers/finiteDiff.js';
+import { PRIM_CASES, inputsOf } from './primCases.js';
 
 /** y_i = sin(x_{i-1}) x_i + x_{i+1}² (missing neighbours are 0): a tridiagonal Jacobian. */
 const banded = (x: Tensor): Tensor => {
@@ -101,6 +105,45 @@ it('colorings are valid and small: tridiagonal takes 3 colors, an arrow pattern 
   expectValid(s, jacobianColoring(s, 40, 60, 'rev').colorOf, false);
 });
 
+/** The entries of a pattern as sorted "i,j" keys. */
+const entries = (s: Sparsity) => Array.from(s.rows, (i, k) => `${i},${s.cols[k]}`).sort();
+
+describe('detected sparsity', () => {
+  beforeAll(async () => {
+    await init({ backend: 'cpu' });
+  });
+
+  it('is exactly tridiagonal for the banded function, and exact for a strided slice and a matmul', () => {
+    expect(entries(detectSparsity(banded, tensor(randomData(30, 1))))).toEqual(entries(tridiagonal(30)));
+    // y = x[1::3] (from 10 elements): y_i reads x_{1+3i}
+    expect(entries(detectSparsity((x: Tensor) => x.slice([1], [10], [3]).exp(), tensor(randomData(10, 2))))).toEqual(['0,1', '1,4', '2,7']);
+    // y = x W, x [2, 3]: y[i, j] reads row i of x
+    const W = tensor(randomData(6, 3), { shape: [3, 2] });
+    const want = [0, 1, 2, 3].flatMap((o) => [0, 1, 2].map((k) => `${o},${Math.floor(o / 2) * 3 + k}`)).sort();
+    expect(entries(detectSparsity((x: Tensor) => x.matmul(W), tensor(randomData(6, 4), { shape: [2, 3] })))).toEqual(want);
+  });
+
+  for (const c of PRIM_CASES) {
+    it(`covers every nonzero of the Jacobian: ${c.name}`, async () => {
+      // several arguments: one vector z holding them all, split inside
+      const xs = inputsOf(c, 'float64', 5);
+      const sizes = xs.map((x) => x.size);
+      const offsets = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
+      const f = (z: Tensor) => c.f(...xs.map((x, i) => z.slice([offsets[i]!], [offsets[i]! + sizes[i]!]).reshape(x.shape)));
+      const host = (await Promise.all(xs.map((x) => x.data()))).flatMap((d) => Array.from(d));
+      const z = tensor(host, { dtype: 'float64' });
+      const pattern = new Set(entries(detectSparsity(f, z)));
+      const J = await (c.reverseOnly ? jacrev : jacfwd)(f)(z).data();
+      const n = z.size;
+      const missing = Array.from(J, (v, k) => (v !== 0 && !pattern.has(`${Math.floor(k / n)},${k % n}`) ? `${Math.floor(k / n)},${k % n}` : null)).filter(
+        (e) => e !== null,
+      );
+      expect(missing).toEqual([]);
+      expectClose(await (c.reverseOnly ? jacrev : jacobian)(f, { sparsity: 'detect' })(z).data(), J, 1e-12, 1e-12, `${c.name} colored`);
+    });
+  }
+});
+
 describeBackends('sparse Jacobians and Hessians', (bc) => {
   it('colored forward and reverse Jacobians of a banded function match the closed form and the dense Jacobian', async () => {
     const n = 40;
@@ -146,7 +189,9 @@ describeBackends('sparse Jacobians and Hessians', (bc) => {
         cols.push(k);
       }
     const H = hessian(g, { sparsity: { rows, cols } })(x);
-    expectClose(await values(H), await values(hessian(g)(x)), bc.rtol, bc.atol, 'sparse Hessian');
+    const dense = await values(hessian(g)(x));
+    expectClose(await values(H), dense, bc.rtol, bc.atol, 'sparse Hessian');
+    expectClose(await values(hessian(g, { sparsity: 'detect' })(x)), dense, bc.rtol, bc.atol, 'detected sparse Hessian');
   });
 
   it('bad patterns and functions are refused', () => {
