@@ -1,15 +1,19 @@
 // Linear and fixed-point solvers built from lazy graph nodes: conjugate gradient for a symmetric
-// positive definite operator given as a matvec (an hvp, a Gauss–Newton product, ...), and the
-// fixed point x* = g(x*, θ) with implicit derivatives (the Neumann series of the linearized map),
-// not derivatives of the iterations. Both run a fixed number of steps, so they build a graph and
-// read nothing back; cg freezes its iterate once the residual is below the tolerance.
+// positive definite operator given as a matvec (an hvp, a Gauss–Newton product, ...); the fixed
+// point x* = g(x*, θ) with implicit derivatives (the Neumann series of the linearized map); and a
+// root x* of F(x*, θ) = 0 found by any procedure, with implicit derivatives (linear solves with
+// ∂F/∂x by cg on the normal equations) — never derivatives of the iterations. All run a fixed
+// number of steps, so they build a graph and read nothing back; cg freezes its iterate once the
+// residual is below the tolerance.
 
 import { ArgumentError, TransformError } from '../errors.js';
+import { customNode } from '../ir/build.js';
 import * as ops from '../ops.js';
-import type { Tensor } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 import { customJvp } from './custom.js';
 import { jvp } from './jvp.js';
-import { linearize } from './linearize.js';
+import { linearTranspose, linearize } from './linearize.js';
+import { vjp } from './vjp.js';
 import { flatten, unflatten } from './pytree.js';
 import { checkFn, checkLike, flattenLike } from './trace.js';
 
@@ -120,4 +124,66 @@ export function fixedPoint<P extends Tensor[]>(g: (x: Tensor, ...params: P) => T
     for (let k = 0; k < iterations; k++) t = ops.add(b, jx(t));
     return t;
   }) as (x0: Tensor, ...params: P) => Tensor;
+}
+
+export interface RootOptions {
+  /** cg iterations of each implicit linear solve (default: the number of unknowns). */
+  maxIter?: number;
+  /** cg tolerance of each implicit linear solve (default 1e-10). */
+  tol?: number;
+}
+
+/**
+ * `customRoot(F, solve, opts)(...params)`: x* = solve(...params), a root of F(x*, ...params) = 0
+ * found by any procedure (its graph is not differentiated), with implicit derivatives:
+ * dx* = −(∂F/∂x)⁻¹ ∂F/∂θ dθ forward, and θ̄ = −(∂F/∂θ)ᵀ λ with (∂F/∂x)ᵀ λ = x̄ in reverse mode.
+ * Both solves run cg on the normal equations with the linearized ∂F/∂x (linearize and
+ * linearTranspose), so ∂F/∂x must be square and invertible at x*. Every parameter is a Tensor.
+ */
+export function customRoot<P extends Tensor[]>(
+  F: (x: Tensor, ...params: P) => Tensor,
+  solve: (...params: P) => Tensor,
+  opts: RootOptions = {},
+): (...params: P) => Tensor {
+  const what = 'customRoot';
+  checkFn(what, F);
+  checkFn(`${what} (solve)`, solve);
+  const tol = nonNegative(what, 'tol', opts.tol, 1e-10);
+  /** ∂F/∂x at (x, θ) and its transpose, as linear maps. */
+  const jacobianAt = (x: Tensor, params: readonly Tensor[]) => {
+    const [, jx] = linearize((y: Tensor) => F(y, ...(params as P)), x);
+    const jxT = (c: Tensor) => linearTranspose(jx, x)(c)[0] as Tensor;
+    const maxIter = positiveInt(what, 'maxIter', opts.maxIter, Math.max(1, x.size));
+    return { jx: (v: Tensor) => jx(v) as Tensor, jxT, maxIter };
+  };
+  return (...params: P): Tensor => {
+    const x = solve(...params);
+    if (!(x instanceof Tensor)) throw new TransformError(`${what}: solve must return one Tensor, got ${x === null ? 'null' : typeof x}`);
+    const atRoot =
+      (out: Tensor) =>
+      (...theta: Tensor[]) =>
+        F(out, ...(theta as P));
+    return new Tensor(
+      customNode(
+        params.map((p) => p.node),
+        x.node,
+        {
+          name: what,
+          jvp: (primals, tangents, out) => {
+            const ps = primals as Tensor[];
+            const ts = (tangents as (Tensor | null)[]).map((t, i) => t ?? ops.mul(ps[i]!, 0));
+            const rhs = ops.neg(jvp(atRoot(out as Tensor), ps, ts)[1] as Tensor);
+            const { jx, jxT, maxIter } = jacobianAt(out as Tensor, ps);
+            return cg((v: Tensor) => jxT(jx(v)), jxT(rhs), { tol, maxIter }); // (JᵀJ) t = Jᵀ rhs
+          },
+          vjp: (primals, out, cotangent) => {
+            const ps = primals as Tensor[];
+            const { jx, jxT, maxIter } = jacobianAt(out as Tensor, ps);
+            const lambda = cg((v: Tensor) => jx(jxT(v)), jx(cotangent as Tensor), { tol, maxIter }); // (J Jᵀ) λ = J x̄
+            return vjp(atRoot(out as Tensor), ...ps)[1](ops.neg(lambda)) as Tensor[];
+          },
+        },
+      ),
+    );
+  };
 }

@@ -1,11 +1,11 @@
-// cg and fixedPoint against plain-JS references: cg against Gaussian elimination (a matrix, a
+// cg, fixedPoint and customRoot against plain-JS references: cg against Gaussian elimination (a matrix, a
 // tree of unknowns, a Newton step with an hvp matvec), its tolerance against the residual it
 // promises; fixedPoint's value against a plain-JS iteration and its implicit derivatives (jvp,
 // grad) against central differences of that iteration (float64) and against differentiating the
 // unrolled iterations.
 
 import { expect, it } from 'vitest';
-import { ArgumentError, ShapeError, type Tensor, cg, fixedPoint, grad, hvp, jvp, tensor } from '../../src/index.js';
+import { ArgumentError, ShapeError, type Tensor, cg, customRoot, fixedPoint, grad, hvp, jvp, tensor, vjp } from '../../src/index.js';
 import { describeBackends } from '../helpers/backends.js';
 import { values } from '../helpers/batch.js';
 import { expectErr } from '../helpers/errors.js';
@@ -35,7 +35,7 @@ function fixedPointJs(theta: readonly number[], iterations = 200): number[] {
 
 // An iterative solve in float32 accumulates rounding over its n steps (and an unrolled iteration
 // over its 60): those comparisons allow 10× the backend's tolerance for one computation.
-describeBackends('cg and fixedPoint', (bc) => {
+describeBackends('cg, fixedPoint and customRoot', (bc) => {
   const T = (data: number[], shape?: number[]) => tensor(data, { dtype: bc.dtype, ...(shape ? { shape } : {}) });
 
   it('cg solves an SPD system as Gaussian elimination does, from zero and from x0', async () => {
@@ -123,5 +123,65 @@ describeBackends('cg and fixedPoint', (bc) => {
       return (at(eps) - at(-eps)) / (2 * eps);
     });
     expectClose(gi, fd, 1e-6, 1e-8, 'grad vs central differences');
+  });
+
+  it('customRoot: the root of x³ + x − θ by Newton, with derivatives 1 / (3x² + 1)', async () => {
+    const theta = randomData(5, 16);
+    const F = (x: Tensor, th: Tensor) => x.pow(3).add(x).sub(th);
+    const newton = (th: Tensor) => {
+      let x = th.mul(0.5);
+      for (let k = 0; k < 30; k++) x = x.sub(F(x, th).div(x.square().mul(3).add(1)));
+      return x;
+    };
+    const root = customRoot(F, newton);
+    const xs = theta.map((t) => {
+      let x = t / 2;
+      for (let k = 0; k < 60; k++) x -= (x ** 3 + x - t) / (3 * x * x + 1);
+      return x;
+    });
+    const th = T(theta);
+    expectClose(await values(root(th)), xs, bc.rtol, bc.atol, 'root');
+    const d = xs.map((x) => 1 / (3 * x * x + 1));
+    expectClose(
+      await values(grad((t: Tensor) => root(t).square().sum())(th)),
+      xs.map((x, i) => 2 * x * d[i]!),
+      bc.rtol * 10,
+      bc.atol * 10,
+      'grad',
+    );
+    const v = randomData(5, 17);
+    expectClose(
+      await values(jvp(root, [th], [T(v)])[1]),
+      v.map((vi, i) => vi * d[i]!),
+      bc.rtol * 10,
+      bc.atol * 10,
+      'jvp',
+    );
+  });
+
+  it('customRoot of a linear system A x = b: derivatives in A and b against A⁻¹ and A⁻ᵀ', async () => {
+    const n = 4;
+    const a = randomData(n * n, 18).map((v, k) => v + (Math.floor(k / n) === k % n ? 5 : 0)); // nonsymmetric, well conditioned
+    const [b, c, db] = [randomData(n, 19), randomData(n, 20), randomData(n, 21)];
+    const aT = a.map((_, k) => a[(k % n) * n + Math.floor(k / n)]!);
+    const F = (x: Tensor, A: Tensor, bb: Tensor) => A.matmul(x).sub(bb);
+    const normal = (A: Tensor, bb: Tensor) => cg((v: Tensor) => A.transpose().matmul(A.matmul(v)), A.transpose().matmul(bb), { tol: 1e-14, maxIter: 3 * n });
+    const root = customRoot(F, normal);
+    const [A, B] = [T(a, [n, n]), T(b)];
+    const x = solve(a, b);
+    expectClose(await values(root(A, B)), x, bc.rtol * 10, bc.atol * 10, 'x = A⁻¹ b');
+    // L = c·x: ∂L/∂b = A⁻ᵀ c, ∂L/∂A = −(A⁻ᵀ c) xᵀ
+    const [, pullback] = vjp(root, A, B);
+    const [gA, gB] = pullback(T(c));
+    const w = solve(aT, c);
+    expectClose(await values(gB!), w, bc.rtol * 10, bc.atol * 10, '∂L/∂b');
+    expectClose(
+      await values(gA!),
+      w.flatMap((wi) => x.map((xj) => -wi * xj)),
+      bc.rtol * 10,
+      bc.atol * 10,
+      '∂L/∂A',
+    );
+    expectClose(await values(jvp(root, [A, B], [null, T(db)])[1]), solve(a, db), bc.rtol * 10, bc.atol * 10, 'dx = A⁻¹ db');
   });
 });
