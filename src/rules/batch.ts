@@ -4,7 +4,7 @@
 // primitive table: a missing rule fails the build.
 
 import * as B from '../ir/build.js';
-import type { Node } from '../ir/node.js';
+import { Node } from '../ir/node.js';
 import type { CustomRules, Prim } from '../ir/primitives.js';
 import * as ops from '../ops.js';
 import type { Tensor } from '../tensor.js';
@@ -35,29 +35,20 @@ export function withBatch(x: Node, batched: boolean, size: number): Node {
 /** Axis `a` of a per-example tensor is axis a + 1 of its batch. */
 const shifted = (axes: readonly number[]): number[] => axes.map((a) => a + 1);
 
-/** The same elementwise primitive on batch-shaped inputs (the unbatched ones broadcast). */
-const elementwise = everyElementwise<BatchRule>((n, ins, batched, { size }) => {
-  const xs = ins.map((x, i) => withBatch(x, batched[i]!, size));
-  switch (n.op) {
-    case 'pow':
-      return B.powNode(xs[0]!, n.p('pow').exponent);
-    case 'cast':
-      return B.castNode(xs[0]!, n.p('cast').dtype);
-    case 'cmp':
-      return B.cmpNode(n.p('cmp').cmp, xs[0]!, xs[1]!);
-    case 'where':
-      return B.whereNode(xs[0]!, xs[1]!, xs[2]!);
-    case 'add':
-    case 'sub':
-    case 'mul':
-    case 'div':
-    case 'atan2':
-    case 'maximum':
-      return B.binaryNode(n.op, xs[0]!, xs[1]!);
-    default:
-      return B.unaryNode(n.op as Parameters<typeof B.unaryNode>[0], xs[0]!);
-  }
-});
+/**
+ * The same elementwise primitive (and parameters) on batch-shaped inputs, the unbatched ones
+ * broadcast: every input then has the output's shape [size, ...n.shape], as the primitive requires.
+ */
+const elementwise = everyElementwise<BatchRule>(
+  (n, ins, batched, { size }) =>
+    new Node(
+      n.op,
+      ins.map((x, i) => withBatch(x, batched[i]!, size)),
+      n.params,
+      [size, ...n.shape],
+      n.dtype,
+    ),
+);
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
 
