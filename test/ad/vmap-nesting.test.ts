@@ -1,10 +1,26 @@
 // vmap nested with the other transformations, in both orders, against a loop over the examples
-// (or a plain-JS closed form): vmap(grad), grad(vmap), jvp(vmap), vmap(jvp), vmap(vmap), vmap(jet),
+// (or a plain-JS closed form): vmap(grad), grad(vmap), jvp(vmap), vmap(jvp), vmap(vmap), vmap(jet), vmap(biharmonic), jit(vmap), vmap(jit),
 // vmap(laplacian), vmap(hessian), per-example gradients of a parameter tree, a tensor closed over
 // at one level and batched at another; pytrees in and out; and the errors vmap raises.
 
 import { expect, it } from 'vitest';
-import { type DType, ShapeError, type Tensor, TransformError, grad, hessian, jacobian, jet, jvp, laplacian, sum, tensor, vmap } from '../../src/index.js';
+import {
+  type DType,
+  ShapeError,
+  type Tensor,
+  TransformError,
+  biharmonic,
+  grad,
+  hessian,
+  jacobian,
+  jet,
+  jit,
+  jvp,
+  laplacian,
+  sum,
+  tensor,
+  vmap,
+} from '../../src/index.js';
 import { describeBackends } from '../helpers/backends.js';
 import { loopStack, stackHost, values } from '../helpers/batch.js';
 import { expectErr } from '../helpers/errors.js';
@@ -71,6 +87,17 @@ describeBackends('vmap nested with other transformations', (bc) => {
       const want = await loopStack(N, (b) => laplacian(F, { method })(row(Xb, b)));
       await close(vmap(laplacian(F, { method }))(Xb), want, `vmap(laplacian ${method})`);
     }
+  });
+
+  it('vmap(biharmonic(f)), and jit around and inside vmap', async () => {
+    const w = randomTensor([4], 23, bc.dtype);
+    const F = (A: Tensor) => A.matmul(p.W1).add(p.b1).tanh().matmul(w);
+    const Xb = randomTensor([N, 3, D], 24, bc.dtype);
+    await close(vmap(biharmonic(F))(Xb), await loopStack(N, (b) => biharmonic(F)(row(Xb, b))), 'vmap(biharmonic)');
+    const want = await loopStack(N, (b) => grad(s)(row(X, b)));
+    const jitted = jit((A: Tensor) => vmap(grad(s))(A));
+    for (let k = 0; k < 2; k++) await close(jitted(X), want, `jit(vmap(grad)) call ${k}`);
+    await close(vmap(jit(grad(s)))(X), want, 'vmap(jit(grad))');
   });
 
   it('vmap(hessian(f)) and vmap(jacobian(f))', async () => {
