@@ -78,7 +78,7 @@ describeBackends('Jacobians and Hessians in one plan', (bc) => {
     const f = mlp(n, bc.dtype);
     const x = randn([n], { seed: 6, dtype: bc.dtype });
     const whole = await values(jacfwd(f)(x));
-    for (const chunkSize of [1, 7, 20, 64]) {
+    for (const chunkSize of [3, 7, 20, 64]) {
       expectClose(await values(jacfwd(f, { chunkSize })(x)), whole, bc.rtol, bc.atol, `jacfwd chunkSize ${chunkSize}`);
       expectClose(await values(jacrev(f, { chunkSize })(x)), whole, bc.rtol, bc.atol, `jacrev chunkSize ${chunkSize}`);
     }
