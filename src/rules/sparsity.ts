@@ -5,6 +5,7 @@
 
 import type { Node } from '../ir/node.js';
 import type { Prim } from '../ir/primitives.js';
+import { contiguousStrides } from '../ir/shape.js';
 import { everyElementwise } from './partials.js';
 
 /** Per element of a node (flat, row-major): the sorted input element indices it may depend on. */
@@ -25,21 +26,11 @@ export function union(lists: readonly Int32Array[]): Int32Array {
   return Int32Array.from([...all].sort((a, b) => a - b));
 }
 
-function strides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
-}
-
 /** For each output element, the input element it reads (or -1), through a map of multi-indices. */
 function gather(outShape: readonly number[], inShape: readonly number[], deps: Deps | null, source: (idx: number[]) => number[] | null): Deps {
   const size = outShape.reduce((a, b) => a * b, 1);
   if (!deps) return new Array<Int32Array>(size).fill(EMPTY);
-  const inStrides = strides(inShape);
+  const inStrides = contiguousStrides(inShape);
   const out = new Array<Int32Array>(size);
   const idx = new Array<number>(outShape.length).fill(0);
   for (let f = 0; f < size; f++) {
@@ -66,7 +57,7 @@ function reduce(n: Node, [x]: readonly (Deps | null)[]): Deps {
   if (!x) return none(n);
   const axes = n.p(n.op as 'sum').axes;
   const inShape = n.inputs[0]!.shape;
-  const keptStrides = strides(n.shape);
+  const keptStrides = contiguousStrides(n.shape);
   const groups: Int32Array[][] = Array.from({ length: n.size }, () => []);
   const idx = new Array<number>(inShape.length).fill(0);
   for (let f = 0; f < x.length; f++) {
