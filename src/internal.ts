@@ -11,3 +11,5 @@ export { backend as _backend } from './runtime.js';
 export { planCacheStats as _planCacheStats, setPlanCache as _setPlanCache } from './runtime.js';
 /** Collapsed Taylor mode's stacked matmul channels (src/ad/collapse.ts), off by default: returns the previous setting. */
 export { setStackedChannels as _setStackedChannels } from './ad/collapse.js';
+/** The former per-column Jacobians and Hessians (one walk per basis vector), for benchmarks. */
+export { jacobianByColumns as _jacobianByColumns } from './ad/mixed.js';

@@ -153,3 +153,13 @@ export function identityNode(x: Node): Node {
 export function customNode(primals: Node[], impl: Node, rules: CustomRules): Node {
   return new Node('custom', [...primals, impl], { rules }, impl.shape, impl.dtype);
 }
+
+/** `n`'s primitive and parameters applied to `inputs` of the same shapes and dtypes (a copy of n). */
+export function cloneWithInputs(n: Node, inputs: readonly Node[]): Node {
+  if (inputs.length !== n.inputs.length || inputs.some((m, i) => !shapesEqual(m.shape, n.inputs[i]!.shape) || m.dtype !== n.inputs[i]!.dtype)) {
+    throw new ShapeError(
+      `${n.op}: a copy needs inputs shaped like ${n.inputs.map((m) => fmtShape(m.shape)).join(', ')}, got ${inputs.map((m) => fmtShape(m.shape)).join(', ')}`,
+    );
+  }
+  return new Node(n.op, inputs.slice(), n.params, n.shape, n.dtype);
+}

@@ -5,7 +5,8 @@ import { type Tensor, concat, customJvp, customVjp, tensor, where } from '../../
 import { identityNode } from '../../src/ir/build.js';
 import type { Prim } from '../../src/ir/primitives.js';
 import { Tensor as TensorClass } from '../../src/tensor.js';
-import type { Domain, Fn } from '../helpers/finiteDiff.js';
+import type { DType } from '../../src/index.js';
+import { type Domain, type Fn, randomTensor } from '../helpers/finiteDiff.js';
 
 export interface PrimCase {
   /** The primitive the case must put in the graph. */
@@ -166,3 +167,12 @@ export const PRIM_CASES: PrimCase[] = [
   },
   { prim: 'matmul', name: 'matmul self', shapes: [[3, 3]], f: (a) => a.matmul(a) },
 ];
+
+export function domainOf(c: PrimCase, i: number): Domain {
+  return Array.isArray(c.domain) ? c.domain[i]! : (c.domain ?? 'any');
+}
+
+/** Seeded random inputs of a case, in its domains. */
+export function inputsOf(c: PrimCase, dtype: DType, seed: number): Tensor[] {
+  return c.shapes.map((s, i) => randomTensor(s, seed + 17 * i, dtype, domainOf(c, i)));
+}

@@ -3,38 +3,17 @@
 // the adjoint identity <u, J v> = <Jᵀ u, v> on random inputs (every backend case).
 
 import { describe, expect, it } from 'vitest';
-import { type DType, type Tensor, hvp, jvp, vjp } from '../../src/index.js';
+import { type Tensor, hvp, jvp, vjp } from '../../src/index.js';
 import type { Node } from '../../src/ir/node.js';
 import { PRIM_NAMES } from '../../src/ir/primitives.js';
 import { describeBackends } from '../helpers/backends.js';
-import {
-  absDot,
-  dot,
-  expectClose,
-  expectScalarClose,
-  fdJacobian,
-  fdSecond,
-  fromHost,
-  host,
-  jacTVec,
-  jacVec,
-  randomData,
-  randomTensor,
-} from '../helpers/finiteDiff.js';
-import { PRIM_CASES, type PrimCase } from './primCases.js';
+import { absDot, dot, expectClose, expectScalarClose, fdJacobian, fdSecond, fromHost, host, jacTVec, jacVec, randomData } from '../helpers/finiteDiff.js';
+import { PRIM_CASES, inputsOf } from './primCases.js';
 
 // Central differences with step 1e-6 are accurate to ~1e-9 here (truncation ε²·f'''/6, rounding
 // 1e-16·|f|/ε); second derivatives by the four-point formula with ε = 1e-4 to ~1e-7.
 const FD = { rtol: 1e-6, atol: 1e-7 };
 const FD2 = { rtol: 1e-5, atol: 1e-6 };
-
-function domainOf(c: PrimCase, i: number) {
-  return Array.isArray(c.domain) ? c.domain[i]! : (c.domain ?? 'any');
-}
-
-function inputsOf(c: PrimCase, dtype: DType, seed: number): Tensor[] {
-  return c.shapes.map((s, i) => randomTensor(s, seed + 17 * i, dtype, domainOf(c, i)));
-}
 
 function hasPrim(root: Node, prim: string): boolean {
   const seen = new Set<Node>();
