@@ -27,6 +27,13 @@ export { MAX_FUSED_DEPTH } from './fusion.js';
  */
 export const MAX_PUSHED_EXPRS = 512;
 
+/**
+ * Most distinct buffers a kernel may read after an expression is pushed into it through views
+ * (the storage-buffer limit less its output and a temporary): past it the expression gets a
+ * buffer, since split.ts would cut the kernel again anyway.
+ */
+export const MAX_PUSHED_SLOTS = MAX_STORAGE_BUFFERS - 2;
+
 export interface Schedule {
   readonly plan: Plan;
   /** Slot holding each target's value (targets that are realized leaves map to their input slot). */
@@ -188,6 +195,7 @@ class Scheduler {
     };
     const views = b.views;
     const mark = b.mark();
+    const slotsBefore = b.slotsRead();
     let e = this.expr(
       base,
       b.scope((v) => {
@@ -195,14 +203,15 @@ class Scheduler {
         return w && views(w);
       }),
     );
-    if (e && b.builtSince(mark) > MAX_PUSHED_EXPRS) {
+    if (e && (b.builtSince(mark) > MAX_PUSHED_EXPRS || (b.slotsRead() > MAX_PUSHED_SLOTS && b.slotsRead() > slotsBefore))) {
       b.rollback(mark);
       e = null;
     }
     if (!e) {
-      // a read the views cannot express in this kernel's space, or an expression too large to
-      // compute again at every index the views read it at: compute it into a buffer of its own
-      // and read that through the views
+      // a read the views cannot express in this kernel's space, an expression too large to
+      // compute again at every index the views read it at, or one whose reads would make the
+      // kernel bind more buffers than it may (it would be split again: more kernels, not fewer):
+      // compute it into a buffer of its own and read that through the views
       this.fusion.materialize(base, (x) => this.slotOfNode.has(x));
       this.emit(base);
       return undefined;

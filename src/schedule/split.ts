@@ -58,19 +58,66 @@ function slotsUnder(e: Expr, k: Kernel, memo: Map<Expr, Set<number>>): Set<numbe
   return s;
 }
 
-/** Slots read from `roots` when `cut` counts as a leaf. */
-function slotsWithout(roots: readonly Expr[], cut: Expr, k: Kernel): Set<number> {
-  const out = new Set<number>();
+/**
+ * For every op node e under `roots`: how many distinct slots the roots still read when e is
+ * computed elsewhere (e counts as a leaf). A slot disappears exactly when e dominates every read
+ * of it (every path from a root to the read passes through e), so one dominator tree of the
+ * expression DAG answers all candidates at once (Cooper, Harvey and Kennedy's intersection, in
+ * topological order), instead of one walk of the whole expression per candidate.
+ */
+function slotsLeftByCut(roots: readonly Expr[], k: Kernel): { left: Map<Expr, number>; total: number } {
+  // topological order (parents first): reversed post-order of a depth-first walk from the roots
+  const post: Expr[] = [];
   const seen = new Set<Expr>();
-  const stack = [...roots];
-  while (stack.length) {
-    const e = stack.pop()!;
-    if (e === cut || seen.has(e)) continue;
+  const parents = new Map<Expr, Expr[]>();
+  const walk = (e: Expr): void => {
     seen.add(e);
-    if (e.k === 'arg') out.add(k.args[e.i]!.slot);
-    else if (e.k === 'op') stack.push(...e.args);
+    if (e.k === 'op')
+      for (const a of e.args) {
+        const ps = parents.get(a);
+        if (ps) ps.push(e);
+        else parents.set(a, [e]);
+        if (!seen.has(a)) walk(a);
+      }
+    post.push(e);
+  };
+  for (const r of roots) if (!seen.has(r)) walk(r);
+  const order = post.reverse();
+  const rootSet = new Set(roots);
+  // idom: null stands for the virtual root above all roots; depth in the dominator tree
+  const idom = new Map<Expr, Expr | null>();
+  const depth = new Map<Expr | null, number>([[null, 0]]);
+  const meet = (a: Expr | null, b: Expr | null): Expr | null => {
+    while (a !== b) {
+      if (depth.get(a)! >= depth.get(b)!) a = idom.get(a!)!;
+      else b = idom.get(b!)!;
+    }
+    return a;
+  };
+  for (const v of order) {
+    let d: Expr | null | undefined = rootSet.has(v) ? null : undefined;
+    for (const p of parents.get(v) ?? []) d = d === undefined ? p : meet(d, p);
+    idom.set(v, d ?? null);
+    depth.set(v, depth.get(d ?? null)! + 1);
   }
-  return out;
+  // each slot hangs at the meet of all its reads; a cut at e removes the slots hanging below e
+  const slotAt = new Map<number, Expr | null>();
+  for (const v of order)
+    if (v.k === 'arg') {
+      const slot = k.args[v.i]!.slot;
+      slotAt.set(slot, slotAt.has(slot) ? meet(slotAt.get(slot)!, v) : v);
+    }
+  const below = new Map<Expr | null, number>();
+  for (const at of slotAt.values()) below.set(at, (below.get(at) ?? 0) + 1);
+  for (let i = order.length - 1; i >= 0; i--) {
+    const v = order[i]!;
+    const up = idom.get(v)!;
+    below.set(up, (below.get(up) ?? 0) + (below.get(v) ?? 0));
+  }
+  const total = slotAt.size;
+  const left = new Map<Expr, number>();
+  for (const v of order) if (v.k === 'op') left.set(v, total - (below.get(v) ?? 0));
+  return { left, total };
 }
 
 function bestCut(k: Kernel, limit: number): Candidate | null {
@@ -78,6 +125,7 @@ function bestCut(k: Kernel, limit: number): Candidate | null {
   const fixed = k.outs.length + (k.type === 'matmul' ? 2 : 0) + 1; // + the temporary
   const memo = new Map<Expr, Set<number>>();
   const accMemo = new Map<Expr, boolean>();
+  const { left } = slotsLeftByCut(roots, k);
   let best: Candidate | null = null;
   const visit = (root: Expr, ctx: Ctx): void => {
     const seen = new Set<Expr>();
@@ -90,7 +138,7 @@ function bestCut(k: Kernel, limit: number): Candidate | null {
       if (hasAcc(e, accMemo)) continue;
       const width = slotsUnder(e, k, memo).size;
       if (width < 2 || width > limit - 1) continue;
-      const result = slotsWithout(roots, e, k).size + fixed;
+      const result = left.get(e)! + fixed;
       if (!best || result < best.result || (result === best.result && width > best.width)) best = { x: e, ctx, result, width };
     }
   };
