@@ -1,0 +1,104 @@
+// No quadratic laziness trap (src/runtime.ts, keepFrontier): a naive training loop — pure Adam
+// updates, the loss read every 10 steps, never evaluate(params) — costs the same kernels per read
+// at step 200 as at step 40, holds a lazy graph that does not grow, lets the buffers it keeps go
+// back without dispose(), and computes the losses of a plain-JS float64 Adam. With the mechanism
+// off, the same loop's reads and lazy graph grow with the step number (what the first test catches).
+
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { expect, it } from 'vitest';
+import { type Tensor, _backend, _setKeepFrontier, grad, optim, profile } from '../../src/internal.js';
+import type { Node } from '../../src/ir/node.js';
+import { describeBackends } from '../helpers/backends.js';
+import { type Params, loss, tanhProblem } from '../optim/problem.js';
+import { lossAndGrad, refAdam } from '../optim/reference.js';
+import { expectClose } from '../webgpu/util.js';
+
+setFlagsFromString('--expose_gc');
+const gc = runInNewContext('gc') as () => void;
+
+/** Unrealized nodes held by `tensors` (the lazy graph a loop keeps alive). */
+function lazyNodes(tensors: readonly Tensor[]): number {
+  const seen = new Set<Node>();
+  const stack = tensors.map((t) => t.node);
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (seen.has(n) || n.buffer !== null || n.op === 'const') continue;
+    seen.add(n);
+    stack.push(...n.inputs);
+  }
+  return seen.size;
+}
+
+/** Live buffer bytes once collected tensors' buffers went back (a collection, then finalizers). */
+async function liveBytesAfterCollection(): Promise<number> {
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((r) => setImmediate(r));
+  }
+  return _backend().stats.liveBytes;
+}
+
+interface Read {
+  step: number;
+  kernels: number;
+  value: number;
+  lazyNodes: number;
+}
+
+describeBackends('no quadratic laziness trap', (c) => {
+  const every = 10;
+
+  /** The naive loop for `steps` steps: per read, its kernels, the loss and the lazy graph held. */
+  async function naiveLoop(steps: number, atRead?: (r: Read) => Promise<void>) {
+    const { X, Y, params, problem, theta } = await tanhProblem(c, 8, 4, 3, 5);
+    const tx = optim.adam({ lr: 0.02 });
+    const ref = refAdam(() => 0.02);
+    let p: Params = params;
+    let s = tx.init(p);
+    const reads: Read[] = [];
+    for (let step = 1; step <= steps; step++) {
+      const [u, next] = tx.update(grad(loss)(p, X, Y), s, p);
+      p = optim.applyUpdates(p, u);
+      s = next;
+      ref.step(theta, lossAndGrad(problem, theta)[1], step - 1);
+      if (step % every !== 0) continue;
+      const pr = await profile(() => loss(p, X, Y).item());
+      const held = [p.W, p.b, s.count, s.mu.W, s.mu.b, s.nu.W, s.nu.b];
+      const r = { step, kernels: pr.kernels, value: pr.result, lazyNodes: lazyNodes(held) };
+      expectClose([r.value], [lossAndGrad(problem, theta)[0]], c.rtol, c.atol, `loss at step ${step}`);
+      reads.push(r);
+      await atRead?.(r);
+    }
+    return reads;
+  }
+
+  it('a naive Adam loop reading the loss every 10 steps: the same kernels and lazy graph per read at step 200 as at step 40', async () => {
+    const reads = await naiveLoop(200);
+    const at = (step: number) => reads.find((r) => r.step === step)!;
+    expect(at(200).kernels).toBe(at(40).kernels);
+    expect(at(200).lazyNodes).toBe(at(40).lazyNodes);
+    // every step is computed at most twice: a read costs at most two windows of 10 steps
+    expect(at(200).kernels).toBeLessThanOrEqual(2 * at(10).kernels);
+  });
+
+  it('the values the loop keeps go back without dispose(): live bytes after a collection at step 200 as at step 40', async () => {
+    const live = new Map<number, number>();
+    await naiveLoop(200, async (r) => {
+      if (r.step === 40 || r.step === 200) live.set(r.step, await liveBytesAfterCollection());
+    });
+    expect(live.get(200)).toBeLessThanOrEqual(live.get(40)!);
+  });
+
+  it('with the mechanism off, every read recomputes the whole history (the trap the tests above catch)', async () => {
+    const was = _setKeepFrontier(false);
+    try {
+      const reads = await naiveLoop(40);
+      expect(reads[3]!.kernels).toBeGreaterThan(reads[1]!.kernels);
+      expect(reads[1]!.kernels).toBeGreaterThan(reads[0]!.kernels);
+      expect(reads[3]!.lazyNodes).toBeGreaterThan(reads[1]!.lazyNodes);
+    } finally {
+      _setKeepFrontier(was);
+    }
+  });
+});
