@@ -373,10 +373,27 @@ function realizeThen<T>(nodes: readonly Node[], then: () => T): T | Promise<T> {
 /** Computes `node` and copies its value to the host. */
 export async function readNode(node: Node): Promise<HostArray> {
   if (node.op === 'const' && node.buffer === null) return node.p('const').data.slice();
-  return realizeAsync([node], () => backend().read(node.buffer!, node.dtype, node.size));
+  const values = await realizeAsync([node], () => backend().read(node.buffer!, node.dtype, node.size));
+  if (node.size <= KEEP_READ_ELEMENTS && node.buffer?.backendName !== 'cpu') readBack.set(node, values.slice());
+  return values;
 }
 
-installRuntime({ read: readNode, release: releaseNode });
+/**
+ * Copies of small values read back from a device (WebGPU), so that toString() can show them
+ * without waiting; they go with their node.
+ */
+const readBack = new WeakMap<Node, HostArray>();
+const KEEP_READ_ELEMENTS = 1000;
+
+/** The value of `node` if the host holds it: a constant, a CPU buffer, or a small value read back. */
+function peekNode(node: Node): HostArray | null {
+  if (node.disposed) return null;
+  if (node.op === 'const') return node.p('const').data;
+  if (node.buffer?.backendName === 'cpu') return node.buffer.handle as HostArray;
+  return readBack.get(node) ?? null;
+}
+
+installRuntime({ read: readNode, release: releaseNode, peek: peekNode });
 
 export interface ProfileResult<T = unknown> {
   /** Kernels executed by the callback. */

@@ -29,7 +29,7 @@ const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
 function layerOf(file: string): Layer {
   if (/^src\/(errors|dtype|random)\.ts$/.test(file)) return 'base';
   if (file.startsWith('src/ir/')) return 'ir';
-  if (/^src\/(tensor|ops|creation)\.ts$/.test(file)) return 'tensor';
+  if (/^src\/(tensor|ops|creation|format)\.ts$/.test(file)) return 'tensor';
   if (file.startsWith('src/rules/')) return 'rules';
   if (file.startsWith('src/ad/')) return 'ad';
   if (file.startsWith('src/schedule/')) return 'schedule';
