@@ -98,17 +98,23 @@ export class CpuBackend implements Backend {
     this.stats.plans++;
     const bufs = new Map<number, RealizedBuffer>(inputs);
     const arr = (slot: number): HostArray => bufs.get(slot)!.handle as HostArray;
+    // the temporaries to free after each kernel (grouped once: a plan of n kernels costs O(n))
+    const releaseAt = new Map<number, number[]>();
+    for (const [slot, last] of plan.lastUse) {
+      if (plan.keep.has(slot)) continue;
+      let l = releaseAt.get(last);
+      if (!l) releaseAt.set(last, (l = []));
+      l.push(slot);
+    }
     plan.kernels.forEach((k, i) => {
       for (const o of k.outs) {
         if (!bufs.has(o.slot)) bufs.set(o.slot, this.alloc(plan.slots[o.slot]!.dtype, plan.slots[o.slot]!.size));
       }
       this.run(k, arr);
       this.stats.kernels++;
-      for (const [slot, last] of plan.lastUse) {
-        if (last === i && !plan.keep.has(slot)) {
-          bufs.get(slot)?.release();
-          bufs.delete(slot);
-        }
+      for (const slot of releaseAt.get(i) ?? []) {
+        bufs.get(slot)?.release();
+        bufs.delete(slot);
       }
     });
     const out = new Map<number, RealizedBuffer>();
