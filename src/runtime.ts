@@ -282,13 +282,17 @@ function keepFrontier(graph: readonly Node[], asked: ReadonlySet<Node>): Node[] 
   let recomputed = 0;
   for (const n of graph) if (n.computed) recomputed++;
   if (recomputed < RECOMPUTE_LIMIT) return [];
+  // a kept value is no larger than the largest the plan reads or returns (never a big broadcast)
+  let largest = 0;
+  for (const t of asked) largest = Math.max(largest, t.size);
+  for (const n of graph) for (const m of n.inputs) if (m.isLeaf) largest = Math.max(largest, m.size);
   const keep = new Set<Node>();
   for (const n of graph) {
     if (n.computed) continue;
     for (const m of n.inputs) {
       if (!m.computed || m.isLeaf) continue;
       const k = valueSource(m);
-      if (k && !asked.has(k)) keep.add(k);
+      if (k && !asked.has(k) && k.size <= largest) keep.add(k);
     }
   }
   return [...keep];

@@ -7,7 +7,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { expect, it } from 'vitest';
-import { type Tensor, _backend, _setKeepFrontier, grad, optim, profile } from '../../src/internal.js';
+import { type Tensor, _backend, _setKeepFrontier, grad, optim, profile, tensor } from '../../src/internal.js';
 import type { Node } from '../../src/ir/node.js';
 import { describeBackends } from '../helpers/backends.js';
 import { type Params, loss, tanhProblem } from '../optim/problem.js';
@@ -100,5 +100,29 @@ describeBackends('no quadratic laziness trap', (c) => {
     } finally {
       _setKeepFrontier(was);
     }
+  });
+
+  it('a small recomputation keeps nothing: a read that reuses a few nodes of an earlier one fuses as before', async () => {
+    const a = tensor([0.5, 1, 2], { dtype: c.dtype }).exp().add(1);
+    await a.sum().item();
+    const p = await profile(() => a.mul(3).sum().item());
+    expect(p.kernels).toBe(1);
+    expect(a.node.buffer).toBeNull();
+  });
+
+  it('a long chain read twice: the second read keeps its frontier, and the third starts from it', async () => {
+    const x0 = [0.5, -1, 2];
+    let u = tensor(x0, { dtype: c.dtype });
+    for (let i = 0; i < 300; i++) u = u.mul(0.99).add(0.01);
+    // u_k = 1 + 0.99^k (x0 - 1)
+    const want = x0.map((v) => 1 + 0.99 ** 300 * (v - 1));
+    const sum = (v: number[]) => v.reduce((a, b) => a + b, 0);
+    expectClose([await u.sum().item()], [sum(want)], c.rtol, c.atol, 'first read');
+    expect(u.node.buffer).toBeNull();
+    expectClose([await u.mul(2).sum().item()], [2 * sum(want)], c.rtol, c.atol, 'second read');
+    expect(u.node.buffer).not.toBeNull();
+    const p = await profile(() => u.mul(3).sum().item());
+    expect(p.kernels).toBe(1);
+    expectClose([p.result], [3 * sum(want)], c.rtol, c.atol, 'third read');
   });
 });
