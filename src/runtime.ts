@@ -292,7 +292,7 @@ function keepFrontier(graph: readonly Node[], asked: ReadonlySet<Node>): Node[] 
     for (const m of n.inputs) {
       if (!m.computed || m.isLeaf) continue;
       const k = valueSource(m);
-      if (k && !asked.has(k) && k.size <= largest) keep.add(k);
+      if (k && !k.disposed && !asked.has(k) && k.size <= largest) keep.add(k);
     }
   }
   return [...keep];
