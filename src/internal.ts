@@ -8,4 +8,5 @@ export { realize as _realizeNodes } from './runtime.js';
 /** The active backend object (its stats, limits, buffers). */
 export { backend as _backend } from './runtime.js';
 /** The plan cache's counters (schedules made, hits, misses, entries) and its on/off switch. */
-export { planCacheStats as _planCacheStats, setPlanCache as _setPlanCache, setKeepFrontier as _setKeepFrontier } from './runtime.js';
+export { planCacheStats as _planCacheStats, setPlanCache as _setPlanCache } from './runtime.js';
+export { setKeepFrontier as _setKeepFrontier } from './recompute.js';

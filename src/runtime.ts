@@ -8,9 +8,9 @@ import type { HostArray } from './dtype.js';
 import { ArgumentError, BackendError } from './errors.js';
 import { installRuntime, setActiveBackendName } from './ir/host.js';
 import type { Node, RealizedBuffer } from './ir/node.js';
-import { kindOf } from './ir/primitives.js';
 import { setElementLimit } from './ir/shape.js';
-import { PlanCache, fingerprint } from './schedule/plan-cache.js';
+import { markComputed, valuesToKeep } from './recompute.js';
+import { type Fingerprint, PlanCache, fingerprint } from './schedule/plan-cache.js';
 import { type Schedule, schedule } from './schedule/scheduler.js';
 import { type AdapterFacts, type BackendChoice, chooseAuto, currentEnvironment, describeAdapter } from './backend/choice.js';
 
@@ -150,6 +150,8 @@ interface Job {
   readonly schedule: Schedule;
   /** The unrealized nodes the plan computes (marked `computed` once it ran). */
   readonly walked: readonly Node[];
+  /** The fingerprint of the nodes asked for (null when the plan cache is off). */
+  readonly fp: Fingerprint | null;
 }
 
 /** Plans by the structure of the graph they compute (schedule/plan-cache.ts). */
@@ -171,9 +173,9 @@ export function setPlanCache(on: boolean, clear = false): boolean {
 
 let schedules = 0;
 
-/** The schedule for `pending`: the cached plan of a graph of the same structure, or a new one. */
-function scheduleCached(pending: readonly Node[]): Schedule {
-  const fp = planCacheOn ? fingerprint(pending) : null;
+/** The schedule for `pending` (fingerprinted as `known`): the cached plan of a graph of the same structure, or a new one. */
+function scheduleCached(pending: readonly Node[], known?: Fingerprint | null): Schedule {
+  const fp = known !== undefined ? known : planCacheOn ? fingerprint(pending) : null;
   const hit = fp && planCache.lookup(fp);
   if (hit) return hit;
   schedules++;
@@ -221,97 +223,14 @@ function plan(b: Backend, nodes: readonly Node[]): Job | null {
     if (n.disposed) throw new ArgumentError('realize: a tensor was disposed');
   }
   if (asked.length === 0) return null;
-  const walked = unrealizedGraph(asked);
-  const pending = [...asked, ...keepFrontier(walked, new Set(asked))];
-  return { pending, schedule: scheduleCached(pending), walked };
-}
-
-/**
- * No quadratic laziness trap. A loop `params = update(params, grad(loss)(params, X))` that reads
- * the loss now and then never asks for `params`: each read computes them as intermediates and
- * lets them go, so the next read starts again from the initial parameters and the work grows with
- * the step number. The runtime notices the trap as it happens: a node a previous plan computed
- * without keeping (`computed`) is needed again. When a plan would recompute at least
- * RECOMPUTE_LIMIT such nodes, it also keeps the values of its recomputation frontier: the
- * recomputed nodes that a new node reads (the optimizer state of the last step the previous read
- * covered). The next read starts from them, so every step is computed at most twice, however long
- * the loop runs; the graph held by the live parameters stays bounded, and the nodes below the
- * frontier are collected. The decision depends only on the graph (no garbage-collector timing), so
- * kernel counts are reproducible and the plan cache sees the same structure every read.
- */
-export const RECOMPUTE_LIMIT = 256;
-let frontierOn = true;
-
-/** Turns keeping the recomputation frontier on or off (to measure the trap); returns the previous setting. */
-export function setKeepFrontier(on: boolean): boolean {
-  const was = frontierOn;
-  frontierOn = on;
-  return was;
-}
-
-/** The unrealized nodes below `targets` (constants and realized nodes not entered), inputs first. */
-function unrealizedGraph(targets: readonly Node[]): Node[] {
-  const seen = new Set<Node>();
-  const order: Node[] = [];
-  const stack: [Node, number][] = [];
-  for (const t of targets) {
-    if (seen.has(t) || t.isLeaf) continue;
-    seen.add(t);
-    stack.push([t, 0]);
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1]!;
-      const n = top[0];
-      if (top[1] < n.inputs.length) {
-        const m = n.inputs[top[1]++]!;
-        if (!seen.has(m) && !m.isLeaf) {
-          seen.add(m);
-          stack.push([m, 0]);
-        }
-        continue;
-      }
-      stack.pop();
-      order.push(n);
-    }
-  }
-  return order;
-}
-
-/** Nodes of `graph` worth keeping so that later plans do not compute them a third time (see above). */
-function keepFrontier(graph: readonly Node[], asked: ReadonlySet<Node>): Node[] {
-  if (!frontierOn) return [];
-  let recomputed = 0;
-  for (const n of graph) if (n.computed) recomputed++;
-  if (recomputed < RECOMPUTE_LIMIT) return [];
-  // a kept value is no larger than the largest the plan reads or returns (never a big broadcast)
-  let largest = 0;
-  for (const t of asked) largest = Math.max(largest, t.size);
-  for (const n of graph) for (const m of n.inputs) if (m.isLeaf) largest = Math.max(largest, m.size);
-  const keep = new Set<Node>();
-  for (const n of graph) {
-    if (n.computed) continue;
-    for (const m of n.inputs) {
-      if (!m.computed || m.isLeaf) continue;
-      const k = valueSource(m);
-      if (k && !k.disposed && !asked.has(k) && k.size <= largest) keep.add(k);
-    }
-  }
-  return [...keep];
-}
-
-/**
- * The node whose value is worth a buffer for `n`: `n` itself, or for a view or an alias (free to
- * recompute from its input) the node it reads; null when that is a constant or already realized.
- */
-function valueSource(n: Node): Node | null {
-  let m = n;
-  while (!m.isLeaf && m.inputs.length > 0 && (kindOf(m.op) === 'movement' || m.op === 'identity' || m.op === 'custom')) {
-    m = m.inputs[m.inputs.length - 1]!;
-  }
-  return m.isLeaf ? null : m;
+  const fp = planCacheOn ? fingerprint(asked) : null;
+  const { extra, walked } = valuesToKeep(asked, fp); // no laziness trap (recompute.ts)
+  const pending = extra.length === 0 ? asked : [...asked, ...extra];
+  return { pending, schedule: scheduleCached(pending, extra.length === 0 ? fp : undefined), walked, fp };
 }
 
 /** Runs a job's plan and attaches the results to its nodes. */
-function run(b: Backend, { pending, schedule: { plan, targetSlots }, walked }: Job): void {
+function run(b: Backend, { pending, schedule: { plan, targetSlots }, walked, fp }: Job): void {
   const inputs = new Map<number, RealizedBuffer>();
   plan.slots.forEach((s, i) => {
     if (!s.input) return;
@@ -331,7 +250,7 @@ function run(b: Backend, { pending, schedule: { plan, targetSlots }, walked }: J
     claimed.add(slot);
     attach(n, buf);
   });
-  for (const n of walked) n.computed = true;
+  markComputed(walked, fp);
 }
 
 /** Computes every node in `nodes` that is not yet realized, in one plan. */

@@ -33,7 +33,7 @@ export class Node {
   disposed = false;
   /**
    * Set by the runtime once a plan has computed this node without keeping its value (an
-   * intermediate): a later plan that needs it again recomputes it (src/runtime.ts, keepFrontier).
+   * intermediate): a later plan that needs it again recomputes it (src/recompute.ts).
    */
   computed = false;
 

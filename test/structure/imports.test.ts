@@ -36,7 +36,7 @@ function layerOf(file: string): Layer {
   // plugs the WebGPU backend into the runtime (init({ backend: 'webgpu' }) finds it through it)
   if (file === 'src/backend/webgpu/register.ts') return 'runtime';
   if (file.startsWith('src/backend/') || file.startsWith('kernels/') || file.startsWith('shaders/')) return 'backend';
-  if (file === 'src/runtime.ts') return 'runtime';
+  if (file === 'src/runtime.ts' || file === 'src/recompute.ts') return 'runtime';
   if (/^src\/(jit|evaluate)\.ts$/.test(file)) return 'api';
   if (file.startsWith('src/optim/') || file.startsWith('src/nn/')) return 'library';
   if (/^src\/(index|internal)\.ts$/.test(file)) return 'entry';
