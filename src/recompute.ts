@@ -67,7 +67,9 @@ export function valuesToKeep(asked: readonly Node[], fp: Fingerprint | null): Ke
     learned.set(fp.key, positions);
     for (const p of positions) add(fp.nodes[p]!);
   }
-  for (const n of frontier(walked, asked)) {
+  // a structure already known to recompute learns from any recomputation (a loop read every step
+  // alternates two structures, and the one that reads a single step recomputes only a few nodes)
+  for (const n of frontier(walked, asked, positions ? 1 : RECOMPUTE_LIMIT)) {
     add(n);
     const o = origin.get(n);
     if (!o) continue;
@@ -117,11 +119,11 @@ function unrealizedGraph(targets: readonly Node[]): Node[] {
   return order;
 }
 
-/** The recomputation frontier of `graph`, when it recomputes at least RECOMPUTE_LIMIT nodes. */
-function frontier(graph: readonly Node[], asked: readonly Node[]): Node[] {
+/** The recomputation frontier of `graph`, when it recomputes at least `limit` nodes. */
+function frontier(graph: readonly Node[], asked: readonly Node[], limit: number): Node[] {
   let recomputed = 0;
   for (const n of graph) if (n.computed) recomputed++;
-  if (recomputed < RECOMPUTE_LIMIT) return [];
+  if (recomputed < limit) return [];
   // a kept value is no larger than the largest the plan reads or returns (never a big broadcast)
   let largest = 0;
   for (const t of asked) largest = Math.max(largest, t.size);

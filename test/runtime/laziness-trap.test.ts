@@ -1,6 +1,6 @@
 // No quadratic laziness trap (src/recompute.ts): a naive training loop — pure Adam updates, the
 // loss read every 10 steps, never evaluate(params) — costs the same kernels per read from step 100
-// to step 200 (those of 10 steps), holds a lazy graph that does not grow, lets the buffers it keeps go
+// to step 200 (those of 10 steps; read every step, those of one step), holds a lazy graph that does not grow, lets the buffers it keeps go
 // back without dispose(), and computes the losses of a plain-JS float64 Adam. With the mechanism
 // off, the same loop's reads and lazy graph grow with the step number (what the first test catches).
 
@@ -47,10 +47,8 @@ interface Read {
 }
 
 describeBackends('no quadratic laziness trap', (c) => {
-  const every = 10;
-
-  /** The naive loop for `steps` steps: per read, its kernels, the loss and the lazy graph held. */
-  async function naiveLoop(steps: number, atRead?: (r: Read) => Promise<void>) {
+  /** The naive loop for `steps` steps, reading every `every`: per read, its kernels, the loss and the lazy graph held. */
+  async function naiveLoop(steps: number, every: number, atRead?: (r: Read) => Promise<void>) {
     const { X, Y, params, problem, theta } = await tanhProblem(c, 8, 4, 3, 5);
     const tx = optim.adam({ lr: 0.02 });
     const ref = refAdam(() => 0.02);
@@ -74,7 +72,7 @@ describeBackends('no quadratic laziness trap', (c) => {
   }
 
   it('a naive Adam loop reading the loss every 10 steps: from step 100 on, every read costs the kernels of 10 steps and holds the same lazy graph', async () => {
-    const reads = await naiveLoop(200);
+    const reads = await naiveLoop(200, 10);
     const late = reads.filter((r) => r.step >= 100);
     for (const r of late) {
       expect(r.kernels, `kernels of the read at step ${r.step}`).toBe(late[0]!.kernels);
@@ -86,9 +84,19 @@ describeBackends('no quadratic laziness trap', (c) => {
     for (const r of reads) expect(r.kernels).toBeLessThanOrEqual(2 * reads[0]!.kernels + 5);
   });
 
+  it('the naive loop reading the loss every step: from step 40 on, every read costs the kernels of one step', async () => {
+    const reads = await naiveLoop(80, 1);
+    const late = reads.filter((r) => r.step >= 40);
+    for (const r of late) {
+      expect(r.kernels, `kernels of the read at step ${r.step}`).toBe(late[0]!.kernels);
+      expect(r.lazyNodes, `lazy graph at step ${r.step}`).toBe(late[0]!.lazyNodes);
+    }
+    expect(late[0]!.kernels).toBeLessThanOrEqual(reads[0]!.kernels + 5);
+  });
+
   it('the values the loop keeps go back without dispose(): live bytes after a collection at step 200 as at step 100', async () => {
     const live = new Map<number, number>();
-    await naiveLoop(200, async (r) => {
+    await naiveLoop(200, 10, async (r) => {
       if (r.step === 100 || r.step === 200) live.set(r.step, await liveBytesAfterCollection());
     });
     expect(live.get(200)).toBeLessThanOrEqual(live.get(100)!);
@@ -97,7 +105,7 @@ describeBackends('no quadratic laziness trap', (c) => {
   it('with the mechanism off, every read recomputes the whole history (the trap the tests above catch)', async () => {
     const was = _setKeepFrontier(false);
     try {
-      const reads = await naiveLoop(40);
+      const reads = await naiveLoop(40, 10);
       expect(reads[3]!.kernels).toBeGreaterThan(reads[1]!.kernels);
       expect(reads[1]!.kernels).toBeGreaterThan(reads[0]!.kernels);
       expect(reads[3]!.lazyNodes).toBeGreaterThan(reads[1]!.lazyNodes);
