@@ -1,8 +1,8 @@
 // No quadratic laziness trap (src/recompute.ts): a naive training loop — pure Adam updates, the
-// loss read every 10 steps, never evaluate(params) — costs the same kernels per read from step 100
-// to step 200 (those of 10 steps; read every step, those of one step), holds a lazy graph that does not grow, lets the buffers it keeps go
-// back without dispose(), and computes the losses of a plain-JS float64 Adam. With the mechanism
-// off, the same loop's reads and lazy graph grow with the step number (what the first test catches).
+// loss read every 10 steps (or every step), never evaluate(params) — settles at the kernels of the
+// steps each read covers, holds a lazy graph that does not grow, lets the buffers it keeps go back
+// without dispose(), and computes the losses of a plain-JS float64 Adam. With the mechanism off,
+// the same loop's reads and lazy graph grow with the step number (what the first tests catch).
 
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
