@@ -145,7 +145,7 @@ function migrate(n: Node, b: Backend): void {
 }
 
 interface Job {
-  /** The nodes to realize: those asked for, then the recomputation frontier kept (keepFrontier). */
+  /** The nodes to realize: those asked for, then the values kept against the laziness trap (recompute.ts). */
   readonly pending: readonly Node[];
   readonly schedule: Schedule;
   /** The unrealized nodes the plan computes (marked `computed` once it ran). */
