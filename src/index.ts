@@ -61,7 +61,7 @@ export type { TensorLike } from './ops.js';
 import './backend/webgpu/register.js'; // makes init({ backend: 'webgpu' | 'auto' }) find WebGPU
 export { init, backendInfo, profile } from './runtime.js';
 export type { BackendChoice } from './backend/choice.js';
-export { evaluate } from './evaluate.js';
+export { evaluate, print } from './evaluate.js';
 export type { InitOptions, BackendName, ProfileResult } from './runtime.js';
 export { WgadError, ShapeError, DTypeError, ArgumentError, TransformError, BackendError } from './errors.js';
 export { jvp } from './ad/jvp.js';

@@ -13,3 +13,5 @@ export { planCacheStats as _planCacheStats, setPlanCache as _setPlanCache } from
 export { setStackedChannels as _setStackedChannels } from './ad/collapse.js';
 /** The former per-column Jacobians and Hessians (one walk per basis vector), for benchmarks. */
 export { jacobianByColumns as _jacobianByColumns } from './ad/mixed.js';
+/** The recomputation frontier (src/recompute.ts): on/off, and forgetting what it learned. */
+export { setKeepFrontier as _setKeepFrontier } from './recompute.js';

@@ -9,7 +9,8 @@ import { ArgumentError, BackendError } from './errors.js';
 import { installRuntime, setActiveBackendName } from './ir/host.js';
 import type { Node, RealizedBuffer } from './ir/node.js';
 import { setElementLimit } from './ir/shape.js';
-import { PlanCache, fingerprint } from './schedule/plan-cache.js';
+import { markComputed, valuesToKeep } from './recompute.js';
+import { type Fingerprint, PlanCache, fingerprint } from './schedule/plan-cache.js';
 import { type Schedule, schedule } from './schedule/scheduler.js';
 import { type AdapterFacts, type BackendChoice, chooseAuto, currentEnvironment, describeAdapter } from './backend/choice.js';
 
@@ -144,8 +145,13 @@ function migrate(n: Node, b: Backend): void {
 }
 
 interface Job {
+  /** The nodes to realize: those asked for, then the values kept against the laziness trap (recompute.ts). */
   readonly pending: readonly Node[];
   readonly schedule: Schedule;
+  /** The unrealized nodes the plan computes (marked `computed` once it ran). */
+  readonly walked: readonly Node[];
+  /** The fingerprint of the nodes asked for (null when the plan cache is off). */
+  readonly fp: Fingerprint | null;
 }
 
 /** Plans by the structure of the graph they compute (schedule/plan-cache.ts). */
@@ -167,9 +173,9 @@ export function setPlanCache(on: boolean, clear = false): boolean {
 
 let schedules = 0;
 
-/** The schedule for `pending`: the cached plan of a graph of the same structure, or a new one. */
-function scheduleCached(pending: readonly Node[]): Schedule {
-  const fp = planCacheOn ? fingerprint(pending) : null;
+/** The schedule for `pending` (fingerprinted as `known`): the cached plan of a graph of the same structure, or a new one. */
+function scheduleCached(pending: readonly Node[], known?: Fingerprint | null): Schedule {
+  const fp = known !== undefined ? known : planCacheOn ? fingerprint(pending) : null;
   const hit = fp && planCache.lookup(fp);
   if (hit) return hit;
   schedules++;
@@ -212,15 +218,19 @@ function eventLoopTurn(): Promise<void> {
 
 /** Schedules the nodes of `nodes` that are not yet realized into one plan (null: nothing to do). */
 function plan(b: Backend, nodes: readonly Node[]): Job | null {
-  const pending = nodes.filter((n) => n.buffer === null || n.buffer.backendName !== b.name);
-  for (const n of pending) {
+  const asked = nodes.filter((n) => n.buffer === null || n.buffer.backendName !== b.name);
+  for (const n of asked) {
     if (n.disposed) throw new ArgumentError('realize: a tensor was disposed');
   }
-  return pending.length === 0 ? null : { pending, schedule: scheduleCached(pending) };
+  if (asked.length === 0) return null;
+  const fp = planCacheOn ? fingerprint(asked) : null;
+  const { extra, walked } = valuesToKeep(asked, fp); // no laziness trap (recompute.ts)
+  const pending = extra.length === 0 ? asked : [...asked, ...extra];
+  return { pending, schedule: scheduleCached(pending, extra.length === 0 ? fp : undefined), walked, fp };
 }
 
 /** Runs a job's plan and attaches the results to its nodes. */
-function run(b: Backend, { pending, schedule: { plan, targetSlots } }: Job): void {
+function run(b: Backend, { pending, schedule: { plan, targetSlots }, walked, fp }: Job): void {
   const inputs = new Map<number, RealizedBuffer>();
   plan.slots.forEach((s, i) => {
     if (!s.input) return;
@@ -247,6 +257,7 @@ function run(b: Backend, { pending, schedule: { plan, targetSlots } }: Job): voi
     claimed.add(slot);
     attach(n, buf);
   });
+  markComputed(walked, fp);
 }
 
 /** Computes every node in `nodes` that is not yet realized, in one plan. */
@@ -277,7 +288,7 @@ function realizeThen<T>(nodes: readonly Node[], then: () => T): T | Promise<T> {
     if (job) run(b, job);
     return then();
   }
-  const held = [...nodes, ...job.schedule.plan.slots.flatMap((s) => (s.input ? [s.input] : []))];
+  const held = [...nodes, ...job.pending, ...job.schedule.plan.slots.flatMap((s) => (s.input ? [s.input] : []))];
   pin(held);
   return ready
     .then(() => {
@@ -292,10 +303,27 @@ function realizeThen<T>(nodes: readonly Node[], then: () => T): T | Promise<T> {
 /** Computes `node` and copies its value to the host. */
 export async function readNode(node: Node): Promise<HostArray> {
   if (node.op === 'const' && node.buffer === null) return node.p('const').data.slice();
-  return realizeAsync([node], () => backend().read(node.buffer!, node.dtype, node.size));
+  const values = await realizeAsync([node], () => backend().read(node.buffer!, node.dtype, node.size));
+  if (node.size <= KEEP_READ_ELEMENTS && node.buffer?.backendName !== 'cpu') readBack.set(node, values.slice());
+  return values;
 }
 
-installRuntime({ read: readNode, release: releaseNode });
+/**
+ * Copies of small values read back from a device (WebGPU), so that toString() can show them
+ * without waiting; they go with their node.
+ */
+const readBack = new WeakMap<Node, HostArray>();
+const KEEP_READ_ELEMENTS = 1000;
+
+/** The value of `node` if the host holds it: a constant, a CPU buffer, or a small value read back. */
+function peekNode(node: Node): HostArray | null {
+  if (node.disposed) return null;
+  if (node.op === 'const') return node.p('const').data;
+  if (node.buffer?.backendName === 'cpu') return node.buffer.handle as HostArray;
+  return readBack.get(node) ?? null;
+}
+
+installRuntime({ read: readNode, release: releaseNode, peek: peekNode });
 
 export interface ProfileResult<T = unknown> {
   /** Kernels executed by the callback. */

@@ -5,6 +5,7 @@
 
 import type { DType, HostArray } from './dtype.js';
 import { ArgumentError } from './errors.js';
+import { formatTensor } from './format.js';
 import { runtimeHost } from './ir/host.js';
 import type { Node } from './ir/node.js';
 import type * as Ops from './ops.js';
@@ -80,8 +81,25 @@ export class Tensor {
     runtimeHost().release(this.node);
   }
 
+  /**
+   * `Tensor([[1, 2], [3, 4]], shape=[2, 2], dtype=float32)` when the host holds the values now (a
+   * tensor made from host data, a computed value on the CPU backend, or a small one already read
+   * back), else `Tensor(shape=[2, 2], dtype=float32)`: toString() never computes. print() does.
+   */
   toString(): string {
-    return `Tensor(shape=[${this.node.shape.join(', ')}], dtype=${this.node.dtype})`;
+    return formatTensor(this.node.shape, this.node.dtype, runtimeHost().peek(this.node));
+  }
+
+  /** How console.log and util.inspect show a tensor in Node.js: toString(). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+
+  /** Computes the value, logs it (console.log) as toString() shows it, and returns that text. */
+  async print(): Promise<string> {
+    const text = formatTensor(this.node.shape, this.node.dtype, await this.data());
+    console.log(text);
+    return text;
   }
 
   add(b: TensorLike): Tensor {

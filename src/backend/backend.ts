@@ -67,6 +67,18 @@ export abstract class RefCountedBuffer implements RealizedBuffer {
   }
 }
 
+/** The temporaries of `plan` to free after each kernel, by kernel index (slots kept are never freed). */
+export function slotsFreedAfter(plan: Plan): Map<number, number[]> {
+  const at = new Map<number, number[]>();
+  for (const [slot, last] of plan.lastUse) {
+    if (plan.keep.has(slot)) continue;
+    let l = at.get(last);
+    if (!l) at.set(last, (l = []));
+    l.push(slot);
+  }
+  return at;
+}
+
 export function newStats(): BackendStats {
   return { kernels: 0, plans: 0, bytesAllocated: 0, liveBytes: 0, peakBytes: 0, pipelines: 0, compileMs: 0, uploads: 0 };
 }

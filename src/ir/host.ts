@@ -7,10 +7,12 @@ import type { DType, HostArray } from '../dtype.js';
 import { BackendError, DTypeError, fmtShape } from '../errors.js';
 import type { Node } from './node.js';
 
-/** The runtime services a Tensor handle calls (data(), dispose()). */
+/** The runtime services a Tensor handle calls (data(), dispose(), toString()). */
 export interface RuntimeHost {
   read(node: Node): Promise<HostArray>;
   release(node: Node): void;
+  /** The value if the host holds it now, without computing or waiting; null otherwise. */
+  peek(node: Node): HostArray | null;
 }
 
 let host: RuntimeHost | null = null;

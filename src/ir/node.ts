@@ -31,6 +31,11 @@ export class Node {
   /** Set once the value is computed; the node is then a leaf for scheduling. */
   buffer: RealizedBuffer | null = null;
   disposed = false;
+  /**
+   * Set by the runtime once a plan has computed this node without keeping its value (an
+   * intermediate): a later plan that needs it again recomputes it (src/recompute.ts).
+   */
+  computed = false;
 
   constructor(
     readonly op: Prim,

@@ -147,8 +147,9 @@ describeBackends('creation', (c) => {
     expect(W.tensor(t as never)).toBe(t);
   });
 
-  it('toString names the shape and dtype', () => {
-    expect(String(W.zeros([2, 3], { dtype }))).toBe(`Tensor(shape=[2, 3], dtype=${dtype})`);
+  it('toString names the shape and dtype (and the values, which a created tensor holds on the host)', () => {
+    expect(String(W.zeros([2, 3], { dtype }))).toBe(`Tensor([[0, 0, 0],\n        [0, 0, 0]], shape=[2, 3], dtype=${dtype})`);
+    expect(String(W.zeros([2, 3], { dtype }).add(1))).toBe(`Tensor(shape=[2, 3], dtype=${dtype})`);
   });
 });
 

@@ -29,14 +29,14 @@ const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
 function layerOf(file: string): Layer {
   if (/^src\/(errors|dtype|random)\.ts$/.test(file)) return 'base';
   if (file.startsWith('src/ir/')) return 'ir';
-  if (/^src\/(tensor|ops|creation)\.ts$/.test(file)) return 'tensor';
+  if (/^src\/(tensor|ops|creation|format)\.ts$/.test(file)) return 'tensor';
   if (file.startsWith('src/rules/')) return 'rules';
   if (file.startsWith('src/ad/')) return 'ad';
   if (file.startsWith('src/schedule/')) return 'schedule';
   // plugs the WebGPU backend into the runtime (init({ backend: 'webgpu' }) finds it through it)
   if (file === 'src/backend/webgpu/register.ts') return 'runtime';
   if (file.startsWith('src/backend/') || file.startsWith('kernels/') || file.startsWith('shaders/')) return 'backend';
-  if (file === 'src/runtime.ts') return 'runtime';
+  if (file === 'src/runtime.ts' || file === 'src/recompute.ts') return 'runtime';
   if (/^src\/(jit|evaluate)\.ts$/.test(file)) return 'api';
   if (file.startsWith('src/optim/') || file.startsWith('src/nn/')) return 'library';
   if (/^src\/(index|internal)\.ts$/.test(file)) return 'entry';

@@ -8,7 +8,7 @@
 import { type DType, type HostArray, allocHost, bytesPerElement } from '../../dtype.js';
 import type { RealizedBuffer } from '../../ir/node.js';
 import { type Kernel, type KernelArg, type LoopKernel, type MatmulKernel, type MatmulPrologue, type Plan, elementwiseKernel } from '../../schedule/kernel.js';
-import { type Backend, type BackendStats, RefCountedBuffer, newStats } from '../backend.js';
+import { type Backend, type BackendStats, RefCountedBuffer, newStats, slotsFreedAfter } from '../backend.js';
 import { type LoopFn, compileLoopSource, loopSource } from './codegen.js';
 import { runMatmul } from './matmul.js';
 import { type View, contiguousView } from '../../schedule/view.js';
@@ -98,17 +98,16 @@ export class CpuBackend implements Backend {
     this.stats.plans++;
     const bufs = new Map<number, RealizedBuffer>(inputs);
     const arr = (slot: number): HostArray => bufs.get(slot)!.handle as HostArray;
+    const releaseAt = slotsFreedAfter(plan); // grouped once: a plan of n kernels costs O(n)
     plan.kernels.forEach((k, i) => {
       for (const o of k.outs) {
         if (!bufs.has(o.slot)) bufs.set(o.slot, this.alloc(plan.slots[o.slot]!.dtype, plan.slots[o.slot]!.size));
       }
       this.run(k, arr);
       this.stats.kernels++;
-      for (const [slot, last] of plan.lastUse) {
-        if (last === i && !plan.keep.has(slot)) {
-          bufs.get(slot)?.release();
-          bufs.delete(slot);
-        }
+      for (const slot of releaseAt.get(i) ?? []) {
+        bufs.get(slot)?.release();
+        bufs.delete(slot);
       }
     });
     const out = new Map<number, RealizedBuffer>();

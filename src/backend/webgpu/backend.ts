@@ -9,7 +9,7 @@ import type { DType, HostArray } from '../../dtype.js';
 import { BackendError, DTypeError } from '../../errors.js';
 import type { RealizedBuffer } from '../../ir/node.js';
 import type { Kernel, Plan } from '../../schedule/kernel.js';
-import { type Backend, RefCountedBuffer, newStats } from '../backend.js';
+import { type Backend, RefCountedBuffer, newStats, slotsFreedAfter } from '../backend.js';
 import type { DeviceInfo } from './device.js';
 import { loopProgram } from '../../../kernels/loop.js';
 import { matmulProgram } from '../../../kernels/matmul.js';
@@ -300,13 +300,7 @@ export class WebGpuBackend implements Backend {
       });
       this.device.queue.writeBuffer(ubuf, 0, data.buffer, 0, ubytes);
     }
-    const releaseAt = new Map<number, number[]>();
-    for (const [slot, last] of plan.lastUse) {
-      if (plan.keep.has(slot)) continue;
-      let l = releaseAt.get(last);
-      if (!l) releaseAt.set(last, (l = []));
-      l.push(slot);
-    }
+    const releaseAt = slotsFreedAfter(plan);
     // WebGPU reports a rejected command asynchronously: the plan's error scopes, its pipelines'
     // verdicts and its inputs' outcomes become the outcome of every buffer it writes
     const scopes: GPUErrorFilter[] = ['validation', 'out-of-memory', 'internal'];
