@@ -1,0 +1,58 @@
+// Steady 2-D Allen–Cahn equation λ Δu + u − u³ = g on the unit square, u = 0 on the boundary, with the
+// manufactured solution u* = sin πx sin πy (g = −2π²λ u* + u* − u*³). The residual's u and Δu come
+// from one `pde` call; the boundary condition is a penalty. λ = 0.1 exceeds 1/(2π²), the inverse of
+// −Δ's first Dirichlet eigenvalue, so −λΔu + u³ − u is monotone and the solution unique (with a
+// smaller λ the PINN settles on another branch of this bistable equation).
+
+import { type DType, type Tensor, nn, pde } from '../../src/index.js';
+import { type PinnProblem, boundaryPoints, boxPoints, relativeL2 } from './common.js';
+
+export const lambda = 0.1;
+const spec = { u: 'value', lap: { laplacian: 'all' } } as const;
+
+const col = (X: Tensor, i: number): Tensor => X.slice([0, i], [null, i + 1]).reshape([-1]);
+
+/** sin πx sin πy for X [N, 2]: [N]. */
+export function exact(X: Tensor): Tensor {
+  return col(X, 0).mul(Math.PI).sin().mul(col(X, 1).mul(Math.PI).sin());
+}
+
+/** The source g of the manufactured solution, in closed form. */
+export function source(X: Tensor): Tensor {
+  const s = exact(X);
+  return s.mul(1 - 2 * Math.PI * Math.PI * lambda).sub(s.mul(s).mul(s));
+}
+
+/** λ Δu + u − u³ − g of the field u: [N, 2] -> [N] at X: one `pde` call. */
+export function residual(u: (X: Tensor) => Tensor, X: Tensor): Tensor {
+  const r = pde(u, spec)(X);
+  return r.lap.mul(lambda).add(r.u).sub(r.u.mul(r.u).mul(r.u)).sub(source(X));
+}
+
+export interface AllenCahnSize {
+  readonly width: number;
+  readonly interior: number;
+  readonly boundary: number;
+  readonly dtype: DType;
+}
+
+export function problem({ width, interior, boundary, dtype }: AllenCahnSize): PinnProblem<nn.MlpParams> {
+  const net = nn.mlp({ sizes: [2, width, width, 1], activation: 'tanh', seed: 21, dtype });
+  const field = (p: nn.MlpParams) => (X: Tensor) => net.apply(p, X).reshape([-1]);
+  const [lo, hi] = [
+    [0, 0],
+    [1, 1],
+  ];
+  const Xr = boxPoints(interior, lo, hi, 5, dtype);
+  const Xb = boundaryPoints(boundary, lo, hi, 6, dtype);
+  const Xt = boxPoints(1000, lo, hi, 7, dtype);
+  const ut = exact(Xt);
+  return {
+    name: 'allen-cahn',
+    params: net.params,
+    lr: 5e-3,
+    lbfgs: true,
+    loss: (p) => residual(field(p), Xr).square().mean().add(field(p)(Xb).square().mean()),
+    error: (p) => relativeL2(field(p)(Xt), ut),
+  };
+}

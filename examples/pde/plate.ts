@@ -1,0 +1,65 @@
+// Kirchhoff plate Δ²w = q on the unit square, simply supported (w = 0 and Δw = 0 on the boundary),
+// with the manufactured solution w* = sin πx sin πy (q = 4π⁴ w*). The interior residual's Δ²w is
+// one `pde` call (a biharmonic term: collapsed 4-jets); the boundary's w and Δw another. Both are
+// scaled to order one (by 1/(4π⁴) and 1/(2π²)).
+
+import { type DType, type Tensor, nn, pde } from '../../src/index.js';
+import { type PinnProblem, boundaryPoints, boxPoints, relativeL2 } from './common.js';
+
+const pi2 = Math.PI * Math.PI;
+const interiorSpec = { bih: { biharmonic: 'all' } } as const;
+const boundarySpec = { w: 'value', lap: { laplacian: 'all' } } as const;
+
+const col = (X: Tensor, i: number): Tensor => X.slice([0, i], [null, i + 1]).reshape([-1]);
+
+/** sin πx sin πy for X [N, 2]: [N]. */
+export function exact(X: Tensor): Tensor {
+  return col(X, 0).mul(Math.PI).sin().mul(col(X, 1).mul(Math.PI).sin());
+}
+
+/** (Δ²w − q) / (4π⁴) of the field w: [N, 2] -> [N] at X: one `pde` call. */
+export function residual(w: (X: Tensor) => Tensor, X: Tensor): Tensor {
+  return pde(
+    w,
+    interiorSpec,
+  )(X)
+    .bih.div(4 * pi2 * pi2)
+    .sub(exact(X));
+}
+
+/** The boundary conditions' residuals w and Δw / (2π²) at X, one `pde` call: [N] each. */
+export function boundaryResidual(w: (X: Tensor) => Tensor, X: Tensor): { w: Tensor; lap: Tensor } {
+  const r = pde(w, boundarySpec)(X);
+  return { w: r.w, lap: r.lap.div(2 * pi2) };
+}
+
+export interface PlateSize {
+  readonly width: number;
+  readonly interior: number;
+  readonly boundary: number;
+  readonly dtype: DType;
+}
+
+export function problem({ width, interior, boundary, dtype }: PlateSize): PinnProblem<nn.MlpParams> {
+  const net = nn.mlp({ sizes: [2, width, width, 1], activation: 'tanh', seed: 41, dtype });
+  const field = (p: nn.MlpParams) => (X: Tensor) => net.apply(p, X).reshape([-1]);
+  const [lo, hi] = [
+    [0, 0],
+    [1, 1],
+  ];
+  const Xr = boxPoints(interior, lo, hi, 11, dtype);
+  const Xb = boundaryPoints(boundary, lo, hi, 12, dtype);
+  const Xt = boxPoints(1000, lo, hi, 13, dtype);
+  const wt = exact(Xt);
+  return {
+    name: 'plate',
+    params: net.params,
+    lr: 5e-3,
+    lbfgs: true,
+    loss: (p) => {
+      const b = boundaryResidual(field(p), Xb);
+      return residual(field(p), Xr).square().mean().add(b.w.square().mean()).add(b.lap.square().mean());
+    },
+    error: (p) => relativeL2(field(p)(Xt), wt),
+  };
+}
