@@ -39,7 +39,7 @@ export interface TrainReport<P> {
 }
 
 /** A seeded uniform generator on the host (points are data, not parameters). */
-function hostUniform(seed: number): () => number {
+export function hostUniform(seed: number): () => number {
   let s = (seed * 2654435761 + 0x9e3779b9) >>> 0;
   return () => {
     s = (s + 0x6d2b79f5) >>> 0;
