@@ -17,7 +17,7 @@ export interface RunSettings {
 export interface PinnProblem<P> {
   readonly name: string;
   readonly params: P;
-  /** The training loss; `step` varies the random directions of a randomized operator (ignored otherwise). */
+  /** The training loss; a step >= 1 varies the random directions and points of a randomized problem, step 0 is its deterministic loss (reported; ignored by the others). */
   loss(params: P, step: number): Tensor;
   /** Relative L2 error of the network against the exact solution at the test points. */
   error(params: P): Promise<number>;

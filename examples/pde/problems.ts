@@ -31,14 +31,24 @@ export const problems = {
   }),
   kovasznay: (quick) => ({
     problem: erase(kovasznay.problem({ width: 24, interior: quick ? 64 : 512, boundary: quick ? 32 : 128, dtype })),
-    settings: run(quick, [1000, 300], [20, 15]),
+    settings: run(quick, [500, 600], [20, 15]),
   }),
   plate: (quick) => ({
     problem: erase(plate.problem({ width: 16, interior: quick ? 32 : 128, boundary: quick ? 32 : 128, dtype })),
     settings: run(quick, [500, 200], [10, 30]),
   }),
   poisson100: (quick) => ({
-    problem: erase(poisson100.problem({ width: 32, interior: quick ? 32 : 128, boundary: quick ? 32 : 128, samples: 10, dtype })),
+    problem: erase(
+      poisson100.problem({
+        width: 32,
+        interior: quick ? 32 : 128,
+        boundary: quick ? 32 : 128,
+        samples: 10,
+        distribution: 'coordinates',
+        unbiased: true,
+        dtype,
+      }),
+    ),
     settings: run(quick, [1000, 0], [60, 0]),
   }),
 } satisfies Record<string, Entry>;

@@ -122,6 +122,18 @@ describeBackends('PINN examples: residual operators against closed forms', (bc) 
         .sum(1);
     const [a, b] = [await values(poisson.residual(aniso, X, 3, 1)), await values(poisson.residual(aniso, X, 3, 2))];
     expect(a.some((v, i) => Math.abs(v - b[i]!) > 1e-3)).toBe(true);
+    // the pair of the training loss: two estimates in one call, each exact on ‖x‖²/2, independent on the other field
+    for (const r of poisson.residualPair(half, X, 7, 3, 'coordinates'))
+      expectClose(
+        await values(r),
+        g.map((v) => -100 - v),
+        0,
+        tol * 100,
+        'pair',
+      );
+    const [p1, p2] = await Promise.all(poisson.residualPair(aniso, X, 3, 1, 'coordinates').map(values));
+    expectClose(p1!, a, 0, tol * 100, 'first of the pair = the single estimate with its seed');
+    expect(p1!.some((v, i) => Math.abs(v - p2![i]!) > 1e-3)).toBe(true);
   });
 });
 
