@@ -4,18 +4,14 @@
 // −Δ's first Dirichlet eigenvalue, so −λΔu + u³ − u is monotone and the solution unique (with a
 // smaller λ the PINN settles on another branch of this bistable equation).
 
-import { type DType, type Tensor, nn, pde } from '../../src/index.js';
-import { type PinnProblem, boundaryPoints, boxPoints, relativeL2 } from './common.js';
+import { type Tensor, nn, pde } from '../../src/index.js';
+import { type PinnProblem, type PinnSize, sinSin, boundaryPoints, boxPoints, relativeL2 } from './common.js';
 
 export const lambda = 0.1;
 const spec = { u: 'value', lap: { laplacian: 'all' } } as const;
 
-const col = (X: Tensor, i: number): Tensor => X.slice([0, i], [null, i + 1]).reshape([-1]);
-
-/** sin πx sin πy for X [N, 2]: [N]. */
-export function exact(X: Tensor): Tensor {
-  return col(X, 0).mul(Math.PI).sin().mul(col(X, 1).mul(Math.PI).sin());
-}
+/** The exact solution sin πx sin πy. */
+export const exact = sinSin;
 
 /** The source g of the manufactured solution, in closed form. */
 export function source(X: Tensor): Tensor {
@@ -29,14 +25,7 @@ export function residual(u: (X: Tensor) => Tensor, X: Tensor): Tensor {
   return r.lap.mul(lambda).add(r.u).sub(r.u.mul(r.u).mul(r.u)).sub(source(X));
 }
 
-export interface AllenCahnSize {
-  readonly width: number;
-  readonly interior: number;
-  readonly boundary: number;
-  readonly dtype: DType;
-}
-
-export function problem({ width, interior, boundary, dtype }: AllenCahnSize): PinnProblem<nn.MlpParams> {
+export function problem({ width, interior, boundary, dtype }: PinnSize): PinnProblem<nn.MlpParams> {
   const net = nn.mlp({ sizes: [2, width, width, 1], activation: 'tanh', seed: 21, dtype });
   const field = (p: nn.MlpParams) => (X: Tensor) => net.apply(p, X).reshape([-1]);
   const [lo, hi] = [

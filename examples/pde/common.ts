@@ -13,6 +13,22 @@ export interface RunSettings {
   readonly lr?: number;
 }
 
+/** The sizes of a PINN: hidden width, interior and boundary collocation points, dtype. */
+export interface PinnSize {
+  readonly width: number;
+  readonly interior: number;
+  readonly boundary: number;
+  readonly dtype: DType;
+}
+
+/** Column i of points X [N, D], as [N]. */
+export const column = (X: Tensor, i: number): Tensor => X.slice([0, i], [null, i + 1]).reshape([-1]);
+
+/** sin πx sin πy for X [N, 2]: [N] (the manufactured solution of the Allen–Cahn and plate examples). */
+export function sinSin(X: Tensor): Tensor {
+  return column(X, 0).mul(Math.PI).sin().mul(column(X, 1).mul(Math.PI).sin());
+}
+
 /** A PINN ready to train: initial parameters, its loss, and its error against the exact solution. */
 export interface PinnProblem<P> {
   readonly name: string;

@@ -2,20 +2,18 @@
 // exact solution e^{−κπ²t} sin πx. The residual's u_t and u_xx come from one `pde` call; the
 // initial and boundary conditions are penalties.
 
-import { type DType, type Tensor, concat, nn, pde } from '../../src/index.js';
-import { type PinnProblem, boundaryPoints, boxPoints, relativeL2 } from './common.js';
+import { type Tensor, concat, nn, pde } from '../../src/index.js';
+import { type PinnProblem, type PinnSize, column, boundaryPoints, boxPoints, relativeL2 } from './common.js';
 
 export const kappa = 0.1;
 const spec = { ut: { partial: [1, 0] }, uxx: { partial: [0, 2] } } as const;
 
-const col = (X: Tensor, i: number): Tensor => X.slice([0, i], [null, i + 1]).reshape([-1]);
-
 /** e^{−κπ²t} sin πx for X [N, 2] = (t, x): [N]. */
 export function exact(X: Tensor): Tensor {
-  return col(X, 0)
+  return column(X, 0)
     .mul(-kappa * Math.PI * Math.PI)
     .exp()
-    .mul(col(X, 1).mul(Math.PI).sin());
+    .mul(column(X, 1).mul(Math.PI).sin());
 }
 
 /** u_t − κ u_xx of the field u: [N, 2] -> [N] at X: one `pde` call. */
@@ -24,14 +22,7 @@ export function residual(u: (X: Tensor) => Tensor, X: Tensor): Tensor {
   return ut.sub(uxx.mul(kappa));
 }
 
-export interface HeatSize {
-  readonly width: number;
-  readonly interior: number;
-  readonly boundary: number;
-  readonly dtype: DType;
-}
-
-export function problem({ width, interior, boundary, dtype }: HeatSize): PinnProblem<nn.MlpParams> {
+export function problem({ width, interior, boundary, dtype }: PinnSize): PinnProblem<nn.MlpParams> {
   const net = nn.mlp({ sizes: [2, width, width, 1], activation: 'tanh', seed: 11, dtype });
   const field = (p: nn.MlpParams) => (X: Tensor) => net.apply(p, X).reshape([-1]);
   const Xr = boxPoints(interior, [0, 0], [1, 1], 1, dtype);

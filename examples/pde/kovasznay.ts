@@ -4,8 +4,8 @@
 // All three residuals come from one `pde` call (values, every first derivative, Δ of each component);
 // the boundary values of (u, v, p) are a penalty. The network is an MLP on Fourier features.
 
-import { type DType, type Tensor, concat, nn, pde } from '../../src/index.js';
-import { type PinnProblem, boundaryPoints, boxPoints, relativeL2 } from './common.js';
+import { type Tensor, concat, nn, pde } from '../../src/index.js';
+import { type PinnProblem, type PinnSize, boundaryPoints, boxPoints, relativeL2 } from './common.js';
 
 export const nu = 1 / 20;
 export const lam = 1 / (2 * nu) - Math.sqrt(1 / (4 * nu * nu) + 4 * Math.PI * Math.PI);
@@ -47,14 +47,7 @@ export function residual(q: (X: Tensor) => Tensor, X: Tensor): Tensor {
   return concat([mx, my, cont], 1);
 }
 
-export interface KovasznaySize {
-  readonly width: number;
-  readonly interior: number;
-  readonly boundary: number;
-  readonly dtype: DType;
-}
-
-export function problem({ width, interior, boundary, dtype }: KovasznaySize): PinnProblem<nn.MlpParams> {
+export function problem({ width, interior, boundary, dtype }: PinnSize): PinnProblem<nn.MlpParams> {
   // Fourier features (scale 1) before the MLP: a plain tanh MLP stalls on the two periods of cos 2πy
   const ff = nn.fourierFeatures({ inputDim: 2, features: 16, scale: 1, seed: 3, dtype });
   const net = nn.mlp({ sizes: [32, width, width, 3], activation: 'tanh', seed: 31, dtype });

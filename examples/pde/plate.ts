@@ -3,19 +3,15 @@
 // one `pde` call (a biharmonic term: collapsed 4-jets); the boundary's w and Δw another. Both are
 // scaled to order one (by 1/(4π⁴) and 1/(2π²)).
 
-import { type DType, type Tensor, nn, pde } from '../../src/index.js';
-import { type PinnProblem, boundaryPoints, boxPoints, relativeL2 } from './common.js';
+import { type Tensor, nn, pde } from '../../src/index.js';
+import { type PinnProblem, type PinnSize, sinSin, boundaryPoints, boxPoints, relativeL2 } from './common.js';
 
 const pi2 = Math.PI * Math.PI;
 const interiorSpec = { bih: { biharmonic: 'all' } } as const;
 const boundarySpec = { w: 'value', lap: { laplacian: 'all' } } as const;
 
-const col = (X: Tensor, i: number): Tensor => X.slice([0, i], [null, i + 1]).reshape([-1]);
-
-/** sin πx sin πy for X [N, 2]: [N]. */
-export function exact(X: Tensor): Tensor {
-  return col(X, 0).mul(Math.PI).sin().mul(col(X, 1).mul(Math.PI).sin());
-}
+/** The exact solution sin πx sin πy. */
+export const exact = sinSin;
 
 /** (Δ²w − q) / (4π⁴) of the field w: [N, 2] -> [N] at X: one `pde` call. */
 export function residual(w: (X: Tensor) => Tensor, X: Tensor): Tensor {
@@ -33,14 +29,7 @@ export function boundaryResidual(w: (X: Tensor) => Tensor, X: Tensor): { w: Tens
   return { w: r.w, lap: r.lap.div(2 * pi2) };
 }
 
-export interface PlateSize {
-  readonly width: number;
-  readonly interior: number;
-  readonly boundary: number;
-  readonly dtype: DType;
-}
-
-export function problem({ width, interior, boundary, dtype }: PlateSize): PinnProblem<nn.MlpParams> {
+export function problem({ width, interior, boundary, dtype }: PinnSize): PinnProblem<nn.MlpParams> {
   const net = nn.mlp({ sizes: [2, width, width, 1], activation: 'tanh', seed: 41, dtype });
   const field = (p: nn.MlpParams) => (X: Tensor) => net.apply(p, X).reshape([-1]);
   const [lo, hi] = [

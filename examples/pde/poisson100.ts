@@ -5,8 +5,8 @@
 // product of two independent estimates from one `pde` call (unbiased). The reported loss uses the
 // exact Laplacian. Adam only: L-BFGS needs a deterministic loss.
 
-import { type DType, type Tensor, nn, pde } from '../../src/index.js';
-import { type PinnProblem, boundaryPoints, boxPoints, relativeL2 } from './common.js';
+import { type Tensor, nn, pde } from '../../src/index.js';
+import { type PinnProblem, type PinnSize, boundaryPoints, boxPoints, relativeL2 } from './common.js';
 
 export const dim = 100;
 
@@ -42,15 +42,11 @@ export function residualPair(u: (X: Tensor) => Tensor, X: Tensor, samples: numbe
   return [r.a.neg().sub(g), r.b.neg().sub(g)];
 }
 
-export interface PoissonSize {
-  readonly width: number;
-  readonly interior: number;
-  readonly boundary: number;
+export interface PoissonSize extends PinnSize {
   readonly samples: number;
   readonly distribution: Sampling;
   /** The loss's residual term as the product of two independent estimates (unbiased), instead of one estimate squared. */
   readonly unbiased: boolean;
-  readonly dtype: DType;
 }
 
 export function problem({ width, interior, boundary, samples, distribution, unbiased, dtype }: PoissonSize): PinnProblem<nn.MlpParams> {

@@ -5,7 +5,7 @@
 
 import { expect, it } from 'vitest';
 import * as allenCahn from '../../examples/pde/allen-cahn.js';
-import { type PinnProblem, boundaryPoints, boxPoints, trainPinn } from '../../examples/pde/common.js';
+import { type PinnProblem, boundaryPoints, boxPoints, column, trainPinn } from '../../examples/pde/common.js';
 import * as heat from '../../examples/pde/heat.js';
 import * as kovasznay from '../../examples/pde/kovasznay.js';
 import * as plate from '../../examples/pde/plate.js';
@@ -16,7 +16,7 @@ import { describeBackends } from '../helpers/backends.js';
 import { values } from '../helpers/batch.js';
 import { expectClose } from '../helpers/finiteDiff.js';
 
-const col = (X: Tensor, i: number): Tensor => X.slice([0, i], [null, i + 1]).reshape([-1]);
+const col = column;
 /** The host coordinates of points X [N, D], one array per point. */
 const rows = async (X: Tensor): Promise<number[][]> => {
   const [N, D] = X.shape as [number, number];
