@@ -5,7 +5,7 @@
 // smaller λ the PINN settles on another branch of this bistable equation).
 
 import { type Tensor, nn, pde } from '../../src/index.js';
-import { type PinnProblem, type PinnSize, sinSin, boundaryPoints, boxPoints, relativeL2 } from './common.js';
+import { type PinnProblem, type PinnSize, sinSin, boxSets, relativeL2 } from './common.js';
 
 export const lambda = 0.1;
 const spec = { u: 'value', lap: { laplacian: 'all' } } as const;
@@ -25,16 +25,14 @@ export function residual(u: (X: Tensor) => Tensor, X: Tensor): Tensor {
   return r.lap.mul(lambda).add(r.u).sub(r.u.mul(r.u).mul(r.u)).sub(source(X));
 }
 
-export function problem({ width, interior, boundary, dtype }: PinnSize): PinnProblem<nn.MlpParams> {
-  const net = nn.mlp({ sizes: [2, width, width, 1], activation: 'tanh', seed: 21, dtype });
+export function problem(size: PinnSize): PinnProblem<nn.MlpParams> {
+  const net = nn.mlp({ sizes: [2, size.width, size.width, 1], activation: 'tanh', seed: 21, dtype: size.dtype });
   const field = (p: nn.MlpParams) => (X: Tensor) => net.apply(p, X).reshape([-1]);
   const [lo, hi] = [
     [0, 0],
     [1, 1],
   ];
-  const Xr = boxPoints(interior, lo, hi, 5, dtype);
-  const Xb = boundaryPoints(boundary, lo, hi, 6, dtype);
-  const Xt = boxPoints(1000, lo, hi, 7, dtype);
+  const { interior: Xr, boundary: Xb, test: Xt } = boxSets(size, lo, hi, 5);
   const ut = exact(Xt);
   return {
     name: 'allen-cahn',

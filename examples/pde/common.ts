@@ -86,6 +86,15 @@ export function boundaryPoints(n: number, lo: readonly number[], hi: readonly nu
   return tensor(data, { shape: [n, D], dtype });
 }
 
+/** Interior and boundary collocation points of a box (seeds `seed`, `seed + 1`) and 1,000 test points (`seed + 2`). */
+export function boxSets(size: PinnSize, lo: readonly number[], hi: readonly number[], seed: number): { interior: Tensor; boundary: Tensor; test: Tensor } {
+  return {
+    interior: boxPoints(size.interior, lo, hi, seed, size.dtype),
+    boundary: boundaryPoints(size.boundary, lo, hi, seed + 1, size.dtype),
+    test: boxPoints(1000, lo, hi, seed + 2, size.dtype),
+  };
+}
+
 /** ‖pred − exact‖₂ / ‖exact‖₂ over every entry. */
 export async function relativeL2(pred: Tensor, exact: Tensor): Promise<number> {
   const num = await pred.sub(exact).square().sum().item();

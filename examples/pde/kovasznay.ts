@@ -5,7 +5,7 @@
 // the boundary values of (u, v, p) are a penalty. The network is an MLP on Fourier features.
 
 import { type Tensor, concat, nn, pde } from '../../src/index.js';
-import { type PinnProblem, type PinnSize, boundaryPoints, boxPoints, relativeL2 } from './common.js';
+import { type PinnProblem, type PinnSize, boxSets, relativeL2 } from './common.js';
 
 export const nu = 1 / 20;
 export const lam = 1 / (2 * nu) - Math.sqrt(1 / (4 * nu * nu) + 4 * Math.PI * Math.PI);
@@ -47,19 +47,17 @@ export function residual(q: (X: Tensor) => Tensor, X: Tensor): Tensor {
   return concat([mx, my, cont], 1);
 }
 
-export function problem({ width, interior, boundary, dtype }: PinnSize): PinnProblem<nn.MlpParams> {
+export function problem(size: PinnSize): PinnProblem<nn.MlpParams> {
   // Fourier features (scale 1) before the MLP: a plain tanh MLP stalls on the two periods of cos 2πy
-  const ff = nn.fourierFeatures({ inputDim: 2, features: 16, scale: 1, seed: 3, dtype });
-  const net = nn.mlp({ sizes: [32, width, width, 3], activation: 'tanh', seed: 31, dtype });
+  const ff = nn.fourierFeatures({ inputDim: 2, features: 16, scale: 1, seed: 3, dtype: size.dtype });
+  const net = nn.mlp({ sizes: [32, size.width, size.width, 3], activation: 'tanh', seed: 31, dtype: size.dtype });
   const field = (p: nn.MlpParams) => (X: Tensor) => net.apply(p, ff.apply(X));
   const [lo, hi] = [
     [-0.5, -0.5],
     [1, 1.5],
   ];
-  const Xr = boxPoints(interior, lo, hi, 8, dtype);
-  const Xb = boundaryPoints(boundary, lo, hi, 9, dtype);
+  const { interior: Xr, boundary: Xb, test: Xt } = boxSets(size, lo, hi, 8);
   const qb = exact(Xb);
-  const Xt = boxPoints(1000, lo, hi, 10, dtype);
   const qt = exact(Xt);
   return {
     name: 'kovasznay',

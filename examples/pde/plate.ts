@@ -4,7 +4,7 @@
 // scaled to order one (by 1/(4π⁴) and 1/(2π²)).
 
 import { type Tensor, nn, pde } from '../../src/index.js';
-import { type PinnProblem, type PinnSize, sinSin, boundaryPoints, boxPoints, relativeL2 } from './common.js';
+import { type PinnProblem, type PinnSize, sinSin, boxSets, relativeL2 } from './common.js';
 
 const pi2 = Math.PI * Math.PI;
 const interiorSpec = { bih: { biharmonic: 'all' } } as const;
@@ -29,16 +29,14 @@ export function boundaryResidual(w: (X: Tensor) => Tensor, X: Tensor): { w: Tens
   return { w: r.w, lap: r.lap.div(2 * pi2) };
 }
 
-export function problem({ width, interior, boundary, dtype }: PinnSize): PinnProblem<nn.MlpParams> {
-  const net = nn.mlp({ sizes: [2, width, width, 1], activation: 'tanh', seed: 41, dtype });
+export function problem(size: PinnSize): PinnProblem<nn.MlpParams> {
+  const net = nn.mlp({ sizes: [2, size.width, size.width, 1], activation: 'tanh', seed: 41, dtype: size.dtype });
   const field = (p: nn.MlpParams) => (X: Tensor) => net.apply(p, X).reshape([-1]);
   const [lo, hi] = [
     [0, 0],
     [1, 1],
   ];
-  const Xr = boxPoints(interior, lo, hi, 11, dtype);
-  const Xb = boundaryPoints(boundary, lo, hi, 12, dtype);
-  const Xt = boxPoints(1000, lo, hi, 13, dtype);
+  const { interior: Xr, boundary: Xb, test: Xt } = boxSets(size, lo, hi, 11);
   const wt = exact(Xt);
   return {
     name: 'plate',
