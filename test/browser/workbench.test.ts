@@ -1,0 +1,109 @@
+// The PINN workbench (demo/index.html) in headless Chromium on WebGPU (SwiftShader without a GPU):
+// every problem of the table trains a few Adam steps and its loss falls, with a screenshot per
+// problem written to test-output/screenshots/ for a person to look at; a control change is written
+// to the URL and restarts the run with the new setting; the backend switches to the CPU and says
+// so; the operator-method comparison fills its table. Set-up and skipping rules: chromium.ts.
+
+import { mkdirSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { PROBLEM_IDS } from '../../demo/problems.js';
+import { browserTestsEnabled, useBrowser } from './chromium.js';
+
+const SHOTS = 'test-output/screenshots';
+
+type Workbench = {
+  state: { problem: string; width: number; activation: string; backend: string };
+  backend: string;
+  backendText: string;
+  steps: number;
+  losses: number[];
+  running: boolean;
+  done: boolean;
+  busy: boolean;
+  runs: number;
+  maxError: number;
+  msPerStep: number;
+  comparison: { method: string; ms: number; kernels: number; vectors: number | null }[];
+  error?: string;
+};
+
+const read = (page: Page): Promise<Workbench> => page.evaluate(() => (window as unknown as { __workbench: Workbench }).__workbench) as Promise<Workbench>;
+
+/** Waits until `pred` holds for the page's state (or the page reports an error). */
+async function until(page: Page, pred: string, timeout = 60_000): Promise<Workbench> {
+  await page.waitForFunction(`(() => { const s = window.__workbench; return s !== undefined && (s.error !== undefined || (${pred})); })()`, null, { timeout });
+  return read(page);
+}
+
+describe.runIf(browserTestsEnabled)('PINN workbench in headless Chromium', () => {
+  const open = useBrowser();
+  const steps = 12;
+
+  for (const id of PROBLEM_IDS) {
+    it(`${id}: trains ${steps} Adam steps on WebGPU, the loss falls; screenshot`, async () => {
+      const { page, logs } = await open(`/demo/index.html?problem=${id}&width=16&points=96&dim=10&steps=${steps}&autostart`);
+      const s = await until(page, 's.done');
+      expect(s.error, logs.join('\n')).toBeUndefined();
+      expect(s.backend).toBe('webgpu');
+      expect(s.backendText).toMatch(/^Backend: WebGPU on .*WGSL/);
+      expect(s.losses.length).toBe(steps);
+      expect(s.losses.every(Number.isFinite)).toBe(true);
+      expect(s.losses[steps - 1]!).toBeLessThan(s.losses[0]! * 0.9);
+      expect(Number.isFinite(s.maxError)).toBe(true);
+      expect(await page.textContent('#status')).toMatch(new RegExp(`^step ${steps} .* ms/step .* steps/s`));
+      expect(await page.textContent('#toggle')).toBe('Done');
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: `${SHOTS}/${id}.png`, fullPage: true });
+      await page.close();
+    }, 90_000);
+  }
+
+  it('a control change goes to the URL and restarts the run with it; the backend switches to the CPU and says so', async () => {
+    const { page, logs } = await open('/demo/index.html?problem=heat&width=16&points=64&steps=3&autostart');
+    const first = await until(page, 's.done');
+    expect(first.error, logs.join('\n')).toBeUndefined();
+    // keyboard: type a new width and leave the field
+    await page.focus('#width');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('10');
+    await page.keyboard.press('Tab');
+    const changed = await until(page, `s.runs === ${first.runs + 1}`);
+    expect(changed.state.width).toBe(10);
+    expect(new URL(page.url()).searchParams.get('width')).toBe('10');
+    expect(new URL(page.url()).searchParams.get('problem')).toBe('heat');
+    expect(changed.steps).toBe(0);
+    await page.click('#toggle');
+    const rerun = await until(page, 's.done');
+    // a different network: a different initial loss
+    expect(rerun.losses.length).toBe(3);
+    expect(rerun.losses[0]).not.toBe(first.losses[0]);
+    // the backend select
+    await page.selectOption('#backend-choice', 'cpu');
+    const cpu = await until(page, `s.runs === ${rerun.runs + 1}`);
+    expect(cpu.backend).toBe('cpu');
+    expect(cpu.backendText).toMatch(/^CPU backend/);
+    expect(cpu.backendText).not.toMatch(/WGSL/);
+    expect(new URL(page.url()).searchParams.get('backend')).toBe('cpu');
+    expect(await page.textContent('#backend')).toBe(cpu.backendText);
+    await page.close();
+  }, 90_000);
+
+  it('the operator-method comparison measures the three methods on this machine', async () => {
+    const { page, logs } = await open('/demo/index.html?problem=poisson&width=16&points=64');
+    await until(page, 's.runs === 1');
+    await page.click('#compare');
+    const s = await until(page, 's.comparison.length === 3 && !s.busy');
+    expect(s.error, logs.join('\n')).toBeUndefined();
+    expect(s.comparison.map((c) => c.method)).toEqual(['collapsed', 'taylor', 'nested']);
+    for (const c of s.comparison) {
+      expect(c.ms).toBeGreaterThan(0);
+      expect(c.kernels).toBeGreaterThan(0);
+    }
+    // docs/operators.md: a Laplacian at D = 2 carries 2 + D vectors collapsed, 1 + 2D standard
+    expect(s.comparison[0]!.vectors).toBe(4);
+    expect(s.comparison[1]!.vectors).toBe(5);
+    expect(await page.locator('#compare-table tbody tr').count()).toBe(3);
+    await page.close();
+  }, 90_000);
+});
