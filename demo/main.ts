@@ -23,6 +23,8 @@ interface PageState {
   running: boolean;
   done: boolean;
   busy: boolean;
+  /** The L-BFGS phase has run (it runs once per run, after or instead of Adam). */
+  lbfgsDone: boolean;
   maxError: number;
   msPerStep: number;
   comparison: MethodTiming[];
@@ -41,6 +43,7 @@ const page: PageState = {
   running: false,
   done: false,
   busy: false,
+  lbfgsDone: false,
   maxError: Number.NaN,
   msPerStep: Number.NaN,
   comparison: [],
@@ -161,13 +164,14 @@ function updateButtons(): void {
   const toggle = $<HTMLButtonElement>('toggle');
   toggle.textContent = page.done ? 'Done' : page.running ? 'Pause' : 'Start';
   toggle.disabled = page.done || page.busy;
-  $<HTMLButtonElement>('lbfgs-run').disabled = page.done || page.busy || !trainer;
+  $<HTMLButtonElement>('lbfgs-run').disabled = page.lbfgsDone || page.busy || !trainer;
   $<HTMLButtonElement>('compare').disabled = page.busy || !trainer;
 }
 
 async function reset(): Promise<void> {
   page.running = false;
   page.done = false;
+  page.lbfgsDone = false;
   page.steps = 0;
   page.losses = [];
   page.markers = [];
@@ -216,6 +220,7 @@ async function runLbfgs(): Promise<void> {
   page.steps = tr.steps;
   page.busy = false;
   page.done = true;
+  page.lbfgsDone = true;
   await draw();
   $('status').textContent += `   L-BFGS stopped: ${res.reason} after ${res.iterations} iterations`;
   updateButtons();

@@ -21,6 +21,8 @@ type Workbench = {
   running: boolean;
   done: boolean;
   busy: boolean;
+  lbfgsDone: boolean;
+  markers: { step: number; label: string }[];
   runs: number;
   maxError: number;
   msPerStep: number;
@@ -86,6 +88,27 @@ describe.runIf(browserTestsEnabled)('PINN workbench in headless Chromium', () =>
     expect(cpu.backendText).not.toMatch(/WGSL/);
     expect(new URL(page.url()).searchParams.get('backend')).toBe('cpu');
     expect(await page.textContent('#backend')).toBe(cpu.backendText);
+    await page.close();
+  }, 90_000);
+
+  it('resampling is marked on the loss curve; the L-BFGS button continues after Adam and lowers the loss', async () => {
+    const { page, logs } = await open('/demo/index.html?problem=poisson&width=8&points=64&steps=6&resample=3&lbfgs=5&autostart');
+    const adam = await until(page, 's.done');
+    expect(adam.error, logs.join('\n')).toBeUndefined();
+    expect(adam.markers).toEqual([{ step: 3, label: 'resampled' }]);
+    expect(await page.isDisabled('#lbfgs-run')).toBe(false);
+    await page.click('#lbfgs-run');
+    const s = await until(page, 's.lbfgsDone');
+    expect(s.error, logs.join('\n')).toBeUndefined();
+    expect(s.markers.at(-1)).toEqual({ step: 6, label: 'L-BFGS' });
+    expect(s.losses.length).toBeGreaterThan(6);
+    expect(s.losses.length).toBeLessThanOrEqual(6 + 5);
+    expect(s.losses.at(-1)!).toBeLessThan(s.losses[5]!);
+    expect(await page.textContent('#status')).toMatch(/L-BFGS stopped: \w+ after \d+ iterations/);
+    expect(await page.isDisabled('#lbfgs-run')).toBe(true);
+    await page.click('#reset');
+    const fresh = await until(page, `s.runs === ${s.runs + 1}`);
+    expect([fresh.steps, fresh.losses.length, fresh.done, await page.textContent('#toggle')]).toEqual([0, 0, false, 'Start']);
     await page.close();
   }, 90_000);
 
