@@ -53,6 +53,8 @@ const page: PageState = {
 
 let trainer: Trainer | null = null;
 let stepTimes: number[] = [];
+/** The Adam loop's current frame: a reset waits for it, so no step runs across a change of backend. */
+let inflight: Promise<void> = Promise.resolve();
 let currentBackend = '';
 
 // ---- controls <-> state ----
@@ -151,7 +153,8 @@ async function draw(): Promise<void> {
   $('exact-cap').textContent = `exact ${p.plotted.name}*${slice}`;
   drawLoss($('loss'), page.losses, page.markers);
   const last = page.losses.at(-1);
-  const ms = stepTimes.length ? stepTimes.reduce((a, b) => a + b, 0) / stepTimes.length : Number.NaN;
+  // the median of the last 20 steps: the first step's pipeline compilation does not count
+  const ms = stepTimes.length ? stepTimes.slice().sort((a, b) => a - b)[stepTimes.length >> 1]! : Number.NaN;
   page.msPerStep = ms;
   $('status').textContent =
     `step ${page.steps}   loss ${last?.toExponential(3) ?? '–'}   max |u − u*| ${g.maxError.toExponential(2)}   ` +
@@ -166,10 +169,18 @@ function updateButtons(): void {
   toggle.disabled = page.done || page.busy;
   $<HTMLButtonElement>('lbfgs-run').disabled = page.lbfgsDone || page.busy || !trainer;
   $<HTMLButtonElement>('compare').disabled = page.busy || !trainer;
+  $<HTMLButtonElement>('reset').disabled = page.busy;
+  // no setting changes while L-BFGS or the comparison runs
+  $('controls')
+    .querySelectorAll('fieldset')
+    .forEach((fs) => {
+      fs.disabled = page.busy;
+    });
 }
 
 async function reset(): Promise<void> {
   page.running = false;
+  await inflight;
   page.done = false;
   page.lbfgsDone = false;
   page.steps = 0;
@@ -204,7 +215,11 @@ async function loop(): Promise<void> {
   }
   await draw();
   updateButtons();
-  if (page.running) requestAnimationFrame(() => void loop().catch(fail));
+  if (page.running) requestAnimationFrame(startLoop);
+}
+
+function startLoop(): void {
+  inflight = loop().catch(fail);
 }
 
 async function runLbfgs(): Promise<void> {
@@ -251,7 +266,7 @@ async function compare(): Promise<void> {
   updateButtons();
   if (wasRunning && tr === trainer) {
     page.running = true;
-    void loop().catch(fail);
+    startLoop();
   }
 }
 
@@ -279,7 +294,7 @@ async function main(): Promise<void> {
   $('toggle').addEventListener('click', () => {
     page.running = !page.running;
     updateButtons();
-    if (page.running) void loop().catch(fail);
+    if (page.running) startLoop();
   });
   $('reset').addEventListener('click', () => void reset().catch(fail));
   $('lbfgs-run').addEventListener('click', () => void runLbfgs().catch(fail));

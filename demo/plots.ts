@@ -128,7 +128,7 @@ export function drawHeatmap(canvas: HTMLCanvasElement, values: ArrayLike<number>
   ctx.textAlign = 'left';
   ctx.textBaseline = 'middle';
   const [lo, hi] = o.log ? [Math.log10(o.range[0]), Math.log10(o.range[1])] : o.range;
-  const ticks = o.log ? decadeTicks(lo, hi, 6) : niceTicks(lo, hi, 4);
+  const ticks = o.log ? decadeTicks(lo, hi, 6) : niceTicks(lo, hi, 6);
   for (const t of ticks) {
     const y = bar.y + bar.h - ((t - lo) / (hi - lo || 1)) * bar.h;
     ctx.fillRect(bar.x + bar.w, y, 3, 1);

@@ -87,6 +87,8 @@ const unitSquare = (): [number, number][] => [
 ];
 const xy = (): string[] => ['x', 'y'];
 const PI = Math.PI;
+/** The shared fields of a scalar field u(x, y) on the unit square with conditions on every edge. */
+const scalarOnUnitSquare = { coordNames: xy, outputs: 1, domain: unitSquare, faces: allFaces, plotAxes: [0, 1] } as const;
 
 /** sin(a πx) sin(b πy) as [N, 1]. */
 const sinSin = (X: Tensor, a: number, b: number): Tensor =>
@@ -104,12 +106,8 @@ const poisson = define({
   id: 'poisson',
   title: '2-D Poisson',
   equation: 'Δu = −2π² sin(πx) sin(πy) on [0, 1]², u = 0 on the boundary; u* = sin(πx) sin(πy)',
-  coordNames: xy,
-  outputs: 1,
+  ...scalarOnUnitSquare,
   plotted: { component: 0, name: 'u' },
-  domain: unitSquare,
-  faces: allFaces,
-  plotAxes: [0, 1],
   exact: poissonExact,
   spec: () => ({ lap: { laplacian: 'all' } }) as const,
   // (Δu − f) / (2π²) with f = −2π² u*
@@ -226,12 +224,8 @@ const plate = define({
   id: 'plate',
   title: 'Kirchhoff plate (biharmonic)',
   equation: 'Δ²w = 25π⁴ sin(πx) sin(2πy) on [0, 1]², w = Δw = 0 on the edges (simply supported); w* = sin(πx) sin(2πy)',
-  coordNames: xy,
-  outputs: 1,
+  ...scalarOnUnitSquare,
   plotted: { component: 0, name: 'w (deflection)' },
-  domain: unitSquare,
-  faces: allFaces,
-  plotAxes: [0, 1],
   exact: plateExact,
   spec: () => ({ bih: { biharmonic: 'all' } }) as const,
   fromTerms: (r, X) => r.bih.div(PLATE_SCALE).sub(plateExact(X)),

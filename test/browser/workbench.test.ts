@@ -61,24 +61,28 @@ describe.runIf(browserTestsEnabled)('PINN workbench in headless Chromium', () =>
     }, 90_000);
   }
 
-  it('a control change goes to the URL and restarts the run with it; the backend switches to the CPU and says so', async () => {
-    const { page, logs } = await open('/demo/index.html?problem=heat&width=16&points=64&steps=3&autostart');
-    const first = await until(page, 's.done');
+  it('a control change goes to the URL and restarts the run with it, even mid-run; the backend switches to the CPU and says so', async () => {
+    const { page, logs } = await open('/demo/index.html?problem=heat&width=16&points=64&steps=500&autostart');
+    const first = await until(page, 's.steps >= 2');
     expect(first.error, logs.join('\n')).toBeUndefined();
-    // keyboard: type a new width and leave the field
-    await page.focus('#width');
-    await page.keyboard.press('Control+A');
-    await page.keyboard.type('10');
-    await page.keyboard.press('Tab');
+    // mid-run: the select changes the activation, the run restarts (paused, at step 0)
+    await page.selectOption('#activation', 'sin');
     const changed = await until(page, `s.runs === ${first.runs + 1}`);
-    expect(changed.state.width).toBe(10);
-    expect(new URL(page.url()).searchParams.get('width')).toBe('10');
-    expect(new URL(page.url()).searchParams.get('problem')).toBe('heat');
-    expect(changed.steps).toBe(0);
-    await page.click('#toggle');
+    expect([changed.state.activation, changed.steps, changed.running]).toEqual(['sin', 0, false]);
+    // keyboard: type the number of steps and leave the field
+    await page.focus('#steps');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('3');
+    await page.keyboard.press('Tab');
+    await until(page, `s.runs === ${first.runs + 2}`);
+    const url = new URL(page.url()).searchParams;
+    expect([url.get('problem'), url.get('width'), url.get('activation'), url.get('steps')]).toEqual(['heat', '16', 'sin', '3']);
+    await page.focus('#toggle');
+    await page.keyboard.press('Enter');
     const rerun = await until(page, 's.done');
-    // a different network: a different initial loss
+    expect(rerun.error, logs.join('\n')).toBeUndefined();
     expect(rerun.losses.length).toBe(3);
+    // a different network (sin): a different initial loss
     expect(rerun.losses[0]).not.toBe(first.losses[0]);
     // the backend select
     await page.selectOption('#backend-choice', 'cpu');
