@@ -23,6 +23,8 @@ export interface OpenedPage {
   page: Page;
   /** Console messages and page errors, for failure messages. */
   logs: string[];
+  /** Responses with an HTTP error status (a missing favicon, module...), as 'status url'. */
+  httpErrors: string[];
 }
 
 /** Starts Vite and Chromium before the suite's tests and closes them after; returns `open(path)`. */
@@ -59,9 +61,13 @@ export function useBrowser(): (path: string) => Promise<OpenedPage> {
   return async (path: string): Promise<OpenedPage> => {
     const page = await browser.newPage();
     const logs: string[] = [];
+    const httpErrors: string[] = [];
     page.on('console', (m) => logs.push(m.text()));
+    page.on('response', (r) => {
+      if (r.status() >= 400) httpErrors.push(`${r.status()} ${r.url()}`);
+    });
     page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
     await page.goto(`${base}${path}`);
-    return { page, logs };
+    return { page, logs, httpErrors };
   };
 }

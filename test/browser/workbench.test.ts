@@ -44,7 +44,7 @@ describe.runIf(browserTestsEnabled)('PINN workbench in headless Chromium', () =>
 
   for (const id of PROBLEM_IDS) {
     it(`${id}: trains ${steps} Adam steps on WebGPU, the loss falls; screenshot`, async () => {
-      const { page, logs } = await open(`/demo/index.html?problem=${id}&width=16&points=96&dim=10&steps=${steps}&autostart`);
+      const { page, logs, httpErrors } = await open(`/demo/index.html?problem=${id}&width=16&points=96&dim=10&steps=${steps}&autostart`);
       const s = await until(page, 's.done');
       expect(s.error, logs.join('\n')).toBeUndefined();
       expect(s.backend).toBe('webgpu');
@@ -55,6 +55,7 @@ describe.runIf(browserTestsEnabled)('PINN workbench in headless Chromium', () =>
       expect(Number.isFinite(s.maxError)).toBe(true);
       expect(await page.textContent('#status')).toMatch(new RegExp(`^step ${steps} .* ms/step .* steps/s`));
       expect(await page.textContent('#toggle')).toBe('Done');
+      expect(httpErrors).toEqual([]); // the favicon is an inline data URL
       mkdirSync(SHOTS, { recursive: true });
       await page.screenshot({ path: `${SHOTS}/${id}.png`, fullPage: true });
       await page.close();
