@@ -2,7 +2,8 @@
 // boundary, with exact solution u*(x, y) = sin(πx) sin(πy) (so f = -2π² u*). The boundary
 // condition is built in: u(x) = x(1-x) y(1-y) · MLP(x). The loss is the mean squared PDE residual
 // at collocation points, whose Laplacian comes from collapsed Taylor mode; Adam updates the
-// parameters. Pure library code: the page (main.ts) and the tests drive it.
+// parameters. The minimal hand-written version (examples/pinn-lbfgs.ts and test/demo/pinn.test.ts use
+// it); the workbench page builds on problems.ts and trainer.ts instead.
 
 import { type Tensor, evaluate, grad, laplacian, rand, randn, tensor, zeros } from '../src/index.js';
 
