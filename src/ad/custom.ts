@@ -165,3 +165,73 @@ export function customVjp<F extends (...args: any[]) => Tensor>(f: F, fwdOrBwd: 
   };
   return wrapped as F;
 }
+
+/**
+ * A Taylor rule: `(primals, series, out, K) => [Z_1, ..., Z_K]`, the output's derivative
+ * coefficients (JAX's jet convention) from each primal's coefficients `series[i] = [X_1..X_K]`
+ * (null: all zero). Coefficient k of a primal of shape S has shape [L, ...S'] with L directions on
+ * the leading axis and S'[j] = S[j] or 1 (src/rules/taylor-coef.ts); a returned coefficient must
+ * broadcast to [L, ...out.shape] (null: zero). The rule is built from ordinary tensor ops.
+ */
+export type JetRuleFn = (primals: Tensor[], series: (Tensor[] | null)[], out: Tensor, K: number) => (Tensor | null)[];
+
+/**
+ * `customJet(f, rule)`: a function computing `f(...args)` (tensor arguments, one Tensor out)
+ * whose Taylor expansion to any order is `rule` instead of the expansion of f's graph (folx's
+ * `register_function`; JAX's jet ignores custom rules). Every mode follows from the rule: jet,
+ * collapsed Taylor mode and the operators built on them (laplacian, pde) call it; the JVP is its
+ * order-1 coefficient, and reverse mode transposes that, so grad through an operator works.
+ */
+export function customJet<F extends (...args: Tensor[]) => Tensor>(f: F, rule: JetRuleFn): F {
+  checkFn('customJet', f);
+  checkFn('customJet (rule)', rule);
+  const wrapped = (...args: Tensor[]): Tensor => {
+    const name = f.name || 'customJet';
+    args.forEach((a, i) => {
+      if (!(a instanceof Tensor)) throw new TransformError(`customJet '${name}': argument ${i} must be a Tensor, got ${describe(a)}`);
+    });
+    const out = checkOut('customJet', name, f(...args));
+    const jet = (primals: unknown[], series: (readonly unknown[] | null)[], outT: unknown, K: number): (Tensor | null)[] => {
+      const zs = rule(primals as Tensor[], series as (Tensor[] | null)[], outT as Tensor, K);
+      if (!Array.isArray(zs) || zs.length !== K) {
+        throw new TransformError(`customJet '${name}': the rule must return K = ${K} coefficients (null for zero), got ${describe(zs)}`);
+      }
+      const o = outT as Tensor;
+      return zs.map((z, k) => {
+        if (z === null || z === undefined) return null;
+        if (!(z instanceof Tensor)) throw new TransformError(`customJet '${name}': coefficient ${k + 1} must be a Tensor or null, got ${describe(z)}`);
+        const ok = z.ndim === o.ndim + 1 && z.shape.slice(1).every((d, j) => d === 1 || d === o.shape[j]) && z.dtype === o.dtype;
+        if (!ok) {
+          throw new TransformError(
+            `customJet '${name}': coefficient ${k + 1} must broadcast to [L, ${o.shape.join(', ')}] (${o.dtype}), got [${z.shape.join(', ')}] (${z.dtype})`,
+          );
+        }
+        return z;
+      });
+    };
+    const rules: CustomRules = {
+      name,
+      jvp: (primals, tangents, outT) => {
+        const ts = tangents as Maybe[];
+        if (ts.every((t) => t === null)) return null;
+        const o = outT as Tensor;
+        const z = jet(
+          primals,
+          ts.map((t) => (t ? [t.reshape([1, ...t.shape])] : null)),
+          o,
+          1,
+        )[0];
+        return z ? z.broadcastTo([1, ...o.shape]).reshape(o.shape) : null;
+      },
+      jet,
+    };
+    return new Tensor(
+      customNode(
+        args.map((t) => t.node),
+        out.node,
+        rules,
+      ),
+    );
+  };
+  return wrapped as F;
+}
