@@ -30,6 +30,17 @@ export interface TorchReady {
   results: Record<string, number[] | number[][]>;
 }
 
+export interface TorchOptions {
+  /** Calls of each variant before its result is kept. */
+  warmup: number;
+  /** Variants left out (their names as in TorchReady.results). */
+  skip: readonly string[];
+  /** torch.set_num_threads. */
+  threads: number;
+  /** Pythons to try, in order: the first that imports torch runs the peer. */
+  pythons: readonly string[];
+}
+
 const SCRIPT = fileURLToPath(new URL('./torch/workloads.py', import.meta.url));
 
 /** The first of `candidates` that runs and imports torch, or null. */
@@ -42,7 +53,7 @@ function findPython(candidates: readonly string[]): string | null {
 }
 
 /** Writes the header and the raw data file into a new temporary directory; returns the directory and header path. */
-function writeData(networks: readonly TorchNetwork[], warmup: number, skip: readonly string[]): { dir: string; header: string } {
+function writeData(networks: readonly TorchNetwork[], opts: TorchOptions): { dir: string; header: string } {
   const dir = mkdtempSync(join(tmpdir(), 'wgad-torch-'));
   const chunks: Float64Array[] = [];
   let offset = 0;
@@ -65,7 +76,7 @@ function writeData(networks: readonly TorchNetwork[], warmup: number, skip: read
   const data = join(dir, 'data.bin');
   writeFileSync(data, bytes);
   const header = join(dir, 'header.json');
-  writeFileSync(header, JSON.stringify({ data, warmup, skip, networks: nets }));
+  writeFileSync(header, JSON.stringify({ data, warmup: opts.warmup, skip: opts.skip, threads: opts.threads, networks: nets }));
   return { dir, header };
 }
 
@@ -81,14 +92,11 @@ export class TorchPeer {
     this.lines = lines;
   }
 
-  /**
-   * Starts the peer and waits for its results (after `warmup` calls of each variant but those in
-   * `skip`); a string says why there is none.
-   */
-  static async start(networks: readonly TorchNetwork[], warmup: number, skip: readonly string[], pythons: readonly string[]): Promise<TorchPeer | string> {
-    const py = findPython(pythons);
-    if (!py) return `no python with torch among ${pythons.join(', ')} (Debian: apt-get install python3-torch)`;
-    const { dir, header } = writeData(networks, warmup, skip);
+  /** Starts the peer and waits for its results (after opts.warmup calls of each variant); a string says why there is none. */
+  static async start(networks: readonly TorchNetwork[], opts: TorchOptions): Promise<TorchPeer | string> {
+    const py = findPython(opts.pythons);
+    if (!py) return `no python with torch among ${opts.pythons.join(', ')} (Debian: apt-get install python3-torch)`;
+    const { dir, header } = writeData(networks, opts);
     const child = spawn(py, [SCRIPT, header], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => {

@@ -12,7 +12,7 @@
 // Rounds interleave every engine and method (the machine is shared), medians are kept, and ratios
 // come from the same run.
 // Run: npx tsx bench/workloads.ts [--baseline <checkout>] [--rounds 5] [--backends cpu,webgpu]
-//      [--quick] [--json out.json] [--python /usr/bin/python3]
+//      [--quick] [--json out.json] [--python /usr/bin/python3] [--torch-threads 2]
 // --quick: one method per workload (the jit-ed one), 2 rounds, 1 warm-up, one matmul round, and
 // without torch's double backward at D = 50 (seconds per call).
 
@@ -138,11 +138,11 @@ async function prepare(
   return entries;
 }
 
-function cpuTable(entries: Entry[], engines: Engine[], torchTimes: Map<string, number[]> | null): string {
+function cpuTable(entries: Entry[], engines: Engine[], torchTimes: Map<string, number[]> | null, torchThreads: number): string {
   const [after, before] = engines;
   const head = ['workload (CPU, float64)', `wgad ${after!.name}`];
   if (before) head.push(`wgad ${before.name}`, 'after / before');
-  if (torchTimes) head.push('torch (2 threads)', 'after / torch');
+  if (torchTimes) head.push(`torch (${torchThreads} thread${torchThreads > 1 ? 's' : ''})`, 'after / torch');
   const rows = (Object.keys(WORKLOADS) as WorkloadKey[]).map((key) => {
     const a = best(entries, key, after!.name);
     const cells = [WORKLOADS[key], `${fmt(a!.ms)} ms (${a!.method})`];
@@ -178,6 +178,7 @@ async function main(): Promise<void> {
   const backends = arg('backends', 'cpu,webgpu').split(',');
   const baselineDir = arg('baseline', '');
   const jsonPath = arg('json', '');
+  const torchThreads = Number(arg('torch-threads', '2'));
   const pythons = arg('python', '') ? [arg('python', '')] : ['/usr/bin/python3', 'python3'];
   const here = fileURLToPath(new URL('..', import.meta.url));
   const engines: Engine[] = [{ name: `after (${gitRev(here)})`, api: current }];
@@ -214,7 +215,7 @@ async function main(): Promise<void> {
       { name: 'lap50', arrays: { X: { data: d.big.X, shape: [d.big.N, d.big.D] }, P: paramArrays(d.big) } },
     ];
     // --quick leaves out torch's slowest variant (D = 50 by double backward: 50 backward passes, seconds per call)
-    const torchStart = TorchPeer.start(networks, warmup, quick ? ['lap50/double backward'] : [], pythons); // warms up while wgad does
+    const torchStart = TorchPeer.start(networks, { warmup, skip: quick ? ['lap50/double backward'] : [], threads: torchThreads, pythons }); // warms up while wgad does
     const keys = Object.keys(WORKLOADS) as WorkloadKey[];
     const entries = await prepare(engines, keys, d, 'float64', warmup, quick, (key, out, what) => {
       const [err, tol, against] = checkFloat64(key, d, out, lapRef);
@@ -253,7 +254,7 @@ async function main(): Promise<void> {
       torch instanceof TorchPeer ? async () => Object.entries(await torch.round()).forEach(([n, ms]) => tt!.get(n)!.push(ms)) : undefined,
     );
     if (torch instanceof TorchPeer) await torch.close();
-    console.log(`\n## CPU, float64\n\n${cpuTable(entries, engines, torchTimes)}\n\nEvery method:\n\n${detailTable(entries, torchTimes)}`);
+    console.log(`\n## CPU, float64\n\n${cpuTable(entries, engines, torchTimes, torchThreads)}\n\nEvery method:\n\n${detailTable(entries, torchTimes)}`);
     report.cpu = entries.map(({ key, engine, method, times }) => ({ key, engine, method, median: median(times), times }));
     report.torch = torchTimes ? Object.fromEntries([...torchTimes].map(([n, ts]) => [n, { median: median(ts), times: ts }])) : (torch as string);
 

@@ -1,4 +1,4 @@
-"""PyTorch peer of bench/workloads.ts: the same four CPU workloads, float64, 2 threads.
+"""PyTorch peer of bench/workloads.ts: the same four CPU workloads, float64, 2 threads (header "threads").
 
 Usage: python3 bench/torch/workloads.py <header.json>   (written by bench/workloads.ts)
 
@@ -31,7 +31,6 @@ try:
 except ImportError:  # older or partial installs: the fwd-rev variant is left out
     functorch = None
 
-torch.set_num_threads(2)
 DT = torch.float64
 
 
@@ -143,6 +142,7 @@ def as_lists(result):
 
 def main():
     header, nets = load(sys.argv[1])
+    torch.set_num_threads(header.get("threads", 2))
     runs = {k: fn for k, fn in variants(nets).items() if k not in header.get("skip", [])}
     results = {}
     for name, fn in runs.items():
