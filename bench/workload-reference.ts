@@ -4,10 +4,15 @@
 // the two losses of the training-step and HVP workloads, and checks of a gradient (directional
 // central difference) and of a Hessian-vector product (polarization of second differences).
 
-import type { MlpData } from './mlp.js';
+import { type MlpData, paramArrays } from './mlp.js';
 
 /** Parameter leaves in paramLeaves order (W0, b0, ..., wOut, bOut), each a flat Float64Array. */
 export type Leaves = Float64Array[];
+
+/** The parameters `m` was drawn with, as Leaves. */
+export function leavesOf(m: MlpData): Leaves {
+  return paramArrays(m).map((a) => a.data);
+}
 
 /** Value u [N] and Laplacian Δu [N] of the MLP `m` with parameters `p` (paramLeaves order). */
 export function forwardLaplacian(m: MlpData, p: Leaves): { u: Float64Array; lap: Float64Array } {

@@ -23,11 +23,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as current from '../src/index.js';
 import type { DType } from '../src/index.js';
 import { type MatmulThroughput, matmulTable, measureCpuMatmul } from './matmul-throughput.js';
-import { paramArrays } from './mlp.js';
+import { type MlpData, paramArrays } from './mlp.js';
 import { TorchPeer, type TorchNetwork } from './torch-peer.js';
 import { arg, median } from './util.js';
 import { type BenchData, type Variant, WORKLOADS, type WgadModule, type WorkloadKey, benchData, wgadVariants } from './wgad-workloads.js';
-import { type Leaves, directionalCheck, forwardLaplacian, hvpCheck, mseLoss, relativeError, trainLoss } from './workload-reference.js';
+import { type Leaves, directionalCheck, forwardLaplacian, hvpCheck, leavesOf, mseLoss, relativeError, trainLoss } from './workload-reference.js';
 
 interface Engine {
   name: string;
@@ -41,6 +41,17 @@ interface Entry {
   run: Variant['run'];
   times: number[];
 }
+
+interface Options {
+  quick: boolean;
+  rounds: number;
+  warmup: number;
+  torchThreads: number;
+  pythons: string[];
+}
+
+/** The float64 results every later result is compared with: the plain-JS Laplacians, then the first wgad result of each workload. */
+type References = Partial<Record<WorkloadKey, Leaves>>;
 
 /** Tolerances of the checks: float64 results against float64 references, the finite-difference checks, float32 results. */
 const TOL = { float64: 1e-9, directional: 1e-6, polarization: 1e-5, float32: 1e-4 };
@@ -73,13 +84,23 @@ async function loadBaseline(dir: string): Promise<WgadModule> {
   return mod;
 }
 
-/** The float64 reference of a workload's result, or a check of it: returns [relative error, tolerance, what it was compared with]. */
-function checkFloat64(key: WorkloadKey, d: BenchData, out: Leaves, lapRef: Record<'lap16' | 'lap50', Float64Array>): [number, number, string] {
-  const p0 = paramArrays(d.small).map((a) => a.data);
+const lapRefs = new Map<MlpData, Float64Array>();
+
+/**
+ * Checks a workload's result against an independent float64 reference: the plain-JS forward
+ * Laplacian, or a finite-difference check of the training gradient or of the HVP. Returns
+ * [relative error, tolerance for a float64 result, what it was compared with].
+ */
+function checkAgainstReference(key: WorkloadKey, d: BenchData, out: Leaves): [number, number, string] {
+  const p0 = leavesOf(d.small);
   switch (key) {
     case 'lap16':
-    case 'lap50':
-      return [relativeError(out, [lapRef[key]]), TOL.float64, 'plain-JS forward Laplacian'];
+    case 'lap50': {
+      const m = key === 'lap16' ? d.small : d.big;
+      let ref = lapRefs.get(m);
+      if (!ref) lapRefs.set(m, (ref = forwardLaplacian(m, leavesOf(m)).lap));
+      return [relativeError(out, [ref]), TOL.float64, 'plain-JS forward Laplacian'];
+    }
     case 'train':
       return [directionalCheck((p) => trainLoss(d.small, p, d.g), p0, out, d.v), TOL.directional, '⟨∇θ, v⟩ vs central difference'];
     case 'hvp':
@@ -93,7 +114,7 @@ function expectClose(what: string, err: number, tol: number, against: string): v
   console.log(line);
 }
 
-/** Warms every entry up, then times `rounds` interleaved rounds (engines alternate who goes first); `extra` runs once per round. */
+/** Times `rounds` interleaved rounds of every entry (every other round in reverse order); `extra` runs once per round. */
 async function timeRounds(entries: Entry[], rounds: number, extra?: () => Promise<void>): Promise<void> {
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 === 0 ? entries : [...entries].reverse();
@@ -115,21 +136,20 @@ function best(entries: Entry[], key: WorkloadKey, engine: string): { method: str
 const fmt = (ms: number): string => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
 const ratio = (a: number | undefined, b: number | undefined): string => (a !== undefined && b !== undefined ? (a / b).toFixed(2) : '—');
 
-/** Builds, checks and warms up the entries of `keys` on every engine (each already initialized on its backend); `firstOnly`: one method per workload. */
+/** Builds, warms up and checks the entries of `keys` on every engine (each already initialized on its backend); --quick: one method per workload. */
 async function prepare(
   engines: Engine[],
   keys: WorkloadKey[],
   d: BenchData,
   dtype: DType,
-  warmup: number,
-  firstOnly: boolean,
+  o: Options,
   check: (key: WorkloadKey, out: Leaves, what: string) => void,
 ): Promise<Entry[]> {
   const entries: Entry[] = [];
   for (const key of keys) {
     for (const { name, api } of engines) {
-      for (const v of wgadVariants(api, key, d, dtype).slice(0, firstOnly ? 1 : undefined)) {
-        for (let w = 0; w < warmup; w++) await v.run();
+      for (const v of wgadVariants(api, key, d, dtype).slice(0, o.quick ? 1 : undefined)) {
+        for (let w = 0; w < o.warmup; w++) await v.run();
         check(key, await v.run(), `${key} ${name} ${v.method}`);
         entries.push({ key, engine: name, method: v.method, run: v.run, times: [] });
       }
@@ -170,136 +190,136 @@ function detailTable(entries: Entry[], torchTimes: Map<string, number[]> | null)
   return lines.join('\n');
 }
 
+/** The CPU phase: the four workloads on every engine and in torch, then matmul GFLOP/s; fills `refs`. */
+async function runCpu(engines: Engine[], d: BenchData, o: Options, refs: References, report: Record<string, unknown>): Promise<void> {
+  for (const e of engines) await e.api.init({ backend: 'cpu' });
+  const small = paramArrays(d.small);
+  const networks: TorchNetwork[] = [
+    {
+      name: 'lap16',
+      arrays: {
+        X: { data: d.small.X, shape: [d.small.N, d.small.D] },
+        P: small,
+        g: { data: d.g, shape: [d.small.N] },
+        y: { data: d.y, shape: [d.small.N] },
+        V: d.v.map((a, i) => ({ data: a, shape: small[i]!.shape })),
+      },
+    },
+    { name: 'lap50', arrays: { X: { data: d.big.X, shape: [d.big.N, d.big.D] }, P: paramArrays(d.big) } },
+  ];
+  // started now, it warms up while wgad does; --quick leaves out its slowest variant (D = 50 by
+  // double backward: 50 backward passes, seconds per call)
+  const torchStart = TorchPeer.start(networks, {
+    warmup: o.warmup,
+    skip: o.quick ? ['lap50/double backward'] : [],
+    threads: o.torchThreads,
+    pythons: o.pythons,
+  });
+  const keys = Object.keys(WORKLOADS) as WorkloadKey[];
+  const entries = await prepare(engines, keys, d, 'float64', o, (key, out, what) => {
+    const [err, tol, against] = checkAgainstReference(key, d, out);
+    expectClose(what, err, tol, against);
+    const first = refs[key];
+    if (first) expectClose(`${what} (agreement)`, relativeError(out, first), TOL.float64, `the first result of ${key}`);
+    else refs[key] = out;
+  });
+  const torch = await torchStart;
+  let torchTimes: Map<string, number[]> | null = null;
+  if (typeof torch === 'string') console.log(`\nPyTorch: not measured (${torch})`);
+  else {
+    console.log(`\nPyTorch ${torch.ready.torch}, ${torch.ready.threads} threads, float64`);
+    for (const key of keys) {
+      for (const name of TORCH_VARIANTS[key]) {
+        const res = torch.ready.results[name];
+        if (!res) continue;
+        const leaves = (Array.isArray(res[0]) ? res : [res]) as number[][];
+        expectClose(
+          `torch ${name}`,
+          relativeError(
+            leaves.map((l) => Float64Array.from(l)),
+            refs[key]!,
+          ),
+          TOL.float64,
+          'wgad float64',
+        );
+      }
+    }
+    const times = new Map(Object.keys(torch.ready.results).map((n) => [n, [] as number[]]));
+    await timeRounds(entries, o.rounds, async () => {
+      for (const [n, ms] of Object.entries(await torch.round())) times.get(n)!.push(ms);
+    });
+    await torch.close();
+    torchTimes = times;
+  }
+  if (!torchTimes) await timeRounds(entries, o.rounds);
+  console.log(`\n## CPU, float64\n\n${cpuTable(entries, engines, torchTimes, o.torchThreads)}\n\nEvery method:\n\n${detailTable(entries, torchTimes)}`);
+  report.cpu = entries.map(({ key, engine, method, times }) => ({ key, engine, method, median: median(times), times }));
+  report.torch = torchTimes ? Object.fromEntries([...torchTimes].map(([n, ts]) => [n, { median: median(ts), times: ts }])) : torch;
+
+  await current.init({ backend: 'cpu' });
+  const mm: MatmulThroughput = await measureCpuMatmul([256, 1024], ['float64', 'float32'], o.quick ? 1 : o.rounds, !o.quick);
+  const note = mm.note ? `${mm.note}\n\n` : '';
+  console.log(`\n## CPU matmul (current tree), GFLOP/s; the JS kernel is the old path and the fallback\n\n${note}${matmulTable(mm)}`);
+  report.matmul = mm;
+}
+
+/** The WebGPU phase: workloads 1 and 3 in float32 on every engine that finds an adapter. */
+async function runWebgpu(engines: Engine[], d: BenchData, o: Options, refs: References, report: Record<string, unknown>): Promise<void> {
+  const live: Engine[] = [];
+  for (const e of engines) {
+    try {
+      await e.api.init({ backend: 'webgpu' });
+      live.push(e);
+    } catch (err) {
+      console.log(`\nWebGPU, ${e.name}: not available (${(err as Error).message.split('\n')[0]})`);
+    }
+  }
+  if (!live.length) return;
+  const keys: WorkloadKey[] = ['lap16', 'train'];
+  const entries = await prepare(live, keys, d, 'float32', o, (key, out, what) => {
+    const [err, , against] = checkAgainstReference(key, d, out);
+    expectClose(what, err, TOL.float32, against);
+    const ref = refs[key];
+    if (ref) expectClose(what, relativeError(out, ref), TOL.float32, 'the float64 result');
+  });
+  await timeRounds(entries, o.rounds);
+  const [after, before] = live;
+  const lines = [
+    `| workload (WebGPU, float32) | wgad ${after!.name} |${before ? ` wgad ${before.name} | after / before |` : ''}`,
+    `|---|---|${before ? '---|---|' : ''}`,
+  ];
+  for (const key of keys) {
+    const a = best(entries, key, after!.name)!;
+    const b = before ? best(entries, key, before.name) : undefined;
+    lines.push(`| ${WORKLOADS[key]} | ${fmt(a.ms)} ms (${a.method}) |${b ? ` ${fmt(b.ms)} ms (${b.method}) | ${ratio(a.ms, b.ms)} |` : ''}`);
+  }
+  const adapter = current.backendInfo().adapter ?? 'adapter';
+  console.log(`\n## WebGPU, float32 (${adapter})\n\n${lines.join('\n')}\n\nEvery method:\n\n${detailTable(entries, null)}`);
+  report.webgpu = entries.map(({ key, engine, method, times }) => ({ key, engine, method, median: median(times), times }));
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const quick = process.argv.includes('--quick');
-  const rounds = Number(arg('rounds', quick ? '2' : '5'));
-  const warmup = quick ? 1 : 2;
+  const o: Options = {
+    quick,
+    rounds: Number(arg('rounds', quick ? '2' : '5')),
+    warmup: quick ? 1 : 2,
+    torchThreads: Number(arg('torch-threads', '2')),
+    pythons: arg('python', '') ? [arg('python', '')] : ['/usr/bin/python3', 'python3'],
+  };
   const backends = arg('backends', 'cpu,webgpu').split(',');
   const baselineDir = arg('baseline', '');
   const jsonPath = arg('json', '');
-  const torchThreads = Number(arg('torch-threads', '2'));
-  const pythons = arg('python', '') ? [arg('python', '')] : ['/usr/bin/python3', 'python3'];
   const here = fileURLToPath(new URL('..', import.meta.url));
   const engines: Engine[] = [{ name: `after (${gitRev(here)})`, api: current }];
   if (baselineDir) engines.push({ name: `before (${gitRev(baselineDir)})`, api: await loadBaseline(baselineDir) });
   const d = benchData();
-  const report: Record<string, unknown> = { date: new Date().toISOString(), rounds, quick, engines: engines.map((e) => e.name) };
-  console.log(`# wgad workloads: ${engines.map((e) => e.name).join(' vs ')}; medians of ${rounds} interleaved rounds after ${warmup} warm-up call(s)\n`);
-
-  let cpuRef: Partial<Record<WorkloadKey, Leaves>> = {};
-  const lapRef = {
-    lap16: forwardLaplacian(
-      d.small,
-      paramArrays(d.small).map((a) => a.data),
-    ).lap,
-    lap50: forwardLaplacian(
-      d.big,
-      paramArrays(d.big).map((a) => a.data),
-    ).lap,
-  };
-  if (backends.includes('cpu')) {
-    for (const e of engines) await e.api.init({ backend: 'cpu' });
-    const small = paramArrays(d.small);
-    const networks: TorchNetwork[] = [
-      {
-        name: 'lap16',
-        arrays: {
-          X: { data: d.small.X, shape: [d.small.N, d.small.D] },
-          P: small,
-          g: { data: d.g, shape: [d.small.N] },
-          y: { data: d.y, shape: [d.small.N] },
-          V: d.v.map((a, i) => ({ data: a, shape: small[i]!.shape })),
-        },
-      },
-      { name: 'lap50', arrays: { X: { data: d.big.X, shape: [d.big.N, d.big.D] }, P: paramArrays(d.big) } },
-    ];
-    // --quick leaves out torch's slowest variant (D = 50 by double backward: 50 backward passes, seconds per call)
-    const torchStart = TorchPeer.start(networks, { warmup, skip: quick ? ['lap50/double backward'] : [], threads: torchThreads, pythons }); // warms up while wgad does
-    const keys = Object.keys(WORKLOADS) as WorkloadKey[];
-    const entries = await prepare(engines, keys, d, 'float64', warmup, quick, (key, out, what) => {
-      const [err, tol, against] = checkFloat64(key, d, out, lapRef);
-      expectClose(what, err, tol, against);
-      const first = cpuRef[key];
-      if (first) expectClose(`${what} (agreement)`, relativeError(out, first), TOL.float64, `the first result of ${key}`);
-      else cpuRef = { ...cpuRef, [key]: out };
-    });
-    const torch = await torchStart;
-    let torchTimes: Map<string, number[]> | null = null;
-    if (typeof torch === 'string') console.log(`\nPyTorch: not measured (${torch})`);
-    else {
-      console.log(`\nPyTorch ${torch.ready.torch}, ${torch.ready.threads} threads, float64`);
-      for (const key of keys) {
-        for (const name of TORCH_VARIANTS[key]) {
-          const res = torch.ready.results[name];
-          if (!res) continue;
-          const leaves = (Array.isArray(res[0]) ? res : [res]) as number[][];
-          expectClose(
-            `torch ${name}`,
-            relativeError(
-              leaves.map((l) => Float64Array.from(l)),
-              cpuRef[key]!,
-            ),
-            TOL.float64,
-            'wgad float64',
-          );
-        }
-      }
-      torchTimes = new Map(Object.keys(torch.ready.results).map((n) => [n, [] as number[]]));
-    }
-    const tt = torchTimes;
-    await timeRounds(
-      entries,
-      rounds,
-      torch instanceof TorchPeer ? async () => Object.entries(await torch.round()).forEach(([n, ms]) => tt!.get(n)!.push(ms)) : undefined,
-    );
-    if (torch instanceof TorchPeer) await torch.close();
-    console.log(`\n## CPU, float64\n\n${cpuTable(entries, engines, torchTimes, torchThreads)}\n\nEvery method:\n\n${detailTable(entries, torchTimes)}`);
-    report.cpu = entries.map(({ key, engine, method, times }) => ({ key, engine, method, median: median(times), times }));
-    report.torch = torchTimes ? Object.fromEntries([...torchTimes].map(([n, ts]) => [n, { median: median(ts), times: ts }])) : (torch as string);
-
-    await current.init({ backend: 'cpu' });
-    const mm: MatmulThroughput = await measureCpuMatmul([256, 1024], ['float64', 'float32'], quick ? 1 : rounds, !quick);
-    console.log(
-      `\n## CPU matmul (current tree), GFLOP/s; the JS kernel is the old path and the fallback\n\n${mm.note ? `${mm.note}\n\n` : ''}${matmulTable(mm)}`,
-    );
-    report.matmul = mm;
-  }
-
-  if (backends.includes('webgpu')) {
-    const live: Engine[] = [];
-    for (const e of engines) {
-      try {
-        await e.api.init({ backend: 'webgpu' });
-        live.push(e);
-      } catch (err) {
-        console.log(`\nWebGPU, ${e.name}: not available (${(err as Error).message.split('\n')[0]})`);
-      }
-    }
-    if (live.length) {
-      const keys: WorkloadKey[] = ['lap16', 'train'];
-      const entries = await prepare(live, keys, d, 'float32', warmup, quick, (key, out, what) => {
-        const ref = key === 'lap16' ? [lapRef.lap16] : cpuRef[key];
-        if (ref) expectClose(what, relativeError(out, ref), TOL.float32, 'the float64 result');
-        else console.log(`check ${what}: no float64 reference (run with --backends cpu,webgpu)`);
-      });
-      await timeRounds(entries, rounds);
-      const [after, before] = live;
-      const lines = [
-        `| workload (WebGPU, float32) | wgad ${after!.name} |${before ? ` wgad ${before.name} | after / before |` : ''}`,
-        `|---|---|${before ? '---|---|' : ''}`,
-      ];
-      for (const key of keys) {
-        const a = best(entries, key, after!.name)!;
-        const b = before ? best(entries, key, before.name) : undefined;
-        lines.push(`| ${WORKLOADS[key]} | ${fmt(a.ms)} ms (${a.method}) |${b ? ` ${fmt(b.ms)} ms (${b.method}) | ${ratio(a.ms, b.ms)} |` : ''}`);
-      }
-      console.log(
-        `\n## WebGPU, float32 (${current.backendInfo().adapter ?? 'adapter'})\n\n${lines.join('\n')}\n\nEvery method:\n\n${detailTable(entries, null)}`,
-      );
-      report.webgpu = entries.map(({ key, engine, method, times }) => ({ key, engine, method, median: median(times), times }));
-    }
-  }
+  const report: Record<string, unknown> = { date: new Date().toISOString(), rounds: o.rounds, quick, engines: engines.map((e) => e.name) };
+  console.log(`# wgad workloads: ${engines.map((e) => e.name).join(' vs ')}; medians of ${o.rounds} interleaved rounds after ${o.warmup} warm-up call(s)\n`);
+  const refs: References = {};
+  if (backends.includes('cpu')) await runCpu(engines, d, o, refs, report);
+  if (backends.includes('webgpu')) await runWebgpu(engines, d, o, refs, report);
   console.log(`\n(${((performance.now() - started) / 1000).toFixed(0)} s in all)`);
   if (jsonPath) writeFileSync(jsonPath, JSON.stringify(report, null, 1));
   process.exit(0); // the wasm helper thread and Dawn keep the event loop alive
