@@ -18,6 +18,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, realpathSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as current from '../src/index.js';
@@ -63,6 +64,17 @@ const TORCH_VARIANTS: Record<WorkloadKey, string[]> = {
   train: ['train/autograd over hand-written'],
   hvp: ['hvp/rev-rev', 'hvp/fwd-rev'],
 };
+
+/** The 1-minute load average against the core count, with a warning when other processes compete for the cores. */
+function loadLine(when: string): string {
+  const [load] = loadavg();
+  const cores = availableParallelism();
+  const busy =
+    load! > cores
+      ? ": other processes compete for the cores, so medians are noisy (ratios from interleaved rounds less so; torch's 2 threads suffer most)"
+      : '';
+  return `load average ${load!.toFixed(1)} on ${cores} cores ${when}${busy}`;
+}
 
 function gitRev(dir: string): string {
   try {
@@ -252,7 +264,7 @@ async function runCpu(engines: Engine[], d: BenchData, o: Options, refs: Referen
     torchTimes = times;
   }
   if (!torchTimes) await timeRounds(entries, o.rounds);
-  console.log(`\n## CPU, float64\n\n${cpuTable(entries, engines, torchTimes, o.torchThreads)}\n\nEvery method:\n\n${detailTable(entries, torchTimes)}`);
+  console.log(`\n## CPU, float64 (ratios below 1: the first is faster)\n\n${cpuTable(entries, engines, torchTimes, o.torchThreads)}\n\nEvery method:\n\n${detailTable(entries, torchTimes)}`);
   report.cpu = entries.map(({ key, engine, method, times }) => ({ key, engine, method, median: median(times), times }));
   report.torch = torchTimes ? Object.fromEntries([...torchTimes].map(([n, ts]) => [n, { median: median(ts), times: ts }])) : torch;
 
@@ -294,7 +306,7 @@ async function runWebgpu(engines: Engine[], d: BenchData, o: Options, refs: Refe
     lines.push(`| ${WORKLOADS[key]} | ${fmt(a.ms)} ms (${a.method}) |${b ? ` ${fmt(b.ms)} ms (${b.method}) | ${ratio(a.ms, b.ms)} |` : ''}`);
   }
   const adapter = current.backendInfo().adapter ?? 'adapter';
-  console.log(`\n## WebGPU, float32 (${adapter})\n\n${lines.join('\n')}\n\nEvery method:\n\n${detailTable(entries, null)}`);
+  console.log(`\n## WebGPU, float32 (${adapter}; ratios below 1: after is faster)\n\n${lines.join('\n')}\n\nEvery method:\n\n${detailTable(entries, null)}`);
   report.webgpu = entries.map(({ key, engine, method, times }) => ({ key, engine, method, median: median(times), times }));
 }
 
@@ -315,12 +327,13 @@ async function main(): Promise<void> {
   const engines: Engine[] = [{ name: `after (${gitRev(here)})`, api: current }];
   if (baselineDir) engines.push({ name: `before (${gitRev(baselineDir)})`, api: await loadBaseline(baselineDir) });
   const d = benchData();
-  const report: Record<string, unknown> = { date: new Date().toISOString(), rounds: o.rounds, quick, engines: engines.map((e) => e.name) };
+  const report: Record<string, unknown> = { date: new Date().toISOString(), rounds: o.rounds, quick, engines: engines.map((e) => e.name), loadavg: loadavg() };
   console.log(`# wgad workloads: ${engines.map((e) => e.name).join(' vs ')}; medians of ${o.rounds} interleaved rounds after ${o.warmup} warm-up call(s)\n`);
+  console.log(loadLine('at the start'));
   const refs: References = {};
   if (backends.includes('cpu')) await runCpu(engines, d, o, refs, report);
   if (backends.includes('webgpu')) await runWebgpu(engines, d, o, refs, report);
-  console.log(`\n(${((performance.now() - started) / 1000).toFixed(0)} s in all)`);
+  console.log(`\n${((performance.now() - started) / 1000).toFixed(0)} s in all; ${loadLine('at the end')}`);
   if (jsonPath) writeFileSync(jsonPath, JSON.stringify(report, null, 1));
   process.exit(0); // the wasm helper thread and Dawn keep the event loop alive
 }
