@@ -264,7 +264,9 @@ async function runCpu(engines: Engine[], d: BenchData, o: Options, refs: Referen
     torchTimes = times;
   }
   if (!torchTimes) await timeRounds(entries, o.rounds);
-  console.log(`\n## CPU, float64 (ratios below 1: the first is faster)\n\n${cpuTable(entries, engines, torchTimes, o.torchThreads)}\n\nEvery method:\n\n${detailTable(entries, torchTimes)}`);
+  console.log(
+    `\n## CPU, float64 (ratios below 1: the first is faster)\n\n${cpuTable(entries, engines, torchTimes, o.torchThreads)}\n\nEvery method:\n\n${detailTable(entries, torchTimes)}`,
+  );
   report.cpu = entries.map(({ key, engine, method, times }) => ({ key, engine, method, median: median(times), times }));
   report.torch = torchTimes ? Object.fromEntries([...torchTimes].map(([n, ts]) => [n, { median: median(ts), times: ts }])) : torch;
 

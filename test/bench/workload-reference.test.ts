@@ -44,7 +44,7 @@ describe('bench workload references', () => {
 
   it('hvpCheck accepts H v and rejects a wrong one', () => {
     expect(hvpCheck(loss, p, hv, u, v)).toBeLessThan(1e-6);
-    const wrong = hv.map((leaf, i) => leaf.map((x, j) => (i === 1 ? x * 1.001 : x)));
+    const wrong = hv.map((leaf, i) => leaf.map((x) => (i === 1 ? x * 1.001 : x)));
     expect(hvpCheck(loss, p, wrong, u, v)).toBeGreaterThan(1e-4);
   });
 });
