@@ -5,7 +5,7 @@
 
 import { BackendError, type DType, backendInfo, biharmonic, init, laplacian, operatorCost, profile } from '../src/index.js';
 import { benchmarkMlp } from './mlp.js';
-import { arg, timeit } from './util.js';
+import { arg, interleaved, timeit } from './util.js';
 
 const EXPECT_X0 = 0.420555924049;
 const EXPECT_SUM = 29.7705016689;
@@ -30,19 +30,11 @@ async function benchLaplacian(chosen: string, dtype: DType, runs: number): Promi
       process.exitCode = 1;
     }
   }
-  // rounds interleave the methods, so a change in machine load hits all of them alike
-  const times = new Map<Method, number[]>(live.map((m) => [m, []]));
-  for (let r = 0; r < runs; r++) {
-    for (const method of live) {
-      const t0 = performance.now();
-      await run(method)();
-      times.get(method)!.push(performance.now() - t0);
-    }
-  }
+  const times = await interleaved(live, (method) => run(method)(), runs);
   const ms: Partial<Record<Method, number>> = {};
   console.log('method     median ms   min ms  kernels  vectors/datum  Δf(X[0])          Σ Δf');
   for (const method of live) {
-    const ts = times.get(method)!.sort((a, b) => a - b);
+    const ts = times.get(method)!;
     ms[method] = ts[Math.floor(ts.length / 2)]!;
     const p = await profile(run(method));
     const vals = p.result;

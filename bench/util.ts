@@ -31,3 +31,20 @@ export function arg(name: string, fallback: string): string {
 export function median(xs: readonly number[]): number {
   return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 }
+
+/**
+ * Wall times (ms, sorted) of every variant over `runs` rounds that interleave the variants, so a
+ * change in machine load hits all of them alike.
+ */
+export async function interleaved<K extends string>(keys: readonly K[], run: (key: K) => Promise<unknown>, runs: number): Promise<Map<K, number[]>> {
+  const times = new Map<K, number[]>(keys.map((k) => [k, []]));
+  for (let r = 0; r < runs; r++) {
+    for (const k of keys) {
+      const t0 = performance.now();
+      await run(k);
+      times.get(k)!.push(performance.now() - t0);
+    }
+  }
+  for (const ts of times.values()) ts.sort((a, b) => a - b);
+  return times;
+}

@@ -9,7 +9,7 @@ import { argsRead } from '../src/schedule/exprs.js';
 import type { LoopKernel } from '../src/schedule/kernel.js';
 import { type Loop, collapse, restrictView } from '../src/backend/loops.js';
 import { type BindingSpec, type CodegenOptions, type KernelProgram, assemble, kernelLabel, kernelProgram, slotGroups } from './program.js';
-import { Emitter, decompose, dispatch2d, guardedRead, helperSource, maskConds, offsetExpr, scalarDecl, wgslFn } from './wgsl.js';
+import { Emitter, decompose, dispatch2d, guardedRead, helperSource, maskConds, maskedValue, offsetExpr, scalarDecl, wgslFn } from './wgsl.js';
 
 function sizeOf(s: readonly number[]): number {
   return s.reduce((a, b) => a * b, 1);
@@ -202,10 +202,7 @@ function vectorProgram(
       }
       if (conds.includes('false')) e.emit(`let ${v} = vec4<f32>(0.0);`);
       else if (conds.length === 0) e.emit(`let ${v} = ${src};`);
-      else {
-        e.emit(`var ${v} = vec4<f32>(0.0);`);
-        e.emit(`if (${conds.join(' && ')}) { ${v} = ${src}; }`);
-      }
+      else e.emit(`let ${v} = ${maskedValue(src, conds, 'vec4<f32>(0.0)')};`);
       return v;
     },
     helpers,

@@ -4,13 +4,13 @@
 // and the elementwise epilogue (bias, activation, Taylor channel math) evaluated per element of C.
 // The functions the prelude defines are listed in shaders/matmul-common.wgsl.
 
-import type { MatmulKernel, MatmulPrologue } from '../src/schedule/kernel.js';
+import type { Expr, MatmulKernel, MatmulPrologue } from '../src/schedule/kernel.js';
 import { type View, contiguousView } from '../src/schedule/view.js';
 import { collapse } from '../src/backend/loops.js';
 import { bindArgs } from './loop.js';
 import { type BindingSpec, type CodegenOptions, type KernelProgram, assemble, kernelLabel, kernelProgram, slotGroups } from './program.js';
 import { argsRead } from '../src/schedule/exprs.js';
-import { Emitter, decompose, dispatch2d, guardedRead, helperSource, maskConds, offsetExpr, scalarDecl, wgslFn } from './wgsl.js';
+import { Emitter, decompose, dispatch2d, guardedRead, helperSource, maskConds, maskedValue, offsetExpr, scalarDecl, wgslFn } from './wgsl.js';
 
 type Mode = 'row' | 'col' | 'scalar';
 
@@ -26,6 +26,22 @@ interface Operand {
 
 const aligned = (x: number): boolean => x % 4 === 0;
 
+/** Largest prologue (expression nodes) the register template inlines into its loads. */
+export const MAX_REGISTER_PROLOGUE = 24;
+
+/** Distinct nodes of an expression DAG. */
+function exprSize(e: Expr): number {
+  const seen = new Set<Expr>();
+  const stack = [e];
+  while (stack.length) {
+    const x = stack.pop()!;
+    if (seen.has(x)) continue;
+    seen.add(x);
+    if (x.k === 'op') stack.push(...x.args);
+  }
+  return seen.size;
+}
+
 /** Picks how the register kernel loads an operand [batch, R, C] (vec4 along C: 'row'; along R: 'col'). */
 function operandMode(v: View, R: number, C: number, batch: number): Mode {
   if (v.mask) return 'scalar';
@@ -39,7 +55,17 @@ function operandMode(v: View, R: number, C: number, batch: number): Mode {
 
 export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = slotGroups(k)): KernelProgram {
   const { M, N, K } = { M: k.m, N: k.n, K: k.k };
-  const variant = opts.matmul === 'auto' ? (opts.slowBarriers ? 'register' : 'tiled') : opts.matmul;
+  // the register template inlines its loads at every element of a thread's block (and the
+  // compiler unrolls them over K): a large fused prologue there makes a shader SwiftShader takes
+  // minutes to compile, so such kernels use the tiled template, which loads each element once
+  // (likewise loads over a finer shape than [batch, rows, cols]: their index arithmetic, inlined
+  // at every element, has the same effect)
+  const plainLoads = (p: MatmulPrologue, R: number, C: number): boolean =>
+    p.shape.length === 3 && p.shape[0] === k.batch && p.shape[1] === R && p.shape[2] === C;
+  const heavy =
+    (k.aPrologue !== null && (exprSize(k.aPrologue.expr) > MAX_REGISTER_PROLOGUE || !plainLoads(k.aPrologue, k.m, k.k))) ||
+    (k.bPrologue !== null && (exprSize(k.bPrologue.expr) > MAX_REGISTER_PROLOGUE || !plainLoads(k.bPrologue, k.k, k.n)));
+  const variant = opts.matmul === 'auto' ? (opts.slowBarriers && !heavy ? 'register' : 'tiled') : opts.matmul;
   // A is a buffer view, or (aPrologue) computed by `load_a(bz, row, p)` from the producer's
   // arguments; likewise B (bPrologue, `load_b(bz, p, col)`)
   const aView = k.a ? k.a.view : contiguousView([k.batch, M, K]);
@@ -70,8 +96,8 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
   };
   const helpers = new Set<string>();
   const fns: string[] = []; // the prelude's functions (matmul-common.wgsl lists them)
-  /** `load_a` / `load_b` computing the operand by its prologue over [batch, R, C]. */
-  const declPrologue = (p: MatmulPrologue, kind: 'pa' | 'pb', R: number, C: number): void => {
+  /** `load_a` / `load_b` computing the operand by its prologue over [batch, R, ·] (R rows per batch entry). */
+  const declPrologue = (p: MatmulPrologue, kind: 'pa' | 'pb', R: number): void => {
     const first = new Map<number, number>(); // prologue args reading one slot share a binding
     const varOf = p.args.map((x, j) => {
       let b = first.get(x.slot);
@@ -83,8 +109,22 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
       }
       return `${kind}${b}`;
     });
-    const idx = ['bz', 'r', 'c'];
-    const sizes = [k.batch, R, C];
+    // the loads' own shape [...rows, K]: the flat row bz·M + r split into its row indices
+    const sizes = p.shape;
+    const rows = sizes.slice(0, -1);
+    const plain = rows.length === 2 && rows[0] === k.batch && rows[1] === R;
+    const idx = plain ? ['bz', 'r', 'c'] : [...rows.map((_, d) => `ri${d}`), 'c'];
+    const split: string[] = [];
+    if (!plain) {
+      split.push(`let fr = bz * ${R} + r;`);
+      let inner = 1;
+      const lines: string[] = [];
+      for (let d = rows.length - 1; d >= 0; d--) {
+        lines.unshift(`let ri${d} = ${inner === 1 ? 'fr' : `(fr / ${inner})`}${d === 0 ? '' : ` % ${rows[d]}`};`);
+        inner *= rows[d]!;
+      }
+      split.push(...lines);
+    }
     const em = new Emitter(
       'q',
       (j, e) => {
@@ -93,13 +133,15 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
         return guardedRead(e, varOf[j]!, offsetExpr(v.offset, dims, 0, idx), maskConds(dims, 0, idx));
       },
       helpers,
+      false,
+      false, // the loads are inlined at every element of a thread's block: no branches there
     );
     const v = em.expr(p.expr, '0.0');
-    fns.push(wgslFn(`load_${kind[1]}(bz: i32, r: i32, c: i32) -> f32`, [...em.lines, `return ${v};`]));
+    fns.push(wgslFn(`load_${kind[1]}(bz: i32, r: i32, c: i32) -> f32`, [...split, ...em.lines, `return ${v};`]));
   };
-  if (k.aPrologue) declPrologue(k.aPrologue, 'pa', M, K);
+  if (k.aPrologue) declPrologue(k.aPrologue, 'pa', M);
   else declOperand(A, 'a');
-  if (k.bPrologue) declPrologue(k.bPrologue, 'pb', K, N);
+  if (k.bPrologue) declPrologue(k.bPrologue, 'pb', K);
   else declOperand(B, 'b');
   const used = argsRead(k.outs.map((o) => o.expr));
   const bind = bindArgs(k, groups, used, specs.length, new Set(), vecOut);
@@ -161,7 +203,7 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
   for (const o of [...(k.aPrologue ? [] : [A]), ...(k.bPrologue ? [] : [B])]) {
     const conds = maskOf(o);
     const read = `${elem(o, off(o, 'r', 'c'))}`;
-    const body = conds.length ? [base(o), `if (${conds.join(' && ')}) { return ${read}; }`, 'return 0.0;'] : [base(o), `return ${read};`];
+    const body = [base(o), `return ${conds.length ? maskedValue(read, conds, '0.0') : read};`];
     fns.push(wgslFn(`load_${o.name.toLowerCase()}(bz: i32, r: i32, c: i32) -> f32`, body));
   }
   const label = kernelLabel(k);

@@ -233,7 +233,7 @@ export function opSource(e: OpExpr, x: string[], helpers: Set<string>, vec = fal
 
 /** Turns an Expr DAG into `let` lines; shared subexpressions are computed once. */
 export class Emitter {
-  readonly lines: string[] = [];
+  lines: string[] = [];
   private n = 0;
   private memo = new Map<Expr, string>();
   constructor(
@@ -243,6 +243,8 @@ export class Emitter {
     readonly helpers: Set<string>,
     /** Four elements per value (vec4<f32>) instead of one. */
     private readonly vec = false,
+    /** `where` as an if/else computing the branch taken only (not in code inlined many times over: matmul loads). */
+    private readonly lazy = true,
   ) {}
 
   emit(line: string): void {
@@ -262,7 +264,9 @@ export class Emitter {
       const s = `sc.v[${e.i >> 2}][${e.i & 3}]`;
       v = this.vec ? `vec4<f32>(${s})` : s;
     } else if (e.k === 'arg') v = this.argRead(e.i, this);
-    else {
+    else if (e.op === 'where' && !this.vec && this.lazy && (v = this.lazyWhere(e, acc)) !== '') {
+      // computed in the branch taken only
+    } else {
       const src = opSource(
         e,
         e.args.map((x) => this.expr(x, acc)),
@@ -273,6 +277,31 @@ export class Emitter {
       this.lines.push(`let ${v} = ${src};`);
     }
     this.memo.set(e, v);
+    return v;
+  }
+
+  /**
+   * `where(c, a, b)` as an if/else computing only the branch taken (a branch's own lines stay in
+   * it; values shared with the rest of the kernel are computed before), or '' when neither branch
+   * needs lines of its own (then a select is as cheap).
+   */
+  private lazyWhere(e: Extract<Expr, { k: 'op' }>, acc: string): string {
+    const c = this.expr(e.args[0]!, acc);
+    const outer = this.lines;
+    const memo = this.memo;
+    const branch = (x: Expr): [string, string[]] => {
+      this.lines = [];
+      this.memo = new Map(memo);
+      const v = this.expr(x, acc);
+      return [v, this.lines];
+    };
+    const [a, la] = branch(e.args[1]!);
+    const [b, lb] = branch(e.args[2]!);
+    this.lines = outer;
+    this.memo = memo;
+    if (la.length === 0 && lb.length === 0) return '';
+    const v = this.fresh();
+    this.lines.push(`var ${v}: f32;`, `if (${c} != 0.0 || wg_isnan(${c})) {`, ...la, `${v} = ${a};`, '} else {', ...lb, `${v} = ${b};`, '}');
     return v;
   }
 }
@@ -338,9 +367,18 @@ export function guardedRead(em: Emitter, binding: string, offset: string, conds:
     em.emit(`let ${v} = ${binding}[bitcast<u32>(${offset})];`);
     return v;
   }
-  em.emit(`var ${v} = 0.0;`);
-  em.emit(`if (${conds.join(' && ')}) { ${v} = ${binding}[bitcast<u32>(${offset})]; }`);
+  em.emit(`let ${v} = ${maskedValue(`${binding}[bitcast<u32>(${offset})]`, conds, '0.0')};`);
   return v;
+}
+
+/**
+ * `src` where every condition holds, else `zero`, without control flow: a select of an
+ * unconditional read (an out-of-bounds read of a storage array is defined in WGSL: Dawn clamps it)
+ * under conditions joined by the non-short-circuit `&`. Branches (`if`, `&&`) inlined at each of a
+ * register-blocked matmul's 32 loads per step made shaders SwiftShader's compiler never finished.
+ */
+export function maskedValue(src: string, conds: readonly string[], zero: string): string {
+  return `select(${zero}, ${src}, ${conds.map((c) => `(${c})`).join(' & ')})`;
 }
 
 /** The helpers in `used` and everything they call, each after its dependencies (table order otherwise). */

@@ -124,7 +124,8 @@ export interface RandomOptions {
   dtype?: DType;
 }
 
-function randomTensor(op: string, shape: number[], opts: RandomOptions | undefined, draw: (r: Rng) => number): Tensor {
+/** A tensor of `shape` filled with `draw(rng)` in row-major order, `rng` seeded by opts.seed (named `op` in errors). */
+export function randomTensor(op: string, shape: number[], opts: RandomOptions | undefined, draw: (r: Rng) => number): Tensor {
   const s = checkShape(op, shape);
   const seed = opts?.seed ?? nextDefaultSeed();
   if (!Number.isFinite(seed)) throw new ArgumentError(`${op}: seed must be a finite number, got ${seed}`);

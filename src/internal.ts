@@ -9,3 +9,5 @@ export { realize as _realizeNodes } from './runtime.js';
 export { backend as _backend } from './runtime.js';
 /** The plan cache's counters (schedules made, hits, misses, entries) and its on/off switch. */
 export { planCacheStats as _planCacheStats, setPlanCache as _setPlanCache } from './runtime.js';
+/** Collapsed Taylor mode's stacked matmul channels (src/ad/collapse.ts), off by default: returns the previous setting. */
+export { setStackedChannels as _setStackedChannels } from './ad/collapse.js';

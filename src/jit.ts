@@ -6,10 +6,17 @@
 //
 // Inside a transformation (grad(jit(f)), jvp(jit(f)), ...) the arguments are symbolic, so jit calls
 // f directly and the transformation sees f's graph.
+//
+// Numbers: a number argument is static by default (its value is part of the cache key: f may use
+// it for shapes, exponents or control flow). `jit(f, { dynamic: [i] })` makes argument i dynamic:
+// a number there is handed to f as a 0-d tensor (of the tensor arguments' dtype), so a changing
+// learning rate or step count replays the plan instead of retracing. The compiler accepts an
+// index only when f's parameter there takes both a number and a Tensor (TensorLike).
 
 import { type TreeDef, flatten, unflatten } from './ad/pytree.js';
 import type { Backend } from './backend/backend.js';
 import { ArgumentError } from './errors.js';
+import { scalarNode } from './ir/build.js';
 import { Node, type RealizedBuffer } from './ir/node.js';
 import { backend, realize } from './runtime.js';
 import type { Plan } from './schedule/kernel.js';
@@ -27,6 +34,19 @@ interface Entry {
   readonly baked: ReadonlyMap<number, Node>;
   readonly outs: readonly Out[];
   readonly def: TreeDef;
+}
+
+/** The indices of the parameters of `A` that accept both a number and a Tensor (e.g. `TensorLike`). */
+export type DynamicIndex<A extends readonly unknown[]> = {
+  [K in keyof A]: number extends A[K] ? (Tensor extends A[K] ? (K extends `${infer N extends number}` ? N : never) : never) : never;
+}[number];
+
+export interface JitOptions<A extends readonly unknown[] = unknown[]> {
+  /**
+   * Arguments whose numbers are dynamic: handed to f as 0-d tensors of the tensor arguments' dtype
+   * (float32 when there are none), so a new value replays the plan. Other numbers are static.
+   */
+  dynamic?: readonly DynamicIndex<A>[];
 }
 
 export interface JitStats {
@@ -70,12 +90,14 @@ function backendId(b: Backend): number {
 }
 
 /** Compiles `f` (tensors, pytrees of tensors or numbers in; a tensor or pytree of tensors out). */
-export function jit<A extends unknown[], R>(f: (...args: A) => R): ((...args: A) => R) & { readonly stats: JitStats } {
+export function jit<A extends unknown[], R>(f: (...args: A) => R, opts?: JitOptions<A>): ((...args: A) => R) & { readonly stats: JitStats } {
   if (typeof f !== 'function') throw new ArgumentError(`jit: expected a function, got ${typeof f}`);
+  const dynamic = checkDynamic(opts?.dynamic);
   const cache = new Map<string, Entry>();
   const stats: JitStats = { traces: 0, replays: 0 };
 
-  const call = (...args: A): R => {
+  const call = (...given: A): R => {
+    const args = dynamic.length ? numbersAsTensors(given, dynamic) : given;
     // flatten the arguments: tensors (in pytrees) are dynamic, numbers are static (part of the key)
     const leaves: Tensor[] = [];
     const keyParts: string[] = [];
@@ -108,6 +130,35 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R): ((...args: A)
     return result as R;
   };
   return Object.assign(call, { stats });
+}
+
+function checkDynamic(dynamic: unknown): number[] {
+  if (dynamic === undefined) return [];
+  if (!Array.isArray(dynamic) || dynamic.some((i) => !Number.isInteger(i) || i < 0)) {
+    throw new ArgumentError(`jit: option 'dynamic' must be an array of argument indices (non-negative integers), got ${JSON.stringify(dynamic)}`);
+  }
+  return dynamic;
+}
+
+/** `args` with the numbers at the `dynamic` indices replaced by 0-d tensors of the tensor arguments' dtype. */
+function numbersAsTensors<A extends unknown[]>(args: A, dynamic: readonly number[]): A {
+  const dtypes = new Set<Tensor['dtype']>();
+  args.forEach((a, i) => {
+    if (typeof a !== 'number') for (const t of flatten(a, `jit: argument ${i}`).leaves) dtypes.add(t.dtype);
+  });
+  const out = args.slice() as A;
+  for (const i of dynamic) {
+    const a = args[i];
+    if (i >= args.length) throw new ArgumentError(`jit: dynamic argument ${i} was not given (the call has ${args.length} arguments)`);
+    if (typeof a !== 'number') continue; // a tensor (tree) is dynamic anyway
+    if (dtypes.size > 1) {
+      throw new ArgumentError(
+        `jit: dynamic argument ${i} is a number but the tensor arguments mix dtypes (${[...dtypes].join(', ')}); pass a 0-d tensor of the dtype you want`,
+      );
+    }
+    out[i] = new Tensor(scalarNode(a, dtypes.values().next().value ?? 'float32'));
+  }
+  return out;
 }
 
 function inputBuffers(entry: Pick<Entry, 'argSlots' | 'baked'>, args: readonly Node[]): Map<number, RealizedBuffer> {

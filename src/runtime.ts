@@ -226,7 +226,14 @@ function run(b: Backend, { pending, schedule: { plan, targetSlots } }: Job): voi
     if (!s.input) return;
     const n = s.input;
     if (n.buffer === null) attach(n, b.upload(n.p('const').data, n.dtype));
-    else if (n.buffer.backendName !== b.name) migrate(n, b);
+    else if (n.buffer.backendName !== b.name) {
+      if (n.op !== 'const') migrate(n, b);
+      else {
+        // a constant's data is at hand: upload it again (the scheduler's own constants outlive backends)
+        finalizer.unregister(n);
+        attach(n, b.upload(n.p('const').data, n.dtype));
+      }
+    }
     inputs.set(i, n.buffer!);
   });
   const outs = b.execute(plan, inputs);

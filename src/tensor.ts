@@ -9,6 +9,7 @@ import { runtimeHost } from './ir/host.js';
 import type { Node } from './ir/node.js';
 import type * as Ops from './ops.js';
 import type { TensorLike } from './ops.js';
+import type { LibraryOps } from './nn/methods.js';
 
 export type NestedArray = number | NestedArray[];
 
@@ -21,6 +22,17 @@ let ops: typeof Ops = new Proxy({} as typeof Ops, {
 /** Called once by src/ops.ts when it loads: the functions behind the Tensor methods. */
 export function bindOps(impl: typeof Ops): void {
   ops = impl;
+}
+
+let lib: LibraryOps = new Proxy({} as LibraryOps, {
+  get(): never {
+    throw new Error('wgad: this Tensor method needs src/nn; import from the package entry point (src/index.ts)');
+  },
+});
+
+/** Called once by src/nn/methods.ts when it loads: the library ops that are Tensor methods. */
+export function bindLibraryOps(impl: LibraryOps): void {
+  lib = impl;
 }
 
 export class Tensor {
@@ -210,5 +222,29 @@ export class Tensor {
   }
   pad(pads: [number, number][]): Tensor {
     return ops.pad(this, pads);
+  }
+  /** softmax along `axis` (default the last): a fused op with explicit rules (src/nn/softmax.ts). */
+  softmax(axis = -1): Tensor {
+    return lib.softmax(this, axis);
+  }
+  /** log softmax along `axis` (default the last), stable: a fused op (src/nn/softmax.ts). */
+  logSoftmax(axis = -1): Tensor {
+    return lib.logSoftmax(this, axis);
+  }
+  /** Index of the largest value along `axis` (flattened when absent); no derivative. */
+  argmax(axis?: number, keepdims = false): Tensor {
+    return lib.argmax(this, axis, keepdims);
+  }
+  /** Index of the smallest value along `axis` (flattened when absent); no derivative. */
+  argmin(axis?: number, keepdims = false): Tensor {
+    return lib.argmin(this, axis, keepdims);
+  }
+  /** NumPy's take: entries at `indices` (float tensor of integers) along `axis`. */
+  take(indices: Tensor, axis?: number): Tensor {
+    return lib.take(this, indices, axis);
+  }
+  /** take_along_axis / PyTorch's gather along `axis`. */
+  gather(indices: Tensor, axis: number): Tensor {
+    return lib.gather(this, indices, axis);
   }
 }

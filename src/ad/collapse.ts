@@ -6,13 +6,13 @@
 // Per node this carries 1 + (K−1) R + 1 vectors instead of 1 + K R (docs/taylor.md).
 
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.js';
-import type { Node } from '../ir/node.js';
+import { Node } from '../ir/node.js';
 import * as ops from '../ops.js';
 import { type RuleCtx, type TaylorRule, taylorRule } from '../rules/taylor.js';
 import { tensor } from '../creation.js';
 import { Tensor } from '../tensor.js';
 import { checkUsable } from './pytree.js';
-import { type TaylorStats, expansion, faaDiBruno, integrate, leibniz, partialSeries, ruleCtx, traceRegion } from './taylor.js';
+import { type TaylorStats, expansion, faaDiBruno, integrate, leibniz, partialSeries, traceRegion } from './taylor.js';
 import { type CollapsedSeries, type Coef, type SumDirections, addAll, bellTerms, checkOrder, constLike } from '../rules/taylor-coef.js';
 
 /**
@@ -90,13 +90,115 @@ function collapsedStep(rule: TaylorRule, ctx: RuleCtx, ins: readonly (CollapsedS
 
 export interface CollapsedCore {
   state(n: Node): CollapsedSeries | null;
+  /** The value of a node as the propagation computes it (a channel of a stacked matmul, or the node rebuilt on such values). */
+  primal(n: Node): Tensor;
   stats: TaylorStats;
+}
+
+/** Which parts of a node's series are used downstream: its value, the lower coefficients, the summed top. */
+export interface Channels {
+  readonly primal: boolean;
+  readonly lower: boolean;
+  readonly top: boolean;
+}
+
+const ALL: Channels = { primal: true, lower: true, top: true };
+const union = (a: Channels | undefined, b: Channels): Channels => (a ? { primal: a.primal || b.primal, lower: a.lower || b.lower, top: a.top || b.top } : b);
+
+/**
+ * The channels each node of `region` must provide for `wanted` (channels of given output nodes),
+ * walking back: a linear map (and a product with a series-free factor, as the last layer's
+ * x @ W) needs the same channels of its series input; any other rule needs, for a coefficient,
+ * the value and every lower coefficient. An over-approximation: it only decides what a stacked
+ * matmul stacks (everything else is built lazily, and what is never read is never computed).
+ */
+function demand(region: readonly Node[], wanted: ReadonlyMap<Node, Channels>, hasSeries: (n: Node) => boolean): Map<Node, Channels> {
+  const d = new Map<Node, Channels>(wanted);
+  for (let i = region.length - 1; i >= 0; i--) {
+    const v = region[i]!;
+    const dv = d.get(v);
+    if (!dv) continue;
+    const rule = taylorRule(v.op);
+    const withSeries = v.inputs.filter(hasSeries);
+    v.inputs.forEach((m) => {
+      let need: Channels;
+      if (!hasSeries(m)) need = { primal: true, lower: false, top: false };
+      else if (rule.kind === 'linear' || (rule.kind === 'bilinear' && withSeries.length === 1)) need = dv;
+      else need = dv.lower || dv.top ? { primal: true, lower: true, top: dv.top } : dv;
+      d.set(m, union(d.get(m), need));
+    });
+  }
+  return d;
+}
+
+/**
+ * Whether collapsed Taylor mode stacks a matmul's channels into one matmul. Off by default: on
+ * this project's test machines (SwiftShader, the CPU backend) the stacked form is slower at PINN
+ * sizes (the concatenated A operand costs more per element than the matmuls it saves; see
+ * docs/taylor.md), while it takes fewer kernels, which is what a real GPU's dispatch cost rewards.
+ */
+const stacking = { on: false };
+
+/** Turns stacked matmul channels on or off; returns the previous setting. */
+export function setStackedChannels(on: boolean): boolean {
+  const was = stacking.on;
+  stacking.on = on;
+  return was;
+}
+
+/** Does coefficient `c` ([L, ...S'], S' broadcastable to x's shape) hold a full row of the contracted axis? */
+const fullRows = (c: Coef, x: Tensor): c is Tensor => c !== null && c.ndim === x.ndim + 1 && c.shape[c.ndim - 1] === x.shape[x.ndim - 1];
+
+/**
+ * A matmul x @ W whose A operand alone carries a series: the primal and the coefficient channels
+ * used downstream, each flattened to rows of the contracted axis in its own compact shape (the
+ * first layer's directions [R, 1, D] are R rows shared by every data point, a later layer's
+ * [R, N, H] are R·N rows), concatenated and multiplied by W in one matmul, then sliced back into
+ * channels. Null when the stacked form does not apply (W batched or carrying a series, a
+ * coefficient that is known zero or broadcast along the contracted axis).
+ */
+function stackedMatmul(ctx: RuleCtx, ins: readonly (CollapsedSeries | null)[], used: Channels): { primal: Tensor; series: CollapsedSeries } | null {
+  const X = ins[0];
+  const [x0, w] = ctx.primals as [Tensor, Tensor];
+  if (!stacking.on || ctx.node.op !== 'matmul' || !X || ins[1] || w.ndim !== 2 || x0.ndim < 1) return null;
+  if (!X.lower.every((c) => fullRows(c, x0)) || (X.top !== null && !fullRows(X.top, x0))) return null;
+  const top = used.top ? X.top : null;
+  const parts = [...(used.primal ? [x0] : []), ...(used.lower ? (X.lower as Tensor[]) : []), ...(top ? [top] : [])];
+  if (parts.length < 2) return null; // one channel: the separate matmul is the same matmul
+  const k = x0.shape[x0.ndim - 1]!;
+  const n = w.shape[1]!;
+  const rows = parts.map((p) => p.size / k);
+  // channels of one shape [L, ...S] stack on their leading axis and flatten once (the matmul's
+  // loads then run over the stack's own shape); channels of different shapes flatten one by one
+  const asChannels = parts.map((p) => (p === x0 ? ops.reshape(x0, [1, ...x0.shape]) : p));
+  const sameShape = asChannels.every((p) => p.shape.every((d, i) => i === 0 || d === asChannels[0]!.shape[i]));
+  const stack = sameShape
+    ? ops.reshape(ops.concat(asChannels, 0), [rows.reduce((a, b) => a + b, 0), k])
+    : ops.concat(
+        parts.map((p, i) => ops.reshape(p, [rows[i]!, k])),
+        0,
+      );
+  const y = ops.matmul(stack, w);
+  const pieces = new Map<Tensor, Tensor>();
+  let at = 0;
+  parts.forEach((p, i) => {
+    pieces.set(p, ops.reshape(ops.slice(y, [at, 0], [at + rows[i]!, n]), [...p.shape.slice(0, -1), n]));
+    at += rows[i]!;
+  });
+  // channels not stacked (not used downstream) stay separate matmuls, built lazily and never computed
+  const channel = (c: Tensor): Tensor => pieces.get(c) ?? ops.matmul(c, w);
+  return {
+    primal: channel(x0),
+    series: { lower: X.lower.map((c) => channel(c!)), top: X.top ? channel(X.top) : null },
+  };
 }
 
 /**
  * Collapsed Taylor mode over `region`: `seeds[i]` gives input i's per-direction coefficients
- * 1..K−1 ([R, ...S'] each) and its summed top coefficient ([1, ...S']). `weights` (length R)
- * weight the sum over directions; plain sum when null.
+ * 1..K−1 ([R, ...S'] each) and its summed top coefficient ([1, ...S']). `weights` weight the sum
+ * over directions: [R] for one weighted sum, [T, R] for T weighted sums at once (every top
+ * coefficient then carries T on its leading axis, one per row of the weights), or null for the
+ * plain sum.
  */
 export function propagateCollapsed(
   inputs: readonly Node[],
@@ -105,7 +207,9 @@ export function propagateCollapsed(
   K: number,
   R: number,
   weights: Tensor | null,
+  wanted: ReadonlyMap<Node, Channels> | null = null,
 ): CollapsedCore {
+  if (weights && weights.ndim === 2) return collapseRegion(inputs, seeds, region, K, R, weightedSums(weights), weights.shape[0]!, wanted);
   const wByRank = new Map<number, Tensor>();
   const sumDir: SumDirections = (t) => {
     if (!weights) return ops.sum(t, 0, true);
@@ -114,10 +218,22 @@ export function propagateCollapsed(
     if (w.dtype !== t.dtype) w = w.astype(t.dtype); // f may cast inside
     return ops.sum(ops.mul(t, w), 0, true);
   };
-  return collapseRegion(inputs, seeds, region, K, R, sumDir);
+  return collapseRegion(inputs, seeds, region, K, R, sumDir, 1, wanted);
 }
 
-/** Collapsed Taylor mode over `region` with a given sum over the directions. */
+/** T weighted sums over the directions at once, W [T, R]: [R, ...S'] -> [T, ...S'] by one matmul. */
+function weightedSums(W: Tensor): SumDirections {
+  const [T, R] = W.shape as [number, number];
+  return (t) => {
+    const rest = t.shape.slice(1);
+    const full = t.shape[0] === R ? t : ops.broadcastTo(t, [R, ...rest]);
+    const w = W.dtype === t.dtype ? W : W.astype(t.dtype); // f may cast inside
+    const flat = ops.reshape(full, [R, rest.reduce((a, b) => a * b, 1)]);
+    return ops.reshape(ops.matmul(w, flat), [T, ...rest]);
+  };
+}
+
+/** Collapsed Taylor mode over `region` with a given sum over the directions (`tops` sums at once). */
 function collapseRegion(
   inputs: readonly Node[],
   seeds: readonly (CollapsedSeries | null)[],
@@ -125,19 +241,47 @@ function collapseRegion(
   K: number,
   R: number,
   sumDir: SumDirections,
+  tops = 1,
+  wanted: ReadonlyMap<Node, Channels> | null = null,
 ): CollapsedCore {
   const map = new Map<Node, CollapsedSeries | null>();
+  const inRegion = new Set(region);
+  const fromSeeds = new Set(inputs.filter((_, i) => seeds[i]));
+  const dependent = new Set<Node>(fromSeeds);
+  for (const v of region) if (v.inputs.some((m) => dependent.has(m))) dependent.add(v);
+  const used = wanted ? demand(region, wanted, (m) => dependent.has(m) && (inRegion.has(m) || fromSeeds.has(m))) : null;
+  // values computed anew: a stacked matmul's primal channel, and nodes downstream of one
+  const prim = new Map<Node, Tensor>();
+  const primalOf = (m: Node): Tensor => prim.get(m) ?? new Tensor(m);
   inputs.forEach((n, i) => map.set(n, seeds[i] ?? null));
   let vectors = 1;
   for (const v of region) {
     if (!map.has(v)) {
       const ins = v.inputs.map((m) => map.get(m) ?? null);
-      map.set(v, ins.some((s) => s !== null) ? collapsedStep(taylorRule(v.op), ruleCtx(v), ins, K, sumDir) : null);
+      const rebuilt = v.inputs.some((m) => prim.has(m));
+      const out = rebuilt
+        ? new Tensor(
+            new Node(
+              v.op,
+              v.inputs.map((m) => primalOf(m).node),
+              v.params,
+              v.shape,
+              v.dtype,
+            ),
+          )
+        : new Tensor(v);
+      if (rebuilt) prim.set(v, out);
+      if (ins.some((s) => s !== null)) {
+        const ctx: RuleCtx = { node: v, params: v.params as never, primals: v.inputs.map(primalOf), out };
+        const stacked = stackedMatmul(ctx, ins, used ? (used.get(v) ?? { primal: false, lower: false, top: false }) : ALL);
+        if (stacked) prim.set(v, stacked.primal);
+        map.set(v, stacked ? stacked.series : collapsedStep(taylorRule(v.op), ctx, ins, K, sumDir));
+      } else map.set(v, null);
     }
     const s = map.get(v);
-    vectors = Math.max(vectors, 1 + (s ? R * s.lower.filter((c) => c !== null).length + (s.top ? 1 : 0) : 0));
+    vectors = Math.max(vectors, 1 + (s ? R * s.lower.filter((c) => c !== null).length + (s.top ? tops : 0) : 0));
   }
-  return { state: (n) => map.get(n) ?? null, stats: { vectors, nodes: region.length } };
+  return { state: (n) => map.get(n) ?? null, primal: primalOf, stats: { vectors, nodes: region.length } };
 }
 
 // ----- public API -----
@@ -214,8 +358,8 @@ export function collapsedJet(
     R,
     w,
   );
-  const out = tr.outputs[0]!;
-  const s = core.state(out.node);
+  const out = core.primal(tr.outputs[0]!.node);
+  const s = core.state(tr.outputs[0]!.node);
   const zeros = (lead: number): Tensor => ops.broadcastTo(ops.reshape(constLike(out, 0), [1, ...out.shape]), [lead, ...out.shape]);
   const low = Array.from({ length: K - 1 }, (_, k) => {
     const c = s?.lower[k] ?? null;

@@ -14,12 +14,12 @@ import { grad } from './vjp.js';
 /** Row-wise f: [N, D] -> [N]. */
 export type RowFn = (X: Tensor) => Tensor;
 
-/** Direction r of `dirs` ([R, 1, D]) on every row: [N, D]. */
+/** Direction r of `dirs` ([R, 1, D], the same on every row, or [R, N, D], one per row) as [N, D]. */
 function direction(dirs: Tensor, r: number, N: number): Tensor {
-  const D = dirs.shape[2]!;
+  const [, M, D] = dirs.shape as [number, number, number];
   return dirs
-    .slice([r, 0, 0], [r + 1, 1, D])
-    .reshape([1, D])
+    .slice([r, 0, 0], [r + 1, M, D])
+    .reshape([M, D])
     .broadcastTo([N, D]);
 }
 
@@ -39,16 +39,17 @@ export function nestedQuadratic(f: RowFn, X: Tensor, dirs: Tensor, weights: read
   return acc!;
 }
 
-/** Σ_r w_r F4(v_r), F4(v) = ∂⁴f[v, v, v, v] = vᵀ H(x ↦ vᵀ H(x) v) v per row, by nesting. `weights` null: plain sum. */
-export function nestedQuartic(f: RowFn, X: Tensor, dirs: Tensor, weights: readonly number[] | null): Tensor {
-  const R = dirs.shape[0]!;
-  let acc: Tensor | null = null;
-  for (let r = 0; r < R; r++) {
-    const one = dirs.slice([r, 0, 0], [r + 1, 1, dirs.shape[2]!]);
-    const inner = (Y: Tensor): Tensor => nestedQuadratic(f, Y, one, null);
-    let q = nestedQuadratic(inner, X, one, null);
-    if (weights) q = q.mul(weights[r]!);
-    acc = acc ? acc.add(q) : q;
+/**
+ * F_d(v) = ∂^d f[v, ..., v] per row as a function of the points, by nesting first-order AD: a
+ * gradient dotted with v for d = 1, the quadratic form (jvp of grad) of F_{d−2}(v) for d >= 2.
+ * `v`: one direction, [1, 1, D] or [1, N, D] (per row); held constant.
+ */
+export function nestedForm(f: RowFn, v: Tensor, d: number): RowFn {
+  if (d === 0) return f;
+  if (d === 1) {
+    const g = grad((Y: Tensor) => f(Y).sum());
+    return (Y: Tensor) => ops.sum(ops.mul(g(Y) as Tensor, direction(v, 0, Y.shape[0]!)), 1);
   }
-  return acc!;
+  const inner = nestedForm(f, v, d - 2);
+  return (Y: Tensor) => nestedQuadratic(inner, Y, v, null);
 }

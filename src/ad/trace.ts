@@ -198,9 +198,9 @@ export function selectArgs(what: string, args: readonly unknown[], argnums: read
 
 /**
  * Leaves of `tree`, which must have the structure `def` (null allowed at leaves: a known zero).
- * `root` names the tree in messages, `what` the transformation.
+ * `root` names the tree in messages, `what` the transformation, `like` the tree it must match.
  */
-export function flattenLike(what: string, root: string, tree: unknown, def: TreeDef): { leaves: Maybe[]; paths: string[] } {
+export function flattenLike(what: string, root: string, tree: unknown, def: TreeDef, like = 'its primal'): { leaves: Maybe[]; paths: string[] } {
   const leaves: Maybe[] = [];
   const paths: string[] = [];
   const walk = (x: unknown, d: TreeDef, path: string): void => {
@@ -212,7 +212,7 @@ export function flattenLike(what: string, root: string, tree: unknown, def: Tree
     }
     if (d.kind === 'array') {
       if (!Array.isArray(x) || x.length !== d.children.length) {
-        throw new TransformError(`${what}: ${path} must be an array of ${d.children.length} entries like its primal, got ${describe(x)}`);
+        throw new TransformError(`${what}: ${path} must be an array of ${d.children.length} entries like ${like}, got ${describe(x)}`);
       }
       d.children.forEach((c, i) => walk(x[i], c, `${path}[${i}]`));
       return;
@@ -221,7 +221,7 @@ export function flattenLike(what: string, root: string, tree: unknown, def: Tree
     const keys = isObj ? Object.keys(x as object).sort() : [];
     if (!isObj || keys.join('\0') !== d.keys.join('\0')) {
       throw new TransformError(
-        `${what}: ${path} must be an object with keys {${d.keys.join(', ')}} like its primal, got ${isObj ? `{${keys.join(', ')}}` : describe(x)}`,
+        `${what}: ${path} must be an object with keys {${d.keys.join(', ')}} like ${like}, got ${isObj ? `{${keys.join(', ')}}` : describe(x)}`,
       );
     }
     d.keys.forEach((k, i) => walk((x as Record<string, unknown>)[k], d.children[i]!, `${path}.${k}`));

@@ -63,6 +63,12 @@ export interface CustomRules {
   jvp?: (primals: unknown[], tangents: unknown[], out: unknown) => unknown;
   /** (primals, output, cotangent) => cotangents of each primal (null for none). */
   vjp?: (primals: unknown[], out: unknown, cotangent: unknown) => unknown[];
+  /**
+   * (primals, series, output, K) => the output's Taylor coefficients 1..K (null for zero). series[i]
+   * is primal i's coefficients X_1..X_K (each [L, ...S'], see src/rules/taylor-coef.ts) or null.
+   * Without it, Taylor mode differentiates the implementation (src/rules/taylor.ts).
+   */
+  jet?: (primals: unknown[], series: (readonly unknown[] | null)[], out: unknown, K: number) => unknown[];
 }
 
 export interface ParamsMap {

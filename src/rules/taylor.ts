@@ -165,12 +165,42 @@ function divCollapsed(ctx: RuleCtx<'div'>, ins: readonly (CollapsedSeries | null
 
 const neg = (c: Coef): Coef => (c ? ops.neg(c) : null);
 
+// ----- custom: the node's own jet rule (fused ops, src/ad/fused.ts), else its implementation -----
+// customJvp / customVjp rules are first order: Taylor mode then differentiates the implementation
+// (the last input), as JAX's jet does. A custom node without primals (stopGradient) has no derivative.
+
+const nulls = (n: number): Coef[] => new Array<Coef>(Math.max(n, 0)).fill(null);
+
+function customJet(c: RuleCtx<'custom'>, ins: readonly (Series | null)[], K: number): Coef[] {
+  const { jet } = c.params.rules;
+  const last = ins.length - 1;
+  if (jet) return jet(c.primals.slice(0, last), ins.slice(0, last), c.out, K) as Coef[];
+  return last === 0 ? nulls(K) : (ins[last] ?? nulls(K)).slice();
+}
+
+/**
+ * Collapsed mode from the jet rule alone: its order-K output is linear in the inputs' order-K
+ * coefficients, Z_K = J(x0)·X_K + N(X_1..X_{K−1}); so the summed top is J·(Σ_r X_K) (the order-1
+ * rule applied to the summed tops) plus Σ_r N_r (the order-K rule with X_K = 0, summed).
+ */
+function customCollapsed(c: RuleCtx<'custom'>, ins: readonly (CollapsedSeries | null)[], K: number, sumDir: SumDirections): CollapsedSeries {
+  const { jet } = c.params.rules;
+  const last = ins.length - 1;
+  if (!jet) return last === 0 ? { lower: nulls(K - 1), top: null } : (ins[last] ?? { lower: nulls(K - 1), top: null });
+  const primals = c.primals.slice(0, last);
+  const own = ins.slice(0, last);
+  const lowered = own.map((s) => (s ? [...Array.from({ length: K - 1 }, (_, k) => s.lower[k] ?? null), null] : null));
+  const all = jet(primals, lowered, c.out, K) as Coef[];
+  const tops = own.map((s) => (s?.top ? [s.top] : null));
+  const linear = tops.some((t) => t !== null) ? ((jet(primals, tops, c.out, 1) as Coef[])[0] ?? null) : null;
+  const mixed = all[K - 1] ?? null;
+  return { lower: Array.from({ length: K - 1 }, (_, k) => all[k] ?? null), top: C.addAll([mixed ? sumDir(mixed) : null, linear]) };
+}
+
 export const TAYLOR_RULES = {
   const: zero,
   identity: linear((_c, [a]) => a!),
-  // user rules are first order; Taylor mode differentiates the implementation (the last input),
-  // as JAX's jet does. A custom node without primals (stopGradient) has no derivative.
-  custom: linear((c, coefs) => (c.node.inputs.length === 1 ? null : coefs[coefs.length - 1]!)),
+  custom: { kind: 'explicit', jet: customJet, collapsed: customCollapsed },
   neg: byPartials,
   exp: unary((c, K) => new Array<Coef>(K).fill(c.out)),
   log: unary((c, K) => {

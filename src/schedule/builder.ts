@@ -23,10 +23,24 @@ export type MapView = (v: View) => View | null;
 
 const sameSpace: MapView = (v) => v;
 
+/** What a builder shares with its scopes: the kernel's arguments, their index and the scalars. */
+interface Shared {
+  readonly args: KernelArg[];
+  argIndex: Map<string, number>;
+  readonly scalars: number[];
+  /** Expression nodes built so far, in every scope. */
+  exprs: number;
+}
+
+/** What `mark` records and `rollback` restores. */
+export interface BuildMark {
+  readonly args: number;
+  readonly scalars: number;
+  readonly exprs: number;
+}
+
 export class KernelBuilder {
-  private readonly args: KernelArg[] = [];
-  private argIndex = new Map<string, number>();
-  private readonly scalars: number[];
+  private readonly shared: Shared;
   private memo = new Map<Node, Expr>();
   private phase: 'epilogue' | 'prologue' = 'epilogue';
 
@@ -38,8 +52,50 @@ export class KernelBuilder {
     private readonly acc: Node | null,
     private mapView: MapView = sameSpace,
     scalars: readonly number[] = [],
+    shared?: Shared,
   ) {
-    this.scalars = scalars.slice();
+    this.shared = shared ?? { args: [], argIndex: new Map(), scalars: scalars.slice(), exprs: 0 };
+  }
+
+  private get args(): KernelArg[] {
+    return this.shared.args;
+  }
+
+  private get scalars(): number[] {
+    return this.shared.scalars;
+  }
+
+  /** The state to return to if what is built next is given up. */
+  mark(): BuildMark {
+    return { args: this.args.length, scalars: this.scalars.length, exprs: this.shared.exprs };
+  }
+
+  /** Expression nodes built since `m`. */
+  builtSince(m: BuildMark): number {
+    return this.shared.exprs - m.exprs;
+  }
+
+  /** Gives up the arguments and scalars added since `m` (the expressions built since are dropped by the caller). */
+  rollback(m: BuildMark): void {
+    this.args.length = m.args;
+    this.scalars.length = m.scalars;
+    for (const [key, i] of this.shared.argIndex) if (i >= m.args) this.shared.argIndex.delete(key);
+    this.shared.exprs = m.exprs;
+  }
+
+  /** The current view mapping (into this kernel's iteration space). */
+  get views(): MapView {
+    return this.mapView;
+  }
+
+  /**
+   * A scope of this kernel's expression read through another view mapping (a movement op pushed
+   * into the reads of an expression, or one term of an inlined reduction): the same arguments
+   * and scalars, its own memo, and no accumulator (the kernel's `acc` is the value at the
+   * kernel's own index only).
+   */
+  scope(mapView: MapView): KernelBuilder {
+    return new KernelBuilder(null, mapView, [], this.shared);
   }
 
   /** Is `n` read as this kernel's accumulator (`acc`) at this point? */
@@ -52,6 +108,7 @@ export class KernelBuilder {
   }
 
   remember(n: Node, e: Expr): Expr {
+    this.shared.exprs++;
     this.memo.set(n, e);
     return e;
   }
@@ -66,10 +123,10 @@ export class KernelBuilder {
     const view = this.mapView(r.view);
     if (!view) return null;
     const key = `${r.slot}:${viewKey(view)}`;
-    let i = this.argIndex.get(key);
+    let i = this.shared.argIndex.get(key);
     if (i === undefined) {
       i = this.args.push({ slot: r.slot, view }) - 1;
-      this.argIndex.set(key, i);
+      this.shared.argIndex.set(key, i);
     }
     return { k: 'arg', i };
   }
@@ -94,7 +151,7 @@ export class KernelBuilder {
       };
     }
     this.phase = 'prologue';
-    this.argIndex = new Map();
+    this.shared.argIndex = new Map();
     this.memo = new Map();
     this.mapView = mapView;
   }
@@ -143,8 +200,8 @@ export class KernelBuilder {
     return { type: 'matmul', dtype, batch, m, n, k, outShape, a, aPrologue, b, bPrologue, args: this.args, scalars: this.scalars, outs: [{ slot, expr: out }] };
   }
 
-  /** The A or B loads computing `expr` (a child builder's). */
-  loads(expr: Expr): MatmulPrologue {
-    return { expr, args: this.args };
+  /** The A or B loads computing `expr` (a child builder's) over `shape` (see MatmulPrologue). */
+  loads(expr: Expr, shape: readonly number[]): MatmulPrologue {
+    return { expr, args: this.args, shape };
   }
 }

@@ -25,10 +25,37 @@ import { type Canonical, canonicalize, isMovement } from './graph.js';
 /** Longest chain of ops fused into one kernel expression; longer chains get a buffer in between. */
 export const MAX_FUSED_DEPTH = 256;
 
+/**
+ * Most elements a sum may reduce and still be computed inline, as an unrolled sum in the
+ * expression that reads it (the sum over Taylor directions of a collapsed top coefficient),
+ * instead of in a kernel of its own.
+ */
+export const INLINE_MAX_EXTENT = 64;
+
+/** Movement ops an expression can be read through (its reads composed with the view; a pad also masks the result). */
+export function isPushable(n: Node): boolean {
+  if (n.op === 'broadcast' || n.op === 'permute' || n.op === 'slice' || n.op === 'pad') return true;
+  return n.op === 'reshape' && isUnitReshape(n.inputs[0]!.shape, n.shape);
+}
+
+/** Does a reshape only insert or remove size-1 dims? */
+export function isUnitReshape(from: readonly number[], to: readonly number[]): boolean {
+  const a = from.filter((d) => d !== 1),
+    b = to.filter((d) => d !== 1);
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** Can sum `r` be computed inline where it is read (few reduced elements, a non-scalar result)? */
+export function isInlinable(r: Node, input: Node): boolean {
+  if (r.op !== 'sum' || r.shape.length === 0) return false;
+  const extent = r.p('sum').axes.reduce((p, a) => p * input.shape[a]!, 1);
+  return extent <= INLINE_MAX_EXTENT;
+}
+
 export type Decision =
   | { readonly kind: 'leaf' | 'view' | 'kernel'; readonly reason: string }
   /** `into`: the consumer, reduction or matmul computing this node; the kernel root for 'accumulator' and 'nested'. */
-  | { readonly kind: 'fused' | 'prologue' | 'a-loads' | 'b-loads' | 'accumulator' | 'nested'; readonly into: Node; readonly reason: string };
+  | { readonly kind: 'fused' | 'prologue' | 'a-loads' | 'b-loads' | 'accumulator' | 'nested' | 'inline'; readonly into: Node; readonly reason: string };
 
 /** A matmul operand. */
 export type Operand = 'a' | 'b';
@@ -95,8 +122,53 @@ export class FusionPlan {
       if (decision) this.decisions.set(n, decision);
       depth.set(n, decision?.kind === 'kernel' ? 0 : d);
     }
+    this.fuseSharedProducers(depth);
     for (const n of g.order) if (this.decisions.get(n)?.kind === 'kernel') this.planKernel(n, (m) => this.decisions.get(m)?.kind === 'kernel');
     for (const n of g.order) if (!this.decisions.has(n)) throw new Error(`fusion plan: ${label(n)} is computed nowhere`);
+  }
+
+  /**
+   * An elementwise node with several consumers that all end up in the same place (one kernel's
+   * epilogue, one reduction's prologue, one matmul's A or B loads), read directly or through
+   * views an expression can be pushed through, is computed there as a shared subexpression
+   * instead of in a kernel of its own (tanh(z) read by t, 1 − t² and t·(1 − t²) in the loads of
+   * the next layer's matmul). Consumers first (reverse graph order), so a chain of shared nodes
+   * collapses into the same place.
+   */
+  private fuseSharedProducers(depth: Map<Node, number>): void {
+    const placeOf = new Map<Node, string | null>();
+    const place = (c: Node): string | null => {
+      if (placeOf.has(c)) return placeOf.get(c)!;
+      let p: string | null = null;
+      if (isMovement(c)) p = this.targets.has(c) || !isPushable(c) ? null : this.sharedPlace(this.g.consumers.get(c) ?? [], place);
+      else {
+        const d = this.decisions.get(c);
+        if (d?.kind === 'kernel') p = isElementwise(c.op) ? `the kernel of ${label(c)}` : null;
+        else if (d?.kind === 'fused') p = place(d.into);
+        else if (d?.kind === 'prologue' || d?.kind === 'a-loads' || d?.kind === 'b-loads') p = `the ${d.kind} of ${label(d.into)}`;
+      }
+      placeOf.set(c, p);
+      return p;
+    };
+    const order = this.g.order;
+    for (let i = order.length - 1; i >= 0; i--) {
+      const n = order[i]!;
+      const consumers = this.g.consumers.get(n) ?? [];
+      if (consumers.length < 2 || !isElementwise(n.op) || this.targets.has(n) || this.decisions.get(n)?.kind !== 'kernel') continue;
+      const p = this.sharedPlace(consumers, place);
+      // the consumers' expressions grow by this node's: keep under the depth limit
+      const d = 1 + Math.max(0, ...this.g.inputsOf(n).map((m) => depth.get(m) ?? 0));
+      if (p === null || consumers.some((c) => (depth.get(c) ?? 0) + d >= MAX_FUSED_DEPTH)) continue;
+      this.decisions.set(n, { kind: 'fused', into: consumers[0]!, reason: `its ${consumers.length} consumers are all computed in ${p}` });
+      placeOf.set(n, p);
+    }
+  }
+
+  /** The one place every node of `consumers` is computed in, or null. */
+  private sharedPlace(consumers: readonly Node[], place: (c: Node) => string | null): string | null {
+    if (consumers.length === 0) return null;
+    const ps = consumers.map(place);
+    return ps.every((q) => q !== null && q === ps[0]) ? ps[0]! : null;
   }
 
   /** Where `n` is computed, and why. */
@@ -134,6 +206,12 @@ export class FusionPlan {
     this.planKernel(loads.root, built);
   }
 
+  /** The build could not push views into the expression of `n`: it gets a kernel, planned anew (`built`: nodes that have a buffer). */
+  materialize(n: Node, built: (n: Node) => boolean): void {
+    this.decisions.set(n, { kind: 'kernel', reason: 'read through views its reads could not be composed with' });
+    this.planKernel(n, built);
+  }
+
   /** A kernel decision for `n` (at fused depth `d`), else the fused decision; null for an accumulator settled by planKernel. */
   private byConsumers(n: Node, d: number): Decision | null {
     if (this.targets.has(n)) return { kind: 'kernel', reason: 'asked for' };
@@ -143,6 +221,10 @@ export class FusionPlan {
     const cRole = consumerRole(c);
     const kind = BY_SOLE_CONSUMER[isAccumulator(n) ? 'accumulator' : 'elementwise'][cRole];
     if (c === null) return { kind: 'kernel', reason: `${consumers.length} consumers` };
+    if (cRole === 'movement' && isInlinable(n, this.g.inputsOf(n)[0]!)) {
+      const t = this.throughViews(n);
+      if (t && isElementwise(t.consumer.op)) return null; // read through views: the walk settles it (inline or nested)
+    }
     switch (kind) {
       case 'kernel':
         return { kind, reason: `its only consumer ${label(c)} cannot absorb it` };
@@ -154,6 +236,13 @@ export class FusionPlan {
         return null;
       case 'loads': {
         const mm = this.matmulConsumer(n);
+        const t = mm ? null : this.throughViews(n);
+        if (t && (isElementwise(t.consumer.op) || kindOf(t.consumer.op) === 'reduce')) {
+          const through = `through ${t.moves.map((m) => m.op).join(', ')}`;
+          return isElementwise(t.consumer.op)
+            ? { kind: 'fused', into: t.consumer, reason: `its only consumer ${label(t.consumer)} is elementwise, ${through}` }
+            : { kind: 'prologue', into: t.consumer, reason: `its only consumer is the reduction ${label(t.consumer)}, ${through}` };
+        }
         if (!mm) return { kind: 'kernel', reason: `its only consumer ${label(c)} is neither elementwise nor a matmul reading it as A only or B only` };
         return {
           kind: `${mm.operand}-loads`,
@@ -161,6 +250,24 @@ export class FusionPlan {
           reason: `only matmul ${label(mm.matmul)} reads it, as its ${mm.operand.toUpperCase()} operand${mm.moves.length ? ` (through ${mm.moves.map((m) => m.op).join(', ')})` : ''}`,
         };
       }
+    }
+  }
+
+  /**
+   * The non-movement consumer reached from `n` through a chain of single-consumer movement ops
+   * that are not asked for and that an expression can be read through (isPushable), or null.
+   */
+  private throughViews(n: Node): { consumer: Node; moves: Node[] } | null {
+    const moves: Node[] = [];
+    let cur = n;
+    for (;;) {
+      const cs = this.g.consumers.get(cur) ?? [];
+      const c = cs.length === 1 ? cs[0]! : null;
+      if (!c) return null;
+      if (!isMovement(c)) return moves.length ? { consumer: c, moves } : null;
+      if (this.targets.has(c) || !isPushable(c)) return null;
+      moves.push(c);
+      cur = c;
     }
   }
 
@@ -215,17 +322,28 @@ export class FusionPlan {
   private walk(start: Node, head: boolean, root: Node, built: (n: Node) => boolean, prologueOf: string | null): Node | null {
     const absorb = prologueOf === null;
     let acc: Node | null = null;
-    const seen = new Set<Node>();
-    const visit = (n: Node, head: boolean): void => {
-      if (seen.has(n)) return;
-      seen.add(n);
-      if (!head && (built(n) || isLeaf(n) || isMovement(n))) return;
+    const seen = new Set<object>();
+    // `inner`: read at another index than the kernel's (through views, or as a term of an inline
+    // sum), where the kernel's accumulator is not available
+    const visit = (n: Node, head: boolean, inner: boolean): void => {
+      const key = inner ? innerKey(n) : n;
+      if (seen.has(key)) return;
+      seen.add(key);
+      if (!head && (built(n) || isLeaf(n))) return;
+      if (isMovement(n)) {
+        if (head) return;
+        // an expression read through views: walk it as computed in this kernel
+        let base = n;
+        while (isMovement(base) && !built(base) && !isLeaf(base)) base = this.g.inputsOf(base)[0]!;
+        if (!built(base) && !isLeaf(base)) visit(base, false, true);
+        return;
+      }
       if (!isAccumulator(n)) {
-        for (const m of this.g.inputsOf(n)) visit(m, false);
+        for (const m of this.g.inputsOf(n)) visit(m, false, inner);
         return;
       }
       const c = (this.g.consumers.get(n) ?? [])[0]!;
-      if (absorb && acc === null && n.dtype === root.dtype) {
+      if (absorb && !inner && acc === null && n.dtype === root.dtype) {
         acc = n;
         this.decisions.set(n, {
           kind: 'accumulator',
@@ -234,18 +352,38 @@ export class FusionPlan {
         });
         return;
       }
+      const input = this.g.inputsOf(n)[0]!;
+      if (isInlinable(n, input)) {
+        this.decisions.set(n, {
+          kind: 'inline',
+          into: root,
+          reason: `a sum of at most ${INLINE_MAX_EXTENT} elements, unrolled where the kernel of ${label(root)} reads it`,
+        });
+        visit(input, false, true);
+        return;
+      }
       const reason =
         prologueOf !== null
           ? prologueOf
-          : acc !== null
-            ? `a second accumulator in the kernel of ${label(root)}`
-            : `its dtype ${n.dtype} is not that of the kernel of ${label(root)} (${root.dtype})`;
+          : inner
+            ? `read through a view or inside an inline sum in the kernel of ${label(root)}`
+            : acc !== null
+              ? `a second accumulator in the kernel of ${label(root)}`
+              : `its dtype ${n.dtype} is not that of the kernel of ${label(root)} (${root.dtype})`;
       this.decisions.set(n, { kind: 'nested', into: root, reason });
       this.planKernel(n, built);
     };
-    visit(start, head);
+    visit(start, head, false);
     return acc;
   }
+}
+
+/** Distinct keys for a node visited at the kernel's index and at other indices. */
+const innerKeys = new WeakMap<Node, object>();
+function innerKey(n: Node): object {
+  let k = innerKeys.get(n);
+  if (!k) innerKeys.set(n, (k = {}));
+  return k;
 }
 
 /** Canonicalizes the graph below `targets` and plans its fusion. */

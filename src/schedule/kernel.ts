@@ -80,12 +80,15 @@ export interface MatmulKernel {
 }
 
 /**
- * A(b, i, p) = `expr` with argument j read from `args[j]` at [b, i, p] (views over [batch, m, k]);
- * likewise B(b, p, j) over [batch, k, n]. Its scalars are the kernel's.
+ * A(b, i, p) = `expr` with argument j read from `args[j]` through a view over `shape`: [batch, m,
+ * k], or a finer shape [...rows, k] whose rows flatten (row-major) to batch·m (the producer's own
+ * shape before a reshape that merges rows: channels stacked over data points); likewise B(b, p, j)
+ * over [batch, k, n] or [...rows, n]. Its scalars are the kernel's.
  */
 export interface MatmulPrologue {
   readonly expr: Expr;
   readonly args: readonly KernelArg[];
+  readonly shape: readonly number[];
 }
 
 export type Kernel = LoopKernel | MatmulKernel;

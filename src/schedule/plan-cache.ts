@@ -12,7 +12,7 @@
 // hold no nodes: input slots are stored as positions in the fingerprint's walk.
 
 import type { Node } from '../ir/node.js';
-import { valueKey } from './graph.js';
+import { isSchedulerConstant, valueKey } from './graph.js';
 import type { Kernel, Plan, Slot } from './kernel.js';
 import type { Schedule } from './scheduler.js';
 
@@ -150,11 +150,12 @@ export class PlanCache {
     for (let i = 0; i < s.plan.slots.length; i++) {
       const n = s.plan.slots[i]!.input;
       if (!n) continue;
+      if (isSchedulerConstant(n)) continue; // the same node in every plan: kept in the slot
       const p = fp.pos.get(n);
       if (p === undefined) return; // not a node of the walk: do not cache what we cannot rebuild
       inputs.push([i, p]);
     }
-    const slots = s.plan.slots.map((sl) => (sl.input ? { size: sl.size, dtype: sl.dtype } : sl));
+    const slots = s.plan.slots.map((sl) => (sl.input && !isSchedulerConstant(sl.input) ? { size: sl.size, dtype: sl.dtype } : sl));
     const { lastUse, keep, kernels } = s.plan;
     this.entries.set(fp.key, { slots, inputs, targetSlots: s.targetSlots.slice(), lastUse, keep, kernels, values: fp.values.slice() });
     while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);

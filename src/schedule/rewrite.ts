@@ -10,7 +10,8 @@ import type { Prim } from '../ir/primitives.js';
 /** The value of a node that is a size-1 constant seen through reshapes / broadcasts, else null. */
 export function scalarValue(n: Node, inputsOf: (m: Node) => readonly Node[]): number | null {
   let m = n;
-  while (m.op === 'broadcast' || m.op === 'reshape') m = inputsOf(m)[0]!;
+  // a realized reshape / broadcast has dropped its input: it is a buffer, not a view of a constant
+  while ((m.op === 'broadcast' || m.op === 'reshape') && m.buffer === null) m = inputsOf(m)[0]!;
   if (m.op !== 'const' || m.size !== 1) return null;
   return m.p('const').data[0]!;
 }

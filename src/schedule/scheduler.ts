@@ -7,18 +7,25 @@
 // for movement ops (view.ts; a reshape strides cannot express costs a copy), and size-1 constants
 // as scalar parameters.
 
-import type { Node } from '../ir/node.js';
 import { sizeOf } from '../ir/shape.js';
 import { type BufferRead, KernelBuilder, type MapView, type Read } from './builder.js';
 import { type FusionPlan, type MatmulLoads, isAccumulator, isLeaf, planFusion } from './fusion.js';
-import { type Canonical, isMovement } from './graph.js';
+import { type Canonical, isMovement, onesOf } from './graph.js';
 import { type ElementwiseOp, type Expr, type Kernel, type KernelArg, type MatmulPrologue, type Plan, type Slot, slotsRead } from './kernel.js';
 import { operandBindings } from './exprs.js';
 import { postSchedule } from './merge.js';
 import { MAX_STORAGE_BUFFERS } from './split.js';
-import { contiguousView, isContiguous, movedView, permuteView, reshapeView } from './view.js';
+import { type View, contiguousView, isContiguous, movedView, permuteView, reshapeView } from './view.js';
+import type { Node } from '../ir/node.js';
 
 export { MAX_FUSED_DEPTH } from './fusion.js';
+
+/**
+ * Most expression nodes one expression pushed through views or one unrolled sum may add to a
+ * kernel; a larger one is computed into a buffer of its own (bounds code size, and the work of
+ * computing an expression again at every index a view reads it at).
+ */
+export const MAX_PUSHED_EXPRS = 512;
 
 export interface Schedule {
   readonly plan: Plan;
@@ -132,10 +139,16 @@ class Scheduler {
   private expr(n: Node, b: KernelBuilder, root = false): Expr | null {
     const memo = b.built(n);
     if (memo) return memo;
+    if (!root && isMovement(n) && !this.slotOfNode.has(n)) {
+      const pushed = this.throughViews(n, b);
+      if (pushed === null) return null;
+      if (pushed) return b.remember(n, pushed);
+    }
     if (!root && (this.slotOfNode.has(n) || isLeaf(n) || isMovement(n))) return this.readInto(n, b);
     if (isAccumulator(n)) {
       if (b.absorbs(n)) return b.remember(n, { k: 'acc' });
       const d = this.fusion.decision(n);
+      if (d.kind === 'inline') return this.inlineSum(n, b);
       if (d.kind !== 'nested') throw new Error(`scheduler: ${n.op} node ${n.id} reached as a nested kernel, but the fusion plan says ${d.kind}`);
       this.emit(n);
       return this.readInto(n, b);
@@ -147,6 +160,101 @@ class Scheduler {
       args.push(a);
     }
     return b.remember(n, { k: 'op', op: n.op as ElementwiseOp, args, params: n.params as never, dtype: n.dtype });
+  }
+
+  /**
+   * Movement node `n` over an expression computed in this kernel (the fusion plan fused it
+   * through views): that expression with its reads composed with the views, and masked to 0
+   * outside a pad. Undefined when `n` reads a buffer (or a nested kernel, or an expression its
+   * views cannot push into: both emitted here).
+   */
+  private throughViews(n: Node, b: KernelBuilder): Expr | null | undefined {
+    // (null: a read of the pad's mask did not map; the caller's kernel cannot be built this way)
+    const moves: Node[] = [];
+    let base = n;
+    while (isMovement(base) && !this.slotOfNode.has(base) && !isLeaf(base)) {
+      moves.unshift(base);
+      base = this.g.inputsOf(base)[0]!;
+    }
+    if (this.slotOfNode.has(base) || isLeaf(base)) return undefined;
+    if (isAccumulator(base) && this.fusion.decision(base).kind !== 'inline') {
+      if (!this.slotOfNode.has(base)) this.emit(base);
+      return undefined;
+    }
+    const compose = (v: View): View | null => {
+      let w: View | null = v;
+      for (const m of moves) if (!(w = movedView(w, m))) return null;
+      return w;
+    };
+    const views = b.views;
+    const mark = b.mark();
+    let e = this.expr(
+      base,
+      b.scope((v) => {
+        const w = compose(v);
+        return w && views(w);
+      }),
+    );
+    if (e && b.builtSince(mark) > MAX_PUSHED_EXPRS) {
+      b.rollback(mark);
+      e = null;
+    }
+    if (!e) {
+      // a read the views cannot express in this kernel's space, or an expression too large to
+      // compute again at every index the views read it at: compute it into a buffer of its own
+      // and read that through the views
+      this.fusion.materialize(base, (x) => this.slotOfNode.has(x));
+      this.emit(base);
+      return undefined;
+    }
+    if (!moves.some((m) => m.op === 'pad')) return e;
+    // outside the pad the expression read zeros, not the value 0: select 0 there
+    const view = compose({ shape: base.shape, strides: base.shape.map(() => 0), offset: 0, mask: null });
+    const inside = view && b.read({ slot: this.leafSlot(onesOf(n.dtype)), view });
+    const zero = b.read({ scalar: 0 });
+    if (!inside || !zero) return null;
+    return { k: 'op', op: 'where', args: [inside, e, zero], params: {} as never, dtype: n.dtype };
+  }
+
+  /** Sum `r` (few reduced elements) unrolled in the expression reading it: Σ_j input at j, in order. */
+  private inlineSum(r: Node, b: KernelBuilder): Expr | null {
+    const input = this.g.inputsOf(r)[0]!;
+    const axes = r.p('sum').axes;
+    const kept = input.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+    const red = axes.map((a) => input.shape[a]!);
+    const views = b.views;
+    const mark = b.mark();
+    let total: Expr | null = null;
+    for (let j = 0; j < sizeOf(red); j++) {
+      // the reduced index of term j (row-major over the reduced axes)
+      const at = new Array<number>(red.length);
+      for (let q = red.length - 1, rest = j; q >= 0; q--) {
+        at[q] = rest % red[q]!;
+        rest = Math.floor(rest / red[q]!);
+      }
+      const fix = (v: View): View | null => {
+        let offset = v.offset;
+        let outside = false;
+        axes.forEach((a, q) => {
+          offset += at[q]! * v.strides[a]!;
+          const m = v.mask?.[a];
+          if (m && (at[q]! < m[0] || at[q]! >= m[1])) outside = true;
+        });
+        const mask = v.mask || outside ? kept.map((i) => (outside ? ([0, 0] as const) : v.mask![i]!)) : null;
+        return views({ shape: kept.map((i) => v.shape[i]!), strides: kept.map((i) => v.strides[i]!), offset, mask });
+      };
+      const term = this.expr(input, b.scope(fix));
+      if (!term) return null;
+      total = total ? { k: 'op', op: 'add', args: [total, term], params: {} as never, dtype: r.dtype } : term;
+      if (b.builtSince(mark) > MAX_PUSHED_EXPRS) {
+        // too large unrolled: a reduction kernel of its own
+        b.rollback(mark);
+        this.fusion.materialize(r, (x) => this.slotOfNode.has(x));
+        this.emit(r);
+        return this.readInto(r, b);
+      }
+    }
+    return b.remember(r, total!);
   }
 
   private readInto(n: Node, b: KernelBuilder): Expr | null {
@@ -219,17 +327,24 @@ class Scheduler {
    * than a shader stage allows (`other`: the bindings of the other operand).
    */
   private tryLoads(loads: MatmulLoads, space: readonly number[], epilogue: KernelBuilder, other: number): MatmulPrologue | null {
+    // a last reshape merging the producer's leading dims into rows: the loads run over the
+    // producer's own shape (a view of it through the reshape may not exist: a broadcast channel)
+    const last = loads.moves[loads.moves.length - 1];
+    const rowsOf = last?.op === 'reshape' ? last.inputs[0]!.shape : null;
+    const fine = rowsOf && rowsOf.length >= 2 && rowsOf[rowsOf.length - 1] === space[2] ? rowsOf : null;
+    const moves = fine ? loads.moves.slice(0, -1) : loads.moves;
+    const shape = fine ?? space;
     const mapView: MapView = (v) => {
       let w: typeof v | null = v;
-      for (const mv of loads.moves) if (!(w = movedView(w, mv))) return null;
-      return reshapeView(w, space);
+      for (const mv of moves) if (!(w = movedView(w, mv))) return null;
+      return fine ? w : reshapeView(w, space);
     };
     const pro = epilogue.child(mapView);
     const expr = this.expr(loads.root, pro, true);
     if (!expr) return null;
     if (pro.slotsRead() + epilogue.slotsRead() + other + 1 > MAX_STORAGE_BUFFERS) return null; // + the output
     epilogue.adoptScalars(pro);
-    return pro.loads(expr);
+    return pro.loads(expr, shape);
   }
 
   /** Emits a contiguous copy of a read (a scalar fills the copy). */

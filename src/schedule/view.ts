@@ -92,9 +92,85 @@ export function padView(v: View, before: readonly number[], after: readonly numb
   return { shape, strides: v.strides.slice(), offset, mask };
 }
 
+/** A reshape that only inserts or removes size-1 dims (masks kept), or null when it does more. */
+function unitReshapeView(v: View, shape: readonly number[]): View | null {
+  const kept = v.shape.flatMap((d, i) => (d === 1 ? [] : [i]));
+  const strides: number[] = [];
+  const mask: (readonly [number, number])[] = [];
+  let j = 0;
+  for (const d of shape) {
+    if (d === 1) {
+      strides.push(0);
+      // a size-1 dim of the input that is masked out masks out the whole view
+      mask.push([0, 1]);
+      continue;
+    }
+    const i = kept[j++];
+    if (i === undefined || v.shape[i] !== d) return null;
+    strides.push(v.strides[i]!);
+    mask.push(v.mask?.[i] ?? [0, d]);
+  }
+  if (j !== kept.length) return null;
+  if (!v.mask) return { shape: shape.slice(), strides, offset: v.offset, mask: null };
+  const empty = v.shape.some((d, i) => d === 1 && (v.mask![i]![0] > 0 || v.mask![i]![1] < 1));
+  if (empty && shape.length === 0) return null; // nothing left to mask with
+  return { shape: shape.slice(), strides, offset: v.offset, mask: empty ? shape.map(() => [0, 0] as const) : mask };
+}
+
+/**
+ * A reshape of a masked view whose mask still is a box: each group of input dims merged into one
+ * output dim is masked on its outermost non-unit dim only (a block of whole rows, as a pad or
+ * concat along a leading axis makes). Null otherwise.
+ */
+function maskedReshapeView(v: View, shape: readonly number[]): View | null {
+  const m = v.mask!;
+  if (m.some(([lo, hi]) => lo >= hi)) return { shape: shape.slice(), strides: shape.map(() => 0), offset: 0, mask: shape.map(() => [0, 0] as const) };
+  const base = reshapeView({ ...v, mask: null }, shape);
+  if (!base) return null;
+  const partial = (i: number): boolean => m[i]![0] > 0 || m[i]![1] < v.shape[i]!;
+  const mask: (readonly [number, number])[] = shape.map((d) => [0, d]);
+  let oi = 0,
+    ni = 0;
+  while (oi < v.shape.length && ni < shape.length) {
+    let oj = oi + 1,
+      nj = ni + 1;
+    let op = v.shape[oi]!,
+      np = shape[ni]!;
+    while (op !== np) {
+      if (op < np) {
+        if (oj >= v.shape.length) return null;
+        op *= v.shape[oj++]!;
+      } else {
+        if (nj >= shape.length) return null;
+        np *= shape[nj++]!;
+      }
+    }
+    const masked = [];
+    for (let i = oi; i < oj; i++) if (partial(i)) masked.push(i);
+    if (masked.length > 1) return null;
+    if (masked.length === 1) {
+      const i = masked[0]!;
+      // the group maps onto one output dim and the masked dim is its outermost non-unit dim
+      if (nj - ni !== 1) return null;
+      for (let q = oi; q < i; q++) if (v.shape[q] !== 1) return null;
+      let inner = 1;
+      for (let q = i + 1; q < oj; q++) inner *= v.shape[q]!;
+      mask[ni] = [m[i]![0] * inner, m[i]![1] * inner];
+    }
+    oi = oj;
+    ni = nj;
+  }
+  for (; oi < v.shape.length; oi++) if (partial(oi)) return null; // trailing unit dims
+  return { ...base, mask };
+}
+
 /** Reshape without copying, or null when the strides cannot express it. */
 export function reshapeView(v: View, shape: readonly number[]): View | null {
   if (sizeOf(shape) === 0) return contiguousView(shape);
+  if (v.mask) {
+    const fit = unitReshapeView(v, shape) ?? maskedReshapeView(v, shape);
+    if (fit) return fit;
+  }
   if (v.mask) {
     const full = v.mask.every(([lo, hi], i) => lo <= 0 && hi >= v.shape[i]!);
     if (!full) return null;

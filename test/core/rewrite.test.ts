@@ -36,6 +36,16 @@ describeBackends('algebraic rewrites', (c) => {
     expect(Object.is((await x.add(0).data())[0], 0)).toBe(true);
     expect(Object.is((await x.mul(1).data())[0], -0)).toBe(true);
   });
+
+  it('a realized reshape or broadcast (its input dropped) is an operand like any other', async () => {
+    const x = W.tensor([1, 2, 3, 4], { dtype: c.dtype }).mul(3);
+    const r = x.reshape([2, 2]);
+    const b = W.tensor([1], { dtype: c.dtype }).add(1).broadcastTo([2, 2]);
+    expect(Array.from(await r.data())).toEqual([3, 6, 9, 12]);
+    await b.data();
+    expect(Array.from(await r.mul(0.5).data())).toEqual([1.5, 3, 4.5, 6]);
+    expect(Array.from(await r.mul(b).data())).toEqual([6, 12, 18, 24]);
+  });
 });
 
 // CPU only: WGSL does not promise NaN / infinity / signed-zero semantics

@@ -153,15 +153,37 @@ describe('fusion plan', () => {
     expect(schedule([z.node]).plan.kernels.map((k) => k.type)).toEqual(['matmul', 'matmul']);
   });
 
-  it('a node with two consumers gets a buffer of its own', () => {
+  it('a node whose consumers are all computed in one place is a shared subexpression there; consumers in two kernels give it a buffer', () => {
     const x = t([9], 10);
     const e = x.exp();
     const y = e.sin().add(e.cos());
     const plan = planFusion([y.node]);
-    expect(plan.decision(e.node)).toEqual({ kind: 'kernel', reason: '2 consumers' });
-    expect(plan.accumulatorOf(e.node)).toBe(null);
-    // its kernel and y's then become one kernel writing y only (merge.ts): e is read where computed
+    expect(plan.decision(e.node)).toEqual({
+      kind: 'fused',
+      into: e.node.id < y.node.id ? plan.g.consumers.get(e.node)![0] : y.node,
+      reason: `its 2 consumers are all computed in the kernel of ${label(y.node)}`,
+    });
     expect(schedule([y.node]).plan.kernels.length).toBe(1);
+    // read by two kernels (two targets): a buffer of its own
+    const z = e.sin().sum();
+    const w = e.cos().mul(2);
+    const p2 = planFusion([z.node, w.node]);
+    expect(p2.decision(e.node)).toEqual({ kind: 'kernel', reason: '2 consumers' });
+    // e's kernel then also writes w (merge.ts), and the sum reads e's buffer
+    expect(schedule([z.node, w.node]).plan.kernels.length).toBe(2);
+  });
+
+  it("tanh(z) read by several terms of the next matmul's A operand is computed in its loads", () => {
+    const z = t([8, 4], 20),
+      w = t([4, 3], 21);
+    const th = z.tanh();
+    const a = th.add(th.mul(th).neg().add(1).mul(z)); // t + (1 − t²) z: consumers add and mul (t·t)
+    const y = a.matmul(w);
+    const plan = planFusion([y.node]);
+    expect(plan.decision(th.node).kind).toBe('fused');
+    expect(plan.decision(th.node).reason).toBe(`its 2 consumers are all computed in the a-loads of ${label(y.node)}`);
+    const { kernels } = schedule([y.node]).plan;
+    expect(kernels.map((k) => k.type)).toEqual(['matmul']);
   });
 
   it('one accumulator per kernel: a second matmul in the same epilogue gets its own kernel, built when reached', () => {

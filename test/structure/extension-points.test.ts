@@ -8,6 +8,7 @@ import * as W from '../../src/index.js';
 import { HELPERS, helperOrder } from '../../kernels/wgsl.js';
 import { PRIMITIVES, PRIM_NAMES } from '../../src/ir/primitives.js';
 import * as ops from '../../src/ops.js';
+import { LIBRARY_METHODS } from '../../src/nn/methods.js';
 import { PARTIALS } from '../../src/rules/partials.js';
 
 /** Ops that are functions only: several tensors, a condition first, or no derivative (documented in README). */
@@ -25,6 +26,12 @@ describe('op exports', () => {
   it('every op that takes one tensor first is a Tensor method', () => {
     const methods = new Set(Object.getOwnPropertyNames(W.Tensor.prototype));
     expect(opNames.filter((k) => !FUNCTION_ONLY.includes(k) && !methods.has(k))).toEqual([]);
+  });
+
+  it('every library op behind a Tensor method (src/nn/methods.ts) is exported from src/index.ts and is a method', () => {
+    const methods = new Set(Object.getOwnPropertyNames(W.Tensor.prototype));
+    const names = Object.keys(LIBRARY_METHODS) as (keyof typeof LIBRARY_METHODS)[];
+    expect(names.filter((k) => (W as Record<string, unknown>)[k] !== LIBRARY_METHODS[k] || !methods.has(k))).toEqual([]);
   });
 
   it('every elementwise primitive is an op of its own name (and has partials)', () => {

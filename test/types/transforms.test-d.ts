@@ -21,20 +21,21 @@ import {
   jit,
   jvp,
   laplacian,
+  pde,
   valueAndGrad,
   vjp,
 } from '../../src/index.js';
 import type { CollapsedOut, JitStats } from '../../src/index.js';
 
-interface Params {
+export interface Params {
   W1: Tensor;
   b1: Tensor;
   layers: { W: Tensor; b: Tensor }[];
 }
-declare const params: Params;
-declare const X: Tensor;
+export declare const params: Params;
+export declare const X: Tensor;
 declare const x: Tensor;
-declare const loss: (p: Params, X: Tensor) => Tensor;
+export declare const loss: (p: Params, X: Tensor) => Tensor;
 
 // Never called: the bodies are only type-checked.
 export function gradients(): void {
@@ -118,6 +119,15 @@ export function taylorAndOperators(): void {
   expectTypeOf(biharmonic((Z: Tensor) => Z.sum(1), { method: 'taylor' })(X)).toEqualTypeOf<Tensor>();
   // @ts-expect-error an unknown method
   laplacian((Z: Tensor) => Z.sum(1), { method: 'exact' });
+  // pde: one tensor per term, keyed like the spec
+  const res = pde((Z: Tensor) => Z.tanh(), { u: 'value', du: { grad: 'all' }, lap: { laplacian: [1, 2] } })(X);
+  expectTypeOf(res).toEqualTypeOf<{ u: Tensor; du: Tensor; lap: Tensor }>();
+  // @ts-expect-error a key the spec does not have
+  res.lapp;
+  // @ts-expect-error a misspelt term kind
+  pde((Z: Tensor) => Z.tanh(), { lap: { laplacan: 'all' } });
+  // @ts-expect-error a term that is not 'value'
+  pde((Z: Tensor) => Z.tanh(), { u: 'valu' });
 }
 
 export function jitAndCustom(): void {

@@ -5,6 +5,7 @@ import { expect, it } from 'vitest';
 import * as W from '../../src/index.js';
 import { grad, jit, profile, tensor } from '../../src/index.js';
 import { describeBackends } from '../helpers/backends.js';
+import { throwsWith } from '../helpers/errors.js';
 import { describeWebGPU } from './adapter.js';
 import { expectClose, lcg } from './util.js';
 
@@ -52,6 +53,26 @@ describeBackends('jit', (c) => {
     close(await g(u, u).data(), await u.mul(3).data());
     close(await g(u, v).data(), await u.add(v.mul(2)).data()); // not the replay of g(u, u)
     expect(g.stats.traces).toBe(2);
+  });
+
+  it('numbers at the indices of { dynamic } are 0-d tensors: a new value replays, not retraces', async () => {
+    const step = (x: W.Tensor, lr: W.TensorLike, k: number) => x.sub(x.sin().mul(lr)).mul(k);
+    const f = jit(step, { dynamic: [1] });
+    const x = t([6], 12);
+    for (const lr of [0.1, 0.25, -3]) close(await f(x, lr, 2).data(), await step(x, lr, 2).data());
+    close(await f(x, t([], 13), 2).data(), await step(x, t([], 13), 2).data()); // a 0-d tensor there is dynamic too
+    expect(f.stats).toEqual({ traces: 1, replays: 3 });
+    await f(x, 0.5, 3).data(); // k stays static
+    expect(f.stats.traces).toBe(2);
+    // the number takes the tensor arguments' dtype; mixed dtypes are ambiguous
+    expect(f(x, 0.5, 1).dtype).toBe(c.dtype);
+    if (c.dtype === 'float64') {
+      const g = jit((a: W.Tensor, b: W.Tensor, s: W.TensorLike) => a.add(b.astype('float64')).mul(s), { dynamic: [2] });
+      throwsWith(() => g(x, tensor([1, 2, 3, 4, 5, 6]), 2), W.ArgumentError, 'jit', 'dynamic argument 2', 'mix dtypes');
+    }
+    throwsWith(() => jit(step, { dynamic: [-1] as never }), W.ArgumentError, "option 'dynamic'");
+    // @ts-expect-error f's parameter 2 is a number: it cannot receive a tensor
+    jit(step, { dynamic: [2] });
   });
 
   it('transformations see through jit (grad of a jit-ed function)', async () => {

@@ -119,7 +119,7 @@ function num(v: number): string {
 }
 
 class Emitter {
-  readonly lines: string[] = [];
+  lines: string[] = [];
   private tmp = 0;
   private memo = new Map<Expr, string>();
   /** `prefix` keeps the names of two emitters apart (a reduction over size-1 dims has no inner loop scope). */
@@ -137,7 +137,17 @@ class Emitter {
     if (e.k === 'arg') src = this.argRead(e.i);
     else if (e.k === 'scalar') src = `s${e.i}`;
     else if (e.k === 'acc') return acc;
-    else
+    else if (e.op === 'where') {
+      const v = this.lazyWhere(e, acc);
+      if (v !== '') {
+        this.memo.set(e, v);
+        return v;
+      }
+      src = opSource(
+        e,
+        e.args.map((x) => this.expr(x, acc)),
+      );
+    } else
       src = opSource(
         e,
         e.args.map((x) => this.expr(x, acc)),
@@ -149,6 +159,30 @@ class Emitter {
   }
   reset(): void {
     this.memo = new Map();
+  }
+
+  /**
+   * `where(c, a, b)` as an if/else computing only the branch taken (a branch's own lines stay in
+   * it), or '' when neither branch needs lines of its own.
+   */
+  private lazyWhere(e: Extract<Expr, { k: 'op' }>, acc: string): string {
+    const c = this.expr(e.args[0]!, acc);
+    const outer = this.lines;
+    const memo = this.memo;
+    const branch = (x: Expr): [string, string[]] => {
+      this.lines = [];
+      this.memo = new Map(memo);
+      const v = this.expr(x, acc);
+      return [v, this.lines];
+    };
+    const [a, la] = branch(e.args[1]!);
+    const [b, lb] = branch(e.args[2]!);
+    this.lines = outer;
+    this.memo = memo;
+    if (la.length === 0 && lb.length === 0) return '';
+    const v = this.fresh();
+    this.lines.push(`let ${v};`, `if (${c} !== 0) {`, ...la, `${v} = ${a};`, '} else {', ...lb, `${v} = ${b};`, '}');
+    return v;
   }
 }
 

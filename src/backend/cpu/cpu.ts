@@ -82,11 +82,11 @@ export class CpuBackend implements Backend {
     if (!parts) {
       const loop = (outShape: readonly number[], args: LoopKernel['args'], outs: LoopKernel['outs']): LoopKernel =>
         elementwiseKernel(k.dtype, outShape, args, k.scalars, outs);
-      const load = (p: MatmulPrologue | null, rows: number, cols: number): LoopKernel | null =>
-        p ? loop([k.batch, rows, cols], p.args, [{ slot: -1, expr: p.expr }]) : null;
+      // over the prologue's own shape, whose row-major layout is that of [batch, rows, cols]
+      const load = (p: MatmulPrologue | null): LoopKernel | null => (p ? loop(p.shape, p.args, [{ slot: -1, expr: p.expr }]) : null);
       parts = {
-        loadA: load(k.aPrologue, k.m, k.k),
-        loadB: load(k.bPrologue, k.k, k.n),
+        loadA: load(k.aPrologue),
+        loadB: load(k.bPrologue),
         epilogue: loop(k.outShape, k.args, k.outs),
       };
       this.matmulParts.set(k, parts);
@@ -140,7 +140,7 @@ export class CpuBackend implements Backend {
         [x],
         k.scalars,
       );
-      return [x, contiguousView(load!.outShape)];
+      return [x, contiguousView(role === 'A' ? [k.batch, k.m, k.k] : [k.batch, k.k, k.n])];
     };
     const [a, aView] = operand(k.a, parts.loadA, 'A');
     const [b, bView] = operand(k.b, parts.loadB, 'B');

@@ -1,0 +1,167 @@
+// Expressions fused through views and sums unrolled where they are read (scheduler.ts
+// throughViews / inlineSum), and collapsed Taylor mode's stacked matmul channels: kernel counts
+// (machine-independent) and values against plain-JS references, on every backend.
+
+import { afterEach, expect, it } from 'vitest';
+import * as W from '../../src/internal.js';
+import { profile, tensor } from '../../src/index.js';
+import { INLINE_MAX_EXTENT } from '../../src/schedule/fusion.js';
+import { schedule } from '../../src/schedule/scheduler.js';
+import { describeBackends } from '../helpers/backends.js';
+import { expectClose, lcg } from './util.js';
+
+describeBackends('fusion through views and inline sums', (c) => {
+  const t = (shape: number[], seed: number, lo = -1, hi = 1) => {
+    const x = tensor(
+      lcg(
+        shape.reduce((a, b) => a * b, 1),
+        seed,
+        lo,
+        hi,
+      ),
+      { shape, dtype: c.dtype },
+    );
+    W._realizeNodes([x.node]);
+    return x;
+  };
+  const tol = (got: ArrayLike<number>, want: ArrayLike<number>) => expectClose(got, want, c.rtol, c.atol);
+  afterEach(() => void W._setStackedChannels(false));
+
+  it('a concat of two elementwise expressions, then an op: one kernel, each piece where it belongs', async () => {
+    const x = t([2, 3], 1, 0.1, 2);
+    const y = t([3, 3], 2);
+    const [xs, ys] = [Array.from(await x.data()), Array.from(await y.data())];
+    const p = await profile(() => W.concat([x.log(), y.tanh()], 0).mul(2).data());
+    expect(p.kernels).toBe(1);
+    tol(p.result, [...xs.map((v) => 2 * Math.log(v)), ...ys.map((v) => 2 * Math.tanh(v))]);
+  });
+
+  it('a padded piece that overflows inside leaves exact values (not NaN) outside', async () => {
+    const x = tensor([200, 0, 1], { dtype: c.dtype });
+    const y = tensor([3, -4], { dtype: c.dtype });
+    W._realizeNodes([x.node, y.node]);
+    const p = await profile(() => W.concat([x.exp().exp(), y.mul(2)], 0).data());
+    expect(p.kernels).toBe(1);
+    const r = Array.from(p.result);
+    expect([r[0], r[3], r[4]]).toEqual([Infinity, 6, -8]);
+    expect(Math.abs(r[1]! - Math.E)).toBeLessThan(1e-5);
+  });
+
+  it('a broadcast and a slice of an expression, read by an elementwise op: one kernel', async () => {
+    const x = t([2, 3], 3);
+    const y = t([4, 2, 3], 4);
+    const [xs, ys] = [Array.from(await x.data()), Array.from(await y.data())];
+    const p = await profile(() => x.exp().reshape([1, 2, 3]).broadcastTo([4, 2, 3]).add(y).slice([1, 0, 1], [3, 2, 3]).mul(3).data());
+    expect(p.kernels).toBe(1);
+    const want: number[] = [];
+    for (let i = 1; i < 3; i++) for (let j = 0; j < 2; j++) for (let k = 1; k < 3; k++) want.push(3 * (Math.exp(xs[j * 3 + k]!) + ys[(i * 2 + j) * 3 + k]!));
+    tol(p.result, want);
+  });
+
+  it(`a sum of at most ${INLINE_MAX_EXTENT} elements read through a view is unrolled where it is read; a larger one gets its kernel`, async () => {
+    for (const R of [4, INLINE_MAX_EXTENT, INLINE_MAX_EXTENT + 1]) {
+      const z = t([2, 2, 3], 5);
+      const y = t([R, 2, 3], 6);
+      const [zs, ys] = [Array.from(await z.data()), Array.from(await y.data())];
+      // the sum is read at every index of a larger space: it cannot be that kernel's accumulator
+      const p = await profile(() => y.mul(y).sum(0).reshape([1, 2, 3]).broadcastTo([2, 2, 3]).add(z).tanh().data());
+      expect(p.kernels).toBe(R <= INLINE_MAX_EXTENT ? 1 : 2);
+      tol(
+        p.result,
+        zs.map((v, i) => {
+          let s = 0;
+          for (let r = 0; r < R; r++) s += ys[r * 6 + (i % 6)]! ** 2;
+          return Math.tanh(v + s);
+        }),
+      );
+    }
+  });
+
+  it('a matmul whose A is a concat of expressions along the rows: one kernel', async () => {
+    const x = t([3, 4], 7);
+    const z = t([2, 3, 4], 8);
+    const w = t([4, 5], 9);
+    const [xs, zs, ws] = [Array.from(await x.data()), Array.from(await z.data()), Array.from(await w.data())];
+    const a = W.concat([x.tanh().reshape([1, 3, 4]), z.mul(x.exp().reshape([1, 3, 4]).broadcastTo([2, 3, 4]))], 0);
+    const p = await profile(() => a.reshape([9, 4]).matmul(w).data());
+    expect(p.kernels).toBe(1);
+    const rows = [
+      ...[0, 1, 2].map((i) => xs.slice(i * 4, i * 4 + 4).map(Math.tanh)),
+      ...[0, 1].flatMap((r) => [0, 1, 2].map((i) => zs.slice((r * 3 + i) * 4, (r * 3 + i) * 4 + 4).map((v, k) => v * Math.exp(xs[i * 4 + k]!)))),
+    ];
+    tol(
+      p.result,
+      rows.flatMap((row) => [0, 1, 2, 3, 4].map((j) => row.reduce((s, v, k) => s + v * ws[k * 5 + j]!, 0))),
+    );
+  });
+
+  /** An L-hidden-layer tanh MLP with biases, weights realized or lazy (randn(...).mul(s)). */
+  const mlp = (L: number, lazy: boolean) => {
+    const D = 4,
+      H = 8;
+    const mk = (shape: number[], s: number, seed: number) => {
+      const w = W.randn(shape, { dtype: c.dtype, seed }).mul(s);
+      if (!lazy) W._realizeNodes([w.node]);
+      return w;
+    };
+    const ps: W.Tensor[] = [];
+    let din = D;
+    for (let l = 0; l < L; l++) {
+      ps.push(mk([din, H], 1 / Math.sqrt(din), 10 + l), mk([H], 0.1, 20 + l));
+      din = H;
+    }
+    ps.push(mk([H], 1 / Math.sqrt(H), 30), mk([], 0.1, 31));
+    const f = (X: W.Tensor): W.Tensor => {
+      let h = X;
+      for (let l = 0; l < L; l++)
+        h = h
+          .matmul(ps[2 * l]!)
+          .add(ps[2 * l + 1]!)
+          .tanh();
+      return h.matmul(ps[2 * L]!).add(ps[2 * L + 1]!);
+    };
+    return { f, X: t([16, D], 40) };
+  };
+
+  for (const lazy of [false, true]) {
+    it(`collapsed Laplacian of an L-layer tanh MLP (${lazy ? 'lazy' : 'realized'} weights): ≤ 3L${lazy ? ' + 2' : ''} kernels, ≤ L + 1 stacked (one matmul per layer and the output layer); both equal nested AD`, async () => {
+      for (const L of [1, 2, 3, 4]) {
+        const { f, X } = mlp(L, lazy);
+        const want = await W.laplacian(f, { method: 'nested' })(X).data();
+        for (const stacked of [false, true]) {
+          W._setStackedChannels(stacked);
+          const out = W.laplacian(f)(X);
+          const kernels = schedule([out.node]).plan.kernels.length;
+          expect(kernels, `L = ${L}, stacked: ${stacked}`).toBeLessThanOrEqual(stacked ? L + 1 : 3 * L + (lazy ? 2 : 0));
+          tol(await out.data(), want);
+        }
+      }
+    });
+  }
+
+  it('the stacked training step (gradient of a collapsed-Laplacian loss) takes fewer kernels and equals the unstacked one', async () => {
+    const { f: _f, X } = mlp(2, false);
+    const L = 2;
+    const ps = [t([4, 8], 50, -0.5, 0.5), t([8], 51, -0.1, 0.1), t([8, 8], 52, -0.35, 0.35), t([8], 53, -0.1, 0.1), t([8], 54, -0.35, 0.35)];
+    const f = (q: W.Tensor[]) => (Y: W.Tensor) => {
+      let h = Y;
+      for (let l = 0; l < L; l++)
+        h = h
+          .matmul(q[2 * l]!)
+          .add(q[2 * l + 1]!)
+          .tanh();
+      return h.matmul(q[2 * L]!);
+    };
+    const loss = (q: W.Tensor[]) => {
+      const r = W.laplacian(f(q))(X).sub(1);
+      return r.mul(r).mean();
+    };
+    const plain = W.grad(loss)(ps) as W.Tensor[];
+    const k0 = schedule(plain.map((g) => g.node)).plan.kernels.length;
+    W._setStackedChannels(true);
+    const stacked = W.grad(loss)(ps) as W.Tensor[];
+    const k1 = schedule(stacked.map((g) => g.node)).plan.kernels.length;
+    expect(k1).toBeLessThan(k0);
+    for (let i = 0; i < ps.length; i++) tol(await stacked[i]!.data(), await plain[i]!.data());
+  });
+});
