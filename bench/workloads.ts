@@ -126,11 +126,16 @@ function expectClose(what: string, err: number, tol: number, against: string): v
   console.log(line);
 }
 
-/** Times `rounds` interleaved rounds of every entry (every other round in reverse order); `extra` runs once per round. */
+/**
+ * Times `rounds` interleaved rounds of every entry (every other round in reverse order); `extra`
+ * runs once per round. A sample is the second of two back-to-back calls, so every engine's thread
+ * pool and caches are as warm as in a loop of its own, not cold from the previous engine's turn.
+ */
 async function timeRounds(entries: Entry[], rounds: number, extra?: () => Promise<void>): Promise<void> {
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 === 0 ? entries : [...entries].reverse();
     for (const e of order) {
+      await e.run();
       const t0 = performance.now();
       await e.run();
       e.times.push(performance.now() - t0);
