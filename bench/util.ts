@@ -27,6 +27,11 @@ export function arg(name: string, fallback: string): string {
   return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1]! : fallback;
 }
 
+/** The median of `xs` (the upper one of the middle two for an even count). */
+export function median(xs: readonly number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+}
+
 /**
  * Wall times (ms, sorted) of every variant over `runs` rounds that interleave the variants, so a
  * change in machine load hits all of them alike.
