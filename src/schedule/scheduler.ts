@@ -156,7 +156,10 @@ class Scheduler {
       if (b.absorbs(n)) return b.remember(n, { k: 'acc' });
       const d = this.fusion.decision(n);
       if (d.kind === 'inline') return this.inlineSum(n, b);
-      if (d.kind !== 'nested') throw new Error(`scheduler: ${n.op} node ${n.id} reached as a nested kernel, but the fusion plan says ${d.kind}`);
+      // an accumulator absorbed by another kernel (re-planned when an expression pushed through
+      // views was given a buffer instead) has no buffer of its own: it gets one here
+      if (d.kind === 'accumulator' && !this.slotOfNode.has(n)) this.fusion.materialize(n, (x) => this.slotOfNode.has(x));
+      else if (d.kind !== 'nested') throw new Error(`scheduler: ${n.op} node ${n.id} reached as a nested kernel, but the fusion plan says ${d.kind}`);
       this.emit(n);
       return this.readInto(n, b);
     }
