@@ -21,8 +21,11 @@ import { type RowFn, nestedForm } from './taylor-nested.js';
 import { constLike } from '../rules/taylor-coef.js';
 
 export interface PdeOptions {
-  /** 'collapsed' (default), 'taylor' (standard Taylor mode) or 'nested' (first-order AD). */
-  method?: OperatorMethod;
+  /**
+   * 'collapsed' (default), 'taylor' (standard Taylor mode), 'nested' (first-order AD), or 'auto':
+   * the method whose propagation carries the fewest vectors per datum for this spec (operatorCost).
+   */
+  method?: OperatorMethod | 'auto';
 }
 
 /** One tensor per term, keyed like the spec (a misspelt key is a compile error). */
@@ -249,18 +252,36 @@ export function pde<const S extends PdeSpec>(f: RowFn, spec: S, opts: PdeOptions
   const op = 'pde';
   checkFn(op, f);
   checkSpec(op, spec);
-  const method = checkMethod(op, opts?.method);
+  const auto = opts?.method === 'auto';
+  const method = auto ? null : checkMethod(op, opts?.method);
   return (X: Tensor) => {
     checkX(op, X);
-    return runPlan(op, f, X, compileSpec(op, spec, X), method).values as PdeResult<S>;
+    const plan = compileSpec(op, spec, X);
+    return (method ? runPlan(op, f, X, plan, method) : cheapestRun(op, f, X, plan)).values as PdeResult<S>;
   };
+}
+
+/**
+ * `method: 'auto'`: the graphs of the collapsed, standard Taylor and nested methods are built (not
+ * run: only the chosen one is ever computed) and the one carrying the fewest vectors per datum is
+ * kept; ties go to collapsed, then standard Taylor (nested counts are stated by formula, or not
+ * known: then it is not a candidate).
+ */
+function cheapestRun(op: string, f: RowFn, X: Tensor, plan: Plan): PdeRun {
+  let best: PdeRun | null = null;
+  for (const m of ['collapsed', 'taylor', 'nested'] as const) {
+    const r = runPlan(op, f, X, plan, m);
+    if (!best || (r.vectors !== null && (best.vectors === null || r.vectors < best.vectors))) best = r;
+  }
+  return best!;
 }
 
 /** Builds (does not run) the spec's graph; the vectors per datum its propagation carries. */
 export function pdeVectors(f: RowFn, X: Tensor, spec: PdeSpec, opts: PdeOptions = {}): number | null {
   const op = 'pde';
   checkFn(op, f);
-  const method = checkMethod(op, opts?.method);
   checkX(op, X);
-  return runPlan(op, f, X, compileSpec(op, spec, X), method).vectors;
+  const plan = compileSpec(op, spec, X);
+  if (opts?.method === 'auto') return cheapestRun(op, f, X, plan).vectors;
+  return runPlan(op, f, X, plan, checkMethod(op, opts?.method)).vectors;
 }

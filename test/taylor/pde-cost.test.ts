@@ -15,7 +15,7 @@ describeBackends(
     const N = 4;
     const X3 = T(uniform(N * 3, 501, -1, 1), [N, 3]);
     const f3 = mlpField('tanh', 3, 6, 3, 502);
-    const cost = (f: (X: Tensor) => Tensor, X: Tensor, terms: PdeSpec, method?: 'collapsed' | 'taylor' | 'nested') =>
+    const cost = (f: (X: Tensor) => Tensor, X: Tensor, terms: PdeSpec, method?: 'collapsed' | 'taylor' | 'nested' | 'auto') =>
       operatorCost('pde', f, X, { terms, method }).vectors!;
     const sumOf = (f: (X: Tensor) => Tensor, X: Tensor, terms: PdeSpec) => Object.entries(terms).reduce((s, [k, t]) => s + cost(f, X, { [k]: t }), 0);
 
@@ -27,6 +27,19 @@ describeBackends(
       expect(sumOf(kovasznay, X, ns)).toBe(1 + (1 + 2) + (2 + 2));
       // nested first-order AD: primal once, per component an adjoint and per direction a tangent and its adjoint
       expect(cost(kovasznay, X, ns, 'nested')).toBe(1 + 3 * (1 + 2 * 2));
+    });
+
+    it("method 'auto' carries the fewest vectors of the three methods and computes the same terms", async () => {
+      const X = T(uniform(N * 2, 503, -0.5, 1), [N, 2]);
+      const ns: PdeSpec = { q: 'value', dq: { grad: 'all' }, lap: { laplacian: 'all' } };
+      const counts = (['collapsed', 'taylor', 'nested'] as const).map((m) => cost(kovasznay, X, ns, m));
+      expect(cost(kovasznay, X, ns, 'auto')).toBe(Math.min(...counts));
+      const a = pde(kovasznay, ns, { method: 'auto' })(X);
+      const n = pde(kovasznay, ns, { method: 'nested' })(X);
+      for (const k of ['q', 'dq', 'lap'] as const) {
+        const [x, y] = [await a[k]!.data(), await n[k]!.data()];
+        x.forEach((v, i) => expect(Math.abs(v - y[i]!)).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(y[i]!))));
+      }
     });
 
     it('heat-type spec (u_t, ∇u, Δ over space only): the time direction is shared by u_t and the gradient: 1 + D + 1', () => {
