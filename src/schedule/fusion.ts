@@ -45,11 +45,24 @@ export function isUnitReshape(from: readonly number[], to: readonly number[]): b
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
+/**
+ * Most terms × loads an unrolled sum may cost per element of a matmul operand it is computed in:
+ * matmul loads read each operand element once per column (A) or row (B) of the product, so a sum
+ * of 16 directions in the A loads of a 64-column product is computed 64 times over — dearer than
+ * the reduction kernel it saves (measured on SwiftShader: the collapsed Laplacian of
+ * bench/mlp.ts's network 1.45× slower inlined). The output layer's product (1 column) inlines.
+ */
+export const INLINE_MAX_LOAD_WORK = 64;
+
 /** Can sum `r` be computed inline where it is read (few reduced elements, a non-scalar result)? */
 export function isInlinable(r: Node, input: Node): boolean {
   if (r.op !== 'sum' || r.shape.length === 0) return false;
-  const extent = r.p('sum').axes.reduce((p, a) => p * input.shape[a]!, 1);
-  return extent <= INLINE_MAX_EXTENT;
+  return inlineWork(r, input) <= INLINE_MAX_EXTENT;
+}
+
+/** The terms of sum `r` unrolled: the number of elements it reduces. */
+function inlineWork(r: Node, input: Node): number {
+  return r.p('sum').axes.reduce((p, a) => p * input.shape[a]!, 1);
 }
 
 export type Decision =
@@ -308,7 +321,11 @@ export class FusionPlan {
     if (acc.op !== 'matmul') this.walk(this.g.inputsOf(acc)[0]!, false, root, built, `read by the prologue of ${label(acc)}`);
     else {
       for (const loads of [this.loadsOf(acc, 'a'), this.loadsOf(acc, 'b')])
-        if (loads) this.walk(loads.root, true, root, built, `read by the ${loads.operand.toUpperCase()} loads of ${label(acc)}`);
+        if (loads) {
+          // every element of A is loaded for each of the n columns of C (of B: for each of the m rows)
+          const reuse = acc.shape[acc.shape.length - (loads.operand === 'a' ? 1 : 2)]!;
+          this.walk(loads.root, true, root, built, `read by the ${loads.operand.toUpperCase()} loads of ${label(acc)}`, reuse);
+        }
     }
   }
 
@@ -319,7 +336,7 @@ export class FusionPlan {
    * dtype becomes the accumulator (returned); every other one becomes a nested kernel (in a
    * prologue or A / B loads, for the reason `prologueOf`).
    */
-  private walk(start: Node, head: boolean, root: Node, built: (n: Node) => boolean, prologueOf: string | null): Node | null {
+  private walk(start: Node, head: boolean, root: Node, built: (n: Node) => boolean, prologueOf: string | null, reuse = 1): Node | null {
     const absorb = prologueOf === null;
     let acc: Node | null = null;
     const seen = new Set<object>();
@@ -353,7 +370,7 @@ export class FusionPlan {
         return;
       }
       const input = this.g.inputsOf(n)[0]!;
-      if (isInlinable(n, input)) {
+      if (isInlinable(n, input) && inlineWork(n, input) * reuse <= INLINE_MAX_LOAD_WORK) {
         this.decisions.set(n, {
           kind: 'inline',
           into: root,
