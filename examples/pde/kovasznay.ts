@@ -4,13 +4,11 @@
 // All three residuals come from one `pde` call (values, every first derivative, Δ of each component);
 // the boundary values of (u, v, p) are a penalty. The network is an MLP on Fourier features.
 
-import { type Tensor, concat, nn, pde } from '../../src/index.js';
+import { type PdeResult, type Tensor, concat, nn, pde } from '../../src/index.js';
 import { type PinnProblem, type PinnSize, boxSets, relativeL2 } from './common.js';
 
 export const nu = 1 / 20;
 export const lam = 1 / (2 * nu) - Math.sqrt(1 / (4 * nu * nu) + 4 * Math.PI * Math.PI);
-const spec = { q: 'value', dq: { grad: 'all' }, lap: { laplacian: 'all' } } as const;
-
 const col = (X: Tensor, i: number): Tensor => X.slice([0, i], [null, i + 1]);
 
 /** (u, v, p) of the Kovasznay flow for X [N, 2]: [N, 3]. */
@@ -26,10 +24,12 @@ export function exact(X: Tensor): Tensor {
   return concat([u, v, p], 1);
 }
 
-/** The x-momentum, y-momentum and continuity residuals of the field q: [N, 2] -> [N, 3] at X, [N, 3]: one `pde` call. */
-export function residual(q: (X: Tensor) => Tensor, X: Tensor): Tensor {
-  const r = pde(q, spec)(X); // q [N, 3], dq [N, 3, 2], lap [N, 3]
-  const N = X.shape[0]!;
+/** The terms the residuals read: (u, v, p), every first derivative, Δ of each component. */
+export const spec = { q: 'value', dq: { grad: 'all' }, lap: { laplacian: 'all' } } as const;
+
+/** The x-momentum, y-momentum and continuity residuals [N, 3] from the terms of `spec`. */
+export function residualOf(r: PdeResult<typeof spec>): Tensor {
+  const N = r.q.shape[0]!;
   const c = (t: Tensor, k: number) => t.slice([0, k], [N, k + 1]);
   const d = (k: number, i: number) => r.dq.slice([0, k, i], [N, k + 1, i + 1]).reshape([N, 1]);
   const [u, v] = [c(r.q, 0), c(r.q, 1)];
@@ -45,6 +45,11 @@ export function residual(q: (X: Tensor) => Tensor, X: Tensor): Tensor {
     .sub(c(r.lap, 1).mul(nu));
   const cont = d(0, 0).add(d(1, 1));
   return concat([mx, my, cont], 1);
+}
+
+/** The residuals of the field q: [N, 2] -> [N, 3] at X, [N, 3]: one `pde` call. */
+export function residual(q: (X: Tensor) => Tensor, X: Tensor): Tensor {
+  return residualOf(pde(q, spec)(X)); // q [N, 3], dq [N, 3, 2], lap [N, 3]
 }
 
 export function problem(size: PinnSize): PinnProblem<nn.MlpParams> {
