@@ -254,10 +254,18 @@ export function pde<const S extends PdeSpec>(f: RowFn, spec: S, opts: PdeOptions
   checkSpec(op, spec);
   const auto = opts?.method === 'auto';
   const method = auto ? null : checkMethod(op, opts?.method);
+  // 'auto' compares the methods once per input shape and dtype, then builds only the chosen one
+  const chosen = new Map<string, OperatorMethod>();
   return (X: Tensor) => {
     checkX(op, X);
     const plan = compileSpec(op, spec, X);
-    return (method ? runPlan(op, f, X, plan, method) : cheapestRun(op, f, X, plan)).values as PdeResult<S>;
+    if (method) return runPlan(op, f, X, plan, method).values as PdeResult<S>;
+    const key = `${X.shape.join('x')}:${X.dtype}`;
+    const known = chosen.get(key);
+    if (known) return runPlan(op, f, X, plan, known).values as PdeResult<S>;
+    const best = cheapestRun(op, f, X, plan);
+    chosen.set(key, best.method);
+    return best.run.values as PdeResult<S>;
   };
 }
 
@@ -267,11 +275,11 @@ export function pde<const S extends PdeSpec>(f: RowFn, spec: S, opts: PdeOptions
  * kept; ties go to collapsed, then standard Taylor (nested counts are stated by formula, or not
  * known: then it is not a candidate).
  */
-function cheapestRun(op: string, f: RowFn, X: Tensor, plan: Plan): PdeRun {
-  let best: PdeRun | null = null;
-  for (const m of ['collapsed', 'taylor', 'nested'] as const) {
-    const r = runPlan(op, f, X, plan, m);
-    if (!best || (r.vectors !== null && (best.vectors === null || r.vectors < best.vectors))) best = r;
+function cheapestRun(op: string, f: RowFn, X: Tensor, plan: Plan): { method: OperatorMethod; run: PdeRun } {
+  let best: { method: OperatorMethod; run: PdeRun } | null = null;
+  for (const method of ['collapsed', 'taylor', 'nested'] as const) {
+    const run = runPlan(op, f, X, plan, method);
+    if (!best || (run.vectors !== null && (best.run.vectors === null || run.vectors < best.run.vectors))) best = { method, run };
   }
   return best!;
 }
@@ -282,6 +290,6 @@ export function pdeVectors(f: RowFn, X: Tensor, spec: PdeSpec, opts: PdeOptions 
   checkFn(op, f);
   checkX(op, X);
   const plan = compileSpec(op, spec, X);
-  if (opts?.method === 'auto') return cheapestRun(op, f, X, plan).vectors;
+  if (opts?.method === 'auto') return cheapestRun(op, f, X, plan).run.vectors;
   return runPlan(op, f, X, plan, checkMethod(op, opts?.method)).vectors;
 }

@@ -34,6 +34,20 @@ describeBackends(
       const ns: PdeSpec = { q: 'value', dq: { grad: 'all' }, lap: { laplacian: 'all' } };
       const counts = (['collapsed', 'taylor', 'nested'] as const).map((m) => cost(kovasznay, X, ns, m));
       expect(cost(kovasznay, X, ns, 'auto')).toBe(Math.min(...counts));
+      // the comparison is made once per input shape: a second call traces f as often as collapsed does
+      let calls = 0;
+      const counted = (Y: Tensor) => {
+        calls++;
+        return kovasznay(Y);
+      };
+      const auto = pde(counted, ns, { method: 'auto' });
+      auto(X);
+      calls = 0;
+      auto(X);
+      const second = calls;
+      calls = 0;
+      pde(counted, ns, { method: 'collapsed' })(X);
+      expect(second).toBe(calls);
       const a = pde(kovasznay, ns, { method: 'auto' })(X);
       const n = pde(kovasznay, ns, { method: 'nested' })(X);
       for (const k of ['q', 'dq', 'lap'] as const) {
