@@ -1,9 +1,9 @@
 // WGSL building blocks shared by every kernel: f32 literals, the source of each elementwise op
 // (the same math as src/backend/cpu/codegen.ts, in f32), helper functions some ops need (an
 // accurate sin/cos: SwiftShader's builtins are off by 2e-4 absolute), strided reads of views with
-// masks, and an expression emitter that turns an Expr DAG into `let` statements.
+// masks, and the WGSL flavour of the expression emitter (src/backend/emitter.ts).
 
-import type { Expr } from '../src/schedule/kernel.js';
+import { ExprEmitter, type LeafExpr, type OpExpr, type Syntax } from '../src/backend/emitter.js';
 
 /** A WGSL f32 expression for the number `v` (non-finite values via bitcast). */
 export function f32(v: number): string {
@@ -131,8 +131,6 @@ fn wg_sincos4(x: vec4<f32>, shift: u32) -> vec4<f32> {
   erf4: vec4Of('erf'),
 };
 
-export type OpExpr = Extract<Expr, { k: 'op' }>;
-
 /** Integer power by repeated multiplication (exact sign handling for negative bases). */
 function intPow(a: string, p: number, T: (x: string) => string): string {
   const n = Math.abs(p);
@@ -231,13 +229,16 @@ export function opSource(e: OpExpr, x: string[], helpers: Set<string>, vec = fal
   }
 }
 
-/** Turns an Expr DAG into `let` lines; shared subexpressions are computed once. */
-export class Emitter {
-  lines: string[] = [];
-  private n = 0;
-  private memo = new Map<Expr, string>();
+const WGSL: Syntax = {
+  bind: (v, src) => `let ${v} = ${src};`,
+  declare: (v) => `var ${v}: f32;`,
+  taken: (c) => `${c} != 0.0 || wg_isnan(${c})`,
+};
+
+/** Turns an Expr DAG into WGSL `let` lines (the walk: src/backend/emitter.ts). */
+export class Emitter extends ExprEmitter {
   constructor(
-    private readonly prefix: string,
+    prefix: string,
     /** Source of argument i (may emit lines through `emit`). */
     private readonly argRead: (i: number, em: Emitter) => string,
     readonly helpers: Set<string>,
@@ -245,64 +246,22 @@ export class Emitter {
     private readonly vec = false,
     /** `where` as an if/else computing the branch taken only (not in code inlined many times over: matmul loads). */
     private readonly lazy = true,
-  ) {}
-
-  emit(line: string): void {
-    this.lines.push(line);
+  ) {
+    super(prefix, WGSL);
   }
 
-  fresh(): string {
-    return `${this.prefix}${this.n++}`;
+  protected override lazyWhereAllowed(): boolean {
+    return !this.vec && this.lazy;
   }
 
-  expr(e: Expr, acc: string): string {
-    const seen = this.memo.get(e);
-    if (seen) return seen;
-    let v: string;
-    if (e.k === 'acc') return acc;
-    if (e.k === 'scalar') {
-      const s = `sc.v[${e.i >> 2}][${e.i & 3}]`;
-      v = this.vec ? `vec4<f32>(${s})` : s;
-    } else if (e.k === 'arg') v = this.argRead(e.i, this);
-    else if (e.op === 'where' && !this.vec && this.lazy && (v = this.lazyWhere(e, acc)) !== '') {
-      // computed in the branch taken only
-    } else {
-      const src = opSource(
-        e,
-        e.args.map((x) => this.expr(x, acc)),
-        this.helpers,
-        this.vec,
-      );
-      v = this.fresh();
-      this.lines.push(`let ${v} = ${src};`);
-    }
-    this.memo.set(e, v);
-    return v;
+  protected leaf(e: LeafExpr): string {
+    if (e.k === 'arg') return this.argRead(e.i, this);
+    const s = `sc.v[${e.i >> 2}][${e.i & 3}]`;
+    return this.vec ? `vec4<f32>(${s})` : s;
   }
 
-  /**
-   * `where(c, a, b)` as an if/else computing only the branch taken (a branch's own lines stay in
-   * it; values shared with the rest of the kernel are computed before), or '' when neither branch
-   * needs lines of its own (then a select is as cheap).
-   */
-  private lazyWhere(e: Extract<Expr, { k: 'op' }>, acc: string): string {
-    const c = this.expr(e.args[0]!, acc);
-    const outer = this.lines;
-    const memo = this.memo;
-    const branch = (x: Expr): [string, string[]] => {
-      this.lines = [];
-      this.memo = new Map(memo);
-      const v = this.expr(x, acc);
-      return [v, this.lines];
-    };
-    const [a, la] = branch(e.args[1]!);
-    const [b, lb] = branch(e.args[2]!);
-    this.lines = outer;
-    this.memo = memo;
-    if (la.length === 0 && lb.length === 0) return '';
-    const v = this.fresh();
-    this.lines.push(`var ${v}: f32;`, `if (${c} != 0.0 || wg_isnan(${c})) {`, ...la, `${v} = ${a};`, '} else {', ...lb, `${v} = ${b};`, '}');
-    return v;
+  protected op(e: OpExpr, args: string[]): string {
+    return opSource(e, args, this.helpers, this.vec);
   }
 }
 

@@ -3,7 +3,8 @@
 // incremental pointer per argument; float32 results are rounded with Math.fround after every op,
 // as float32 hardware would.
 
-import type { Expr, LoopKernel } from '../../schedule/kernel.js';
+import type { LoopKernel } from '../../schedule/kernel.js';
+import { ExprEmitter, type LeafExpr, type OpExpr, type Syntax } from '../emitter.js';
 import { collapse, restrictView } from '../loops.js';
 import { SPECIAL } from './special.js';
 
@@ -15,7 +16,7 @@ import { SPECIAL } from './special.js';
 export type LoopFn = (args: ArrayLike<number>[], outs: (Float32Array | Float64Array)[], scalars: readonly number[], acc?: ArrayLike<number>) => void;
 
 /** JS source of one elementwise op applied to operand sources `a` (and `b`, `c`). */
-function opSource(e: Extract<Expr, { k: 'op' }>, x: string[]): string {
+function opSource(e: OpExpr, x: string[]): string {
   const [a, b, c] = x;
   let s: string;
   let exact = false;
@@ -118,71 +119,28 @@ function num(v: number): string {
   return Object.is(v, -0) ? '-0' : String(v);
 }
 
-class Emitter {
-  lines: string[] = [];
-  private tmp = 0;
-  private memo = new Map<Expr, string>();
+const JS: Syntax = {
+  bind: (v, src) => `const ${v} = ${src};`,
+  declare: (v) => `let ${v};`,
+  taken: (c) => `${c} !== 0`,
+};
+
+/** JavaScript lines for an Expr DAG (the walk: ../emitter.ts). */
+class Emitter extends ExprEmitter {
   /** `prefix` keeps the names of two emitters apart (a reduction over size-1 dims has no inner loop scope). */
   constructor(
     private readonly argRead: (i: number) => string,
-    private readonly prefix = 't',
-  ) {}
-  fresh(): string {
-    return `${this.prefix}${this.tmp++}`;
+    prefix = 't',
+  ) {
+    super(prefix, JS);
   }
-  expr(e: Expr, acc: string): string {
-    const seen = this.memo.get(e);
-    if (seen) return seen;
-    let src: string;
-    if (e.k === 'arg') src = this.argRead(e.i);
-    else if (e.k === 'scalar') src = `s${e.i}`;
-    else if (e.k === 'acc') return acc;
-    else if (e.op === 'where') {
-      const v = this.lazyWhere(e, acc);
-      if (v !== '') {
-        this.memo.set(e, v);
-        return v;
-      }
-      src = opSource(
-        e,
-        e.args.map((x) => this.expr(x, acc)),
-      );
-    } else
-      src = opSource(
-        e,
-        e.args.map((x) => this.expr(x, acc)),
-      );
+  protected leaf(e: LeafExpr): string {
     const v = this.fresh();
-    this.lines.push(`const ${v} = ${src};`);
-    this.memo.set(e, v);
+    this.emit(JS.bind(v, e.k === 'arg' ? this.argRead(e.i) : `s${e.i}`));
     return v;
   }
-  reset(): void {
-    this.memo = new Map();
-  }
-
-  /**
-   * `where(c, a, b)` as an if/else computing only the branch taken (a branch's own lines stay in
-   * it), or '' when neither branch needs lines of its own.
-   */
-  private lazyWhere(e: Extract<Expr, { k: 'op' }>, acc: string): string {
-    const c = this.expr(e.args[0]!, acc);
-    const outer = this.lines;
-    const memo = this.memo;
-    const branch = (x: Expr): [string, string[]] => {
-      this.lines = [];
-      this.memo = new Map(memo);
-      const v = this.expr(x, acc);
-      return [v, this.lines];
-    };
-    const [a, la] = branch(e.args[1]!);
-    const [b, lb] = branch(e.args[2]!);
-    this.lines = outer;
-    this.memo = memo;
-    if (la.length === 0 && lb.length === 0) return '';
-    const v = this.fresh();
-    this.lines.push(`let ${v};`, `if (${c} !== 0) {`, ...la, `${v} = ${a};`, '} else {', ...lb, `${v} = ${b};`, '}');
-    return v;
+  protected op(e: OpExpr, args: string[]): string {
+    return opSource(e, args);
   }
 }
 
