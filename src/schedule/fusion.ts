@@ -219,9 +219,9 @@ export class FusionPlan {
     this.planKernel(loads.root, built);
   }
 
-  /** The build could not push views into the expression of `n`: it gets a kernel, planned anew (`built`: nodes that have a buffer). */
-  materialize(n: Node, built: (n: Node) => boolean): void {
-    this.decisions.set(n, { kind: 'kernel', reason: 'read through views its reads could not be composed with' });
+  /** The build found that `n` needs a buffer after all (`reason`: why): it gets a kernel, planned anew (`built`: nodes that have a buffer). */
+  materialize(n: Node, built: (n: Node) => boolean, reason: string): void {
+    this.decisions.set(n, { kind: 'kernel', reason });
     this.planKernel(n, built);
   }
 

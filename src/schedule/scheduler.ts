@@ -158,7 +158,8 @@ class Scheduler {
       if (d.kind === 'inline') return this.inlineSum(n, b);
       // an accumulator absorbed by another kernel (re-planned when an expression pushed through
       // views was given a buffer instead) has no buffer of its own: it gets one here
-      if (d.kind === 'accumulator' && !this.slotOfNode.has(n)) this.fusion.materialize(n, (x) => this.slotOfNode.has(x));
+      if (d.kind === 'accumulator' && !this.slotOfNode.has(n))
+        this.fusion.materialize(n, (x) => this.slotOfNode.has(x), 'absorbed by a kernel that was re-planned, and read elsewhere');
       else if (d.kind !== 'nested') throw new Error(`scheduler: ${n.op} node ${n.id} reached as a nested kernel, but the fusion plan says ${d.kind}`);
       this.emit(n);
       return this.readInto(n, b);
@@ -215,7 +216,11 @@ class Scheduler {
       // compute again at every index the views read it at, or one whose reads would make the
       // kernel bind more buffers than it may (it would be split again: more kernels, not fewer):
       // compute it into a buffer of its own and read that through the views
-      this.fusion.materialize(base, (x) => this.slotOfNode.has(x));
+      this.fusion.materialize(
+        base,
+        (x) => this.slotOfNode.has(x),
+        'read through views its reads could not be composed with (or too large, or too many buffers, to compute there)',
+      );
       this.emit(base);
       return undefined;
     }
@@ -261,7 +266,7 @@ class Scheduler {
       if (b.builtSince(mark) > MAX_PUSHED_EXPRS) {
         // too large unrolled: a reduction kernel of its own
         b.rollback(mark);
-        this.fusion.materialize(r, (x) => this.slotOfNode.has(x));
+        this.fusion.materialize(r, (x) => this.slotOfNode.has(x), `a sum unrolled where it is read grew past ${MAX_PUSHED_EXPRS} expression nodes`);
         this.emit(r);
         return this.readInto(r, b);
       }
