@@ -29,6 +29,9 @@ const aligned = (x: number): boolean => x % 4 === 0;
 /** Largest prologue (expression nodes) the register template inlines into its loads. */
 export const MAX_REGISTER_PROLOGUE = 24;
 
+/** Most columns of C for the rows template to take a heavy A prologue (each A element is computed N / 4 times). */
+export const ROWS_MAX_N = 16;
+
 /** Distinct nodes of an expression DAG. */
 function exprSize(e: Expr): number {
   const seen = new Set<Expr>();
@@ -62,10 +65,13 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
   // at every element, has the same effect)
   const plainLoads = (p: MatmulPrologue, R: number, C: number): boolean =>
     p.shape.length === 3 && p.shape[0] === k.batch && p.shape[1] === R && p.shape[2] === C;
-  const heavy =
-    (k.aPrologue !== null && (exprSize(k.aPrologue.expr) > MAX_REGISTER_PROLOGUE || !plainLoads(k.aPrologue, k.m, k.k))) ||
-    (k.bPrologue !== null && (exprSize(k.bPrologue.expr) > MAX_REGISTER_PROLOGUE || !plainLoads(k.bPrologue, k.k, k.n)));
-  const variant = opts.matmul === 'auto' ? (opts.slowBarriers && !heavy ? 'register' : 'tiled') : opts.matmul;
+  const heavyA = k.aPrologue !== null && (exprSize(k.aPrologue.expr) > MAX_REGISTER_PROLOGUE || !plainLoads(k.aPrologue, k.m, k.k));
+  const heavyB = k.bPrologue !== null && (exprSize(k.bPrologue.expr) > MAX_REGISTER_PROLOGUE || !plainLoads(k.bPrologue, k.k, k.n));
+  // ... except on slow-barrier adapters when only A is heavy and C has few columns (each A element
+  // is loaded once per group of 4 columns): the rows template loops over K, one load per step
+  const rowsFit = heavyA && !heavyB && N <= ROWS_MAX_N;
+  const variant =
+    opts.matmul === 'auto' ? (opts.slowBarriers && !(heavyA || heavyB) ? 'register' : opts.slowBarriers && rowsFit ? 'rows' : 'tiled') : opts.matmul;
   // A is a buffer view, or (aPrologue) computed by `load_a(bz, row, p)` from the producer's
   // arguments; likewise B (bPrologue, `load_b(bz, p, col)`)
   const aView = k.a ? k.a.view : contiguousView([k.batch, M, K]);
@@ -207,18 +213,26 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
     fns.push(wgslFn(`load_${o.name.toLowerCase()}(bz: i32, r: i32, c: i32) -> f32`, body));
   }
   const label = kernelLabel(k);
-  const program = (gx: number, gy: number, templates: ('matmul-tiled' | 'matmul-register')[], variantLabel: string): KernelProgram => {
+  /** gx × gy tiles per batch entry, `perWorkgroup` tiles to a workgroup (the rows template: a tile per thread). */
+  const program = (
+    gx: number,
+    gy: number,
+    templates: ('matmul-tiled' | 'matmul-register' | 'matmul-rows')[],
+    variantLabel: string,
+    perWorkgroup = 1,
+  ): KernelProgram => {
     const total = gx * gy * k.batch;
     return kernelProgram({
       code: assemble([...decls, helperSource(helpers), ...fns], ['matmul-common', ...templates]),
       constants: { M, N, K, GX: gx, GY: gy, TOTAL: total },
       bindings: specs,
-      dispatch: dispatch2d(total, opts.maxWorkgroupsPerDim),
+      dispatch: dispatch2d(Math.ceil(total / perWorkgroup), opts.maxWorkgroupsPerDim),
       scalars: k.scalars.length,
       label: `${label} (${variantLabel})`,
     });
   };
   if (variant === 'tiled') return program(Math.ceil(N / 64), Math.ceil(M / 64), ['matmul-tiled'], 'tiled');
+  if (variant === 'rows') return program(Math.ceil(N / 4), M, ['matmul-rows'], 'rows', 64);
 
   // register-blocked: 4x4 blocks of A and B per step of 4 along K, with vec4 loads where the mode allows
   const rows = (r: number): string => `blk.rows[${r}]`;

@@ -55,7 +55,7 @@ export interface CodegenOptions {
   /** SwiftShader / fallback adapter: avoid workgroup barriers. */
   readonly slowBarriers: boolean;
   /** Matmul variant: 'auto' picks by slowBarriers. */
-  readonly matmul: 'auto' | 'tiled' | 'register';
+  readonly matmul: 'auto' | 'tiled' | 'register' | 'rows';
   readonly maxWorkgroupsPerDim: number;
 }
 

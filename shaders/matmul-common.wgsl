@@ -1,4 +1,4 @@
-// Shared by both matmul templates: the sizes, which tile of C a workgroup computes, and the store
+// Shared by the matmul templates: the sizes, which tile of C a workgroup computes, and the store
 // of a thread's 4x4 block of C (row by row, element by element through the epilogue). C is [batch, M, N], row-major.
 //
 // The generated prelude (kernels/matmul.ts) supplies the bindings, the helpers and

@@ -1,7 +1,7 @@
 // WebGPU results against the CPU backend in float64: every elementwise op of the kernel IR,
 // masked views (pad, concat, slices into padding), reductions over various axes (both reduction
 // templates), and matmul with transposed / broadcast / sliced operands, fused A / B producers and
-// fused epilogues, with both matmul templates (register-blocked and workgroup-tiled).
+// fused epilogues, with each matmul template (register-blocked, workgroup-tiled, and rows).
 
 import { beforeAll, expect, it } from 'vitest';
 import * as W from '../../src/index.js';
@@ -202,10 +202,10 @@ describeWebGPU('readback against the float64 CPU backend', () => {
     await init({ backend: 'webgpu' });
   });
 
-  for (const variant of ['register', 'tiled'] as const) {
+  for (const variant of ['register', 'tiled', 'rows'] as const) {
     for (const [i, c] of cases.entries()) {
-      if (variant === 'tiled' && !c.name.startsWith('matmul') && !c.name.startsWith('batched')) continue;
-      it(`${c.name}${variant === 'tiled' ? ' (tiled matmul template)' : ''}`, async () => {
+      if (variant !== 'register' && !c.name.startsWith('matmul') && !c.name.startsWith('batched')) continue;
+      it(`${c.name}${variant !== 'register' ? ` (${variant} matmul template)` : ''}`, async () => {
         gpu().setMatmulVariant(c.name.includes('matmul') ? variant : 'auto');
         try {
           const got = await c.f(...inputsOf(c, 'float32', i)).data();

@@ -48,6 +48,7 @@ const OPTIONS: CodegenOptions[] = [
   { slowBarriers: false, matmul: 'tiled', maxWorkgroupsPerDim: 65535 },
   { slowBarriers: false, matmul: 'register', maxWorkgroupsPerDim: 65535 },
   { slowBarriers: true, matmul: 'tiled', maxWorkgroupsPerDim: 65535 },
+  { slowBarriers: true, matmul: 'rows', maxWorkgroupsPerDim: 65535 },
 ];
 
 /** Programs of a kernel under every codegen option, deduplicated by pipeline key. */
@@ -225,13 +226,36 @@ describe('WGSL parses without a GPU', () => {
     console.log(`wgsl: ${progs.length} elementwise programs parsed`);
   });
 
-  it('masked views, both reduction templates, both matmul templates with every load mode', () => {
+  it('auto: a large fused A operand takes the rows template on slow-barrier adapters when C has few columns, the tiled one otherwise', () => {
+    const program = (t: Tensor, slowBarriers: boolean) => {
+      const ks = schedule([t.node]).plan.kernels;
+      expect(ks).toHaveLength(1);
+      const mm = ks[0] as Extract<Kernel, { type: 'matmul' }>;
+      expect(mm.aPrologue, 'the operand is computed in the loads').not.toBeNull();
+      return matmulProgram(mm, { slowBarriers, matmul: 'auto', maxWorkgroupsPerDim: 65535 });
+    };
+    // the top of a collapsed Laplacian's last layer: a sum over 16 directions unrolled in the A loads
+    const V = T(16, 32, 8);
+    const top = V.square().sum(0).tanh().mul(V.sum(0)).matmul(T(8, 1));
+    expect(program(top, true).label).toMatch(/\(rows\)$/);
+    expect(program(top, true).code).toContain(SHADERS['matmul-rows']);
+    expect(program(top, false).label).toMatch(/\(tiled\)$/);
+    // a long elementwise chain in the A loads, for C with 16 and 64 columns
+    const x = T(32, 8);
+    let chain = x;
+    for (let i = 0; i < 12; i++) chain = chain.mul(x).add(0.5).tanh();
+    expect(program(chain.matmul(T(8, 16)), true).label).toMatch(/\(rows\)$/);
+    expect(program(chain.matmul(T(8, 64)), true).label).toMatch(/\(tiled\)$/);
+  });
+
+  it('masked views, both reduction templates, every matmul template with every load mode', () => {
     const progs = GRAPHS.flatMap(([, f]) => schedule([f().node]).plan.kernels.flatMap(programs));
     for (const p of progs) expect(check(p), `${p.label}\n${p.code}`).toEqual([]);
     const labels = new Set(progs.map((p) => /\(.*\)$/.exec(p.label)?.[0]).filter((l) => l !== undefined));
     for (const l of [
       '(vec4)',
       '(tiled)',
+      '(rows)',
       '(register row/row)',
       '(register col/col)',
       '(register scalar/scalar)',

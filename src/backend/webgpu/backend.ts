@@ -79,8 +79,8 @@ function planLabel(plan: Plan): string {
 }
 
 export interface WebGpuOptions {
-  /** Matmul kernel: 'auto' (tiled on GPUs, register-blocked on SwiftShader), or forced. */
-  matmul?: 'auto' | 'tiled' | 'register';
+  /** Matmul kernel: 'auto' (tiled on GPUs, register-blocked on SwiftShader, rows there for large fused operand loads), or forced. */
+  matmul?: 'auto' | 'tiled' | 'register' | 'rows';
 }
 
 export class WebGpuBackend implements Backend {
@@ -122,13 +122,13 @@ export class WebGpuBackend implements Backend {
     return Math.floor(Math.min(L.maxBufferSize, L.maxStorageBufferBindingSize) / 4);
   }
 
-  /** Which matmul kernel runs: 'tiled' (workgroup memory) or 'register' (no barriers). */
-  get matmulVariant(): 'tiled' | 'register' {
+  /** Which matmul kernel runs: 'tiled' (workgroup memory) or 'register' (no barriers); 'rows' when forced (auto picks it per kernel). */
+  get matmulVariant(): 'tiled' | 'register' | 'rows' {
     return this.codegen.matmul === 'auto' ? (this.codegen.slowBarriers ? 'register' : 'tiled') : this.codegen.matmul;
   }
 
   /** Forces a matmul variant (benchmarks, tests); 'auto' chooses by adapter. */
-  setMatmulVariant(v: 'auto' | 'tiled' | 'register'): void {
+  setMatmulVariant(v: 'auto' | 'tiled' | 'register' | 'rows'): void {
     (this.codegen as { matmul: typeof v }).matmul = v;
     this.programOf = new WeakMap(); // programs depend on the variant
     this.compiledOf = new WeakMap();
