@@ -80,7 +80,16 @@ export function reduceNode(op: ReducePrim, x: Node, axes: number[]): Node {
       if (x.shape[a] === 0) throw new ShapeError(`max: cannot reduce over axis ${a} of size 0 in ${fmtShape(x.shape)}`);
     }
   }
-  return new Node(op, [x], { axes }, shape, x.dtype);
+  // reducing an axis of size 1 only drops it: a reshape, which fuses where a reduction could not
+  // (the transpose of a broadcast over a size-1 axis, a sum over one direction)
+  const unit = axes.filter((a) => x.shape[a] === 1);
+  if (unit.length === 0) return new Node(op, [x], { axes }, shape, x.dtype);
+  const y = reshapeNode(
+    x,
+    x.shape.filter((_, i) => !unit.includes(i)),
+  );
+  const rest = axes.filter((a) => x.shape[a] !== 1).map((a) => a - unit.filter((u) => u < a).length);
+  return rest.length === 0 ? y : new Node(op, [y], { axes: rest }, shape, x.dtype);
 }
 
 export function reshapeNode(x: Node, shape: number[]): Node {

@@ -62,6 +62,26 @@ describeBackends('reductions', (c) => {
     expect(typeof (await x.sum().array())).toBe('number');
   });
 
+  it('reducing axes of size 1 drops them (a reshape, fused with its consumer), mixed with longer axes too', async () => {
+    const [x, xr] = R.input(rng, [1, 4, 1, 3], c);
+    for (const [name, fn, , ref] of OPS) {
+      for (const axis of [0, 2, [0, 2], [0, 1], [2, 3], [0, 1, 2, 3]] as Axis[]) {
+        for (const keep of [false, true]) {
+          const scale = name === 'sum' || name === 'mean' ? ref(R.map(xr, Math.abs), axis, keep) : undefined;
+          await R.expectClose(fn(x, axis, keep), ref(xr, axis, keep), c, scale);
+        }
+      }
+    }
+    // only size-1 axes: no reduction is left, the sum is a reshape of its input
+    expect(x.sum([0, 2]).node.op).toBe('reshape');
+    expect(x.max(0).node.op).toBe('reshape');
+    // size-1 and longer axes: one reduction, over the longer axes only
+    const s = x.sum([0, 3]);
+    expect(s.node.op).toBe('sum');
+    expect(s.node.inputs[0]!.shape).toEqual([4, 1, 3]);
+    expect(s.shape).toEqual([4, 1]);
+  });
+
   it('reducing a 0-d tensor, or over no axes, returns the value', async () => {
     const s = W.tensor(2.5, { dtype: c.dtype });
     await R.expectExact(s.sum(), R.nd([], [2.5]));
