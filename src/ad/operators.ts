@@ -3,7 +3,7 @@
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { type EstimatorOptions, type OperatorMethod, checkEstimator, checkFn, checkGaussian, checkMethod, checkX } from './operator-args.js';
-import { type PdeOptions, pdeVectors, runPlan } from './pde.js';
+import { type PdeOptions, pdeCost, runPlan } from './pde.js';
 import { type PdeSpec, type PdeTerm, compileSpec } from './pde-plan.js';
 import { checkUsable } from './pytree.js';
 import type { RowFn } from './taylor-nested.js';
@@ -122,6 +122,13 @@ export interface OperatorCost {
    * first-order AD).
    */
   vectors: number | null;
+  /**
+   * 'pde': the method that computes each term (keyed like the spec; with method 'auto' the terms
+   * may be split among methods, one propagation each, and vectors is the sum over them).
+   */
+  methods?: Readonly<Record<string, OperatorMethod>>;
+  /** 'pde': the propagations made (one per method used). */
+  passes?: number;
 }
 
 /** operatorCost('pde', ...)'s options: the spec and the method. */
@@ -136,6 +143,6 @@ export function operatorCost(op: 'laplacian' | 'biharmonic' | 'pde', f: RowFn, X
   checkFn(op, f);
   if (op === 'laplacian') return { vectors: laplacianImpl(f, X, opts).vectors };
   if (op === 'biharmonic') return { vectors: biharmonicImpl(f, X, opts).vectors };
-  if (op === 'pde') return { vectors: pdeVectors(f, X, (opts as PdeCostOptions).terms, opts as PdeOptions) };
+  if (op === 'pde') return pdeCost(f, X, (opts as PdeCostOptions).terms, opts as PdeOptions);
   throw new ArgumentError(`operatorCost: op must be 'laplacian', 'biharmonic' or 'pde', got ${String(op)}`);
 }
