@@ -60,7 +60,9 @@ describeBackends(
       const f = mlpField('tanh', 3, 5, 1, 607);
       // R = 3 (4e_i) + 6 (3e_a + e_b) + 3 (2e_a + 2e_b) = 12, K = 4: 1 + 3·12 + 1; ∇u apart would add 1 + C = 2
       const spec: PdeSpec = { du: { grad: 'all' }, bih: { biharmonic: 'all' } };
-      expect(cost(f, X, spec, 'auto', 'cpu')).toEqual({ vectors: 38, methods: same(spec, 'collapsed'), passes: 1 });
+      expect([cost(f, X, spec, 'collapsed').vectors, cost(f, X, spec, 'taylor').vectors, cost(f, X, spec, 'nested').vectors]).toEqual([38, 1 + 4 * 12, null]);
+      for (const backend of ['cpu', 'webgpu'] as const)
+        expect(cost(f, X, spec, 'auto', backend)).toEqual({ vectors: 38, methods: same(spec, 'collapsed'), passes: 1 });
     });
 
     it('more terms than the exhaustive search takes (10): the local search finds the split of S1 (the values ride along)', () => {
