@@ -71,34 +71,45 @@ export function planVectors(plan: Plan, method: OperatorMethod, C: number | null
   return 1 + (K - 1) * R + T;
 }
 
+/** How 'auto' computes a term: in one method's propagation, or (an exact biharmonic) as the collapsed Laplacian of its collapsed Laplacian, in a propagation of its own. */
+export type TermMethod = OperatorMethod | 'laplacian-of-laplacian';
+
+/** Vectors per datum of Δ(Δf) over n coordinates, both Laplacians collapsed: 2 + n at each level, multiplied. */
+export const twoLaplacianVectors = (n: number): number => (2 + n) ** 2;
+
+/** Every choice, by index: the methods, then the biharmonic's second route. */
+const CHOICES: readonly TermMethod[] = [...METHOD_ORDER, 'laplacian-of-laplacian'];
+
 /** The terms' methods, and the assignment's modelled vectors per datum and cost. */
 export interface Assignment {
-  readonly methods: ReadonlyMap<string, OperatorMethod>;
-  /** Σ over the groups of their vectors per datum (the cost model's). */
+  readonly methods: ReadonlyMap<string, TermMethod>;
+  /** Σ over the propagations of their vectors per datum (the cost model's). */
   readonly vectors: number;
   /** vectors plus the backend's cost of each propagation. */
   readonly cost: number;
 }
 
-/** At most this many terms are assigned exhaustively (3^8 assignments); more, by local search. */
-const EXHAUSTIVE_TERMS = 8;
+/** At most this many assignments are tried exhaustively (every assignment of 8 terms to 3 methods); more, by local search. */
+const EXHAUSTIVE = 3 ** 8;
 
 /**
  * The cheapest assignment of the plan's terms to methods on `backend` (equal costs: fewer
- * propagations, then collapsed before standard Taylor before nested, earlier terms first). Every
- * assignment up to EXHAUSTIVE_TERMS terms; beyond, the best single method improved by moving one
- * term at a time while that lowers the cost.
+ * propagations, then collapsed before standard Taylor before nested before the Laplacian of the
+ * Laplacian, earlier terms first). Every assignment up to EXHAUSTIVE; beyond, the best single
+ * method improved by moving one term at a time while that lowers the cost.
  */
 export function chooseMethods(plan: Plan, C: number | null, backend: CostBackend): Assignment {
   const names = plan.terms.map(([name]) => name);
   const n = names.length;
+  // each term's choices: the three methods, and an exact biharmonic's Laplacian of the Laplacian
+  const options = plan.terms.map(([, t]) => (t.twoLaplacians ? CHOICES.length : METHOD_ORDER.length));
   const memo = new Map<string, number | null>();
   const groupVectors = (method: OperatorMethod, members: readonly number[]): number | null => {
     const key = `${method}:${members.join(',')}`;
     if (!memo.has(key)) memo.set(key, planVectors(restrictPlan(plan, new Set(members.map((i) => names[i]!))), method, C));
     return memo.get(key)!;
   };
-  // an assignment: the index into METHOD_ORDER of each term
+  // an assignment: the index into CHOICES of each term
   const evaluate = (a: readonly number[]): { vectors: number; cost: number; passes: number } => {
     let vectors = 0;
     let passes = 0;
@@ -106,6 +117,11 @@ export function chooseMethods(plan: Plan, C: number | null, backend: CostBackend
       const members = a.flatMap((x, i) => (x === m ? [i] : []));
       if (members.length === 0) return;
       vectors += groupVectors(method, members) ?? Number.POSITIVE_INFINITY;
+      passes++;
+    });
+    a.forEach((x, i) => {
+      if (CHOICES[x] !== 'laplacian-of-laplacian') return;
+      vectors += twoLaplacianVectors(plan.terms[i]![1].twoLaplacians!.length);
       passes++;
     });
     return { vectors, cost: vectors + passes * PASS_COST[backend], passes };
@@ -120,16 +136,23 @@ export function chooseMethods(plan: Plan, C: number | null, backend: CostBackend
     bestE = e;
     return true;
   };
-  if (n <= EXHAUSTIVE_TERMS) {
-    for (let code = 1; code < 3 ** n; code++) consider(Array.from({ length: n }, (_, i) => Math.floor(code / 3 ** (n - 1 - i)) % 3));
+  if (options.reduce((p, k) => p * k, 1) <= EXHAUSTIVE) {
+    // every assignment in lexicographic order (the first term's choice most significant)
+    const a = new Array<number>(n).fill(0);
+    for (;;) {
+      let i = n - 1;
+      while (i >= 0 && a[i] === options[i]! - 1) a[i--] = 0;
+      if (i < 0) break;
+      a[i]!++;
+      consider([...a]);
+    }
   } else {
     for (let m = 1; m < METHOD_ORDER.length; m++) consider(new Array<number>(n).fill(m));
     for (let moved = true; moved; ) {
       moved = false;
-      for (let i = 0; i < n; i++)
-        for (let m = 0; m < METHOD_ORDER.length; m++) if (m !== best[i]) moved = consider(best.map((x, j) => (j === i ? m : x))) || moved;
+      for (let i = 0; i < n; i++) for (let m = 0; m < options[i]!; m++) if (m !== best[i]) moved = consider(best.map((x, j) => (j === i ? m : x))) || moved;
     }
   }
   if (!Number.isFinite(bestE.cost)) throw new Error('pde: no method computes every term (internal: collapsed always does)');
-  return { methods: new Map(names.map((name, i) => [name, METHOD_ORDER[best[i]!]!])), vectors: bestE.vectors, cost: bestE.cost };
+  return { methods: new Map(names.map((name, i) => [name, CHOICES[best[i]!]!])), vectors: bestE.vectors, cost: bestE.cost };
 }

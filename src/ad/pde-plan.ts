@@ -72,6 +72,8 @@ export interface TermPlan {
   readonly reads: readonly Read[];
   /** The term's result from its reads' values (each shaped like f's output). */
   readonly finish: (vals: readonly Tensor[], out: OutInfo) => Tensor;
+  /** An exact biharmonic's coordinates: it is also Δ(Δf) over them, a route of method 'auto' (./pde-auto.ts). */
+  readonly twoLaplacians?: readonly number[];
 }
 
 /** The directions of one spec: host vectors merged by ray, then tensor blocks [B, 1 | N, D]. */
@@ -245,7 +247,7 @@ const COMPILERS = {
       checkGaussian(ctx.op, e);
       return { reads: [randomRead(ctx, e, coords, 4, 1 / (3 * e.samples))], finish: only };
     }
-    return { reads: [readOf(ctx, 4, biharmonicInterpolation(coords, ctx.D))], finish: only };
+    return { reads: [readOf(ctx, 4, biharmonicInterpolation(coords, ctx.D))], finish: only, twoLaplacians: coords };
   },
 } satisfies Record<TermKind, Compiler>;
 
@@ -404,7 +406,7 @@ export function restrictPlan(plan: Plan, names: ReadonlySet<string>): Plan {
     .filter(([name]) => names.has(name))
     .map(([name, t]) => {
       const reads = t.reads.map((rd) => ({ order: rd.order, parts: rd.parts.map(([ref, w]) => remap(ref, rd.order, w)) }));
-      return [name, { reads, finish: t.finish }] as const;
+      return [name, { ...t, reads }] as const;
     });
   return { dirs, terms };
 }

@@ -16,7 +16,7 @@ import * as ops from '../ops.js';
 import { propagateCollapsed, weightsTensor } from './collapse.js';
 import { type OperatorMethod, checkFn, checkMethod, checkX, constantLike } from './operator-args.js';
 import { type OutInfo, type PdeSpec, type Plan, type Read, checkSpec, compileSpec, restrictPlan, weightRow } from './pde-plan.js';
-import { type Assignment, type CostBackend, METHOD_ORDER, chooseMethods, costBackend } from './pde-auto.js';
+import { type Assignment, type CostBackend, METHOD_ORDER, type TermMethod, chooseMethods, costBackend } from './pde-auto.js';
 import { rowBasis } from './pde-formulas.js';
 import { type Traced, propagateJet, traceRegion } from './taylor.js';
 import { type RowFn, nestedForm } from './taylor-nested.js';
@@ -45,7 +45,7 @@ export interface PdeRun {
 
 /** A run of a spec whose terms may go to different methods: the method of each term and the propagations made. */
 export interface PdeAssignedRun extends PdeRun {
-  readonly methods: Readonly<Record<string, OperatorMethod>>;
+  readonly methods: Readonly<Record<string, TermMethod>>;
   readonly passes: number;
 }
 
@@ -227,7 +227,7 @@ export function pde<const S extends PdeSpec>(f: RowFn, spec: S, opts: PdeOptions
   const method = auto ? null : checkMethod(op, opts?.method);
   if (opts?.backend !== undefined) costBackend(op, opts.backend, 'cpu'); // a bad backend fails when pde is built
   // 'auto' assigns the terms to methods once per input shape, dtype and backend
-  const chosen = new Map<string, ReadonlyMap<string, OperatorMethod>>();
+  const chosen = new Map<string, ReadonlyMap<string, TermMethod>>();
   return (X: Tensor) => {
     checkX(op, X);
     const plan = compileSpec(op, spec, X);
@@ -252,19 +252,44 @@ function assign(op: string, f: RowFn, X: Tensor, plan: Plan, backend: CostBacken
 
 /**
  * Runs every method's group of terms (one propagation each, over the directions of its terms only;
- * the Taylor groups share one trace of f) and merges the values in the spec's order. One group is
- * the whole plan.
+ * the Taylor groups share one trace of f), and every biharmonic sent to 'laplacian-of-laplacian'
+ * on its own, and merges the values in the spec's order. One group is the whole plan.
  */
-export function runAssigned(op: string, f: RowFn, X: Tensor, plan: Plan, methods: ReadonlyMap<string, OperatorMethod>, traced?: Traced): PdeAssignedRun {
+export function runAssigned(op: string, f: RowFn, X: Tensor, plan: Plan, methods: ReadonlyMap<string, TermMethod>, traced?: Traced): PdeAssignedRun {
   const groups = METHOD_ORDER.map((m) => [m, new Set(plan.terms.flatMap(([name]) => (methods.get(name) === m ? [name] : [])))] as const).filter(
     ([, names]) => names.size > 0,
   );
+  const twice = plan.terms.filter(([name]) => methods.get(name) === 'laplacian-of-laplacian');
   const shared = traced ?? (groups.some(([m]) => m !== 'nested') ? traceRegion(op, f, [X]) : undefined);
-  const runs = groups.map(([m, names]) => runPlan(op, f, X, groups.length === 1 ? plan : restrictPlan(plan, names), m, shared));
+  const whole = groups.length === 1 && twice.length === 0;
+  const runs = groups.map(([m, names]) => runPlan(op, f, X, whole ? plan : restrictPlan(plan, names), m, shared));
+  for (const [name, t] of twice) {
+    const r = laplacianOfLaplacian(op, f, X, t.twoLaplacians!, 'collapsed');
+    runs.push({ values: { [name]: r.value }, vectors: r.vectors });
+  }
   const merged: Record<string, Tensor> = Object.assign({}, ...runs.map((r) => r.values));
   const values = Object.fromEntries(plan.terms.map(([name]) => [name, merged[name]!]));
   const vectors = runs.every((r) => r.vectors !== null) ? runs.reduce((s, r) => s + r.vectors!, 0) : null;
-  return { values, vectors, methods: Object.fromEntries(methods), passes: groups.length };
+  return { values, vectors, methods: Object.fromEntries(methods), passes: runs.length };
+}
+
+/** Δ(Δf) over `coords` (f: [N, D] -> [N] or [N, C]): the Laplacian of the Laplacian, each by `method`; the vectors per datum multiply. */
+export function laplacianOfLaplacian(
+  op: string,
+  f: RowFn,
+  X: Tensor,
+  coords: readonly number[],
+  method: OperatorMethod,
+): { value: Tensor; vectors: number | null } {
+  const spec = { l: { laplacian: coords } };
+  let inner: number | null = null;
+  const lap = (Y: Tensor): Tensor => {
+    const r = runPlan(op, f, Y, compileSpec(op, spec, Y), method);
+    inner = r.vectors;
+    return r.values.l!;
+  };
+  const outer = runPlan(op, lap, X, compileSpec(op, spec, X), method);
+  return { value: outer.values.l!, vectors: outer.vectors !== null && inner !== null ? outer.vectors * inner : null };
 }
 
 /** Builds (does not run) the spec's graph: the vectors per datum its propagations carry, each term's method and the propagations. */
