@@ -232,7 +232,7 @@ export function pde<const S extends PdeSpec>(f: RowFn, spec: S, opts: PdeOptions
     checkX(op, X);
     const plan = compileSpec(op, spec, X);
     if (method) return runPlan(op, f, X, plan, method).values as PdeResult<S>;
-    const backend = costBackend(op, opts.backend, activeBackendName());
+    const backend = costBackend(op, opts?.backend, activeBackendName());
     const key = `${X.shape.join('x')}:${X.dtype}:${backend}`;
     const known = chosen.get(key);
     if (known) return runAssigned(op, f, X, plan, known).values as PdeResult<S>;

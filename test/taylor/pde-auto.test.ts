@@ -4,6 +4,7 @@ import { expect, it } from 'vitest';
 import { ArgumentError, type PdeSpec, type Tensor, operatorCost, pde } from '../../src/index.js';
 import { compileSpec } from '../../src/ad/pde-plan.js';
 import { planVectors } from '../../src/ad/pde-auto.js';
+import { runAssigned } from '../../src/ad/pde.js';
 import { describeBackends } from '../helpers/backends.js';
 import { type FieldFn, at, derivativeTensors, kovasznay, mlpField } from './pde-ref.js';
 import { T, expectClose, uniform } from './zoo.js';
@@ -158,6 +159,20 @@ describeBackends("pde method 'auto': values against nested first-order AD, and t
         }
       }
     }
+  });
+
+  it('three groups at once (standard Taylor, collapsed, nested: the two Taylor groups share one trace of f) give the reference values', async () => {
+    const X = T(uniform(N * D2, 613, -1, 1), [N, D2], c.dtype);
+    const f = mlpField('tanh', D2, 5, 2, 614, c.dtype);
+    const methods = new Map([
+      ['u', 'taylor'],
+      ['du', 'collapsed'],
+      ['lap', 'nested'],
+    ] as const);
+    const r = runAssigned('pde', f, X, compileSpec('pde', S2, X), methods);
+    expect([r.passes, r.vectors]).toEqual([3, 1 + (1 + D2) + (1 + 2 * (1 + 2 * 3))]);
+    const ref = pde(f, S2, { method: 'nested' })(X);
+    for (const k of ['u', 'du', 'lap']) expectClose(await r.values[k]!.data(), await ref[k]!.data(), tol.rtol, tol.atol, k);
   });
 
   it('the default backend is the active one: S1 splits on the CPU and stays one collapsed propagation on WebGPU', () => {
