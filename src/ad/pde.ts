@@ -1,4 +1,4 @@
-// `pde(f, spec)`: any set of linear differential terms of a row-wise field f: [N, D] -> [N, C] in one propagation (collapsed Taylor mode by default; standard Taylor mode or nested first-order AD on request), and its cost.
+// `pde(f, spec)`: any set of linear differential terms of a row-wise field f: [N, D] -> [N, C] in one propagation (collapsed Taylor mode by default; standard Taylor mode or nested first-order AD on request; with 'auto', one propagation per method the terms were assigned to, ./pde-auto.ts), and its cost.
 
 // A compiled spec (./pde-plan.ts) is a set of directions v_r and reads Σ_r w_r F_d(v_r). All
 // directions travel through f together as one K-jet, K the highest order read:
@@ -9,6 +9,7 @@
 //  - taylor: every coefficient per direction (propagateJet); every read from f's output.
 //  - nested: each F_d(v) by nested first-order AD (forward-over-reverse), the reference.
 // K = 1 (first-order terms only) is one batched jvp of the R directions in every Taylor method.
+// Method 'auto' runs each group of terms as a plan of its own (restrictPlan) and merges the values.
 
 import { ShapeError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
