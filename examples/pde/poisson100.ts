@@ -4,8 +4,17 @@
 // a step, drawn afresh every step with fresh collocation points; the squared residual is the
 // product of two independent estimates from one `pde` call (unbiased). The reported loss uses the
 // exact Laplacian. Adam only: L-BFGS needs a deterministic loss.
+//
+// The network: a linear term x·w plus a tanh MLP of per-coordinate features tanh(a ⊙ x + b), all
+// learned. A plain MLP barely beats the best linear function here (rel. L2 4.6e-2 at the test
+// points; 4.7–4.9e-2 even fitted to u* directly, widths 32 to 256), and the PDE fixes u only up to
+// harmonic functions, which in 100-D include large ones such as (Σ x_i)³/D − Σ x_i³: a network
+// that meets Δu = −g through a few directions of x is wrong by such a function, and only the
+// boundary term (weighted) pins it. Per-coordinate features make sums of functions of single
+// coordinates easy to represent, as u* is one (an easier network for this u*, said so in
+// docs/operators.md).
 
-import { type Tensor, nn, pde } from '../../src/index.js';
+import { type Tensor, nn, ones, pde, zeros } from '../../src/index.js';
 import { type PinnProblem, type PinnSize, boundaryPoints, boxPoints, relativeL2 } from './common.js';
 
 export const dim = 100;
@@ -47,11 +56,26 @@ export interface PoissonSize extends PinnSize {
   readonly distribution: Sampling;
   /** The loss's residual term as the product of two independent estimates (unbiased), instead of one estimate squared. */
   readonly unbiased: boolean;
+  /** The boundary term's weight in the loss. */
+  readonly boundaryWeight: number;
 }
 
-export function problem({ width, interior, boundary, samples, distribution, unbiased, dtype }: PoissonSize): PinnProblem<nn.MlpParams> {
+/** The network's parameters: the MLP, the linear term w [D, 1], the per-coordinate features' scales a and shifts b [D]. */
+export interface PoissonParams {
+  readonly mlp: nn.MlpParams;
+  readonly w: Tensor;
+  readonly a: Tensor;
+  readonly b: Tensor;
+}
+
+export function problem({ width, interior, boundary, samples, distribution, unbiased, boundaryWeight, dtype }: PoissonSize): PinnProblem<PoissonParams> {
   const net = nn.mlp({ sizes: [dim, width, width, 1], activation: 'tanh', seed: 51, dtype });
-  const field = (p: nn.MlpParams) => (X: Tensor) => net.apply(p, X).reshape([-1]);
+  const params: PoissonParams = { mlp: net.params, w: zeros([dim, 1], { dtype }), a: ones([dim], { dtype }), b: zeros([dim], { dtype }) };
+  const field = (p: PoissonParams) => (X: Tensor) =>
+    net
+      .apply(p.mlp, X.mul(p.a).add(p.b).tanh())
+      .reshape([-1])
+      .add(X.matmul(p.w).reshape([-1]));
   const [lo, hi] = [new Array<number>(dim).fill(-1), new Array<number>(dim).fill(1)];
   // fresh collocation points every step (step 0: a fixed set, for the reported loss)
   const points = (step: number): [Tensor, Tensor] => [
@@ -62,13 +86,13 @@ export function problem({ width, interior, boundary, samples, distribution, unbi
   const ut = exact(Xt);
   return {
     name: 'poisson100',
-    params: net.params,
-    lr: 2e-3,
+    params,
+    lr: 1e-2,
     lbfgs: false,
     loss: (p, step) => {
       const [Xr, Xb] = points(step);
       const seed = 1000 + 2 * step;
-      const boundaryLoss = field(p)(Xb).sub(exact(Xb)).square().mean();
+      const boundaryLoss = field(p)(Xb).sub(exact(Xb)).square().mean().mul(boundaryWeight);
       // step 0 (the reported loss): the exact Laplacian, D directions
       if (step === 0) return residual(field(p), Xr, null, 0).square().mean().add(boundaryLoss);
       const [r1, r2] = unbiased ? residualPair(field(p), Xr, samples, seed, distribution) : [residual(field(p), Xr, samples, seed, distribution), null];

@@ -46,6 +46,7 @@ export const problems = {
         samples: 10,
         distribution: 'coordinates',
         unbiased: true,
+        boundaryWeight: 100,
         dtype,
       }),
     ),

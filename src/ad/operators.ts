@@ -3,10 +3,11 @@
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { type EstimatorOptions, type OperatorMethod, checkEstimator, checkFn, checkGaussian, checkMethod, checkX } from './operator-args.js';
-import { type PdeOptions, pdeVectors, runPlan } from './pde.js';
+import { type PdeOptions, laplacianOfLaplacian, pdeCost, runPlan } from './pde.js';
 import { type PdeSpec, type PdeTerm, compileSpec } from './pde-plan.js';
 import { checkUsable } from './pytree.js';
 import type { RowFn } from './taylor-nested.js';
+import type { TermMethod } from './pde-auto.js';
 
 export type { EstimatorOptions, OperatorMethod } from './operator-args.js';
 
@@ -45,16 +46,20 @@ function checkOut(op: string, out: Tensor, N: number): void {
   }
 }
 
-/** One term of a scalar row-wise f through the PDE operator, as [N]. */
-function scalarTerm(op: string, f: RowFn, X: Tensor, term: PdeTerm, method: OperatorMethod): Result {
-  const [N] = X.shape as [number, number];
-  const checked: RowFn = (Y) => {
+/** f, checked to return one tensor [N] or [N, 1]. */
+function scalarChecked(op: string, f: RowFn): RowFn {
+  return (Y) => {
     const y = f(Y);
     if (!(y instanceof Tensor)) throw new ShapeError(`${op}: f must return one tensor`);
     checkOut(op, y, Y.shape[0]!);
     return y;
   };
-  const r = runPlan(op, checked, X, compileSpec(op, { term }, X), method);
+}
+
+/** One term of a scalar row-wise f through the PDE operator, as [N]. */
+function scalarTerm(op: string, f: RowFn, X: Tensor, term: PdeTerm, method: OperatorMethod): Result {
+  const [N] = X.shape as [number, number];
+  const r = runPlan(op, scalarChecked(op, f), X, compileSpec(op, { term }, X), method);
   return { value: r.values.term!.reshape([N]), vectors: r.vectors };
 }
 
@@ -87,14 +92,9 @@ function biharmonicImpl(f: RowFn, X: Tensor, opts: BiharmonicOptions): Result {
     return scalarTerm(op, f, X, { biharmonic: 'all', estimator }, method);
   }
   if (exact === 'interpolation') return scalarTerm(op, f, X, { biharmonic: 'all' }, method);
-  let inner: number | null = null;
-  const lap = (Y: Tensor): Tensor => {
-    const r = laplacianImpl(f, Y, { method }, op);
-    inner = r.vectors;
-    return r.value;
-  };
-  const outer = laplacianImpl(lap, X, { method }, op);
-  return { value: outer.value, vectors: outer.vectors !== null && inner !== null ? outer.vectors * inner : null };
+  const [N, D] = X.shape as [number, number];
+  const r = laplacianOfLaplacian(op, scalarChecked(op, f), X, [...Array(D).keys()], method);
+  return { value: r.value.reshape([N]), vectors: r.vectors };
 }
 
 /**
@@ -122,6 +122,13 @@ export interface OperatorCost {
    * first-order AD).
    */
   vectors: number | null;
+  /**
+   * 'pde': the method that computes each term (keyed like the spec; with method 'auto' the terms
+   * may be split among methods, one propagation each, and vectors is the sum over them).
+   */
+  methods?: Readonly<Record<string, TermMethod>>;
+  /** 'pde': the propagations made (one per method used). */
+  passes?: number;
 }
 
 /** operatorCost('pde', ...)'s options: the spec and the method. */
@@ -136,6 +143,6 @@ export function operatorCost(op: 'laplacian' | 'biharmonic' | 'pde', f: RowFn, X
   checkFn(op, f);
   if (op === 'laplacian') return { vectors: laplacianImpl(f, X, opts).vectors };
   if (op === 'biharmonic') return { vectors: biharmonicImpl(f, X, opts).vectors };
-  if (op === 'pde') return { vectors: pdeVectors(f, X, (opts as PdeCostOptions).terms, opts as PdeOptions) };
+  if (op === 'pde') return pdeCost(f, X, (opts as PdeCostOptions).terms, opts as PdeOptions);
   throw new ArgumentError(`operatorCost: op must be 'laplacian', 'biharmonic' or 'pde', got ${String(op)}`);
 }

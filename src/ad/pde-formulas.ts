@@ -1,4 +1,4 @@
-// Linear differential operators as weighted sums of univariate jets F_d(v) = ∂^d f[v, ..., v]: the Griewank–Utke–Walther interpolation of mixed partials, the biharmonic's directions, and tr(A H) of a constant (possibly indefinite) A by polarization. Host arithmetic only.
+// Linear differential operators as weighted sums of univariate jets F_d(v) = ∂^d f[v, ..., v]: the Griewank–Utke–Walther interpolation of mixed partials, the biharmonic's directions, tr(A H) of a constant (possibly indefinite) A by polarization, and the basis of the collapsed top sums. Host arithmetic only.
 
 // Every formula here returns a list of (direction, weight) pairs of one order d such that the
 // operator equals Σ w F_d(v) (docs/operators.md, ../shared/reference/taylor.md "Any mixed partial
@@ -137,4 +137,41 @@ export function tracePolarization(A: readonly (readonly number[])[]): WeightedDi
           w: s(i, j),
         });
   return out;
+}
+
+/**
+ * A basis of `rows` (Gram–Schmidt, in order; a row within 1e-9 of the span of the earlier ones adds
+ * nothing) and every row's coefficients over it: the order-K reads need only rank-many collapsed
+ * top sums (Δ next to ∂²_x, ∂²_y, ∂²_z is their sum), so collapsed never carries more than
+ * standard Taylor mode. Coefficients within 1e-12 of an integer are that integer.
+ */
+export function rowBasis(rows: readonly Float64Array[]): { basis: Float64Array[]; coef: number[][] } {
+  const dot = (a: Float64Array, b: Float64Array): number => a.reduce((acc, x, i) => acc + x * b[i]!, 0);
+  const basis: Float64Array[] = [];
+  const q: Float64Array[] = []; // orthonormal, basis[k] = Σ_{j<=k} L[k][j] q[j]
+  const L: number[][] = [];
+  const coef = rows.map((w): number[] => {
+    const same = basis.findIndex((b) => b.every((x, i) => x === w[i]));
+    if (same >= 0) return basis.map((_, k) => (k === same ? 1 : 0));
+    const norm = Math.sqrt(dot(w, w));
+    if (norm === 0) return [];
+    const a = q.map((qj) => dot(w, qj));
+    const r = Float64Array.from(w, (x, i) => x - a.reduce((acc, aj, j) => acc + aj * q[j]![i]!, 0));
+    const rn = Math.sqrt(dot(r, r));
+    if (rn > 1e-9 * norm) {
+      basis.push(w);
+      q.push(r.map((x) => x / rn));
+      L.push([...a, rn]);
+      return basis.map((_, k) => (k === basis.length - 1 ? 1 : 0));
+    }
+    // Σ_k c_k basis[k] = Σ_j a_j q[j]: back substitution of Lᵀ c = a
+    const c = new Array<number>(basis.length).fill(0);
+    for (let j = basis.length - 1; j >= 0; j--) {
+      let acc = a[j]!;
+      for (let k = j + 1; k < basis.length; k++) acc -= L[k]![j]! * c[k]!;
+      c[j] = acc / L[j]![j]!;
+    }
+    return c.map((x) => (Math.abs(x - Math.round(x)) < 1e-12 ? Math.round(x) : x));
+  });
+  return { basis, coef: coef.map((c) => [...c, ...new Array<number>(basis.length - c.length).fill(0)]) };
 }

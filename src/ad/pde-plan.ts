@@ -72,6 +72,8 @@ export interface TermPlan {
   readonly reads: readonly Read[];
   /** The term's result from its reads' values (each shaped like f's output). */
   readonly finish: (vals: readonly Tensor[], out: OutInfo) => Tensor;
+  /** An exact biharmonic's coordinates: it is also Δ(Δf) over them, a route of method 'auto' (./pde-auto.ts). */
+  readonly twoLaplacians?: readonly number[];
 }
 
 /** The directions of one spec: host vectors merged by ray, then tensor blocks [B, 1 | N, D]. */
@@ -245,7 +247,7 @@ const COMPILERS = {
       checkGaussian(ctx.op, e);
       return { reads: [randomRead(ctx, e, coords, 4, 1 / (3 * e.samples))], finish: only };
     }
-    return { reads: [readOf(ctx, 4, biharmonicInterpolation(coords, ctx.D))], finish: only };
+    return { reads: [readOf(ctx, 4, biharmonicInterpolation(coords, ctx.D))], finish: only, twoLaplacians: coords };
   },
 } satisfies Record<TermKind, Compiler>;
 
@@ -376,5 +378,35 @@ export function compileSpec(op: string, spec: PdeSpec, X: Tensor): Plan {
     const compile: Compiler = COMPILERS[kind];
     return [name, compile({ op, name, X, D, dirs }, (term === 'value' ? {} : term) as Record<string, unknown>)] as const;
   });
+  return { dirs, terms };
+}
+
+/** Weights of a read over the plan's R directions. */
+export function weightRow(plan: Plan, read: Read): Float64Array {
+  const w = new Float64Array(plan.dirs.count);
+  for (const [ref, c] of read.parts) w[plan.dirs.index(ref)]! += c;
+  return w;
+}
+
+/**
+ * The plan of some of the terms only (a group of method 'auto', ./pde-auto.ts): their reads over
+ * a fresh set of just the directions they use (host directions in order of first use, whole blocks),
+ * so a group propagates no direction of another.
+ */
+export function restrictPlan(plan: Plan, names: ReadonlySet<string>): Plan {
+  const dirs = new Directions();
+  const blockOf = new Map<number, number>();
+  const remap = (ref: DirRef, order: number, w: number): readonly [DirRef, number] => {
+    if ('host' in ref) return dirs.part(plan.dirs.host[ref.host]!, order, w)!;
+    let b = blockOf.get(ref.block);
+    if (b === undefined) blockOf.set(ref.block, (b = dirs.block(plan.dirs.blocks[ref.block]!)));
+    return [{ block: b, j: ref.j }, w];
+  };
+  const terms = plan.terms
+    .filter(([name]) => names.has(name))
+    .map(([name, t]) => {
+      const reads = t.reads.map((rd) => ({ order: rd.order, parts: rd.parts.map(([ref, w]) => remap(ref, rd.order, w)) }));
+      return [name, { ...t, reads }] as const;
+    });
   return { dirs, terms };
 }

@@ -1,4 +1,4 @@
-// `pde(f, spec)`: any set of linear differential terms of a row-wise field f: [N, D] -> [N, C] in one propagation (collapsed Taylor mode by default; standard Taylor mode or nested first-order AD on request), and its cost.
+// `pde(f, spec)`: any set of linear differential terms of a row-wise field f: [N, D] -> [N, C] in one propagation (collapsed Taylor mode by default; standard Taylor mode or nested first-order AD on request; with 'auto', one propagation per method the terms were assigned to, ./pde-auto.ts), and its cost.
 
 // A compiled spec (./pde-plan.ts) is a set of directions v_r and reads Σ_r w_r F_d(v_r). All
 // directions travel through f together as one K-jet, K the highest order read:
@@ -9,23 +9,30 @@
 //  - taylor: every coefficient per direction (propagateJet); every read from f's output.
 //  - nested: each F_d(v) by nested first-order AD (forward-over-reverse), the reference.
 // K = 1 (first-order terms only) is one batched jvp of the R directions in every Taylor method.
+// Method 'auto' runs each group of terms as a plan of its own (restrictPlan) and merges the values.
 
 import { ShapeError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import * as ops from '../ops.js';
 import { propagateCollapsed, weightsTensor } from './collapse.js';
 import { type OperatorMethod, checkFn, checkMethod, checkX, constantLike } from './operator-args.js';
-import { type OutInfo, type PdeSpec, type Plan, type Read, checkSpec, compileSpec } from './pde-plan.js';
-import { propagateJet, traceRegion } from './taylor.js';
+import { type OutInfo, type PdeSpec, type Plan, type Read, checkSpec, compileSpec, restrictPlan, weightRow } from './pde-plan.js';
+import { type Assignment, type CostBackend, METHOD_ORDER, type TermMethod, chooseMethods, costBackend } from './pde-auto.js';
+import { rowBasis } from './pde-formulas.js';
+import { type Traced, propagateJet, traceRegion } from './taylor.js';
 import { type RowFn, nestedForm } from './taylor-nested.js';
 import { constLike } from '../rules/taylor-coef.js';
+import { activeBackendName } from '../ir/host.js';
 
 export interface PdeOptions {
   /**
    * 'collapsed' (default), 'taylor' (standard Taylor mode), 'nested' (first-order AD), or 'auto':
-   * the method whose propagation carries the fewest vectors per datum for this spec (operatorCost).
+   * a method per term, the assignment whose propagations (one per method used) cost least on the
+   * backend (./pde-auto.ts; operatorCost reports the choice).
    */
   method?: OperatorMethod | 'auto';
+  /** The backend method 'auto' costs for (default: the active one). */
+  backend?: CostBackend;
 }
 
 /** One tensor per term, keyed like the spec (a misspelt key is a compile error). */
@@ -35,6 +42,12 @@ export type PdeResult<S extends PdeSpec> = { -readonly [K in keyof S]: Tensor };
 export interface PdeRun {
   readonly values: Record<string, Tensor>;
   readonly vectors: number | null;
+}
+
+/** A run of a spec whose terms may go to different methods: the method of each term and the propagations made. */
+export interface PdeAssignedRun extends PdeRun {
+  readonly methods: Readonly<Record<string, TermMethod>>;
+  readonly passes: number;
 }
 
 /** f's output must be [N] or [N, C] (rows independent). */
@@ -60,13 +73,6 @@ function directionTensor(plan: Plan, X: Tensor): Tensor {
   return aligned.length === 1 ? aligned[0]! : ops.concat(aligned, 0);
 }
 
-/** Weights of a read over the R directions. */
-function weightRow(plan: Plan, read: Read, R: number): Float64Array {
-  const w = new Float64Array(R);
-  for (const [ref, c] of read.parts) w[plan.dirs.index(ref)]! += c;
-  return w;
-}
-
 /** Σ_r w_r Z[r] for Z [R, ...O] (null: zero): one slice for a single direction, one sum when all weights are equal. */
 function combine(Z: Tensor | null, w: Float64Array, zero: Tensor): Tensor {
   const live = Array.from(w.keys()).filter((r) => w[r] !== 0);
@@ -88,14 +94,15 @@ interface ReadValues {
   readonly vectors: number | null;
 }
 
-/** Evaluates a compiled spec: every term's value, and the vectors per datum. */
-export function runPlan(op: string, f: RowFn, X: Tensor, plan: Plan, method: OperatorMethod): PdeRun {
+/** Evaluates a compiled spec by one method: every term's value, and the vectors per datum. `traced`: f traced at X already (shared by the Taylor groups of method 'auto'). */
+export function runPlan(op: string, f: RowFn, X: Tensor, plan: Plan, method: OperatorMethod, traced?: Traced): PdeRun {
   const reads = plan.terms.flatMap(([, t]) => t.reads);
   const K = Math.max(0, ...reads.map((r) => r.order));
   const R = plan.dirs.count;
-  const rows = reads.map((rd) => weightRow(plan, rd, R));
+  const rows = reads.map((rd) => weightRow(plan, rd));
   const dirs = R > 0 ? directionTensor(plan, X) : null;
-  const r = method === 'nested' ? nestedReads(op, f, X, dirs, rows, reads, K) : taylorReads(op, f, X, dirs, rows, reads, K, method);
+  const r =
+    method === 'nested' ? nestedReads(op, f, X, dirs, rows, reads, K) : taylorReads(op, traced ?? traceRegion(op, f, [X]), X, dirs, rows, reads, K, method);
   const values: Record<string, Tensor> = {};
   let at = 0;
   for (const [name, term] of plan.terms) {
@@ -108,7 +115,7 @@ export function runPlan(op: string, f: RowFn, X: Tensor, plan: Plan, method: Ope
 /** Every read from one propagation of the K-jets of all directions through f (collapsed or standard Taylor mode). */
 function taylorReads(
   op: string,
-  f: RowFn,
+  tr: Traced,
   X: Tensor,
   dirs: Tensor | null,
   rows: readonly Float64Array[],
@@ -116,7 +123,6 @@ function taylorReads(
   K: number,
   method: OperatorMethod,
 ): ReadValues {
-  const tr = traceRegion(op, f, [X]);
   if (tr.outputs.length !== 1) throw new ShapeError(`${op}: f must return one tensor`);
   const y = tr.outputs[0]!;
   const out = outInfo(op, y, X.shape[0]!);
@@ -167,46 +173,10 @@ function taylorReads(
 }
 
 /**
- * A basis of `rows` (Gram–Schmidt, in order; a row within 1e-9 of the span of the earlier ones adds
- * nothing) and every row's coefficients over it: the order-K reads need only rank-many collapsed
- * top sums (Δ next to ∂²_x, ∂²_y, ∂²_z is their sum), so collapsed never carries more than
- * standard Taylor mode. Coefficients within 1e-12 of an integer are that integer.
- */
-export function rowBasis(rows: readonly Float64Array[]): { basis: Float64Array[]; coef: number[][] } {
-  const dot = (a: Float64Array, b: Float64Array): number => a.reduce((acc, x, i) => acc + x * b[i]!, 0);
-  const basis: Float64Array[] = [];
-  const q: Float64Array[] = []; // orthonormal, basis[k] = Σ_{j<=k} L[k][j] q[j]
-  const L: number[][] = [];
-  const coef = rows.map((w): number[] => {
-    const same = basis.findIndex((b) => b.every((x, i) => x === w[i]));
-    if (same >= 0) return basis.map((_, k) => (k === same ? 1 : 0));
-    const norm = Math.sqrt(dot(w, w));
-    if (norm === 0) return [];
-    const a = q.map((qj) => dot(w, qj));
-    const r = Float64Array.from(w, (x, i) => x - a.reduce((acc, aj, j) => acc + aj * q[j]![i]!, 0));
-    const rn = Math.sqrt(dot(r, r));
-    if (rn > 1e-9 * norm) {
-      basis.push(w);
-      q.push(r.map((x) => x / rn));
-      L.push([...a, rn]);
-      return basis.map((_, k) => (k === basis.length - 1 ? 1 : 0));
-    }
-    // Σ_k c_k basis[k] = Σ_j a_j q[j]: back substitution of Lᵀ c = a
-    const c = new Array<number>(basis.length).fill(0);
-    for (let j = basis.length - 1; j >= 0; j--) {
-      let acc = a[j]!;
-      for (let k = j + 1; k < basis.length; k++) acc -= L[k]![j]! * c[k]!;
-      c[j] = acc / L[j]![j]!;
-    }
-    return c.map((x) => (Math.abs(x - Math.round(x)) < 1e-12 ? Math.round(x) : x));
-  });
-  return { basis, coef: coef.map((c) => [...c, ...new Array<number>(basis.length - c.length).fill(0)]) };
-}
-
-/**
  * Every read by nested first-order AD, one component of f at a time. Vectors per datum (K <= 2):
  * the primal once, and per component an adjoint plus, per direction of a second-order read, a
- * tangent and a tangent adjoint: 1 + C (1 + 2 R₂); null for higher orders (not counted).
+ * tangent and a tangent adjoint: 1 + C (1 + 2 R₂) (1 when no read of order >= 1 has a non-zero
+ * weight: no adjoint is formed); null for higher orders (not counted).
  */
 function nestedReads(op: string, f: RowFn, X: Tensor, dirs: Tensor | null, rows: readonly Float64Array[], reads: readonly Read[], K: number): ReadValues {
   const y = f(X);
@@ -226,18 +196,20 @@ function nestedReads(op: string, f: RowFn, X: Tensor, dirs: Tensor | null, rows:
   };
   const zero = constLike(y, 0);
   const second = new Set<number>();
+  let adjoint = false;
   const vals = reads.map((rd, i) => {
     if (rd.order === 0) return y;
     let acc: Tensor | null = null;
     rows[i]!.forEach((w, r) => {
       if (w === 0) return;
+      adjoint = true;
       if (rd.order === 2) second.add(r);
       const q = w === 1 ? form(r, rd.order) : form(r, rd.order).mul(w);
       acc = acc ? acc.add(q) : q;
     });
     return acc ?? zero;
   });
-  return { vals, out, vectors: K <= 2 ? 1 + (C ?? 1) * (1 + 2 * second.size) : null };
+  return { vals, out, vectors: K > 2 ? null : adjoint ? 1 + (C ?? 1) * (1 + 2 * second.size) : 1 };
 }
 
 /**
@@ -254,42 +226,85 @@ export function pde<const S extends PdeSpec>(f: RowFn, spec: S, opts: PdeOptions
   checkSpec(op, spec);
   const auto = opts?.method === 'auto';
   const method = auto ? null : checkMethod(op, opts?.method);
-  // 'auto' compares the methods once per input shape and dtype, then builds only the chosen one
-  const chosen = new Map<string, OperatorMethod>();
+  if (opts?.backend !== undefined) costBackend(op, opts.backend, 'cpu'); // a bad backend fails when pde is built
+  // 'auto' assigns the terms to methods once per input shape, dtype and backend
+  const chosen = new Map<string, ReadonlyMap<string, TermMethod>>();
   return (X: Tensor) => {
     checkX(op, X);
     const plan = compileSpec(op, spec, X);
     if (method) return runPlan(op, f, X, plan, method).values as PdeResult<S>;
-    const key = `${X.shape.join('x')}:${X.dtype}`;
+    const backend = costBackend(op, opts?.backend, activeBackendName());
+    const key = `${X.shape.join('x')}:${X.dtype}:${backend}`;
     const known = chosen.get(key);
-    if (known) return runPlan(op, f, X, plan, known).values as PdeResult<S>;
-    const best = cheapestRun(op, f, X, plan);
-    chosen.set(key, best.method);
-    return best.run.values as PdeResult<S>;
+    if (known) return runAssigned(op, f, X, plan, known).values as PdeResult<S>;
+    const { traced, assignment } = assign(op, f, X, plan, backend);
+    chosen.set(key, assignment.methods);
+    return runAssigned(op, f, X, plan, assignment.methods, traced).values as PdeResult<S>;
   };
 }
 
-/**
- * `method: 'auto'`: the graphs of the collapsed, standard Taylor and nested methods are built (not
- * run: only the chosen one is ever computed) and the one carrying the fewest vectors per datum is
- * kept; ties go to collapsed, then standard Taylor (nested counts are stated by formula, or not
- * known: then it is not a candidate).
- */
-function cheapestRun(op: string, f: RowFn, X: Tensor, plan: Plan): { method: OperatorMethod; run: PdeRun } {
-  let best: { method: OperatorMethod; run: PdeRun } | null = null;
-  for (const method of ['collapsed', 'taylor', 'nested'] as const) {
-    const run = runPlan(op, f, X, plan, method);
-    if (!best || (run.vectors !== null && (best.run.vectors === null || run.vectors < best.run.vectors))) best = { method, run };
-  }
-  return best!;
+/** Method 'auto': f traced once (its output's components C enter the nested count), then the cheapest assignment (./pde-auto.ts). */
+function assign(op: string, f: RowFn, X: Tensor, plan: Plan, backend: CostBackend): { traced: Traced; assignment: Assignment } {
+  const traced = traceRegion(op, f, [X]);
+  if (traced.outputs.length !== 1) throw new ShapeError(`${op}: f must return one tensor`);
+  const { C } = outInfo(op, traced.outputs[0]!, X.shape[0]!);
+  return { traced, assignment: chooseMethods(plan, C, backend) };
 }
 
-/** Builds (does not run) the spec's graph; the vectors per datum its propagation carries. */
-export function pdeVectors(f: RowFn, X: Tensor, spec: PdeSpec, opts: PdeOptions = {}): number | null {
+/**
+ * Runs every method's group of terms (one propagation each, over the directions of its terms only;
+ * the Taylor groups share one trace of f), and every biharmonic sent to 'laplacian-of-laplacian'
+ * on its own, and merges the values in the spec's order. One group is the whole plan.
+ */
+export function runAssigned(op: string, f: RowFn, X: Tensor, plan: Plan, methods: ReadonlyMap<string, TermMethod>, traced?: Traced): PdeAssignedRun {
+  const groups = METHOD_ORDER.map((m) => [m, new Set(plan.terms.flatMap(([name]) => (methods.get(name) === m ? [name] : [])))] as const).filter(
+    ([, names]) => names.size > 0,
+  );
+  const twice = plan.terms.filter(([name]) => methods.get(name) === 'laplacian-of-laplacian');
+  const shared = traced ?? (groups.some(([m]) => m !== 'nested') ? traceRegion(op, f, [X]) : undefined);
+  const whole = groups.length === 1 && twice.length === 0;
+  const runs = groups.map(([m, names]) => runPlan(op, f, X, whole ? plan : restrictPlan(plan, names), m, shared));
+  for (const [name, t] of twice) {
+    const r = laplacianOfLaplacian(op, f, X, t.twoLaplacians!, 'collapsed');
+    runs.push({ values: { [name]: r.value }, vectors: r.vectors });
+  }
+  const merged: Record<string, Tensor> = Object.assign({}, ...runs.map((r) => r.values));
+  const values = Object.fromEntries(plan.terms.map(([name]) => [name, merged[name]!]));
+  const vectors = runs.every((r) => r.vectors !== null) ? runs.reduce((s, r) => s + r.vectors!, 0) : null;
+  return { values, vectors, methods: Object.fromEntries(methods), passes: runs.length };
+}
+
+/** Δ(Δf) over `coords` (f: [N, D] -> [N] or [N, C]): the Laplacian of the Laplacian, each by `method`; the vectors per datum multiply. */
+export function laplacianOfLaplacian(
+  op: string,
+  f: RowFn,
+  X: Tensor,
+  coords: readonly number[],
+  method: OperatorMethod,
+): { value: Tensor; vectors: number | null } {
+  const spec = { l: { laplacian: coords } };
+  let inner: number | null = null;
+  const lap = (Y: Tensor): Tensor => {
+    const r = runPlan(op, f, Y, compileSpec(op, spec, Y), method);
+    inner = r.vectors;
+    return r.values.l!;
+  };
+  const outer = runPlan(op, lap, X, compileSpec(op, spec, X), method);
+  return { value: outer.values.l!, vectors: outer.vectors !== null && inner !== null ? outer.vectors * inner : null };
+}
+
+/** Builds (does not run) the spec's graph: the vectors per datum its propagations carry, each term's method and the propagations. */
+export function pdeCost(f: RowFn, X: Tensor, spec: PdeSpec, opts: PdeOptions = {}): Omit<PdeAssignedRun, 'values'> {
   const op = 'pde';
   checkFn(op, f);
   checkX(op, X);
   const plan = compileSpec(op, spec, X);
-  if (opts?.method === 'auto') return cheapestRun(op, f, X, plan).run.vectors;
-  return runPlan(op, f, X, plan, checkMethod(op, opts?.method)).vectors;
+  if (opts?.method === 'auto') {
+    const { traced, assignment } = assign(op, f, X, plan, costBackend(op, opts.backend, activeBackendName()));
+    const { vectors, methods, passes } = runAssigned(op, f, X, plan, assignment.methods, traced);
+    return { vectors, methods, passes };
+  }
+  const method = checkMethod(op, opts?.method);
+  const { vectors } = runPlan(op, f, X, plan, method);
+  return { vectors, methods: Object.fromEntries(plan.terms.map(([name]) => [name, method])), passes: 1 };
 }

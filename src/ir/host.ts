@@ -34,6 +34,11 @@ export function setActiveBackendName(name: string): void {
   activeBackend = name;
 }
 
+/** The active backend's name ('cpu' or 'webgpu'): what a cost model that weighs the backend asks (pde's method 'auto'). */
+export function activeBackendName(): string {
+  return activeBackend;
+}
+
 /** Raises a DTypeError when the active backend cannot hold `dtype` (float64 on WebGPU). */
 export function checkBackendDType(op: string, dtype: DType): void {
   if (dtype === 'float64' && activeBackend === 'webgpu') {
