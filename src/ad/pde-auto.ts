@@ -1,4 +1,6 @@
-// pde's method 'auto': the cost model (the vectors per datum each method's propagation of a group of terms carries, from the compiled plan), what a propagation costs on each backend, and the search for the cheapest assignment of the spec's terms to methods.
+// pde's method 'auto': the cost model (the vectors per datum each method's propagation of a group
+// of terms carries, from the compiled plan), what a propagation costs on each backend, and the
+// search for the cheapest assignment of the spec's terms to methods.
 
 // A spec's terms can go to different methods: every method that gets a term runs one propagation of
 // just the directions of its terms (./pde-plan.ts restrictPlan), so terms in one group still share
