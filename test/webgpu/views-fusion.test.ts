@@ -139,38 +139,12 @@ describeBackends('fusion through views and inline sums', (c) => {
     });
   }
 
-  it('the training step of an L-layer tanh MLP (realized weights): ≤ 14L + 2 kernels, ≤ 12L stacked', () => {
-    for (const L of [1, 2, 3]) {
-      const { f: _f, X } = mlp(L, false);
-      const sizes = [4, ...new Array<number>(L).fill(8)];
-      const ps = sizes.slice(1).flatMap((h, l) => [t([sizes[l]!, h], 60 + l, -0.5, 0.5), t([h], 70 + l, -0.1, 0.1)]);
-      ps.push(t([8], 80, -0.35, 0.35));
-      const f = (q: W.Tensor[]) => (Y: W.Tensor) => {
-        let h = Y;
-        for (let l = 0; l < L; l++)
-          h = h
-            .matmul(q[2 * l]!)
-            .add(q[2 * l + 1]!)
-            .tanh();
-        return h.matmul(q[2 * L]!);
-      };
-      const loss = (q: W.Tensor[]) => {
-        const r = W.laplacian(f(q))(X).sub(1);
-        return r.mul(r).mean();
-      };
-      for (const stacked of [false, true]) {
-        W._setStackedChannels(stacked);
-        const grads = W.grad(loss)(ps) as W.Tensor[];
-        const kernels = schedule(grads.map((g) => g.node)).plan.kernels.length;
-        expect(kernels, `L = ${L}, stacked: ${stacked}`).toBeLessThanOrEqual(stacked ? 12 * L : 14 * L + 2);
-      }
-    }
-  });
-
-  it('the stacked training step (gradient of a collapsed-Laplacian loss) takes fewer kernels and equals the unstacked one', async () => {
-    const { f: _f, X } = mlp(2, false);
-    const L = 2;
-    const ps = [t([4, 8], 50, -0.5, 0.5), t([8], 51, -0.1, 0.1), t([8, 8], 52, -0.35, 0.35), t([8], 53, -0.1, 0.1), t([8], 54, -0.35, 0.35)];
+  /** The loss mean((Δu − 1)²) of an L-layer tanh MLP u (widths 4, 8, ..., 8, 1) as a function of its parameters, and parameters for it. */
+  const pinnLoss = (L: number) => {
+    const { X } = mlp(L, false);
+    const sizes = [4, ...new Array<number>(L).fill(8)];
+    const ps = sizes.slice(1).flatMap((h, l) => [t([sizes[l]!, h], 50 + l, -0.5, 0.5), t([h], 60 + l, -0.1, 0.1)]);
+    ps.push(t([8], 70, -0.35, 0.35));
     const f = (q: W.Tensor[]) => (Y: W.Tensor) => {
       let h = Y;
       for (let l = 0; l < L; l++)
@@ -184,12 +158,27 @@ describeBackends('fusion through views and inline sums', (c) => {
       const r = W.laplacian(f(q))(X).sub(1);
       return r.mul(r).mean();
     };
+    return { loss, ps };
+  };
+  const stepKernels = (grads: W.Tensor[]): number => schedule(grads.map((g) => g.node)).plan.kernels.length;
+
+  it('the training step of an L-layer tanh MLP (realized weights): ≤ 14L + 2 kernels, ≤ 12L stacked', () => {
+    for (const L of [1, 2, 3]) {
+      const { loss, ps } = pinnLoss(L);
+      for (const stacked of [false, true]) {
+        W._setStackedChannels(stacked);
+        const kernels = stepKernels(W.grad(loss)(ps) as W.Tensor[]);
+        expect(kernels, `L = ${L}, stacked: ${stacked}`).toBeLessThanOrEqual(stacked ? 12 * L : 14 * L + 2);
+      }
+    }
+  });
+
+  it('the stacked training step (gradient of a collapsed-Laplacian loss) takes fewer kernels and equals the unstacked one', async () => {
+    const { loss, ps } = pinnLoss(2);
     const plain = W.grad(loss)(ps) as W.Tensor[];
-    const k0 = schedule(plain.map((g) => g.node)).plan.kernels.length;
     W._setStackedChannels(true);
     const stacked = W.grad(loss)(ps) as W.Tensor[];
-    const k1 = schedule(stacked.map((g) => g.node)).plan.kernels.length;
-    expect(k1).toBeLessThan(k0);
+    expect(stepKernels(stacked)).toBeLessThan(stepKernels(plain));
     for (let i = 0; i < ps.length; i++) tol(await stacked[i]!.data(), await plain[i]!.data());
   });
 });
