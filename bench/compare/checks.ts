@@ -1,6 +1,6 @@
 // The float64 references every engine's result is checked against before it is timed:
-// the Laplacian by bench/workload-reference.ts's plain-JS forward Laplacian (on the first points
-// where the network is large), the training gradient and the HVP leaf by leaf against wgad's CPU
+// the Laplacian by bench/workload-reference.ts's plain-JS forward Laplacian (on the first 256
+// points, fewer where the network is large), the training gradient and the HVP leaf by leaf against wgad's CPU
 // float64 result, which is itself checked first by the plain-JS central difference ⟨∇θ, v⟩ and
 // the polarization ⟨u, Hv⟩ (and every engine by them too, where the plain-JS loss is cheap).
 
@@ -11,8 +11,9 @@ import type { CompareWorkload, EngineDef, Problem } from './engine.js';
 /** Relative tolerances: float64 results against float64 references, float32 results, the finite-difference checks of a float64 result. */
 export const TOLERANCE = { float64: 1e-8, float32: 1e-4, directional: 1e-6, polarization: 1e-5 } as const;
 
-/** Points the plain-JS Laplacian reference covers at most (it costs N·D·Σ inputs·outputs). */
+/** Points the plain-JS Laplacian reference covers at most, and the multiply-adds it may take (D·Σ inputs·outputs per point). */
 const REFERENCE_POINTS = 256;
+const REFERENCE_COST = 4e9;
 /** The plain-JS loss checks run where one loss costs at most this many multiply-adds. */
 const CHEAP_LOSS = 5e8;
 
@@ -33,7 +34,6 @@ function firstPoints(m: MlpData, n: number): MlpData {
 }
 
 export function references(p: Problem): References {
-  const points = Math.min(p.net.N, REFERENCE_POINTS);
   const net = p.net;
   let widthSum = 0;
   let inputs = net.D;
@@ -41,6 +41,7 @@ export function references(p: Problem): References {
     widthSum += inputs * w;
     inputs = w;
   }
+  const points = Math.max(1, Math.min(net.N, REFERENCE_POINTS, Math.floor(REFERENCE_COST / (net.D * widthSum))));
   return {
     laplacian: forwardLaplacian(firstPoints(net, points), leavesOf(net)).lap,
     points,
@@ -105,6 +106,6 @@ export function checkResult(key: CompareWorkload, out: Leaves, dtype: EngineDef[
   else if (dtype === 'float64' && ok) {
     refs[key] = out;
     if (!refs.lossChecks) parts.push('taken as the reference (not checked by plain JS at this size: too slow)');
-  } else if (!parts.length) return { ok: false, text: 'no float64 reference to check against (wgad CPU float64 failed)' };
+  } else if (!parts.length) return { ok: false, text: 'no float64 reference to check against (wgad CPU float64 was not run, or failed)' };
   return { ok, text: parts.join('; ') };
 }

@@ -107,8 +107,12 @@ const def = (device: Device, dtype: 'float64' | 'float32', against: string): Eng
   open: async () => adapter(await load(device), device, dtype),
 });
 
+/**
+ * float32 first: jax-js's third-order training step leaks wasm memory on every call (about 170 MB
+ * at the default size, float32), and its wasm memory, shared by both dtypes, stops at 4 GiB.
+ */
 export const JAXJS_ENGINES: EngineDef[] = [
-  def('wasm', 'float64', 'wgad-cpu-f64'),
   def('wasm', 'float32', 'wgad-cpu-f32'),
+  def('wasm', 'float64', 'wgad-cpu-f64'),
   def('webgpu', 'float32', 'wgad-webgpu-f32'),
 ];

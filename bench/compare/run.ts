@@ -34,6 +34,11 @@ export interface CompareOptions {
   warmup: number;
   /** Only each engine's first method per workload. */
   quick: boolean;
+  /**
+   * The engine whose float64 results are the gradient's and the HVP's references (wgad's CPU
+   * float64); when it is not among `engines` its first method of each is run once, untimed.
+   */
+  reference?: EngineDef;
   /** Progress: what runs now and how far the run is (steps counted per phase). */
   progress?: (what: string, done: number, total: number) => void;
 }
@@ -122,10 +127,26 @@ async function timeRounds(entries: Entry[], adapters: Map<string, Awaited<Return
   o.progress?.(`${phase} done`, total, total);
 }
 
+/** Fills the gradient's and the HVP's references from `e`'s first methods (a failure leaves them empty: float32 cells then say so). */
+async function referenceRun(e: EngineDef, o: CompareOptions, refs: References): Promise<void> {
+  try {
+    o.progress?.(`reference: ${engineLabel(e)}`, 0, 1);
+    const adapter = await e.open();
+    await adapter.activate();
+    for (const key of ['train', 'hvp'] as const) {
+      const [first] = await adapter.build(key, o.problem);
+      if (first) checkResult(key, await first.run(), e.dtype, o.problem, refs);
+    }
+  } catch {
+    // no reference: the cells of train and hvp say there is none to check against
+  }
+}
+
 /** Runs the comparison; never throws for an engine's failure (it becomes the cell's detail). */
 export async function runCompare(o: CompareOptions): Promise<CompareResult> {
   const refs = references(o.problem);
   const result: CompareResult = { engines: [], cells: [] };
+  if (o.reference && !o.engines.includes(o.reference)) await referenceRun(o.reference, o, refs);
   for (const phase of PHASES) {
     const engines = o.engines.filter((e) => e.phase === phase);
     if (!engines.length) continue;

@@ -22,6 +22,7 @@ async function load(backend: Backend): Promise<Tf> {
     if (why) throw new Error(why);
   }
   const tf = (await import('@tensorflow/tfjs-core')) as Tf;
+  tf.enableProdMode(); // as an application ships it: no debug checks, no console banner in Node
   // tfjs-core's bundle registers no gradients (the full tfjs package imports this module); it is
   // ESM with extensionless imports, which Node cannot load: tsx's require resolves them. The
   // gradients land in TF.js's global registry, shared with the bundle's engine.

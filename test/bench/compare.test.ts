@@ -154,7 +154,7 @@ describe('compare: the CPU adapters on a tiny network against plain-JS float64 r
   const engines = [...WGAD_ENGINES, ...JAXJS_ENGINES, ...TFJS_ENGINES].filter((e) => e.phase === 'cpu');
 
   it('covers wgad, jax-js and TF.js', () => {
-    expect(engines.map((e) => e.id)).toEqual(['wgad-cpu-f64', 'wgad-cpu-f32', 'jaxjs-wasm-f64', 'jaxjs-wasm-f32', 'tfjs-cpu-f32']);
+    expect(engines.map((e) => e.id)).toEqual(['wgad-cpu-f64', 'wgad-cpu-f32', 'jaxjs-wasm-f32', 'jaxjs-wasm-f64', 'tfjs-cpu-f32']);
   });
 
   for (const e of engines) {
@@ -218,5 +218,16 @@ describe('compare: failures become cells', () => {
     expect(cell('broken', 'train')).toMatchObject({ status: 'failed', detail: 'cannot build: higher-order gradient not supported' });
     expect(cell('broken', 'hvp')).toMatchObject({ status: 'failed', detail: 'throws when run: kernel HvpThing not found' });
     expect(toMarkdown(r)).toContain('kernel HvpThing not found');
+  });
+
+  it('without wgad CPU float64 among the engines, its results are still the references (computed once, untimed)', async () => {
+    const f32 = WGAD_ENGINES[1]!;
+    const cell = async (reference?: EngineDef) => {
+      const r = await runCompare({ engines: [f32], problem, rounds: 1, warmup: 1, quick: true, reference });
+      expect(r.engines.map((e) => e.id)).toEqual([f32.id]);
+      return r.cells.find((c) => c.workload === 'train')!;
+    };
+    expect((await cell(WGAD_ENGINES[0])).detail).toContain('vs wgad CPU float64, leaf by leaf');
+    expect((await cell()).detail).not.toContain('wgad CPU float64');
   });
 });
