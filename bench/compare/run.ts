@@ -103,7 +103,7 @@ async function prepareCell(
   return { cell, entries };
 }
 
-/** Times `rounds` interleaved rounds; a sample is the second of two back-to-back calls (the first wakes thread pools and caches) unless a call takes over 200 ms. */
+/** Times `rounds` interleaved rounds; a sample is the second of two back-to-back calls (the first wakes thread pools and caches) unless a call takes over a second: the wait dominates then. */
 async function timeRounds(entries: Entry[], adapters: Map<string, Awaited<ReturnType<EngineDef['open']>>>, o: CompareOptions, phase: Phase): Promise<void> {
   const total = o.rounds * entries.length;
   let done = 0;
@@ -115,7 +115,7 @@ async function timeRounds(entries: Entry[], adapters: Map<string, Awaited<Return
       if (e.failed) continue;
       try {
         await adapters.get(e.engine.id)!.activate();
-        if (!(e.times.length && e.times[e.times.length - 1]! > 200)) await e.run();
+        if (!(e.times.length && e.times[e.times.length - 1]! > 1000)) await e.run();
         const t0 = performance.now();
         await e.run();
         e.times.push(performance.now() - t0);

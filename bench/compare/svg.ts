@@ -6,8 +6,23 @@ import { WORKLOAD_KEYS, WORKLOAD_SHORT } from './engine.js';
 import { fmtMs } from './format.js';
 import type { CompareResult } from './run.js';
 
-/** Colour per engine, in order: wgad's blues first, then the peers'. */
-const PALETTE = ['#1f4e9c', '#3b7dd8', '#86b3ef', '#c0392b', '#e67e22', '#f1c40f', '#27ae60', '#8e44ad', '#7f8c8d', '#16a085'];
+/** Shades per library (engine ids start with its name): wgad blues, jax-js reds, TF.js greens; others grey. */
+const SHADES: [prefix: string, colours: string[]][] = [
+  ['wgad-', ['#1f4e9c', '#3b7dd8', '#86b3ef']],
+  ['jaxjs-', ['#922b21', '#e74c3c', '#f5b7b1']],
+  ['tfjs-', ['#1e8449', '#58d68d']],
+];
+
+/** A colour per engine: the next shade of its library's. */
+function colours(ids: readonly string[]): string[] {
+  const used = new Map<string, number>();
+  return ids.map((id) => {
+    const [prefix, shades] = SHADES.find(([p]) => id.startsWith(p)) ?? ['', ['#7f8c8d', '#b2babb', '#566573']];
+    const n = used.get(prefix) ?? 0;
+    used.set(prefix, n + 1);
+    return shades[n % shades.length]!;
+  });
+}
 
 /** Escapes text for XML content and attribute values. */
 export function escapeXml(s: string): string {
@@ -28,6 +43,7 @@ const tickLabel = (ms: number): string => (ms >= 1000 ? `${ms / 1000} s` : `${ms
 /** The SVG document (title: what was measured). */
 export function toSvg(r: CompareResult, title: string): string {
   const engines = r.engines;
+  const palette = colours(engines.map((e) => e.id));
   const values = r.cells.filter((c) => c.status === 'ok').map((c) => c.median!);
   const ticks = logTicks(values);
   const bar = 20;
@@ -67,7 +83,7 @@ export function toSvg(r: CompareResult, title: string): string {
     engines.forEach((e, i) => {
       const cell = r.cells.find((c) => c.engine === e.id && c.workload === key);
       const x = x0 + i * bar;
-      const colour = PALETTE[i % PALETTE.length]!;
+      const colour = palette[i]!;
       if (cell?.status === 'ok') {
         const by = y(cell.median!);
         const label = `${e.label}, ${key}: ${fmtMs(cell.median!)} ms (${cell.method})`;
@@ -91,7 +107,7 @@ export function toSvg(r: CompareResult, title: string): string {
   out.push('<g class="legend">');
   engines.forEach((e, i) => {
     const ly = top + i * 20;
-    out.push(`<rect x="${lx}" y="${ly}" width="12" height="12" fill="${PALETTE[i % PALETTE.length]}"/>`);
+    out.push(`<rect x="${lx}" y="${ly}" width="12" height="12" fill="${palette[i]}"/>`);
     out.push(`<text x="${lx + 18}" y="${ly + 10}">${escapeXml(e.label)}</text>`);
   });
   out.push('</g>');
