@@ -13,6 +13,7 @@
 // come from the same run.
 // Run: npx tsx bench/workloads.ts [--baseline <checkout>] [--rounds 5] [--backends cpu,webgpu]
 //      [--quick] [--json out.json] [--python /usr/bin/python3] [--torch-threads 2]
+// --compare: wgad against jax-js and TF.js instead (bench/compare/cli.ts has its options).
 // --quick: one method per workload (the jit-ed one), 2 rounds, 1 warm-up, one matmul round, and
 // without torch's double backward at D = 50 (seconds per call).
 
@@ -318,6 +319,11 @@ async function runWebgpu(engines: Engine[], d: BenchData, o: Options, refs: Refe
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--compare')) {
+    // wgad against jax-js and TF.js (bench/compare/): loaded only here, so the peers are too
+    await (await import('./compare/cli.js')).main();
+    process.exit(0); // Dawn and the wasm helper threads keep the event loop alive
+  }
   const started = performance.now();
   const quick = process.argv.includes('--quick');
   const o: Options = {
