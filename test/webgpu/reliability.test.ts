@@ -6,6 +6,7 @@ import { expect, it } from 'vitest';
 import * as W from '../../src/index.js';
 import { BackendError, type Tensor, add, div, evaluate, init, jet, mul, sub, tensor, where } from '../../src/index.js';
 import { WebGpuBackend } from '../../src/backend/webgpu/backend.js';
+import { schedule } from '../../src/schedule/scheduler.js';
 import { describeWebGPU } from './adapter.js';
 import { expectClose, gpu, lcg } from './util.js';
 
@@ -76,6 +77,35 @@ describeWebGPU('WebGPU reliability', () => {
       const want = Array.from(await x.data(), (v) => cs.reduce((acc, c) => Math.fround(Math.fround(acc * c) + c), v));
       expectClose(await y.data(), want, 1e-6, 1e-6, `${n} scalars`);
     }
+  });
+
+  it('buffers a plan frees while it is encoded outlive its submit, also beyond the pool (no "used in submit while destroyed")', async () => {
+    // a pool that keeps nothing: every buffer freed after its last read in the plan is destroyed
+    const b = new WebGpuBackend(gpu().info, { poolBytes: 0 });
+    const xs = lcg(1024, 5);
+    const x = tensor(xs);
+    // three reductions in a row: each intermediate is freed in the middle of the plan
+    const s1 = x.exp().sum();
+    const s2 = x.mul(s1).tanh().sum();
+    const out = x.add(s2).mul(x.sub(s1).sum());
+    const { plan } = schedule([out.node]);
+    expect(plan.kernels.length).toBeGreaterThanOrEqual(3);
+    const slot = plan.slots.findIndex((s) => s.input === x.node);
+    const input = b.upload(Float32Array.from(xs), 'float32');
+    const result = b.execute(plan, new Map([[slot, input]]));
+    const got = await b.read(result.get([...plan.keep][0]!)!, 'float32', 1024);
+    const e1 = xs.reduce((a, v) => a + Math.exp(v), 0);
+    const e2 = xs.reduce((a, v) => a + Math.tanh(v * e1), 0);
+    const e3 = xs.reduce((a, v) => a + (v - e1), 0);
+    expectClose(
+      got,
+      xs.map((v) => (v + e2) * e3),
+      1e-4,
+      1e-4,
+      'values',
+    );
+    input.release();
+    b.destroy();
   });
 
   describe_failed_plans();

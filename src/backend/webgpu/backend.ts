@@ -81,6 +81,8 @@ function planLabel(plan: Plan): string {
 export interface WebGpuOptions {
   /** Matmul kernel: 'auto' (tiled on GPUs, register-blocked on SwiftShader, rows there for large fused operand loads), or forced. */
   matmul?: 'auto' | 'tiled' | 'register' | 'rows';
+  /** Bytes of freed buffers kept for reuse (default 512 MiB); beyond it they are destroyed. */
+  poolBytes?: number;
 }
 
 export class WebGpuBackend implements Backend {
@@ -107,9 +109,14 @@ export class WebGpuBackend implements Backend {
     this.adapterDescription = info.description;
     this.pipelines = pipelineCache(this.device);
     const L = this.device.limits;
-    this.pool = new BufferPool(this.device, Math.min(L.maxBufferSize, L.maxStorageBufferBindingSize), (bytes) => {
-      this.stats.bytesAllocated += bytes;
-    });
+    this.pool = new BufferPool(
+      this.device,
+      Math.min(L.maxBufferSize, L.maxStorageBufferBindingSize),
+      (bytes) => {
+        this.stats.bytesAllocated += bytes;
+      },
+      opts.poolBytes,
+    );
     this.codegen = { slowBarriers: info.slowBarriers, matmul: opts.matmul ?? 'auto', maxWorkgroupsPerDim: L.maxComputeWorkgroupsPerDimension };
     this.device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
       this.uncaptured ??= ev.error.message;
@@ -308,6 +315,7 @@ export class WebGpuBackend implements Backend {
     const written: GpuBuffer[] = [];
     const encoder = this.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
+    this.pool.hold(); // buffers freed while encoding outlive the submit
     try {
       plan.kernels.forEach((k, i) => {
         for (const o of k.outs) {
@@ -356,7 +364,11 @@ export class WebGpuBackend implements Backend {
       });
     } finally {
       pass.end();
-      this.device.queue.submit([encoder.finish()]);
+      try {
+        this.device.queue.submit([encoder.finish()]);
+      } finally {
+        this.pool.destroyHeld();
+      }
       const rejected = scopes.map(() => this.device.popErrorScope().then((e) => e?.message ?? null));
       const what = planLabel(plan);
       const own = firstFailure(rejected).then((m) =>

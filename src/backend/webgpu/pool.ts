@@ -30,6 +30,9 @@ export function bucketBytes(bytes: number, max = Infinity): number {
 export class BufferPool {
   private readonly free = new Map<string, GPUBuffer[]>();
   private freeBytes = 0;
+  /** While a plan is encoded: buffers over capacity wait here and are destroyed after its submit. */
+  private holding = false;
+  private held: GPUBuffer[] = [];
 
   constructor(
     private readonly device: GPUDevice,
@@ -53,7 +56,9 @@ export class BufferPool {
 
   release(kind: PoolKind, buffer: GPUBuffer): void {
     if (this.freeBytes + buffer.size > this.capacity) {
-      buffer.destroy();
+      // a buffer released while a plan is encoded may still be used by its unsubmitted commands
+      if (this.holding) this.held.push(buffer);
+      else buffer.destroy();
       return;
     }
     const key = `${kind}:${buffer.size}`;
@@ -61,6 +66,22 @@ export class BufferPool {
     if (!list) this.free.set(key, (list = []));
     list.push(buffer);
     this.freeBytes += buffer.size;
+  }
+
+  /**
+   * From here until `destroyHeld()`, buffers released beyond capacity are not destroyed: a plan is
+   * being encoded, and its unsubmitted commands may still use them (WebGPU rejects a submit that
+   * uses a destroyed buffer; one destroyed after its submit lives until that work is done).
+   */
+  hold(): void {
+    this.holding = true;
+  }
+
+  /** After the submit: destroys the buffers held since `hold()`. */
+  destroyHeld(): void {
+    this.holding = false;
+    for (const b of this.held) b.destroy();
+    this.held = [];
   }
 
   /** Bytes held for reuse. */
