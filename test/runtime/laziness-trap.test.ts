@@ -32,9 +32,15 @@ function lazyNodes(tensors: readonly Tensor[]): number {
 
 /** Live buffer bytes once collected tensors' buffers went back (a collection, then finalizers). */
 async function liveBytesAfterCollection(): Promise<number> {
-  for (let i = 0; i < 3; i++) {
+  // finalizers run after the collection, later on a loaded machine: collect until the live bytes
+  // stop falling (3 rounds in a row), at most 50 rounds
+  let last = Number.POSITIVE_INFINITY;
+  for (let i = 0, still = 0; i < 50 && still < 3; i++) {
     gc();
-    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 5));
+    const now = _backend().stats.liveBytes;
+    still = now < last ? 0 : still + 1;
+    last = Math.min(last, now);
   }
   return _backend().stats.liveBytes;
 }
