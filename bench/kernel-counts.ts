@@ -10,7 +10,7 @@
 
 import * as W from '../src/internal.js';
 import { schedule } from '../src/schedule/scheduler.js';
-import { benchmarkMlp } from './mlp.js';
+import { benchmarkMlp, layeredTanhMlp } from './mlp.js';
 import { arg as option } from './util.js';
 
 const arg = process.argv.indexOf('--max-layers');
@@ -24,29 +24,7 @@ for (const stacked of [false, true]) {
   W._setStackedChannels(stacked);
   for (const lazy of [false, true]) {
     for (let L = 1; L <= maxL; L++) {
-      const mk = (shape: number[], s: number, seed: number): W.Tensor => {
-        const t = W.randn(shape, { dtype: 'float64', seed }).mul(s);
-        if (!lazy) W._realizeNodes([t.node]);
-        return t;
-      };
-      const ps: W.Tensor[] = [];
-      let din = D;
-      for (let l = 0; l < L; l++) {
-        ps.push(mk([din, H], 1 / Math.sqrt(din), 10 + l), mk([H], 0.1, 20 + l));
-        din = H;
-      }
-      ps.push(mk([H], 1 / Math.sqrt(H), 30), mk([], 0.1, 31));
-      const f =
-        (q: W.Tensor[]) =>
-        (X: W.Tensor): W.Tensor => {
-          let h = X;
-          for (let l = 0; l < L; l++)
-            h = h
-              .matmul(q[2 * l]!)
-              .add(q[2 * l + 1]!)
-              .tanh();
-          return h.matmul(q[2 * L]!).add(q[2 * L + 1]!);
-        };
+      const { params: ps, apply: f } = layeredTanhMlp(L, { D, H, lazy });
       const X = W.randn([N, D], { dtype: 'float64', seed: 3 });
       W._realizeNodes([X.node]);
       const lap = schedule([W.laplacian(f(ps))(X).node]).plan.kernels.length;

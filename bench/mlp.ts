@@ -5,6 +5,7 @@
 // checkout's, see bench/workloads.ts); benchmarkMlp is the D = 16, widths 64-64 network.
 
 import { type DType, type Tensor, tensor } from '../src/index.js';
+import { _realizeNodes, randn } from '../src/internal.js';
 
 /** The 32-bit LCG: s_{k+1} = (1664525 s_k + 1013904223) mod 2^32, value = fround((2 s/2^32 − 1) scale). */
 export function lcg(seed: number): (n: number, scale: number) => Float64Array {
@@ -128,4 +129,36 @@ export function benchmarkMlp(dtype: DType, D = 16, H = 64, N = 256): { f: (X: Te
   const X = t(m.X, [m.N, D]);
   const f = (x: Tensor): Tensor => x.matmul(W1t).add(b1).tanh().matmul(W2t).add(b2).tanh().matmul(W3).add(b3);
   return { f, X };
+}
+
+/**
+ * A small L-hidden-layer tanh MLP with biases, D → H → … → H → 1 (an [N, D] input gives [N]), for
+ * kernel counts: weights randn(…).mul(1/√fan-in), biases randn(…).mul(0.1), realized or left lazy
+ * (as built). `apply(params)` is the network at those parameters.
+ */
+export function layeredTanhMlp(L: number, { D = 4, H = 8, dtype = 'float64', lazy = false }: { D?: number; H?: number; dtype?: DType; lazy?: boolean } = {}) {
+  const mk = (shape: number[], s: number, seed: number): Tensor => {
+    const t = randn(shape, { dtype, seed }).mul(s);
+    if (!lazy) _realizeNodes([t.node]);
+    return t;
+  };
+  const params: Tensor[] = [];
+  let din = D;
+  for (let l = 0; l < L; l++) {
+    params.push(mk([din, H], 1 / Math.sqrt(din), 10 + l), mk([H], 0.1, 20 + l));
+    din = H;
+  }
+  params.push(mk([H], 1 / Math.sqrt(H), 30), mk([], 0.1, 31));
+  const apply =
+    (q: readonly Tensor[]) =>
+    (X: Tensor): Tensor => {
+      let h = X;
+      for (let l = 0; l < L; l++)
+        h = h
+          .matmul(q[2 * l]!)
+          .add(q[2 * l + 1]!)
+          .tanh();
+      return h.matmul(q[2 * L]!).add(q[2 * L + 1]!);
+    };
+  return { params, apply };
 }

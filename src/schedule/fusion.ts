@@ -267,21 +267,29 @@ export class FusionPlan {
   }
 
   /**
-   * The non-movement consumer reached from `n` through a chain of single-consumer movement ops
-   * that are not asked for and that an expression can be read through (isPushable), or null.
+   * Follows single consumers from `n` while `passes` accepts them (the views in between):
+   * the first consumer it does not accept (null where a node has several or none), the node that
+   * consumer reads, and the views passed.
    */
-  private throughViews(n: Node): { consumer: Node; moves: Node[] } | null {
+  private singleConsumerChain(n: Node, passes: (c: Node) => boolean): { consumer: Node | null; reads: Node; moves: Node[] } {
     const moves: Node[] = [];
     let cur = n;
     for (;;) {
       const cs = this.g.consumers.get(cur) ?? [];
       const c = cs.length === 1 ? cs[0]! : null;
-      if (!c) return null;
-      if (!isMovement(c)) return moves.length ? { consumer: c, moves } : null;
-      if (this.targets.has(c) || !isPushable(c)) return null;
+      if (!c || !passes(c)) return { consumer: c, reads: cur, moves };
       moves.push(c);
       cur = c;
     }
+  }
+
+  /**
+   * The non-movement consumer reached from `n` through a chain of single-consumer movement ops
+   * that are not asked for and that an expression can be read through (isPushable), or null.
+   */
+  private throughViews(n: Node): { consumer: Node; moves: Node[] } | null {
+    const { consumer, moves } = this.singleConsumerChain(n, (c) => isMovement(c) && !this.targets.has(c) && isPushable(c));
+    return consumer && !isMovement(consumer) && moves.length ? { consumer, moves } : null;
   }
 
   /**
@@ -290,23 +298,17 @@ export class FusionPlan {
    * records the loads.
    */
   private matmulConsumer(n: Node): { matmul: Node; operand: Operand; moves: Node[] } | null {
-    const moves: Node[] = [];
-    let cur = n;
-    for (;;) {
-      const cs = this.g.consumers.get(cur) ?? [];
-      const c = cs.length === 1 ? cs[0]! : null;
-      if (!c) return null;
-      if (c.op === 'matmul') {
-        const [a, b] = this.g.inputsOf(c);
-        if ((a === cur) === (b === cur)) return null; // x @ x: the buffer is read twice
-        const operand: Operand = a === cur ? 'a' : 'b';
-        this.loads[operand].set(c, { operand, root: n, moves });
-        return { matmul: c, operand, moves };
-      }
-      if ((c.op !== 'reshape' && c.op !== 'permute' && c.op !== 'broadcast') || this.targets.has(c)) return null;
-      moves.push(c);
-      cur = c;
-    }
+    const {
+      consumer: c,
+      reads,
+      moves,
+    } = this.singleConsumerChain(n, (c) => (c.op === 'reshape' || c.op === 'permute' || c.op === 'broadcast') && !this.targets.has(c));
+    if (c?.op !== 'matmul') return null;
+    const [a, b] = this.g.inputsOf(c);
+    if ((a === reads) === (b === reads)) return null; // x @ x: the buffer is read twice
+    const operand: Operand = a === reads ? 'a' : 'b';
+    this.loads[operand].set(c, { operand, root: n, moves });
+    return { matmul: c, operand, moves };
   }
 
   /**

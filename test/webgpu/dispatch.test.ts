@@ -4,24 +4,15 @@
 
 import { expect, it } from 'vitest';
 import * as W from '../../src/internal.js';
-import { profile, tensor } from '../../src/index.js';
+import { profile } from '../../src/index.js';
 import { argsRead, kernelRoots, storageBindings } from '../../src/schedule/exprs.js';
 import type { Expr } from '../../src/schedule/kernel.js';
 import { schedule } from '../../src/schedule/scheduler.js';
 import { describeBackends } from '../helpers/backends.js';
-import { expectClose, lcg } from './util.js';
+import { expectClose, lcgTensor } from './util.js';
 
 describeBackends('kernel counts', (c) => {
-  const t = (shape: number[], seed: number, lo = -1, hi = 1) =>
-    tensor(
-      lcg(
-        shape.reduce((a, b) => a * b, 1),
-        seed,
-        lo,
-        hi,
-      ),
-      { shape, dtype: c.dtype },
-    );
+  const t = (shape: number[], seed: number, lo = -1, hi = 1) => lcgTensor(shape, seed, c.dtype, lo, hi);
   const tol = (got: ArrayLike<number>, want: ArrayLike<number>) => expectClose(got, want, c.rtol, c.atol);
 
   it('a chain of 10 elementwise ops is one kernel', async () => {

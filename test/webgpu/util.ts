@@ -1,7 +1,7 @@
 // Helpers for the WebGPU tests: deterministic inputs, the active WebGPU backend, tolerance checks.
 
 import { expect } from 'vitest';
-import { _backend } from '../../src/internal.js';
+import { type DType, type Tensor, _backend, tensor } from '../../src/internal.js';
 import { WebGpuBackend } from '../../src/backend/webgpu/backend.js';
 
 /** Deterministic values in [lo, hi) from a 32-bit LCG. */
@@ -32,4 +32,17 @@ export function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, rto
     if (!ok && bad.length < 5) bad.push(`[${i}] got ${g}, want ${w}`);
   }
   expect(bad, `${what}: mismatches`).toEqual([]);
+}
+
+/** A tensor of `shape` filled with lcg(size, seed, lo, hi), in `dtype`. */
+export function lcgTensor(shape: number[], seed: number, dtype: DType, lo = -1, hi = 1): Tensor {
+  return tensor(
+    lcg(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+      lo,
+      hi,
+    ),
+    { shape, dtype },
+  );
 }

@@ -6,21 +6,14 @@ import { afterEach, expect, it } from 'vitest';
 import * as W from '../../src/internal.js';
 import { profile, tensor } from '../../src/index.js';
 import { INLINE_MAX_EXTENT } from '../../src/schedule/fusion.js';
+import { layeredTanhMlp } from '../../bench/mlp.js';
 import { schedule } from '../../src/schedule/scheduler.js';
 import { describeBackends } from '../helpers/backends.js';
-import { expectClose, lcg } from './util.js';
+import { expectClose, lcgTensor } from './util.js';
 
 describeBackends('fusion through views and inline sums', (c) => {
   const t = (shape: number[], seed: number, lo = -1, hi = 1) => {
-    const x = tensor(
-      lcg(
-        shape.reduce((a, b) => a * b, 1),
-        seed,
-        lo,
-        hi,
-      ),
-      { shape, dtype: c.dtype },
-    );
+    const x = lcgTensor(shape, seed, c.dtype, lo, hi);
     W._realizeNodes([x.node]);
     return x;
   };
@@ -95,32 +88,10 @@ describeBackends('fusion through views and inline sums', (c) => {
     );
   });
 
-  /** An L-hidden-layer tanh MLP with biases, weights realized or lazy (randn(...).mul(s)). */
+  /** An L-hidden-layer tanh MLP with biases (bench/mlp.ts), weights realized or lazy (randn(...).mul(s)), and its input. */
   const mlp = (L: number, lazy: boolean) => {
-    const D = 4,
-      H = 8;
-    const mk = (shape: number[], s: number, seed: number) => {
-      const w = W.randn(shape, { dtype: c.dtype, seed }).mul(s);
-      if (!lazy) W._realizeNodes([w.node]);
-      return w;
-    };
-    const ps: W.Tensor[] = [];
-    let din = D;
-    for (let l = 0; l < L; l++) {
-      ps.push(mk([din, H], 1 / Math.sqrt(din), 10 + l), mk([H], 0.1, 20 + l));
-      din = H;
-    }
-    ps.push(mk([H], 1 / Math.sqrt(H), 30), mk([], 0.1, 31));
-    const f = (X: W.Tensor): W.Tensor => {
-      let h = X;
-      for (let l = 0; l < L; l++)
-        h = h
-          .matmul(ps[2 * l]!)
-          .add(ps[2 * l + 1]!)
-          .tanh();
-      return h.matmul(ps[2 * L]!).add(ps[2 * L + 1]!);
-    };
-    return { f, X: t([16, D], 40) };
+    const { params, apply } = layeredTanhMlp(L, { dtype: c.dtype, lazy });
+    return { f: apply(params), X: t([16, 4], 40) };
   };
 
   for (const lazy of [false, true]) {
@@ -139,23 +110,12 @@ describeBackends('fusion through views and inline sums', (c) => {
     });
   }
 
-  /** The loss mean((Δu − 1)²) of an L-layer tanh MLP u (widths 4, 8, ..., 8, 1) as a function of its parameters, and parameters for it. */
+  /** The loss mean((Δu − 1)²) of an L-layer tanh MLP u (bench/mlp.ts) as a function of its parameters, and parameters for it. */
   const pinnLoss = (L: number) => {
-    const { X } = mlp(L, false);
-    const sizes = [4, ...new Array<number>(L).fill(8)];
-    const ps = sizes.slice(1).flatMap((h, l) => [t([sizes[l]!, h], 50 + l, -0.5, 0.5), t([h], 60 + l, -0.1, 0.1)]);
-    ps.push(t([8], 70, -0.35, 0.35));
-    const f = (q: W.Tensor[]) => (Y: W.Tensor) => {
-      let h = Y;
-      for (let l = 0; l < L; l++)
-        h = h
-          .matmul(q[2 * l]!)
-          .add(q[2 * l + 1]!)
-          .tanh();
-      return h.matmul(q[2 * L]!);
-    };
+    const { params: ps, apply } = layeredTanhMlp(L, { dtype: c.dtype });
+    const X = t([16, 4], 40);
     const loss = (q: W.Tensor[]) => {
-      const r = W.laplacian(f(q))(X).sub(1);
+      const r = W.laplacian(apply(q))(X).sub(1);
       return r.mul(r).mean();
     };
     return { loss, ps };
