@@ -88,7 +88,7 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
   });
   const A = mk('A', aView, modeA);
   const B = mk('B', bView, modeB);
-  const plain = k.outs.length === 1 && k.outs[0]!.expr.k === 'acc';
+  const plain = k.outs.length === 1 && k.outs[0]!.expr.k === 'acc' && k.outs[0]!.prefix === undefined;
   const vecOut = variant === 'register' && plain && aligned(N);
 
   // bindings: A (or its prologue's arguments, one per distinct slot), B (likewise), epilogue
@@ -168,8 +168,21 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
     const lines: string[] = [];
     const idx = decompose('o', outer, 'ei', lines);
     const em = new Emitter('e', (i, e) => guardedRead(e, bind.argVar(i), offsetExpr(k.args[i]!.view.offset, outer, i, idx), maskConds(outer, i, idx)), helpers);
-    const vals = k.outs.map((o) => em.expr(o.expr, 'acc'));
-    fns.push(wgslFn('epilogue(o: u32, acc: f32)', [...lines, ...em.lines, ...vals.map((v, j) => `out${j}[o] = ${v};`)]));
+    // outputs of all of C, then each leading row block's (prefix outputs) under its bound
+    const body: string[] = [];
+    k.outs.forEach((o, j) => {
+      if (o.prefix === undefined) body.push(`out${j}[o] = ${em.expr(o.expr, 'acc')};`);
+    });
+    body.unshift(...em.lines);
+    for (const p of new Set(k.outs.flatMap((o) => (o.prefix === undefined ? [] : [o.prefix])))) {
+      const [names, block] = em.scoped(
+        k.outs.flatMap((o) => (o.prefix === p ? [o.expr] : [])),
+        'acc',
+      );
+      const js = k.outs.flatMap((o, j) => (o.prefix === p ? [j] : []));
+      body.push(`if (o < ${p}u) {`, ...block, ...js.map((j, i) => `out${j}[o] = ${names[i]};`), '}');
+    }
+    fns.push(wgslFn('epilogue(o: u32, acc: f32)', [...lines, ...body]));
   }
   // a plain C of whole vec4 rows is stored a row block at a time
   fns.push(

@@ -51,6 +51,22 @@ export abstract class ExprEmitter {
     this.memo = new Map();
   }
 
+  /**
+   * The names of `es` computed in a block of their own (a branch: its lines are returned, not
+   * emitted; values computed before stay shared, values computed in it stay in it).
+   */
+  scoped(es: readonly Expr[], acc: string): [string[], string[]] {
+    const outer = this.lines;
+    const memo = this.memo;
+    this.lines = [];
+    this.memo = new Map(memo);
+    const names = es.map((e) => this.expr(e, acc));
+    const lines = this.lines;
+    this.lines = outer;
+    this.memo = memo;
+    return [names, lines];
+  }
+
   /** The name (or source) of `e`'s value; `acc` is the source of the accumulator. */
   expr(e: Expr, acc: string): string {
     const seen = this.memo.get(e);
@@ -79,18 +95,8 @@ export abstract class ExprEmitter {
    */
   private lazyWhere(e: OpExpr, acc: string): string {
     const c = this.expr(e.args[0]!, acc);
-    const outer = this.lines;
-    const memo = this.memo;
-    const branch = (x: Expr): [string, string[]] => {
-      this.lines = [];
-      this.memo = new Map(memo);
-      const v = this.expr(x, acc);
-      return [v, this.lines];
-    };
-    const [a, la] = branch(e.args[1]!);
-    const [b, lb] = branch(e.args[2]!);
-    this.lines = outer;
-    this.memo = memo;
+    const [[a], la] = this.scoped([e.args[1]!], acc);
+    const [[b], lb] = this.scoped([e.args[2]!], acc);
     if (la.length === 0 && lb.length === 0) return '';
     const v = this.fresh();
     this.lines.push(this.syntax.declare(v), `if (${this.syntax.taken(c)}) {`, ...la, `${v} = ${a};`, '} else {', ...lb, `${v} = ${b};`, '}');

@@ -19,7 +19,7 @@
 // (`loadsDidNotFit`).
 
 import type { Node } from '../ir/node.js';
-import { isElementwise, kindOf } from '../ir/primitives.js';
+import { type Prim, isElementwise, kindOf } from '../ir/primitives.js';
 import { type Canonical, canonicalize, isMovement } from './graph.js';
 
 /** Longest chain of ops fused into one kernel expression; longer chains get a buffer in between. */
@@ -31,6 +31,13 @@ export const MAX_FUSED_DEPTH = 256;
  * instead of in a kernel of its own.
  */
 export const INLINE_MAX_EXTENT = 64;
+
+/**
+ * Elementwise ops dear enough (a transcendental function: tens of flops) that a shared producer
+ * is computed once into a buffer rather than recomputed at every element of a broadcast that
+ * reads it (fuseSharedProducers).
+ */
+const COSTLY: ReadonlySet<Prim> = new Set<Prim>(['exp', 'log', 'sin', 'cos', 'tanh', 'sigmoid', 'softplus', 'log1p', 'expm1', 'erf', 'pow', 'atan2']);
 
 /** Movement ops an expression can be read through (its reads composed with the view; a pad also masks the result). */
 export function isPushable(n: Node): boolean {
@@ -164,6 +171,7 @@ export class FusionPlan {
       return p;
     };
     const order = this.g.order;
+    const multiplicity = new Map<Node, number>();
     for (let i = order.length - 1; i >= 0; i--) {
       const n = order[i]!;
       const consumers = this.g.consumers.get(n) ?? [];
@@ -172,9 +180,32 @@ export class FusionPlan {
       // the consumers' expressions grow by this node's: keep under the depth limit
       const d = 1 + Math.max(0, ...this.g.inputsOf(n).map((m) => depth.get(m) ?? 0));
       if (p === null || consumers.some((c) => (depth.get(c) ?? 0) + d >= MAX_FUSED_DEPTH)) continue;
+      if (COSTLY.has(n.op) && this.evaluations(n, multiplicity) > 1) continue;
       this.decisions.set(n, { kind: 'fused', into: consumers[0]!, reason: `its ${consumers.length} consumers are all computed in ${p}` });
       placeOf.set(n, p);
     }
+  }
+
+  /**
+   * How many times each element of `n` would be computed where its fused consumers read it: the
+   * largest product of broadcast factors on a path through fused elementwise consumers and views
+   * to a node with a buffer or to operand loads (tanh(z) read through the broadcast of 1 − t²
+   * over R Taylor directions: R).
+   */
+  private evaluations(n: Node, memo: Map<Node, number>): number {
+    const seen = memo.get(n);
+    if (seen !== undefined) return seen;
+    memo.set(n, 1); // a cycle cannot occur in a DAG; this only guards the recursion
+    let most = 1;
+    for (const c of this.g.consumers.get(n) ?? []) {
+      const kind = this.decisions.get(c)?.kind;
+      let e = 1;
+      if (isMovement(c) && !this.targets.has(c)) e = (c.op === 'broadcast' ? c.size / n.size : 1) * this.evaluations(c, memo);
+      else if (isElementwise(c.op) && kind === 'fused') e = this.evaluations(c, memo);
+      most = Math.max(most, e);
+    }
+    memo.set(n, most);
+    return most;
   }
 
   /** The one place every node of `consumers` is computed in, or null. */

@@ -76,7 +76,31 @@ export interface MatmulKernel {
   /** Epilogue arguments, views over `outShape`. */
   readonly args: readonly KernelArg[];
   readonly scalars: readonly number[];
-  readonly outs: readonly { readonly slot: number; readonly expr: Expr }[];
+  readonly outs: readonly MatmulOut[];
+}
+
+/**
+ * An output of a matmul's epilogue: over all of C, or with `prefix` over its first `prefix`
+ * elements only (row-major, a whole number of rows: a leading row block, e.g. the primal
+ * channel of stacked Taylor channels, whose nonlinearity is then computed once, here). A prefix
+ * output's buffer holds `prefix` elements, at the same flat indices as in C.
+ */
+export interface MatmulOut {
+  readonly slot: number;
+  readonly expr: Expr;
+  readonly prefix?: number;
+}
+
+/**
+ * The shape of the first `prefix` elements of `shape`, when they are whole slices along its
+ * first dim of size > 1 ([4608, 64] with 16384: [256, 64]); null otherwise.
+ */
+export function prefixShape(shape: readonly number[], prefix: number): number[] | null {
+  const lead = shape.findIndex((d) => d !== 1);
+  if (lead < 0) return null;
+  const inner = shape.slice(lead + 1).reduce((a, b) => a * b, 1);
+  if (prefix % inner !== 0 || prefix / inner >= shape[lead]! || prefix <= 0) return null;
+  return shape.map((d, i) => (i === lead ? prefix / inner : d));
 }
 
 /**

@@ -1,13 +1,15 @@
 // Post-scheduling pass: multi-output kernels. An elementwise loop kernel joins an earlier kernel
 // with the same output shape (up to size-1 dimensions) — an elementwise kernel, a reduction (its epilogue) or a matmul (its
-// epilogue) — when everything it reads is ready there: buffers computed before that kernel, or
+// epilogue) — or a matmul whose leading row block it spans (a prefix output: tanh of the primal
+// channel of stacked Taylor channels, computed once in the matmul's epilogue) — when everything it reads is ready there: buffers computed before that kernel, or
 // that kernel's own outputs read element for element (those reads become the producing expression,
 // so a primal and its tangent / Taylor channels are written by one kernel and the primal is not
 // read back). Outputs that nothing reads any more afterwards are dropped (unless asked for).
 // Binding limits (split.ts) are respected. `postSchedule` runs both passes; scheduler.run() calls it.
 
 import { argsRead, isIdentityView, kernelRoots, rebuild, storageBindings } from './exprs.js';
-import { type Expr, type Kernel, type KernelArg, type Slot, slotsRead } from './kernel.js';
+import { sizeOf } from '../ir/shape.js';
+import { type Expr, type Kernel, type KernelArg, type Slot, prefixShape, slotsRead } from './kernel.js';
 import { MAX_STORAGE_BUFFERS, compactArgs, splitForLimits } from './split.js';
 import { type View, viewKey } from './view.js';
 
@@ -93,7 +95,17 @@ function tryMerge(
   limit: number,
 ): { group: Group; substituted: boolean } | null {
   const L = g.kernel;
-  if (L.dtype !== member.dtype || !sameSpace(L.outShape, member.outShape)) return null;
+  if (L.dtype !== member.dtype) return null;
+  // the member's space: the leader's, or (into a matmul) a leading row block of it
+  let space: readonly number[] = L.outShape;
+  let prefix: number | undefined;
+  if (!sameSpace(L.outShape, member.outShape)) {
+    const size = sizeOf(member.outShape);
+    const rows = L.type === 'matmul' ? prefixShape(L.outShape, size) : null;
+    if (!rows || !sameSpace(rows, member.outShape)) return null;
+    space = rows;
+    prefix = size;
+  }
   const used = argsRead(kernelRoots(member));
   let substituted = false;
   for (const i of used) {
@@ -121,12 +133,13 @@ function tryMerge(
     if (x.k !== 'arg') return null;
     const a = member.args[x.i]!;
     if (writtenBy.get(a.slot) === gi) return g.exprOf.get(a.slot)!;
-    const r = respace(a.view, member.outShape, L.outShape);
+    const r = respace(a.view, member.outShape, space);
     if (!r) {
       fits = false;
       return null;
     }
-    const view = extendView(r, L);
+    // a row block's view over the whole space: rows past the block are never read
+    const view = extendView(prefix === undefined ? r : { ...r, shape: L.outShape.slice() }, L);
     const key = `${a.slot}:${viewKey(view)}`;
     let j = argIndex.get(key);
     if (j === undefined) {
@@ -135,13 +148,13 @@ function tryMerge(
     }
     return { k: 'arg', i: j };
   };
-  const outs = member.outs.map((o) => ({ slot: o.slot, expr: rebuild(o.expr, leaf, memo) }));
+  const outs = member.outs.map((o) => ({ slot: o.slot, expr: rebuild(o.expr, leaf, memo), ...(prefix === undefined ? {} : { prefix }) }));
   if (!fits) return null;
   if (substituted) {
     const dm = new Map<Expr, number>();
     if (outs.some((o) => depthOf(o.expr, dm) > MAX_DEPTH)) return null;
   }
-  const kernel: Kernel = { ...L, args, scalars, outs: [...L.outs, ...outs] };
+  const kernel = { ...L, args, scalars, outs: [...L.outs, ...outs] } as Kernel;
   if (storageBindings(kernel) > limit) return null;
   const exprOf = new Map(g.exprOf);
   for (const o of outs) exprOf.set(o.slot, o.expr);

@@ -38,6 +38,18 @@ describe('cpu backend internals', () => {
     expect(loopsIn(kernelsOf(x.add(b))[0] as LoopKernel)).toBe(2);
   });
 
+  it('a concatenation along the outer dim runs in one loop per part, with no mask test left in it, and the right values', async () => {
+    const a = R.toTensor(rng.array([2, 3], 'float64'), 'float64');
+    const b = R.toTensor(rng.array([3, 3], 'float64'), 'float64');
+    const c = W.concat([a.exp(), b.mul(2)], 0);
+    const [k] = kernelsOf(c) as LoopKernel[];
+    const src = compileLoop(k!).toString();
+    expect(loopsIn(k!)).toBe(4); // rows 0..2 read a, rows 2..5 read b: a loop nest (rows, columns) each
+    expect(src).not.toMatch(/i0 >=/); // every mask on the outer loop is settled per part
+    const [av, bv] = [await a.data(), await b.data()];
+    expect(Array.from(await c.data())).toEqual([...Array.from(av, Math.exp), ...Array.from(bv, (v) => v * 2)]);
+  });
+
   it('compiled kernels are cached by structure: new scalar values or data compile nothing', async () => {
     const x = W.ones([10], { dtype: 'float64' });
     await x.mul(2).add(1).data();

@@ -8,6 +8,7 @@ import { profile, tensor } from '../../src/index.js';
 import { INLINE_MAX_EXTENT } from '../../src/schedule/fusion.js';
 import { layeredTanhMlp } from '../../bench/mlp.js';
 import { schedule } from '../../src/schedule/scheduler.js';
+import type { Expr, MatmulKernel } from '../../src/schedule/kernel.js';
 import { describeBackends } from '../helpers/backends.js';
 import { expectClose, lcgTensor } from './util.js';
 
@@ -109,6 +110,33 @@ describeBackends('fusion through views and inline sums', (c) => {
       }
     });
   }
+
+  it('stacked channels compute each hidden tanh once: in the epilogue of the stacked matmul, over its primal rows, never in the loads of the next', async () => {
+    const { f, X } = mlp(3, false);
+    const want = await W.laplacian(f, { method: 'nested' })(X).data();
+    W._setStackedChannels(true);
+    const out = W.laplacian(f)(X);
+    const kernels = schedule([out.node]).plan.kernels;
+    const tanhs = (e: Expr | null | undefined): number => {
+      const seen = new Set<Expr>();
+      const walk = (x: Expr): number => {
+        if (seen.has(x)) return 0;
+        seen.add(x);
+        return x.k === 'op' ? (x.op === 'tanh' ? 1 : 0) + x.args.reduce((s, a) => s + walk(a), 0) : 0;
+      };
+      return e ? walk(e) : 0;
+    };
+    const stacked = kernels.filter((k): k is MatmulKernel => k.type === 'matmul' && k.m > 16); // more rows than data points
+    expect(stacked.length).toBe(3); // the input layer's (data points and directions) and two hidden layers'
+    for (const k of stacked) expect(tanhs(k.aPrologue?.expr), 'tanh in stacked loads').toBe(0);
+    // the first two write tanh of their primal rows (16 data points × 8 units) as a row-block output
+    const blocks = stacked.flatMap((k) => k.outs.filter((o) => o.prefix !== undefined).map((o) => [o.prefix, tanhs(o.expr)]));
+    expect(blocks).toEqual([
+      [16 * 8, 1],
+      [16 * 8, 1],
+    ]);
+    tol(await out.data(), want);
+  });
 
   /** The loss mean((Δu − 1)²) of an L-layer tanh MLP u (bench/mlp.ts) as a function of its parameters, and parameters for it. */
   const pinnLoss = (L: number) => {

@@ -165,6 +165,10 @@ export function loopSource(k: LoopKernel): string {
   L.push('let o = 0;');
   k.args.forEach((a, i) => L.push(`let p${i}_0 = ${a.view.offset};`));
   const loops = [...outer, ...inner];
+  // the outermost output loop runs in segments between its masks' bounds (the channels of a
+  // concatenation): in each, every mask on it holds or fails throughout, so its test is settled
+  // when the code is generated (a read outside its mask is the literal 0)
+  let segment: readonly [number, number] | null = null;
   // read of argument i at loop depth `depth` (pointer p{i}_{depth})
   const readAt =
     (depth: number) =>
@@ -172,13 +176,18 @@ export function loopSource(k: LoopKernel): string {
       const conds: string[] = [];
       for (let d = 0; d < depth; d++) {
         const m = loops[d]!.masks[i];
+        if (m && d === 0 && segment) {
+          if (segment[1] <= m[0] || segment[0] >= m[1]) return '0';
+          if (segment[0] >= m[0] && segment[1] <= m[1]) continue;
+        }
         if (m) conds.push(`i${d} >= ${m[0]} && i${d} < ${m[1]}`);
       }
       const read = `A${i}[p${i}_${depth}]`;
       return conds.length ? `(${conds.join(' && ')} ? ${read} : 0)` : read;
     };
   const open = (d: number): void => {
-    L.push(`for (let i${d} = 0; i${d} < ${loops[d]!.size}; i${d}++) {`);
+    const [from, to] = d === 0 && segment ? segment : [0, loops[d]!.size];
+    L.push(`for (let i${d} = ${from}; i${d} < ${to}; i${d}++) {`);
     k.args.forEach((_, i) => L.push(`let p${i}_${d + 1} = p${i}_${d};`));
   };
   // pointer p{i}_{d} lives outside loop d and advances by loop d's stride at the end of its body
@@ -190,27 +199,39 @@ export function loopSource(k: LoopKernel): string {
     L.push('}');
   };
   const depthOut = outer.length;
-  for (let d = 0; d < depthOut; d++) open(d);
-  const epi = new Emitter(readAt(depthOut));
-  if (k.reduce) {
-    const init = k.reduce === 'sum' ? '0' : '-Infinity';
-    L.push(`let acc = ${init};`);
-    for (let d = depthOut; d < loops.length; d++) open(d);
-    const pro = new Emitter(readAt(loops.length), 'q');
-    const v = pro.expr(k.prologue!, 'acc');
-    L.push(...pro.lines);
-    const upd = k.reduce === 'sum' ? `acc + ${v}` : `(${v} > acc || ${v} !== ${v} ? ${v} : acc)`;
-    L.push(`acc = ${k.dtype === 'float32' && k.reduce === 'sum' ? `Math.fround(${upd})` : upd};`);
-    for (let d = loops.length - 1; d >= depthOut; d--) closeAt(d);
-  }
-  if (!k.reduce) L.push('const accv = ACC === undefined ? 0 : ACC[o];');
-  const outVars = k.outs.map((out) => epi.expr(out.expr, k.reduce ? 'acc' : 'accv'));
-  L.push(...epi.lines);
-  outVars.forEach((v, j) => L.push(`O${j}[o] = ${v};`));
-  L.push('o++;');
-  for (let d = depthOut - 1; d >= 0; d--) closeAt(d);
+  const cuts = depthOut > 0 ? [0, loops[0]!.size, ...loops[0]!.masks.flatMap((m) => (m ? [m[0], m[1]] : []))] : [];
+  const bounds = [...new Set(cuts.filter((c) => c >= 0 && c <= loops[0]!.size))].sort((a, b) => a - b);
+  if (bounds.length <= 2) body();
+  else
+    for (let j = 0; j + 1 < bounds.length; j++) {
+      segment = [bounds[j]!, bounds[j + 1]!];
+      body();
+    }
   const head = k.outs.map((_, j) => `const O${j} = outs[${j}];`);
   return [...head, ...L].join('\n');
+
+  /** The loop nest over the output (and reduced) dims, with the kernel's expressions inside. */
+  function body(): void {
+    for (let d = 0; d < depthOut; d++) open(d);
+    const epi = new Emitter(readAt(depthOut));
+    if (k.reduce) {
+      const init = k.reduce === 'sum' ? '0' : '-Infinity';
+      L.push(`let acc = ${init};`);
+      for (let d = depthOut; d < loops.length; d++) open(d);
+      const pro = new Emitter(readAt(loops.length), 'q');
+      const v = pro.expr(k.prologue!, 'acc');
+      L.push(...pro.lines);
+      const upd = k.reduce === 'sum' ? `acc + ${v}` : `(${v} > acc || ${v} !== ${v} ? ${v} : acc)`;
+      L.push(`acc = ${k.dtype === 'float32' && k.reduce === 'sum' ? `Math.fround(${upd})` : upd};`);
+      for (let d = loops.length - 1; d >= depthOut; d--) closeAt(d);
+    }
+    if (!k.reduce) L.push('const accv = ACC === undefined ? 0 : ACC[o];');
+    const outVars = k.outs.map((out) => epi.expr(out.expr, k.reduce ? 'acc' : 'accv'));
+    L.push(...epi.lines);
+    outVars.forEach((v, j) => L.push(`O${j}[o] = ${v};`));
+    L.push('o++;');
+    for (let d = depthOut - 1; d >= 0; d--) closeAt(d);
+  }
 }
 
 /** Compiles a body made by loopSource() to a JS function (SPECIAL: the functions Math lacks). */

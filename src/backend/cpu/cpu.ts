@@ -7,7 +7,16 @@
 
 import { type DType, type HostArray, allocHost, bytesPerElement } from '../../dtype.js';
 import type { RealizedBuffer } from '../../ir/node.js';
-import { type Kernel, type KernelArg, type LoopKernel, type MatmulKernel, type MatmulPrologue, type Plan, elementwiseKernel } from '../../schedule/kernel.js';
+import {
+  type Kernel,
+  type KernelArg,
+  type LoopKernel,
+  type MatmulKernel,
+  type MatmulPrologue,
+  type Plan,
+  elementwiseKernel,
+  prefixShape,
+} from '../../schedule/kernel.js';
 import { type Backend, type BackendStats, RefCountedBuffer, newStats, slotsFreedAfter } from '../backend.js';
 import { type LoopFn, compileLoopSource, loopSource } from './codegen.js';
 import { runMatmul } from './matmul.js';
@@ -18,7 +27,10 @@ import { MAX_TYPED_ARRAY_LENGTH, sizeOf } from '../../ir/shape.js';
 interface MatmulParts {
   readonly loadA: LoopKernel | null;
   readonly loadB: LoopKernel | null;
-  readonly epilogue: LoopKernel;
+  /** The epilogue over C for the outputs of all of C (null when C itself is the only one), with their indices in the kernel's outputs. */
+  readonly epilogue: { readonly loop: LoopKernel; readonly outs: readonly number[] } | null;
+  /** An epilogue over each leading row block of C that prefix outputs cover. */
+  readonly blocks: readonly { readonly loop: LoopKernel; readonly outs: readonly number[] }[];
 }
 
 class CpuBuffer extends RefCountedBuffer {
@@ -84,10 +96,27 @@ export class CpuBackend implements Backend {
         elementwiseKernel(k.dtype, outShape, args, k.scalars, outs);
       // over the prologue's own shape, whose row-major layout is that of [batch, rows, cols]
       const load = (p: MatmulPrologue | null): LoopKernel | null => (p ? loop(p.shape, p.args, [{ slot: -1, expr: p.expr }]) : null);
+      // outputs of all of C, then one loop per row block (prefix outputs, same flat index as C)
+      const byPrefix = new Map<number, number[]>();
+      k.outs.forEach((o, j) => {
+        const p = o.prefix ?? -1;
+        byPrefix.set(p, [...(byPrefix.get(p) ?? []), j]);
+      });
+      const over = (shape: readonly number[], outs: readonly number[]) => ({
+        loop: loop(
+          shape,
+          k.args.map((a) => ({ slot: a.slot, view: { ...a.view, shape: shape.slice() } })),
+          outs.map((j) => ({ slot: k.outs[j]!.slot, expr: k.outs[j]!.expr })),
+        ),
+        outs,
+      });
+      const whole = byPrefix.get(-1) ?? [];
+      const cOnly = whole.length === 1 && k.outs[whole[0]!]!.expr.k === 'acc';
       parts = {
         loadA: load(k.aPrologue),
         loadB: load(k.bPrologue),
-        epilogue: loop(k.outShape, k.args, k.outs),
+        epilogue: whole.length === 0 || cOnly ? null : over(k.outShape, whole),
+        blocks: [...byPrefix].filter(([p]) => p >= 0).map(([p, outs]) => over(prefixShape(k.outShape, p)!, outs)),
       };
       this.matmulParts.set(k, parts);
     }
@@ -127,7 +156,7 @@ export class CpuBackend implements Backend {
     }
     // the product goes into an output that is the plain product, else into a scratch array; the
     // epilogue (several outputs after a multi-output merge) then runs over it
-    const plain = k.outs.findIndex((o) => o.expr.k === 'acc');
+    const plain = k.outs.findIndex((o) => o.expr.k === 'acc' && o.prefix === undefined);
     const acc = plain >= 0 ? outs[plain]! : this.scratch(k.dtype, k.batch * k.m * k.n);
     const parts = this.partsOf(k);
     // an operand is a buffer view, or its fused producer evaluated into a packed row-major scratch
@@ -144,13 +173,14 @@ export class CpuBackend implements Backend {
     const [a, aView] = operand(k.a, parts.loadA, 'A');
     const [b, bView] = operand(k.b, parts.loadB, 'B');
     runMatmul(k, a, aView, b, bView, acc);
-    if (k.outs.length === 1 && plain === 0) return;
-    this.loopFn(parts.epilogue)(
-      k.args.map((a) => arr(a.slot)),
-      outs,
-      k.scalars,
-      acc,
-    );
+    for (const e of parts.epilogue ? [parts.epilogue, ...parts.blocks] : parts.blocks) {
+      this.loopFn(e.loop)(
+        k.args.map((a) => arr(a.slot)),
+        e.outs.map((j) => outs[j]!),
+        k.scalars,
+        acc,
+      );
+    }
   }
 
   private readonly scratches = new Map<string, HostArray>();
