@@ -51,11 +51,17 @@ export function assemble(prelude: readonly string[], templates: readonly ShaderN
   return [...prelude.filter((s) => s !== ''), ...templates.map((t) => SHADERS[t])].join('\n');
 }
 
+/**
+ * A matmul template: workgroup-tiled (GPUs), register-blocked with 4x4 blocks or, past 32
+ * columns, 4x8 ('register'; 'register-wide' forces 4x8), or one thread per row ('rows').
+ */
+export type MatmulVariant = 'tiled' | 'register' | 'register-wide' | 'rows';
+
 export interface CodegenOptions {
   /** SwiftShader / fallback adapter: avoid workgroup barriers. */
   readonly slowBarriers: boolean;
   /** Matmul variant: 'auto' picks by slowBarriers. */
-  readonly matmul: 'auto' | 'tiled' | 'register' | 'rows';
+  readonly matmul: 'auto' | MatmulVariant;
   readonly maxWorkgroupsPerDim: number;
 }
 

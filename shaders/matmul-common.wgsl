@@ -18,6 +18,10 @@ override GX: u32;
 override GY: u32;
 override TOTAL: u32;
 
+// a thread's block of C in the register templates: batch entry, first row and column, and its rows and columns clamped
+// into C (so that every load stays in bounds)
+struct Block { bz: i32, row0: i32, col0: i32, rows: vec4<i32>, cols: vec4<i32> }
+
 // batch entry, tile column and tile row of a workgroup
 struct Tile { bz: i32, x: u32, y: u32 }
 

@@ -7,10 +7,6 @@
 //   fn load_a4(blk: Block, p: i32) -> array<vec4<f32>, 4>   [r][q]: A at (row r of the block, p + q)
 //   fn load_b4(blk: Block, p: i32) -> array<vec4<f32>, 4>   [q]: B at (p + q, the block's columns)
 
-// a thread's block of C: batch entry, first row and column, and its rows and columns clamped
-// into C (so that every load stays in bounds)
-struct Block { bz: i32, row0: i32, col0: i32, rows: vec4<i32>, cols: vec4<i32> }
-
 @compute @workgroup_size(8, 8)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let g = wid.x + wid.y * nwg.x;

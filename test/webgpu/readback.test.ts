@@ -1,7 +1,8 @@
 // WebGPU results against the CPU backend in float64: every elementwise op of the kernel IR,
 // masked views (pad, concat, slices into padding), reductions over various axes (both reduction
 // templates), and matmul with transposed / broadcast / sliced operands, fused A / B producers and
-// fused epilogues, with each matmul template (register-blocked, workgroup-tiled, and rows).
+// fused epilogues, with each matmul template (register-blocked with 4x4 and 4x8 blocks,
+// workgroup-tiled, and rows).
 
 import { beforeAll, expect, it } from 'vitest';
 import * as W from '../../src/index.js';
@@ -131,6 +132,7 @@ const cases: Case[] = [
   // matmul
   { name: 'matmul 37x29 @ 29x23 (tails)', inputs: [T([37, 29]), T([29, 23])], f: (a, b) => a.matmul(b) },
   { name: 'matmul 64x32 @ 32x48 (vec4 rows)', inputs: [T([64, 32]), T([32, 48])], f: (a, b) => a.matmul(b) },
+  { name: 'matmul 45x30 @ 30x70 (4x8 blocks, tails in every dim)', inputs: [T([45, 30]), T([30, 70])], f: (a, b) => a.matmul(b) },
   { name: 'matmul Aᵀ (column loads)', inputs: [T([32, 16]), T([32, 24])], f: (a, b) => a.transpose().matmul(b) },
   { name: 'matmul Bᵀ', inputs: [T([20, 36]), T([28, 36])], f: (a, b) => a.matmul(b.transpose()) },
   { name: 'matmul Aᵀ Bᵀ odd sizes', inputs: [T([13, 9]), T([11, 13])], f: (a, b) => a.transpose().matmul(b.transpose()) },
@@ -202,7 +204,7 @@ describeWebGPU('readback against the float64 CPU backend', () => {
     await init({ backend: 'webgpu' });
   });
 
-  for (const variant of ['register', 'tiled', 'rows'] as const) {
+  for (const variant of ['register', 'register-wide', 'tiled', 'rows'] as const) {
     for (const [i, c] of cases.entries()) {
       if (variant !== 'register' && !c.name.startsWith('matmul') && !c.name.startsWith('batched')) continue;
       it(`${c.name}${variant !== 'register' ? ` (${variant} matmul template)` : ''}`, async () => {

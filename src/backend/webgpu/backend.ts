@@ -13,7 +13,7 @@ import { type Backend, RefCountedBuffer, newStats, slotsFreedAfter } from '../ba
 import type { DeviceInfo } from './device.js';
 import { loopProgram } from '../../../kernels/loop.js';
 import { matmulProgram } from '../../../kernels/matmul.js';
-import { type CodegenOptions, type KernelProgram, kernelLabel, slotGroups } from '../../../kernels/program.js';
+import { type CodegenOptions, type KernelProgram, type MatmulVariant, kernelLabel, slotGroups } from '../../../kernels/program.js';
 import { type Failure, type Pipeline, type PipelineCache, pipelineCache } from './pipelines.js';
 import { BufferPool } from './pool.js';
 
@@ -80,7 +80,7 @@ function planLabel(plan: Plan): string {
 
 export interface WebGpuOptions {
   /** Matmul kernel: 'auto' (tiled on GPUs, register-blocked on SwiftShader, rows there for large fused operand loads), or forced. */
-  matmul?: 'auto' | 'tiled' | 'register' | 'rows';
+  matmul?: 'auto' | MatmulVariant;
   /** Bytes of freed buffers kept for reuse (default 512 MiB); beyond it they are destroyed. */
   poolBytes?: number;
 }
@@ -130,12 +130,12 @@ export class WebGpuBackend implements Backend {
   }
 
   /** Which matmul kernel runs: 'tiled' (workgroup memory) or 'register' (no barriers); 'rows' when forced (auto picks it per kernel). */
-  get matmulVariant(): 'tiled' | 'register' | 'rows' {
+  get matmulVariant(): MatmulVariant {
     return this.codegen.matmul === 'auto' ? (this.codegen.slowBarriers ? 'register' : 'tiled') : this.codegen.matmul;
   }
 
   /** Forces a matmul variant (benchmarks, tests); 'auto' chooses by adapter. */
-  setMatmulVariant(v: 'auto' | 'tiled' | 'register' | 'rows'): void {
+  setMatmulVariant(v: 'auto' | MatmulVariant): void {
     (this.codegen as { matmul: typeof v }).matmul = v;
     this.programOf = new WeakMap(); // programs depend on the variant
     this.compiledOf = new WeakMap();
