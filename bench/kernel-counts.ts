@@ -39,7 +39,7 @@ for (const stacked of [false, true]) {
     }
   }
 }
-W._setStackedChannels(false);
+W._setStackedChannels('auto');
 
 if (process.argv.includes('--time')) {
   const rounds = Number(option('rounds', '15'));
@@ -66,5 +66,5 @@ if (process.argv.includes('--time')) {
       `${backend}: collapsed Laplacian ${plain.toFixed(2)} ms unstacked, ${stacked.toFixed(2)} ms stacked, stacked / unstacked = ${(stacked / plain).toFixed(2)}`,
     );
   }
-  W._setStackedChannels(false);
+  W._setStackedChannels('auto');
 }

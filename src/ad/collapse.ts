@@ -6,6 +6,7 @@
 // Per node this carries 1 + (K−1) R + 1 vectors instead of 1 + K R (docs/taylor.md).
 
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.js';
+import { activeBackendStacksChannels } from '../ir/host.js';
 import { Node } from '../ir/node.js';
 import * as ops from '../ops.js';
 import { type RuleCtx, type TaylorRule, taylorRule } from '../rules/taylor.js';
@@ -132,19 +133,21 @@ function demand(region: readonly Node[], wanted: ReadonlyMap<Node, Channels>, ha
 }
 
 /**
- * Whether collapsed Taylor mode stacks a matmul's channels into one matmul. Off by default: on
- * this project's test machines (SwiftShader, the CPU backend) the stacked form is slower at PINN
- * sizes (the concatenated A operand costs more per element than the matmuls it saves; see
- * docs/taylor.md), while it takes fewer kernels, which is what a real GPU's dispatch cost rewards.
+ * Whether collapsed Taylor mode stacks a matmul's channels into one matmul: 'auto' (the default)
+ * asks the active backend (its stackedChannels: the CPU and GPUs yes, SwiftShader no; see
+ * docs/taylor.md), true / false force it.
  */
-const stacking = { on: false };
+const stacking: { mode: boolean | 'auto' } = { mode: 'auto' };
 
-/** Turns stacked matmul channels on or off; returns the previous setting. */
-export function setStackedChannels(on: boolean): boolean {
-  const was = stacking.on;
-  stacking.on = on;
+/** Sets whether matmul channels are stacked (true, false, or 'auto': the backend's default); returns the previous setting. */
+export function setStackedChannels(mode: boolean | 'auto'): boolean | 'auto' {
+  const was = stacking.mode;
+  stacking.mode = mode;
   return was;
 }
+
+/** Are matmul channels stacked now? */
+const stacked = (): boolean => (stacking.mode === 'auto' ? activeBackendStacksChannels() : stacking.mode);
 
 /** Does coefficient `c` ([L, ...S'], S' broadcastable to x's shape) hold a full row of the contracted axis? */
 const fullRows = (c: Coef, x: Tensor): c is Tensor => c !== null && c.ndim === x.ndim + 1 && c.shape[c.ndim - 1] === x.shape[x.ndim - 1];
@@ -160,7 +163,7 @@ const fullRows = (c: Coef, x: Tensor): c is Tensor => c !== null && c.ndim === x
 function stackedMatmul(ctx: RuleCtx, ins: readonly (CollapsedSeries | null)[], used: Channels): { primal: Tensor; series: CollapsedSeries } | null {
   const X = ins[0];
   const [x0, w] = ctx.primals as [Tensor, Tensor];
-  if (!stacking.on || ctx.node.op !== 'matmul' || !X || ins[1] || w.ndim !== 2 || x0.ndim < 1) return null;
+  if (!stacked() || ctx.node.op !== 'matmul' || !X || ins[1] || w.ndim !== 2 || x0.ndim < 1) return null;
   if (!X.lower.every((c) => fullRows(c, x0)) || (X.top !== null && !fullRows(X.top, x0))) return null;
   const top = used.top ? X.top : null;
   const parts = [...(used.primal ? [x0] : []), ...(used.lower ? (X.lower as Tensor[]) : []), ...(top ? [top] : [])];
@@ -172,19 +175,34 @@ function stackedMatmul(ctx: RuleCtx, ins: readonly (CollapsedSeries | null)[], u
   // loads then run over the stack's own shape); channels of different shapes flatten one by one
   const asChannels = parts.map((p) => (p === x0 ? ops.reshape(x0, [1, ...x0.shape]) : p));
   const sameShape = asChannels.every((p) => p.shape.every((d, i) => i === 0 || d === asChannels[0]!.shape[i]));
-  const stack = sameShape
-    ? ops.reshape(ops.concat(asChannels, 0), [rows.reduce((a, b) => a + b, 0), k])
-    : ops.concat(
+  const pieces = new Map<Tensor, Tensor>();
+  if (sameShape) {
+    // one batched product [C, rows, k] @ W over the stack's own shape (W shared by the C
+    // channels): the loads index a channel and a row directly, and channel 0 (the primal) is
+    // the leading block of the result
+    const stack = ops.concat(asChannels, 0);
+    const C = stack.shape[0]!;
+    const y = ops.matmul(ops.reshape(stack, [C, stack.size / C / k, k]), w);
+    let at = 0;
+    parts.forEach((p, i) => {
+      const c = asChannels[i]!.shape[0]!;
+      pieces.set(p, ops.reshape(ops.slice(y, [at, 0, 0], [at + c, y.shape[1]!, n]), [...p.shape.slice(0, -1), n]));
+      at += c;
+    });
+  } else {
+    const y = ops.matmul(
+      ops.concat(
         parts.map((p, i) => ops.reshape(p, [rows[i]!, k])),
         0,
-      );
-  const y = ops.matmul(stack, w);
-  const pieces = new Map<Tensor, Tensor>();
-  let at = 0;
-  parts.forEach((p, i) => {
-    pieces.set(p, ops.reshape(ops.slice(y, [at, 0], [at + rows[i]!, n]), [...p.shape.slice(0, -1), n]));
-    at += rows[i]!;
-  });
+      ),
+      w,
+    );
+    let at = 0;
+    parts.forEach((p, i) => {
+      pieces.set(p, ops.reshape(ops.slice(y, [at, 0], [at + rows[i]!, n]), [...p.shape.slice(0, -1), n]));
+      at += rows[i]!;
+    });
+  }
   // channels not stacked (not used downstream) stay separate matmuls, built lazily and never computed
   const channel = (c: Tensor): Tensor => pieces.get(c) ?? ops.matmul(c, w);
   return {

@@ -27,6 +27,12 @@ export interface BackendStats {
 export interface Backend {
   readonly name: 'cpu' | 'webgpu';
   readonly stats: BackendStats;
+  /**
+   * Whether collapsed Taylor mode stacks a matmul's channels into one product by default here
+   * (docs/taylor.md): where fused operand loads are cheap enough that one product over all
+   * channels costs no more than one per channel.
+   */
+  readonly stackedChannels: boolean;
   /** The most elements one tensor may hold on this backend (checked when ops are built). */
   readonly maxElements: number;
   /** Copies host data into a new buffer. */

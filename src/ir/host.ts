@@ -17,6 +17,7 @@ export interface RuntimeHost {
 
 let host: RuntimeHost | null = null;
 let activeBackend = 'cpu';
+let stackedByDefault = true;
 
 /** Called once by the runtime when it loads. */
 export function installRuntime(h: RuntimeHost): void {
@@ -29,9 +30,15 @@ export function runtimeHost(): RuntimeHost {
   return host;
 }
 
-/** Called by the runtime whenever init() switches backends. */
-export function setActiveBackendName(name: string): void {
+/** Called by the runtime whenever init() switches backends (`stacked`: the backend's stackedChannels). */
+export function setActiveBackendName(name: string, stacked = true): void {
   activeBackend = name;
+  stackedByDefault = stacked;
+}
+
+/** Does the active backend want collapsed Taylor mode's matmul channels stacked by default? */
+export function activeBackendStacksChannels(): boolean {
+  return stackedByDefault;
 }
 
 /** The active backend's name ('cpu' or 'webgpu'): what a cost model that weighs the backend asks (pde's method 'auto'). */

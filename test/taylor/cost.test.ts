@@ -3,6 +3,7 @@
 import { expect, it } from 'vitest';
 import { type Tensor, operatorCost, laplacian } from '../../src/index.js';
 import type { Node } from '../../src/ir/node.js';
+import { _setStackedChannels } from '../../src/internal.js';
 import { describeBackends } from '../helpers/backends.js';
 import { T, mlp, uniform } from './zoo.js';
 
@@ -95,12 +96,22 @@ describeBackends(
         matmuls(t)
           .map((m) => m.shape.slice(0, -1).reduce((a, b) => a * b, 1))
           .sort((a, b) => a - b);
-      // primal: 2 hidden layers of N rows (the output layer's value is not needed: only its
-      // coefficient is); first layer's tangents W1ᵀ e_r: D rows, no N (data-independent); hidden
-      // layer: ONE matmul of D·N rows; the summed top coefficient: N rows in each later layer
-      expect(rows(laplacian(f, { method: 'collapsed' })(X))).toEqual([D, N, N, N, N, D * N]);
-      // standard Taylor: Z1 and Z2 per direction through the hidden layer, Z2 through the output layer
-      expect(rows(laplacian(f, { method: 'taylor' })(X))).toEqual([D, N, N, D * N, D * N, D * N]);
+      const was = _setStackedChannels(false);
+      try {
+        // primal: 2 hidden layers of N rows (the output layer's value is not needed: only its
+        // coefficient is); first layer's tangents W1ᵀ e_r: D rows, no N (data-independent); hidden
+        // layer: ONE matmul of D·N rows; the summed top coefficient: N rows in each later layer
+        expect(rows(laplacian(f, { method: 'collapsed' })(X))).toEqual([D, N, N, N, N, D * N]);
+        // standard Taylor: Z1 and Z2 per direction through the hidden layer, Z2 through the output layer
+        expect(rows(laplacian(f, { method: 'taylor' })(X))).toEqual([D, N, N, D * N, D * N, D * N]);
+        // stacked channels (docs/taylor.md): the same rows, one matmul per layer: the first layer's
+        // data and directions (N + D), the hidden layer's value, D tangents and top ((D + 2)·N),
+        // the output layer's top (N)
+        _setStackedChannels(true);
+        expect(rows(laplacian(f, { method: 'collapsed' })(X))).toEqual([N, N + D, (D + 2) * N]);
+      } finally {
+        _setStackedChannels(was);
+      }
     });
   },
   { float32: false },

@@ -1,8 +1,9 @@
 // pde(f, spec): vectors per datum of whole specs (shared directions and lower coefficients: fewer than the separate operators), one propagation per call, and the errors of bad specs.
 
-import { expect, it } from 'vitest';
+import { expect, it, onTestFinished } from 'vitest';
 import { ArgumentError, DTypeError, ShapeError, type Tensor, operatorCost, pde } from '../../src/index.js';
 import type { Node } from '../../src/ir/node.js';
+import { _setStackedChannels } from '../../src/internal.js';
 import type { PdeSpec } from '../../src/index.js';
 import { describeBackends } from '../helpers/backends.js';
 import { kovasznay } from './pde-ref.js';
@@ -118,6 +119,8 @@ describeBackends(
       };
       const W1 = T(uniform(9, 505), [3, 3]);
       const g = (Y: Tensor) => Y.matmul(W1).tanh();
+      const was = _setStackedChannels(false); // the counts below are those of one matmul per channel
+      onTestFinished(() => void _setStackedChannels(was));
       const r = pde(g, {
         u: 'value',
         du: { grad: 'all' },

@@ -10,6 +10,7 @@ import { layeredTanhMlp } from '../../bench/mlp.js';
 import { schedule } from '../../src/schedule/scheduler.js';
 import type { Expr, MatmulKernel } from '../../src/schedule/kernel.js';
 import { describeBackends } from '../helpers/backends.js';
+import { WebGpuBackend } from '../../src/backend/webgpu/backend.js';
 import { expectClose, lcgTensor } from './util.js';
 
 describeBackends('fusion through views and inline sums', (c) => {
@@ -19,7 +20,7 @@ describeBackends('fusion through views and inline sums', (c) => {
     return x;
   };
   const tol = (got: ArrayLike<number>, want: ArrayLike<number>) => expectClose(got, want, c.rtol, c.atol);
-  afterEach(() => void W._setStackedChannels(false));
+  afterEach(() => void W._setStackedChannels('auto'));
 
   it('a concat of two elementwise expressions, then an op: one kernel, each piece where it belongs', async () => {
     const x = t([2, 3], 1, 0.1, 2);
@@ -126,7 +127,7 @@ describeBackends('fusion through views and inline sums', (c) => {
       };
       return e ? walk(e) : 0;
     };
-    const stacked = kernels.filter((k): k is MatmulKernel => k.type === 'matmul' && k.m > 16); // more rows than data points
+    const stacked = kernels.filter((k): k is MatmulKernel => k.type === 'matmul' && k.batch * k.m > 16); // more rows than data points
     expect(stacked.length).toBe(3); // the input layer's (data points and directions) and two hidden layers'
     for (const k of stacked) expect(tanhs(k.aPrologue?.expr), 'tanh in stacked loads').toBe(0);
     // the first two write tanh of their primal rows (16 data points × 8 units) as a row-block output
@@ -136,6 +137,19 @@ describeBackends('fusion through views and inline sums', (c) => {
       [16 * 8, 1],
     ]);
     tol(await out.data(), want);
+  });
+
+  it('by default the backend decides: stacked channels on the CPU and on GPUs, not on slow-barrier adapters (SwiftShader), and the default Laplacian takes the count that goes with it', async () => {
+    const b = W._backend();
+    expect(b.stackedChannels).toBe(b instanceof WebGpuBackend ? !b.info.slowBarriers : true);
+    for (const L of [1, 2, 3, 4]) {
+      const { f, X } = mlp(L, true);
+      const out = W.laplacian(f)(X);
+      const kernels = schedule([out.node]).plan.kernels.length;
+      expect(kernels, `L = ${L}`).toBeLessThanOrEqual(b.stackedChannels ? L + 1 : 3 * L + 2);
+      if (b.stackedChannels) expect(kernels, `L = ${L}`).toBeLessThan(3 * L); // the unstacked plan's count would not do
+      tol(await out.data(), await W.laplacian(f, { method: 'nested' })(X).data());
+    }
   });
 
   /** The loss mean((Δu − 1)²) of an L-layer tanh MLP u (bench/mlp.ts) as a function of its parameters, and parameters for it. */
@@ -163,6 +177,7 @@ describeBackends('fusion through views and inline sums', (c) => {
 
   it('the stacked training step (gradient of a collapsed-Laplacian loss) takes fewer kernels and equals the unstacked one', async () => {
     const { loss, ps } = pinnLoss(2);
+    W._setStackedChannels(false);
     const plain = W.grad(loss)(ps) as W.Tensor[];
     W._setStackedChannels(true);
     const stacked = W.grad(loss)(ps) as W.Tensor[];

@@ -87,6 +87,15 @@ export interface WebGpuOptions {
 
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu' as const;
+  /**
+   * Stacked channels on GPUs, whose tiled matmul stages an operand's fused loads once per tile;
+   * not on slow-barrier adapters (SwiftShader), where only the register-blocked template is fast
+   * and a stacked operand's loads (every channel's expression, selected) made the collapsed
+   * Laplacian 4x slower (docs/taylor.md).
+   */
+  get stackedChannels(): boolean {
+    return !this.info.slowBarriers;
+  }
   readonly stats = newStats();
   readonly device: GPUDevice;
   /** Adapter description, e.g. 'google swiftshader (fallback adapter)'. */
