@@ -2,15 +2,16 @@
 // biases and of a PINN training step (the gradient of the mean squared Laplacian residual w.r.t.
 // every parameter), with realized or lazy (randn(...).mul(s)) weights, unstacked and with stacked
 // matmul channels (docs/taylor.md). Nothing runs: it schedules the graphs and counts. With
-// --time, it also times a repeated collapsed Laplacian of the benchmark MLP (bench/mlp.ts: D = 16,
-// widths 64-64, N = 256, float32) unstacked and stacked, interleaved, on the CPU and (when an
-// adapter exists) WebGPU, and prints the ratio from that one run.
+// --time, it also times bench/wgad-workloads.ts's jit-ed Laplacians and training step unstacked
+// and stacked, interleaved, on the CPU (float64 and float32) and (when an adapter exists)
+// WebGPU, and prints the ratio from that one run.
 //
 //   npx tsx bench/kernel-counts.ts [--max-layers 5] [--time] [--rounds 15]
 
 import * as W from '../src/internal.js';
 import { schedule } from '../src/schedule/scheduler.js';
-import { benchmarkMlp, layeredTanhMlp } from './mlp.js';
+import { layeredTanhMlp } from './mlp.js';
+import { WORKLOADS, benchData, wgadVariants } from './wgad-workloads.js';
 import { arg as option } from './util.js';
 
 const arg = process.argv.indexOf('--max-layers');
@@ -43,6 +44,7 @@ W._setStackedChannels('auto');
 
 if (process.argv.includes('--time')) {
   const rounds = Number(option('rounds', '15'));
+  const data = benchData();
   for (const backend of ['cpu', 'webgpu'] as const) {
     try {
       await W.init({ backend });
@@ -50,21 +52,31 @@ if (process.argv.includes('--time')) {
       console.log(`${backend}: not timed (${(e as Error).message.split('\n')[0]})`);
       continue;
     }
-    const { f, X } = benchmarkMlp('float32');
-    const once = async (stacked: boolean): Promise<number> => {
-      W._setStackedChannels(stacked);
-      const t0 = performance.now();
-      await W.laplacian(f)(X).data();
-      return performance.now() - t0;
-    };
-    for (let i = 0; i < 3; i++) for (const s of [false, true]) await once(s);
-    const times: [number[], number[]] = [[], []];
-    for (let i = 0; i < rounds; i++) for (const s of [false, true]) times[Number(s)]!.push(await once(s));
-    const med = (a: number[]): number => a.sort((x, y) => x - y)[a.length >> 1]!;
-    const [plain, stacked] = times.map(med) as [number, number];
-    console.log(
-      `${backend}: collapsed Laplacian ${plain.toFixed(2)} ms unstacked, ${stacked.toFixed(2)} ms stacked, stacked / unstacked = ${(stacked / plain).toFixed(2)}`,
-    );
+    for (const dtype of backend === 'cpu' ? (['float64', 'float32'] as const) : (['float32'] as const)) {
+      for (const key of ['lap16', 'lap50', 'train'] as const) {
+        if (key === 'lap50' && backend === 'webgpu') continue; // minutes on SwiftShader
+        // the jit-ed call of bench/wgad-workloads.ts, traced once with each setting
+        const run = ([false, true] as const).map((stacked) => {
+          W._setStackedChannels(stacked);
+          const v = wgadVariants(W, key, data, dtype)[0]!;
+          return async (): Promise<number> => {
+            W._setStackedChannels(stacked);
+            const t0 = performance.now();
+            await v.run();
+            return performance.now() - t0;
+          };
+        });
+        const n = key === 'lap50' ? Math.max(3, rounds >> 2) : rounds;
+        for (let i = 0; i < 2; i++) for (const r of run) await r();
+        const times: [number[], number[]] = [[], []];
+        for (let i = 0; i < n; i++) for (const s of i % 2 ? [1, 0] : [0, 1]) times[s]!.push(await run[s]!());
+        const med = (a: number[]): number => a.sort((x, y) => x - y)[a.length >> 1]!;
+        const [plain, stacked] = times.map(med) as [number, number];
+        console.log(
+          `${backend} ${dtype} ${WORKLOADS[key]}: ${plain.toFixed(2)} ms unstacked, ${stacked.toFixed(2)} ms stacked, stacked / unstacked = ${(stacked / plain).toFixed(2)}`,
+        );
+      }
+    }
   }
   W._setStackedChannels('auto');
 }

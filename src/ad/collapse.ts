@@ -134,7 +134,7 @@ function demand(region: readonly Node[], wanted: ReadonlyMap<Node, Channels>, ha
 
 /**
  * Whether collapsed Taylor mode stacks a matmul's channels into one matmul: 'auto' (the default)
- * asks the active backend (its stackedChannels: the CPU and GPUs yes, SwiftShader no; see
+ * asks the active backend (its stackedChannels: GPUs yes, the CPU and SwiftShader no; see
  * docs/taylor.md), true / false force it.
  */
 const stacking: { mode: boolean | 'auto' } = { mode: 'auto' };

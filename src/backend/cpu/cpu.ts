@@ -53,8 +53,11 @@ class CpuBuffer extends RefCountedBuffer {
 
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
-  /** Stacked and separate channels run at the same speed here (docs/taylor.md); stacked takes fewer kernels. */
-  readonly stackedChannels = true;
+  /**
+   * Not stacked: a kernel costs nothing extra here, and stacked ran 0.98–1.19× the separate
+   * channels' time on the benchmark networks (training step 1.06–1.11×; docs/taylor.md).
+   */
+  readonly stackedChannels = false;
   readonly stats = newStats();
   /** Buffers are typed arrays. */
   readonly maxElements = MAX_TYPED_ARRAY_LENGTH;
