@@ -22,6 +22,11 @@ override TOTAL: u32;
 // into C (so that every load stays in bounds)
 struct Block { bz: i32, row0: i32, col0: i32, rows: vec4<i32>, cols: vec4<i32> }
 
+fn block_at(bz: i32, row0: i32, col0: i32) -> Block {
+  let q = vec4<i32>(0, 1, 2, 3);
+  return Block(bz, row0, col0, min(vec4<i32>(row0) + q, vec4<i32>(max(M - 1, 0))), min(vec4<i32>(col0) + q, vec4<i32>(max(N - 1, 0))));
+}
+
 // batch entry, tile column and tile row of a workgroup
 struct Tile { bz: i32, x: u32, y: u32 }
 

@@ -17,11 +17,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let row0 = i32(t.y * 32u + lid.y * 4u);
   let col0 = i32(t.x * 64u + lid.x * 8u);
   if (row0 >= M || col0 >= N) { return; }
-  let q = vec4<i32>(0, 1, 2, 3);
-  let rows = min(vec4<i32>(row0) + q, vec4<i32>(max(M - 1, 0)));
   // the block's two groups of 4 columns, clamped into C (the second may lie wholly past it)
-  let lo = Block(t.bz, row0, col0, rows, min(vec4<i32>(col0) + q, vec4<i32>(max(N - 1, 0))));
-  let hi = Block(t.bz, row0, col0 + 4, rows, min(vec4<i32>(col0 + 4) + q, vec4<i32>(max(N - 1, 0))));
+  let lo = block_at(t.bz, row0, col0);
+  let hi = block_at(t.bz, row0, col0 + 4);
+  let rows = lo.rows;
   var acc0 = vec4<f32>(0.0);
   var acc1 = vec4<f32>(0.0);
   var acc2 = vec4<f32>(0.0);

@@ -15,8 +15,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let row0 = i32(t.y * 32u + lid.y * 4u);
   let col0 = i32(t.x * 32u + lid.x * 4u);
   if (row0 >= M || col0 >= N) { return; }
-  let q = vec4<i32>(0, 1, 2, 3);
-  let blk = Block(t.bz, row0, col0, min(vec4<i32>(row0) + q, vec4<i32>(max(M - 1, 0))), min(vec4<i32>(col0) + q, vec4<i32>(max(N - 1, 0))));
+  let blk = block_at(t.bz, row0, col0);
   var acc0 = vec4<f32>(0.0);
   var acc1 = vec4<f32>(0.0);
   var acc2 = vec4<f32>(0.0);
