@@ -1,16 +1,12 @@
 // Graph lifetime: a realized tensor drops its graph, unreachable graphs are collected, a 100k-op
 // loop does not grow memory, and dispose() frees a value and makes later use a clear error.
 
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { expect, it } from 'vitest';
 import * as W from '../../src/internal.js';
 import { ArgumentError } from '../../src/index.js';
 import { describeBackends } from '../helpers/backends.js';
+import { gc, liveBytesAfterCollection } from '../helpers/gc.js';
 import * as R from './ref.js';
-
-setFlagsFromString('--expose_gc');
-const gc = runInNewContext('gc') as () => void;
 
 /** Full GC, then a few turns of the event loop so FinalizationRegistry callbacks run. */
 async function collect(): Promise<void> {
@@ -118,8 +114,7 @@ describeBackends('graph lifetime and dispose', (c) => {
     let u: W.Tensor | null = x.exp().mul(2);
     const v = x.exp().mul(2); // the same expression: CSE gives both one buffer
     W._realizeNodes([u.node, v.node]);
-    await collect(); // earlier tests' garbage goes first
-    const live = b.stats.liveBytes;
+    const live = await liveBytesAfterCollection(); // earlier tests' garbage goes first, all of it
     u.dispose();
     u = null;
     await collect();

@@ -4,18 +4,14 @@
 // without dispose(), and computes the losses of a plain-JS float64 Adam. With the mechanism off,
 // the same loop's reads and lazy graph grow with the step number (what the first tests catch).
 
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { expect, it } from 'vitest';
-import { type Tensor, _backend, _setKeepFrontier, grad, optim, profile, tensor } from '../../src/internal.js';
+import { type Tensor, _setKeepFrontier, grad, optim, profile, tensor } from '../../src/internal.js';
 import type { Node } from '../../src/ir/node.js';
 import { describeBackends } from '../helpers/backends.js';
+import { liveBytesAfterCollection } from '../helpers/gc.js';
 import { type Params, loss, tanhProblem } from '../optim/problem.js';
 import { lossAndGrad, refAdam } from '../optim/reference.js';
 import { expectClose } from '../webgpu/util.js';
-
-setFlagsFromString('--expose_gc');
-const gc = runInNewContext('gc') as () => void;
 
 /** Unrealized nodes held by `tensors` (the lazy graph a loop keeps alive). */
 function lazyNodes(tensors: readonly Tensor[]): number {
@@ -28,21 +24,6 @@ function lazyNodes(tensors: readonly Tensor[]): number {
     stack.push(...n.inputs);
   }
   return seen.size;
-}
-
-/** Live buffer bytes once collected tensors' buffers went back (a collection, then finalizers). */
-async function liveBytesAfterCollection(): Promise<number> {
-  // finalizers run after the collection, later on a loaded machine: collect until the live bytes
-  // stop falling (3 rounds in a row), at most 50 rounds
-  let last = Number.POSITIVE_INFINITY;
-  for (let i = 0, still = 0; i < 50 && still < 3; i++) {
-    gc();
-    await new Promise((r) => setTimeout(r, 5));
-    const now = _backend().stats.liveBytes;
-    still = now < last ? 0 : still + 1;
-    last = Math.min(last, now);
-  }
-  return _backend().stats.liveBytes;
 }
 
 interface Read {

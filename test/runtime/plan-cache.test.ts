@@ -3,8 +3,6 @@
 // scheduler decides from values (scalar classes, the values rewrites inspect, leaf aliasing) keys
 // a new plan; the cache is bounded and holds no nodes.
 
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { beforeEach, describe, expect, it } from 'vitest';
 import * as W from '../../src/internal.js';
 import { ArgumentError } from '../../src/index.js';
@@ -12,9 +10,7 @@ import { PlanCache, fingerprint } from '../../src/schedule/plan-cache.js';
 import { schedule } from '../../src/schedule/scheduler.js';
 import { benchmarkMlp } from '../../bench/mlp.js';
 import { describeBackends } from '../helpers/backends.js';
-
-setFlagsFromString('--expose_gc');
-const gc = runInNewContext('gc') as () => void;
+import { gc } from '../helpers/gc.js';
 
 /** Schedules made and cache hits while `fn` runs. */
 async function counting<T>(fn: () => Promise<T>): Promise<{ schedules: number; hits: number; result: T }> {
