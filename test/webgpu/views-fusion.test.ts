@@ -112,6 +112,27 @@ describeBackends('fusion through views and inline sums', (c) => {
     });
   }
 
+  it('an elementwise kernel over the leading rows of a matmul is written by its epilogue (a row-block output); over other rows it is not', async () => {
+    const a = t([8, 5], 60);
+    const w = t([5, 4], 61);
+    const [av, wv] = [await a.data(), await w.data()];
+    const y = a.matmul(w);
+    const head = y.slice([0, 0], [3, 4]).tanh();
+    const mid = y.slice([2, 0], [5, 4]).tanh();
+    const ks = schedule([y.node, head.node]).plan.kernels;
+    expect(ks.length).toBe(1);
+    expect(ks[0]!.type === 'matmul' && ks[0]!.outs.map((o) => o.prefix)).toEqual([undefined, 12]);
+    expect(schedule([y.node, mid.node]).plan.kernels.length).toBe(2);
+    const prod = Array.from({ length: 32 }, (_, e) => {
+      const [i, j] = [Math.floor(e / 4), e % 4];
+      return Array.from({ length: 5 }, (_, p) => av[i * 5 + p]! * wv[p * 4 + j]!).reduce((x, z) => x + z, 0);
+    });
+    W._realizeNodes([y.node, head.node]);
+    tol(await y.data(), prod);
+    tol(await head.data(), prod.slice(0, 12).map(Math.tanh));
+    tol(await mid.data(), prod.slice(8, 20).map(Math.tanh));
+  });
+
   it('stacked channels compute each hidden tanh once: in the epilogue of the stacked matmul, over its primal rows, never in the loads of the next', async () => {
     const { f, X } = mlp(3, false);
     const want = await W.laplacian(f, { method: 'nested' })(X).data();
