@@ -16,38 +16,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let col0 = i32(t.x * 32u + lid.x * 4u);
   if (row0 >= M || col0 >= N) { return; }
   let blk = block_at(t.bz, row0, col0);
-  var acc0 = vec4<f32>(0.0);
-  var acc1 = vec4<f32>(0.0);
-  var acc2 = vec4<f32>(0.0);
-  var acc3 = vec4<f32>(0.0);
+  var acc = array<vec4<f32>, 4>();
   let K4 = K - K % 4;
   for (var p = 0; p < K4; p += 4) {
-    let a = load_a4(blk, p);
-    let b = load_b4(blk, p);
-    acc0 += a[0].x * b[0];
-    acc1 += a[1].x * b[0];
-    acc2 += a[2].x * b[0];
-    acc3 += a[3].x * b[0];
-    acc0 += a[0].y * b[1];
-    acc1 += a[1].y * b[1];
-    acc2 += a[2].y * b[1];
-    acc3 += a[3].y * b[1];
-    acc0 += a[0].z * b[2];
-    acc1 += a[1].z * b[2];
-    acc2 += a[2].z * b[2];
-    acc3 += a[3].z * b[2];
-    acc0 += a[0].w * b[3];
-    acc1 += a[1].w * b[3];
-    acc2 += a[2].w * b[3];
-    acc3 += a[3].w * b[3];
+    acc = mac4(acc, load_a4(blk, p), load_b4(blk, p));
   }
   // tail (K not a multiple of 4): scalar loads
   for (var p = K4; p < K; p++) {
-    let b = vec4<f32>(load_b(t.bz, p, blk.cols.x), load_b(t.bz, p, blk.cols.y), load_b(t.bz, p, blk.cols.z), load_b(t.bz, p, blk.cols.w));
-    acc0 += load_a(t.bz, blk.rows.x, p) * b;
-    acc1 += load_a(t.bz, blk.rows.y, p) * b;
-    acc2 += load_a(t.bz, blk.rows.z, p) * b;
-    acc3 += load_a(t.bz, blk.rows.w, p) * b;
+    acc = mac1(acc, a_column(blk, p), b_row(blk, p));
   }
-  store_block(t.bz, row0, col0, array<vec4<f32>, 4>(acc0, acc1, acc2, acc3));
+  store_block(t.bz, row0, col0, acc);
 }
