@@ -173,11 +173,8 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
     const idx = decompose('o', outer, 'ei', lines);
     const em = new Emitter('e', (i, e) => guardedRead(e, bind.argVar(i), offsetExpr(k.args[i]!.view.offset, outer, i, idx), maskConds(outer, i, idx)), helpers);
     // outputs of all of C, then each leading row block's (prefix outputs) under its bound
-    const body: string[] = [];
-    k.outs.forEach((o, j) => {
-      if (o.prefix === undefined) body.push(`out${j}[o] = ${em.expr(o.expr, 'acc')};`);
-    });
-    body.unshift(...em.lines);
+    const whole = k.outs.flatMap((o, j) => (o.prefix === undefined ? [`out${j}[o] = ${em.expr(o.expr, 'acc')};`] : []));
+    const body = [...em.lines, ...whole];
     for (const p of new Set(k.outs.flatMap((o) => (o.prefix === undefined ? [] : [o.prefix])))) {
       const [names, block] = em.scoped(
         k.outs.flatMap((o) => (o.prefix === p ? [o.expr] : [])),

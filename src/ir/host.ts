@@ -17,7 +17,7 @@ export interface RuntimeHost {
 
 let host: RuntimeHost | null = null;
 let activeBackend = 'cpu';
-let stackedByDefault = true;
+let stackedByDefault = false; // the CPU backend's (Backend.stackedChannels), like activeBackend
 
 /** Called once by the runtime when it loads. */
 export function installRuntime(h: RuntimeHost): void {
@@ -31,7 +31,7 @@ export function runtimeHost(): RuntimeHost {
 }
 
 /** Called by the runtime whenever init() switches backends (`stacked`: the backend's stackedChannels). */
-export function setActiveBackendName(name: string, stacked = true): void {
+export function setActiveBackendName(name: string, stacked: boolean): void {
   activeBackend = name;
   stackedByDefault = stacked;
 }

@@ -195,7 +195,6 @@ export class FusionPlan {
   private evaluations(n: Node, memo: Map<Node, number>): number {
     const seen = memo.get(n);
     if (seen !== undefined) return seen;
-    memo.set(n, 1); // a cycle cannot occur in a DAG; this only guards the recursion
     let most = 1;
     for (const c of this.g.consumers.get(n) ?? []) {
       const kind = this.decisions.get(c)?.kind;

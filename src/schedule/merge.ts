@@ -1,7 +1,8 @@
 // Post-scheduling pass: multi-output kernels. An elementwise loop kernel joins an earlier kernel
-// with the same output shape (up to size-1 dimensions) — an elementwise kernel, a reduction (its epilogue) or a matmul (its
-// epilogue) — or a matmul whose leading row block it spans (a prefix output: tanh of the primal
-// channel of stacked Taylor channels, computed once in the matmul's epilogue) — when everything it reads is ready there: buffers computed before that kernel, or
+// with the same output shape (up to size-1 dimensions) — an elementwise kernel, a reduction (its
+// epilogue) or a matmul (its epilogue) — or a matmul whose leading row block it spans (a prefix
+// output: tanh of the primal channel of stacked Taylor channels, computed once in the matmul's
+// epilogue), when everything it reads is ready there: buffers computed before that kernel, or
 // that kernel's own outputs read element for element (those reads become the producing expression,
 // so a primal and its tangent / Taylor channels are written by one kernel and the primal is not
 // read back). Outputs that nothing reads any more afterwards are dropped (unless asked for).
