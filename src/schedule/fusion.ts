@@ -148,10 +148,10 @@ export class FusionPlan {
   }
 
   /**
-   * An elementwise node with several consumers that all end up in the same place (one kernel's
-   * epilogue, one reduction's prologue, one matmul's A or B loads), read directly or through
-   * views an expression can be pushed through, is computed there as a shared subexpression
-   * instead of in a kernel of its own (tanh(z) read by t, 1 − t² and t·(1 − t²) in the loads of
+   * An elementwise node with several consumers, or one view read by several, that all end up in
+   * the same place (one kernel's epilogue, one reduction's prologue, one matmul's A or B loads),
+   * read directly or through views an expression can be pushed through, is computed there as a
+   * shared subexpression instead of in a kernel of its own (tanh(z) read by t, 1 − t² and t·(1 − t²) in the loads of
    * the next layer's matmul). Consumers first (reverse graph order), so a chain of shared nodes
    * collapses into the same place.
    */
@@ -175,13 +175,21 @@ export class FusionPlan {
     for (let i = order.length - 1; i >= 0; i--) {
       const n = order[i]!;
       const consumers = this.g.consumers.get(n) ?? [];
-      if (consumers.length < 2 || !isElementwise(n.op) || this.targets.has(n) || this.decisions.get(n)?.kind !== 'kernel') continue;
+      if (
+        consumers.length === 0 ||
+        (consumers.length === 1 && !isMovement(consumers[0]!)) ||
+        !isElementwise(n.op) ||
+        this.targets.has(n) ||
+        this.decisions.get(n)?.kind !== 'kernel'
+      )
+        continue;
       const p = this.sharedPlace(consumers, place);
       // the consumers' expressions grow by this node's: keep under the depth limit
       const d = 1 + Math.max(0, ...this.g.inputsOf(n).map((m) => depth.get(m) ?? 0));
       if (p === null || consumers.some((c) => (depth.get(c) ?? 0) + d >= MAX_FUSED_DEPTH)) continue;
       if (COSTLY.has(n.op) && this.evaluations(n, multiplicity) > 1) continue;
-      this.decisions.set(n, { kind: 'fused', into: consumers[0]!, reason: `its ${consumers.length} consumers are all computed in ${p}` });
+      const whose = consumers.length === 1 ? `the consumers of its view ${label(consumers[0]!)}` : `its ${consumers.length} consumers`;
+      this.decisions.set(n, { kind: 'fused', into: consumers[0]!, reason: `${whose} are all computed in ${p}` });
       placeOf.set(n, p);
     }
   }

@@ -41,6 +41,29 @@ export function canonicalize(targets: readonly Node[]): Canonical {
   const canonInputs = new Map<Node, Node[]>();
   const stack: [Node, number][] = [];
   const leaf = (n: Node): boolean => n.buffer !== null || n.op === 'const';
+  const repOf = (m: Node): Node => rep.get(m) ?? adopt(m);
+  // a node a rewrite built (its inputs canonical or built alongside): settled like any other
+  const adopt = (m: Node): Node => {
+    const r = settle(m);
+    rep.set(m, r);
+    return r;
+  };
+  /** The canonical representative of `n`, whose inputs all have one. */
+  const settle = (n: Node): Node => {
+    const inputs = leaf(n) ? [] : n.inputs;
+    // aliases vanish: identity is its input, a custom node its implementation (last input)
+    if (!leaf(n) && (n.op === 'identity' || n.op === 'custom')) return repOf(inputs[inputs.length - 1]!);
+    const ins = inputs.map(repOf);
+    const replacement = leaf(n) ? null : rewrite(n, ins, (m) => canonInputs.get(m) ?? []);
+    if (replacement) return repOf(replacement);
+    const key = keyOf(n, ins);
+    const existing = key === null ? undefined : byKey.get(key);
+    if (existing) return existing;
+    if (key !== null) byKey.set(key, n);
+    canonInputs.set(n, ins);
+    order.push(n);
+    return n;
+  };
   for (const t of targets) {
     if (rep.has(t)) continue;
     stack.push([t, 0]);
@@ -58,36 +81,35 @@ export function canonicalize(targets: readonly Node[]): Canonical {
         continue;
       }
       stack.pop();
-      if (rep.has(n)) continue;
-      // aliases vanish: identity is its input, a custom node its implementation (last input)
-      if (!leaf(n) && (n.op === 'identity' || n.op === 'custom')) {
-        rep.set(n, rep.get(inputs[inputs.length - 1]!)!);
-        continue;
-      }
-      const ins = inputs.map((m) => rep.get(m)!);
-      const replacement = leaf(n) ? null : rewrite(n, ins, (m) => canonInputs.get(m) ?? []);
-      if (replacement) {
-        rep.set(n, replacement);
-        continue;
-      }
-      const key = keyOf(n, ins);
-      const existing = key === null ? undefined : byKey.get(key);
-      if (existing) {
-        rep.set(n, existing);
-        continue;
-      }
-      if (key !== null) byKey.set(key, n);
-      rep.set(n, n);
-      canonInputs.set(n, ins);
-      order.push(n);
+      if (!rep.has(n)) rep.set(n, settle(n));
     }
   }
+  const live = reachable(
+    targets.map((t) => rep.get(t)!),
+    canonInputs,
+  );
+  const kept = live.size === order.length ? order : order.filter((n) => live.has(n));
   const consumers = new Map<Node, Node[]>();
-  for (const n of order) consumers.set(n, []);
-  for (const n of order) {
+  for (const n of kept) consumers.set(n, []);
+  for (const n of kept) {
     for (const m of new Set(canonInputs.get(n)!)) consumers.get(m)!.push(n);
   }
-  return { rep, order, consumers, inputsOf: (n) => canonInputs.get(n) ?? [] };
+  return { rep, order: kept, consumers, inputsOf: (n) => canonInputs.get(n) ?? [] };
+}
+
+/** The canonical nodes below `roots` (a rewrite can leave a settled node no longer read: the product it folded). */
+function reachable(roots: readonly Node[], inputsOf: ReadonlyMap<Node, readonly Node[]>): Set<Node> {
+  const seen = new Set<Node>(roots);
+  const stack = [...roots];
+  while (stack.length > 0) {
+    for (const m of inputsOf.get(stack.pop()!) ?? []) {
+      if (!seen.has(m)) {
+        seen.add(m);
+        stack.push(m);
+      }
+    }
+  }
+  return seen;
 }
 
 export function isMovement(n: Node): boolean {

@@ -2,8 +2,11 @@
 // rule names the primitive it matches and returns the node that replaces the match, or null.
 // Transformations produce these patterns often (x * 1 from a seed, x + 0, --x from a transpose
 // of a negation); removing them keeps fused expressions short. Only identities that hold for
-// every float value, NaN and infinities included, are listed (so no x * 0 -> 0).
+// every float value, NaN and infinities included, are listed (so no x * 0 -> 0). One rule builds
+// new nodes instead of picking an input: a batched product summed over its batch is one product
+// with the batch folded into K (the weight gradient of a layer run over stacked Taylor channels).
 
+import { matmulNode, permuteNode, reshapeNode } from '../ir/build.js';
 import type { Node } from '../ir/node.js';
 import type { Prim } from '../ir/primitives.js';
 
@@ -19,11 +22,34 @@ export function scalarValue(n: Node, inputsOf: (m: Node) => readonly Node[]): nu
 export interface Rewrite {
   readonly op: Prim;
   readonly name: string;
-  /** The replacement (one of `inputs`, same shape and dtype as `n`), or null when no match. */
+  /**
+   * The replacement (same shape and dtype as `n`): one of `inputs`, or nodes built over them
+   * that the canonicalization settles in turn; null when no match.
+   */
   readonly apply: (n: Node, inputs: readonly Node[], value: (m: Node) => number | null, inputsOf: (m: Node) => readonly Node[]) => Node | null;
 }
 
 const isOne = (v: number | null): boolean => v === 1;
+
+/**
+ * sum over every batch axis of P @ Q ([...batch, m, k] @ [...batch, k, n]) as one product over
+ * the batch folded into K: P permuted to [m, ...batch, k] and merged to [m, B·k], Q merged to
+ * [B·k, n]. Both are views of the operands (strides can merge a permuted batch into K), so the
+ * kernel that reduces the batch disappears and the product's K grows B-fold. The batched product
+ * is not read elsewhere where transformations build this (the transpose of a weight broadcast
+ * over stacked channels); where it is, both are computed.
+ */
+function foldBatchSum(n: Node, x: Node, inputsOf: (m: Node) => readonly Node[]): Node | null {
+  if (x.op !== 'matmul' || x.buffer !== null || x.rank < 3) return null;
+  const batchRank = x.rank - 2;
+  const axes = n.p('sum').axes;
+  if (axes.length !== batchRank || axes.some((a, i) => a !== i)) return null;
+  const [p, q] = inputsOf(x) as [Node, Node];
+  const batch = x.shape.slice(0, batchRank).reduce((s, d) => s * d, 1);
+  const [m, k] = p.shape.slice(batchRank) as [number, number];
+  const perm = [batchRank, ...Array.from({ length: batchRank }, (_, i) => i), batchRank + 1];
+  return matmulNode(reshapeNode(permuteNode(p, perm), [m, batch * k]), reshapeNode(q, [batch * k, q.shape[x.rank - 1]!]));
+}
 
 export const REWRITES: readonly Rewrite[] = [
   { op: 'mul', name: 'x * 1 -> x', apply: (_n, [a, b], v) => (isOne(v(b!)) ? a! : isOne(v(a!)) ? b! : null) },
@@ -32,6 +58,11 @@ export const REWRITES: readonly Rewrite[] = [
   { op: 'sub', name: 'x - 0 -> x', apply: (_n, [a, b], v) => (Object.is(v(b!), 0) ? a! : null) },
   // x + (-0) is x for every x; x + (+0) differs only for x = -0, which it turns into +0
   { op: 'add', name: 'x + (-0) -> x', apply: (_n, [a, b], v) => (Object.is(v(b!), -0) ? a! : Object.is(v(a!), -0) ? b! : null) },
+  {
+    op: 'sum',
+    name: 'sum over the batch of P @ Q -> one product over the batch folded into K',
+    apply: (n, [x], _v, inputsOf) => foldBatchSum(n, x!, inputsOf),
+  },
   { op: 'neg', name: '-(-x) -> x', apply: (_n, [a], _v, inputsOf) => (a!.op === 'neg' && a!.buffer === null ? inputsOf(a!)[0]! : null) },
 ];
 

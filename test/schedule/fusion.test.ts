@@ -173,6 +173,23 @@ describe('fusion plan', () => {
     expect(schedule([z.node, w.node]).plan.kernels.length).toBe(2);
   });
 
+  it('a node read through one view by several consumers in one place is a shared subexpression there too', () => {
+    const x = t([4], 12),
+      z = t([3, 4], 13);
+    const e = x.mul(2);
+    const b = e.reshape([1, 4]).broadcastTo([3, 4]); // one consumer (the reshape); the broadcast has two
+    const y = b.sin().add(b.mul(z));
+    const plan = planFusion([y.node]);
+    const view = plan.g.consumers.get(e.node)!;
+    expect(view.map((v) => v.op)).toEqual(['reshape']);
+    expect(plan.decision(e.node)).toEqual({
+      kind: 'fused',
+      into: view[0],
+      reason: `the consumers of its view ${label(view[0]!)} are all computed in the kernel of ${label(y.node)}`,
+    });
+    expect(schedule([y.node]).plan.kernels.length).toBe(1);
+  });
+
   it("tanh(z) read by several terms of the next matmul's A operand is computed in its loads", () => {
     const z = t([8, 4], 20),
       w = t([4, 3], 21);
