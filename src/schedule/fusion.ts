@@ -186,12 +186,51 @@ export class FusionPlan {
       const p = this.sharedPlace(consumers, place);
       // the consumers' expressions grow by this node's: keep under the depth limit
       const d = 1 + Math.max(0, ...this.g.inputsOf(n).map((m) => depth.get(m) ?? 0));
-      if (p === null || consumers.some((c) => (depth.get(c) ?? 0) + d >= MAX_FUSED_DEPTH)) continue;
+      if (consumers.some((c) => (depth.get(c) ?? 0) + d >= MAX_FUSED_DEPTH)) continue;
+      if (p === null) {
+        const ps = this.cheapToRepeat(n, consumers, place);
+        if (ps) {
+          this.decisions.set(n, {
+            kind: 'fused',
+            into: consumers[0]!,
+            reason: `one op over buffers, repeated in the ${ps.size} places its consumers are computed in`,
+          });
+          placeOf.set(n, null); // its inputs keep their buffers: repeating it stays one op
+        }
+        continue;
+      }
       if (COSTLY.has(n.op) && this.evaluations(n, multiplicity) > 1) continue;
       const whose = consumers.length === 1 ? `the consumers of its view ${label(consumers[0]!)}` : `its ${consumers.length} consumers`;
       this.decisions.set(n, { kind: 'fused', into: consumers[0]!, reason: `${whose} are all computed in ${p}` });
       placeOf.set(n, p);
     }
+  }
+
+  /**
+   * The places `n`'s consumers are computed in (read directly or through views) when `n` is cheap
+   * enough to compute in each instead of writing a buffer they read: one elementwise op, not
+   * COSTLY, over buffers, leaves or views of them (an outer product's multiply, a concatenation's
+   * add of two pads), read by elementwise epilogues or reduction prologues only; matmul loads
+   * repeat it per column / row and are left out. Null otherwise.
+   */
+  private cheapToRepeat(n: Node, consumers: readonly Node[], place: (c: Node) => string | null): Set<string> | null {
+    if (COSTLY.has(n.op)) return null;
+    for (const m of this.g.inputsOf(n)) {
+      let base = m;
+      while (isMovement(base) && !isLeaf(base)) base = this.g.inputsOf(base)[0]!;
+      const kind = this.decisions.get(base)?.kind;
+      if (kind !== 'kernel' && kind !== 'leaf') return null;
+    }
+    const places = new Set<string>();
+    const visit = (c: Node): boolean => {
+      if (isMovement(c)) return !this.targets.has(c) && isPushable(c) && (this.g.consumers.get(c) ?? []).every(visit);
+      // a reduction computes what it reads in its prologue
+      const q = kindOf(c.op) === 'reduce' ? `the prologue of ${label(c)}` : place(c);
+      if (q === null || q.startsWith('the a-loads') || q.startsWith('the b-loads')) return false;
+      places.add(q);
+      return true;
+    };
+    return consumers.every(visit) && places.size > 1 ? places : null;
   }
 
   /**

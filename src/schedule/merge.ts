@@ -5,7 +5,10 @@
 // epilogue), when everything it reads is ready there: buffers computed before that kernel, or
 // that kernel's own outputs read element for element (those reads become the producing expression,
 // so a primal and its tangent / Taylor channels are written by one kernel and the primal is not
-// read back). Outputs that nothing reads any more afterwards are dropped (unless asked for).
+// read back). An elementwise kernel also moves forward into a later kernel of its space (a
+// reduction's epilogue: a Taylor coefficient and the sum over directions next to it) when nothing
+// in between reads what it writes. Outputs that nothing reads any more afterwards are dropped
+// (unless asked for).
 // Binding limits (split.ts) are respected. `postSchedule` runs both passes; scheduler.run() calls it.
 
 import { argsRead, isIdentityView, kernelRoots, rebuild, storageBindings } from './exprs.js';
@@ -162,9 +165,17 @@ function tryMerge(
   return { group: { kernel, exprOf }, substituted };
 }
 
-/** Merges elementwise kernels into earlier kernels of the same output shape (see the header). */
+/** Buffer slots a kernel reads (its expressions' arguments, a matmul's operands and their prologues). */
+function slotsReadBy(k: Kernel): Set<number> {
+  const read = new Set<number>();
+  for (const i of argsRead(kernelRoots(k))) read.add(k.args[i]!.slot);
+  if (k.type === 'matmul') for (const s of slotsRead(k)) read.add(s);
+  return read;
+}
+
+/** Merges elementwise kernels into earlier kernels of the same output shape, and earlier ones into later ones (see the header). */
 export function mergeKernels(kernels: readonly Kernel[], keep: ReadonlySet<number>, limit = MAX_STORAGE_BUFFERS): Kernel[] {
-  const groups: Group[] = [];
+  const groups: (Group | null)[] = [];
   const writtenBy = new Map<number, number>();
   for (const k of kernels) {
     let chosen: { gi: number; group: Group } | null = null;
@@ -174,7 +185,8 @@ export function mergeKernels(kernels: readonly Kernel[], keep: ReadonlySet<numbe
       const needed = Math.max(-1, ...[...argsRead(kernelRoots(k))].map((i) => writtenBy.get(k.args[i]!.slot) ?? -1));
       let fallback: { gi: number; group: Group } | null = null;
       for (let gi = groups.length - 1; gi >= Math.max(needed, groups.length - WINDOW, 0); gi--) {
-        const r = tryMerge(groups[gi]!, gi, k, writtenBy, limit);
+        const g = groups[gi];
+        const r = g ? tryMerge(g, gi, k, writtenBy, limit) : null;
         if (!r) continue;
         if (r.substituted) {
           chosen = { gi, group: r.group };
@@ -188,22 +200,46 @@ export function mergeKernels(kernels: readonly Kernel[], keep: ReadonlySet<numbe
       groups[chosen.gi] = chosen.group;
       for (const o of k.outs) writtenBy.set(o.slot, chosen.gi);
     } else {
-      groups.push({ kernel: k, exprOf: new Map(k.outs.map((o) => [o.slot, o.expr])) });
-      for (const o of k.outs) writtenBy.set(o.slot, groups.length - 1);
+      const at = groups.push({ kernel: k, exprOf: new Map(k.outs.map((o) => [o.slot, o.expr])) }) - 1;
+      for (const o of k.outs) writtenBy.set(o.slot, at);
+      pullForward(groups, at, writtenBy, limit);
     }
   }
+  const kept = groups.filter((g): g is Group => g !== null);
   // drop outputs nothing reads any more
   const read = new Set<number>();
-  for (const { kernel: k } of groups) {
-    for (const i of argsRead(kernelRoots(k))) read.add(k.args[i]!.slot);
-    if (k.type === 'matmul') for (const s of slotsRead(k)) read.add(s);
-  }
-  return groups.map(({ kernel: k }) => {
+  for (const { kernel: k } of kept) for (const s of slotsReadBy(k)) read.add(s);
+  return kept.map(({ kernel: k }) => {
     if (k.outs.length < 2) return k;
     const outs = k.outs.filter((o) => keep.has(o.slot) || read.has(o.slot));
     if (outs.length === k.outs.length) return k;
     return compactArgs({ ...k, outs: outs.length ? outs : [k.outs[0]!] });
   });
+}
+
+/**
+ * Earlier elementwise kernels join the new group at `at` (a reduction's or matmul's epilogue, or
+ * an elementwise kernel) when nothing from them up to it reads their outputs: they move forward,
+ * so a Taylor coefficient computed next to the sum over directions that follows it is one kernel
+ * with it. Their inputs were ready before them, so they are ready here.
+ */
+function pullForward(groups: (Group | null)[], at: number, writtenBy: Map<number, number>, limit: number): void {
+  const readAfter = new Set<number>(slotsReadBy(groups[at]!.kernel));
+  for (let gi = at - 1; gi >= Math.max(0, at - WINDOW); gi--) {
+    const g = groups[gi];
+    if (!g) continue;
+    const e = g.kernel;
+    if (isElementwise(e) && !e.outs.some((o) => readAfter.has(o.slot))) {
+      const r = tryMerge(groups[at]!, at, e, writtenBy, limit);
+      if (r) {
+        groups[at] = r.group;
+        groups[gi] = null;
+        for (const o of e.outs) writtenBy.set(o.slot, at);
+        continue;
+      }
+    }
+    for (const s of slotsReadBy(e)) readAfter.add(s);
+  }
 }
 
 /**

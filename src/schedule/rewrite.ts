@@ -2,11 +2,12 @@
 // rule names the primitive it matches and returns the node that replaces the match, or null.
 // Transformations produce these patterns often (x * 1 from a seed, x + 0, --x from a transpose
 // of a negation); removing them keeps fused expressions short. Only identities that hold for
-// every float value, NaN and infinities included, are listed (so no x * 0 -> 0). One rule builds
+// every float value, NaN and infinities included, are listed (so no x * 0 -> 0). Two rules build
 // new nodes instead of picking an input: a batched product summed over its batch is one product
-// with the batch folded into K (the weight gradient of a layer run over stacked Taylor channels).
+// with the batch folded into K (the weight gradient of a layer run over stacked Taylor channels),
+// and a product over K = 1 is the outer product it is, elementwise (so it fuses with its readers).
 
-import { matmulNode, permuteNode, reshapeNode } from '../ir/build.js';
+import { binaryNode, broadcastNode, matmulNode, permuteNode, reshapeNode, scalarNode } from '../ir/build.js';
 import type { Node } from '../ir/node.js';
 import type { Prim } from '../ir/primitives.js';
 
@@ -51,6 +52,16 @@ function foldBatchSum(n: Node, x: Node, inputsOf: (m: Node) => readonly Node[]):
   return matmulNode(reshapeNode(permuteNode(p, perm), [m, batch * k]), reshapeNode(q, [batch * k, q.shape[x.rank - 1]!]));
 }
 
+/**
+ * P @ Q over K = 1 ([..., m, 1] @ [..., 1, n]) as 0 + P·Q broadcast to [..., m, n]: the product
+ * kernel's one term added to its zero accumulator, so a zero product is +0 exactly as there.
+ */
+function outerProduct(n: Node, [p, q]: readonly Node[]): Node | null {
+  if (p!.shape[p!.rank - 1] !== 1) return null;
+  const product = binaryNode('mul', broadcastNode(p!, n.shape.slice()), broadcastNode(q!, n.shape.slice()));
+  return binaryNode('add', product, broadcastNode(scalarNode(0, n.dtype), n.shape.slice()));
+}
+
 export const REWRITES: readonly Rewrite[] = [
   { op: 'mul', name: 'x * 1 -> x', apply: (_n, [a, b], v) => (isOne(v(b!)) ? a! : isOne(v(a!)) ? b! : null) },
   { op: 'div', name: 'x / 1 -> x', apply: (_n, [a, b], v) => (isOne(v(b!)) ? a! : null) },
@@ -63,6 +74,7 @@ export const REWRITES: readonly Rewrite[] = [
     name: 'sum over the batch of P @ Q -> one product over the batch folded into K',
     apply: (n, [x], _v, inputsOf) => foldBatchSum(n, x!, inputsOf),
   },
+  { op: 'matmul', name: 'P @ Q over K = 1 -> 0 + P * Q (an outer product, elementwise)', apply: (n, inputs) => outerProduct(n, inputs) },
   { op: 'neg', name: '-(-x) -> x', apply: (_n, [a], _v, inputsOf) => (a!.op === 'neg' && a!.buffer === null ? inputsOf(a!)[0]! : null) },
 ];
 

@@ -153,6 +153,25 @@ describeBackends('a batched product summed over its batch', (c) => {
   });
 });
 
+describeBackends('a product over K = 1', (c) => {
+  it('is the outer product, elementwise: no matmul kernel, values of plain JS', async () => {
+    const [B, m, n] = [2, 3, 4];
+    const pv = values(B * m, 7),
+      qv = values(B * n, 8);
+    const p = W.tensor(pv, { dtype: c.dtype }).reshape([B, m, 1]);
+    const q = W.tensor(qv, { dtype: c.dtype }).reshape([B, 1, n]);
+    const y = p.matmul(q).sin();
+    expect(schedule([y.node]).plan.kernels.map((k) => k.type)).toEqual(['loop']);
+    const got = await y.data();
+    for (let b = 0; b < B; b++)
+      for (let i = 0; i < m; i++)
+        for (let j = 0; j < n; j++) {
+          const want = Math.sin(pv[b * m + i]! * qv[b * n + j]!);
+          expect(Math.abs(got[(b * m + i) * n + j]! - want)).toBeLessThanOrEqual(c.atol + c.rtol * Math.abs(want));
+        }
+  });
+});
+
 // CPU only: WGSL does not promise NaN / infinity / signed-zero semantics
 describe('algebraic rewrites keep special values exactly (CPU)', () => {
   beforeAll(async () => {
@@ -163,6 +182,12 @@ describe('algebraic rewrites keep special values exactly (CPU)', () => {
     it(`${dtype}: NaN, ±Infinity and ±0 pass through a rewritten chain unchanged`, async () => {
       const x = W.tensor(special, { dtype });
       const got = Array.from(await x.mul(1).div(1).sub(0).neg().neg().add(-0).data());
+      // a product over K = 1 adds its one term to a zero accumulator, as the product kernel does: -0 · 1 is +0
+      const outer = await x
+        .reshape([special.length, 1])
+        .matmul(W.tensor([1], { dtype }).reshape([1, 1]))
+        .data();
+      expect(Array.from(outer).map((v) => (Object.is(v, -0) ? '-0' : String(v)))).toEqual(special.map((v) => (Object.is(v, -0) ? '0' : String(v))));
       got.forEach((v, i) => expect(Object.is(v, special[i])).toBe(true));
     });
   }

@@ -190,6 +190,39 @@ describe('fusion plan', () => {
     expect(schedule([y.node]).plan.kernels.length).toBe(1);
   });
 
+  it('one cheap op over buffers read in several places is repeated in each; a costly one or a longer chain keeps its buffer', async () => {
+    const a = t([6, 5], 14),
+      b = t([6, 5], 15);
+    const e = a.mul(b);
+    const rowSums = e.sum(1); // a reduction's prologue
+    const shifted = e.add(1).sin(); // an elementwise kernel
+    const plan = planFusion([rowSums.node, shifted.node]);
+    expect(plan.decision(e.node)).toEqual({
+      kind: 'fused',
+      into: plan.g.consumers.get(e.node)![0],
+      reason: 'one op over buffers, repeated in the 2 places its consumers are computed in',
+    });
+    const { kernels } = schedule([rowSums.node, shifted.node]).plan;
+    expect(kernels.length).toBe(2);
+    const [av, bv] = [await a.data(), await b.data()];
+    const sums = await rowSums.data(),
+      sh = await shifted.data();
+    for (let i = 0; i < 6; i++) {
+      let s = 0;
+      for (let j = 0; j < 5; j++) {
+        s += av[i * 5 + j]! * bv[i * 5 + j]!;
+        expect(sh[i * 5 + j]).toBeCloseTo(Math.sin(av[i * 5 + j]! * bv[i * 5 + j]! + 1), 12);
+      }
+      expect(sums[i]).toBeCloseTo(s, 12);
+    }
+    // exp is costly: computed once into a buffer
+    const x = a.exp();
+    expect(planFusion([x.sum(1).node, x.add(1).sin().node]).decision(x.node).kind).toBe('kernel');
+    // two ops (a·b + a): the add is not one op over buffers
+    const y = a.mul(b).add(a);
+    expect(planFusion([y.sum(1).node, y.add(1).sin().node]).decision(y.node).kind).toBe('kernel');
+  });
+
   it("tanh(z) read by several terms of the next matmul's A operand is computed in its loads", () => {
     const z = t([8, 4], 20),
       w = t([4, 3], 21);

@@ -66,6 +66,27 @@ describeBackends('kernel counts', (c) => {
     );
   });
 
+  it('an elementwise kernel moves forward into a later reduction of its space, unless a kernel in between reads it', async () => {
+    const a = t([6], 11),
+      b = t([6, 4], 12),
+      c2 = t([6, 5], 13);
+    const e = a.sin(); // scheduled first (asked for first), a reduction after it
+    const s = b.exp().sum(1);
+    const kernels = schedule([e.node, s.node]).plan.kernels;
+    expect(kernels.map((k) => [k.type, k.type === 'loop' ? k.redShape : null, k.outs.length])).toEqual([['loop', [4], 2]]);
+    const [A, B] = [await a.data(), await b.data()];
+    tol(await e.data(), Array.from(A, Math.sin));
+    tol(
+      await s.data(),
+      Array.from({ length: 6 }, (_, i) => [0, 1, 2, 3].reduce((acc, j) => acc + Math.exp(B[i * 4 + j]!), 0)),
+    );
+    // a reduction in between reads e2's buffer: e2 stays where it is
+    const e2 = a.cos(),
+      s2 = b.exp().sum(1);
+    const r = e2.reshape([6, 1]).broadcastTo([6, 5]).mul(c2).sum(1);
+    expect(schedule([e2.node, r.node, s2.node]).plan.kernels.map((k) => k.outs.length)).toEqual([1, 1, 1]);
+  });
+
   it('a tanh layer and its tangent take one kernel per matmul', async () => {
     const x = t([8, 16], 7),
       v = t([8, 16], 8),
