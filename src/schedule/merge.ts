@@ -235,9 +235,9 @@ function pullForward(groups: (Group | null)[], at: number, writtenBy: Map<number
         groups[at] = r.group;
         groups[gi] = null;
         for (const o of e.outs) writtenBy.set(o.slot, at);
-        continue;
       }
     }
+    // what it reads is read after anything earlier (moved or not): an earlier kernel it reads stays put
     for (const s of slotsReadBy(e)) readAfter.add(s);
   }
 }

@@ -87,6 +87,27 @@ describeBackends('kernel counts', (c) => {
     expect(schedule([e2.node, r.node, s2.node]).plan.kernels.map((k) => k.outs.length)).toEqual([1, 1, 1]);
   });
 
+  it('a kernel that a moved kernel reads through a view stays before it (values right)', async () => {
+    const a = t([3, 3], 14),
+      b = t([3, 3, 4], 15);
+    const e1 = a.sin();
+    const e2 = e1.transpose().mul(2); // reads e1 at other indices: never in one kernel with it
+    const s = b.exp().sum(2);
+    const { kernels } = schedule([e1.node, e2.node, s.node]).plan;
+    expect(kernels.length).toBe(2);
+    const [A, B] = [await a.data(), await b.data()];
+    W._realizeNodes([e1.node, e2.node, s.node]); // one plan for the three
+    tol(await e1.data(), Array.from(A, Math.sin));
+    tol(
+      await e2.data(),
+      Array.from({ length: 9 }, (_, i) => 2 * Math.sin(A[(i % 3) * 3 + Math.floor(i / 3)]!)),
+    );
+    tol(
+      await s.data(),
+      Array.from({ length: 9 }, (_, i) => [0, 1, 2, 3].reduce((acc, j) => acc + Math.exp(B[i * 4 + j]!), 0)),
+    );
+  });
+
   it('a tanh layer and its tangent take one kernel per matmul', async () => {
     const x = t([8, 16], 7),
       v = t([8, 16], 8),
