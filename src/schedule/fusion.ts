@@ -151,9 +151,10 @@ export class FusionPlan {
    * An elementwise node with several consumers, or one view read by several, that all end up in
    * the same place (one kernel's epilogue, one reduction's prologue, one matmul's A or B loads),
    * read directly or through views an expression can be pushed through, is computed there as a
-   * shared subexpression instead of in a kernel of its own (tanh(z) read by t, 1 − t² and t·(1 − t²) in the loads of
-   * the next layer's matmul). Consumers first (reverse graph order), so a chain of shared nodes
-   * collapses into the same place.
+   * shared subexpression instead of in a kernel of its own (tanh(z) read by t, 1 − t² and
+   * t·(1 − t²) in the loads of the next layer's matmul); one cheap op over buffers is repeated in
+   * each of several places (cheapToRepeat). Consumers first (reverse graph order), so a chain of
+   * shared nodes collapses into the same place.
    */
   private fuseSharedProducers(depth: Map<Node, number>): void {
     const placeOf = new Map<Node, string | null>();
