@@ -31,7 +31,20 @@ export function packPanels(src: HostArray, v: View, t: number, k: number, n: num
   const base = v.offset + t * sb;
   const m = v.mask;
   const panels = Math.ceil(n / w);
-  for (let q = 0; q < panels; q++) {
+  if (!m) {
+    // no mask: whole panels without a test per element, then the last one's tail
+    const full = Math.floor(n / w);
+    for (let q = 0; q < full; q++) {
+      let d = at + q * k * w;
+      const col = base + w * q * sc;
+      for (let p = 0; p < k; p++, d += w) {
+        const s = col + p * sr;
+        for (let j = 0; j < w; j++) out[d + j] = src[s + j * sc]!;
+      }
+    }
+    if (full === panels) return;
+  }
+  for (let q = m ? 0 : panels - 1; q < panels; q++) {
     for (let p = 0; p < k; p++) {
       const d = at + (q * k + p) * w;
       for (let j = 0; j < w; j++) {

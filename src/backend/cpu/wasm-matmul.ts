@@ -256,7 +256,9 @@ export function runWasmMatmul(k: MatmulKernel, a: HostArray, aView: View, b: Hos
         wasmMatmulStats.splitCalls++;
       }
     }
-    for (let i = 0; i < m; i++) out.set(mem.subarray(offC + i * nPad, offC + i * nPad + n), (t * m + i) * n);
+    // C rows unpadded: one copy
+    if (nPad === n) out.set(mem.subarray(offC, offC + m * n), t * m * n);
+    else for (let i = 0; i < m; i++) out.set(mem.subarray(offC + i * nPad, offC + i * nPad + n), (t * m + i) * n);
   }
   wasmMatmulStats.calls++;
   return true;
