@@ -19,7 +19,7 @@
 // (`loadsDidNotFit`).
 
 import type { Node } from '../ir/node.js';
-import { type Prim, isElementwise, kindOf } from '../ir/primitives.js';
+import { type ElementwisePrim, type Prim, isElementwise, kindOf } from '../ir/primitives.js';
 import { type Canonical, canonicalize, isMovement } from './graph.js';
 
 /** Longest chain of ops fused into one kernel expression; longer chains get a buffer in between. */
@@ -33,11 +33,39 @@ export const MAX_FUSED_DEPTH = 256;
 export const INLINE_MAX_EXTENT = 64;
 
 /**
- * Elementwise ops dear enough (a transcendental function: tens of flops) that a shared producer
- * is computed once into a buffer rather than recomputed at every element of a broadcast that
- * reads it (fuseSharedProducers).
+ * Whether each elementwise op is dear enough (a transcendental function: tens of flops) that a
+ * shared producer is computed once into a buffer rather than recomputed at every element of a
+ * broadcast that reads it (fuseSharedProducers), and is never repeated where it is read
+ * (cheapToRepeat). Keyed by every elementwise primitive, so a new one must say.
  */
-const COSTLY: ReadonlySet<Prim> = new Set<Prim>(['exp', 'log', 'sin', 'cos', 'tanh', 'sigmoid', 'softplus', 'log1p', 'expm1', 'erf', 'pow', 'atan2']);
+const COSTLY_OP = {
+  neg: false,
+  exp: true,
+  log: true,
+  sin: true,
+  cos: true,
+  tanh: true,
+  sigmoid: true,
+  softplus: true,
+  sqrt: false,
+  log1p: true,
+  expm1: true,
+  erf: true,
+  abs: false,
+  sign: false,
+  pow: true,
+  cast: false,
+  add: false,
+  sub: false,
+  mul: false,
+  div: false,
+  atan2: true,
+  maximum: false,
+  cmp: false,
+  where: false,
+} as const satisfies Record<ElementwisePrim, boolean>;
+
+const isCostly = (op: Prim): boolean => isElementwise(op) && COSTLY_OP[op as ElementwisePrim];
 
 /** Movement ops an expression can be read through (its reads composed with the view; a pad also masks the result). */
 export function isPushable(n: Node): boolean {
@@ -200,7 +228,7 @@ export class FusionPlan {
         }
         continue;
       }
-      if (COSTLY.has(n.op) && this.evaluations(n, multiplicity) > 1) continue;
+      if (isCostly(n.op) && this.evaluations(n, multiplicity) > 1) continue;
       const whose = consumers.length === 1 ? `the consumers of its view ${label(consumers[0]!)}` : `its ${consumers.length} consumers`;
       this.decisions.set(n, { kind: 'fused', into: consumers[0]!, reason: `${whose} are all computed in ${p}` });
       placeOf.set(n, p);
@@ -210,12 +238,12 @@ export class FusionPlan {
   /**
    * The places `n`'s consumers are computed in (read directly or through views) when `n` is cheap
    * enough to compute in each instead of writing a buffer they read: one elementwise op, not
-   * COSTLY, over buffers, leaves or views of them (an outer product's multiply, a concatenation's
+   * costly (COSTLY_OP), over buffers, leaves or views of them (an outer product's multiply, a concatenation's
    * add of two pads), read by elementwise epilogues or reduction prologues only; matmul loads
    * repeat it per column / row and are left out. Null otherwise.
    */
   private cheapToRepeat(n: Node, consumers: readonly Node[], place: (c: Node) => string | null): Set<string> | null {
-    if (COSTLY.has(n.op)) return null;
+    if (isCostly(n.op)) return null;
     for (const m of this.g.inputsOf(n)) {
       let base = m;
       while (isMovement(base) && !isLeaf(base)) base = this.g.inputsOf(base)[0]!;
