@@ -1,5 +1,5 @@
 // WebGPU kernel throughput: matmul GFLOP/s for the matmul templates (register-blocked, no
-// barriers, 4x4 and 4x8 blocks: the SwiftShader choice; workgroup-tiled: the GPU choice), end to end (one product and
+// barriers, 4x8 and 8x8 blocks: the SwiftShader choice; workgroup-tiled: the GPU choice), end to end (one product and
 // its readback per run) and sustained (16 products in one plan, one command encoder), plus
 // elementwise bandwidth. Run: npx tsx bench/webgpu-matmul.ts [--sizes 128,256,512]
 
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const sizes = arg('sizes', '128,256,512').split(',').map(Number);
   console.log('\nmatmul n x n @ n x n, float32');
   console.log('template   layout    n     end-to-end ms  GFLOP/s   sustained ms/product  GFLOP/s');
-  for (const variant of ['register', 'register-wide', 'tiled'] as const) {
+  for (const variant of ['register-wide', 'register-8x8', 'tiled'] as const) {
     b.setMatmulVariant(variant);
     for (const layout of ['A B', 'Aᵀ B'] as const) {
       for (const n of sizes) {

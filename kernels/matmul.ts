@@ -29,7 +29,10 @@ const aligned = (x: number): boolean => x % 4 === 0;
 /** Largest prologue (expression nodes) the register template inlines into its loads. */
 export const MAX_REGISTER_PROLOGUE = 24;
 
-/** Beyond this many columns of C the register template takes 4x8 blocks (each A load serves 8 columns). */
+/**
+ * Beyond this many columns of C the register template takes 4x8 blocks (each A load serves 8
+ * columns), and beyond this many rows and columns 8x8 blocks (each B load also serves 8 rows).
+ */
 export const REGISTER_WIDE_MIN_N = 32;
 
 /** Most columns of C for the rows template to take a heavy A prologue (each A element is computed N / 4 times). */
@@ -79,7 +82,7 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
   // arguments; likewise B (bPrologue, `load_b(bz, p, col)`)
   const aView = k.a ? k.a.view : contiguousView([k.batch, M, K]);
   const bView = k.b ? k.b.view : contiguousView([k.batch, K, N]);
-  const registerBlocked = variant === 'register' || variant === 'register-wide';
+  const registerBlocked = variant === 'register' || variant === 'register-wide' || variant === 'register-8x8';
   const modeA = registerBlocked && k.a ? operandMode(aView, M, K, k.batch) : 'scalar';
   const modeB = registerBlocked && k.b ? operandMode(bView, K, N, k.batch) : 'scalar';
   const mk = (name: string, v: View, mode: Mode): Operand => ({
@@ -231,7 +234,7 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
   const program = (
     gx: number,
     gy: number,
-    templates: ('matmul-tiled' | 'matmul-register' | 'matmul-register-wide' | 'matmul-rows')[],
+    templates: ('matmul-tiled' | 'matmul-register' | 'matmul-register-wide' | 'matmul-register-8x8' | 'matmul-rows')[],
     variantLabel: string,
     perWorkgroup = 1,
   ): KernelProgram => {
@@ -272,7 +275,10 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
   } else bBlock = [0, 1, 2, 3].map((q) => `vec4<f32>(${[0, 1, 2, 3].map((c) => `load_b(bz, p + ${q}, ${cols(c)})`).join(', ')})`);
   b4.push(`return array<vec4<f32>, 4>(${bBlock.join(', ')});`);
   fns.push(wgslFn('load_a4(blk: Block, p: i32) -> array<vec4<f32>, 4>', a4), wgslFn('load_b4(blk: Block, p: i32) -> array<vec4<f32>, 4>', b4));
-  // 4x8 blocks for wide products (or when forced), else 4x4
+  // 8x8 blocks past 32 rows and columns, 4x8 past 32 columns (or when forced), else 4x4
+  if (variant === 'register-8x8' || (variant === 'register' && M > REGISTER_WIDE_MIN_N && N > REGISTER_WIDE_MIN_N)) {
+    return program(Math.ceil(N / 64), Math.ceil(M / 64), ['matmul-register-8x8'], `register 8x8 ${A.mode}/${B.mode}`);
+  }
   if (variant === 'register-wide' || N > REGISTER_WIDE_MIN_N) {
     return program(Math.ceil(N / 64), Math.ceil(M / 32), ['matmul-register-wide'], `register 4x8 ${A.mode}/${B.mode}`);
   }

@@ -52,10 +52,11 @@ export function assemble(prelude: readonly string[], templates: readonly ShaderN
 }
 
 /**
- * A matmul template: workgroup-tiled (GPUs), register-blocked with 4x4 blocks or, past 32
- * columns, 4x8 ('register'; 'register-wide' forces 4x8), or one thread per row ('rows').
+ * A matmul template: workgroup-tiled (GPUs), register-blocked with 4x4 blocks, 4x8 past 32
+ * columns or 8x8 past 32 rows and columns ('register'; 'register-wide' forces 4x8,
+ * 'register-8x8' forces 8x8), or one thread per row ('rows').
  */
-export type MatmulVariant = 'tiled' | 'register' | 'register-wide' | 'rows';
+export type MatmulVariant = 'tiled' | 'register' | 'register-wide' | 'register-8x8' | 'rows';
 
 export interface CodegenOptions {
   /** SwiftShader / fallback adapter: avoid workgroup barriers. */

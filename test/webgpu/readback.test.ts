@@ -204,7 +204,7 @@ describeWebGPU('readback against the float64 CPU backend', () => {
     await init({ backend: 'webgpu' });
   });
 
-  for (const variant of ['register', 'register-wide', 'tiled', 'rows'] as const) {
+  for (const variant of ['register', 'register-wide', 'register-8x8', 'tiled', 'rows'] as const) {
     for (const [i, c] of cases.entries()) {
       if (variant !== 'register' && !c.name.startsWith('matmul') && !c.name.startsWith('batched')) continue;
       it(`${c.name}${variant !== 'register' ? ` (${variant} matmul template)` : ''}`, async () => {

@@ -50,6 +50,7 @@ const OPTIONS: CodegenOptions[] = [
   { slowBarriers: true, matmul: 'tiled', maxWorkgroupsPerDim: 65535 },
   { slowBarriers: true, matmul: 'rows', maxWorkgroupsPerDim: 65535 },
   { slowBarriers: true, matmul: 'register-wide', maxWorkgroupsPerDim: 65535 },
+  { slowBarriers: true, matmul: 'register-8x8', maxWorkgroupsPerDim: 65535 },
 ];
 
 /** Programs of a kernel under every codegen option, deduplicated by pipeline key. */
@@ -247,6 +248,19 @@ describe('WGSL parses without a GPU', () => {
     for (let i = 0; i < 12; i++) chain = chain.mul(x).add(0.5).tanh();
     expect(program(chain.matmul(T(8, 16)), true).label).toMatch(/\(rows\)$/);
     expect(program(chain.matmul(T(8, 64)), true).label).toMatch(/\(tiled\)$/);
+  });
+
+  it('auto on slow-barrier adapters: 4x4 blocks up to 32 columns, 4x8 past them, 8x8 past 32 rows and columns', () => {
+    const label = (m: number, n: number) => {
+      const mm = schedule([T(m, 16).matmul(T(16, n)).node]).plan.kernels[0] as Extract<Kernel, { type: 'matmul' }>;
+      const p = matmulProgram(mm, { slowBarriers: true, matmul: 'auto', maxWorkgroupsPerDim: 65535 });
+      const template = (['matmul-register-8x8', 'matmul-register-wide', 'matmul-register'] as const).find((t) => p.code.includes(SHADERS[t]));
+      return `${/\(([^)]*)\)$/.exec(p.label)?.[1]}: ${template}`;
+    };
+    expect(label(64, 32)).toBe('register row/row: matmul-register');
+    expect(label(32, 64)).toBe('register 4x8 row/row: matmul-register-wide');
+    expect(label(33, 36)).toBe('register 8x8 row/row: matmul-register-8x8');
+    expect(label(256, 64)).toBe('register 8x8 row/row: matmul-register-8x8');
   });
 
   it('masked views, both reduction templates, every matmul template with every load mode', () => {

@@ -138,7 +138,7 @@ export class WebGpuBackend implements Backend {
     return Math.floor(Math.min(L.maxBufferSize, L.maxStorageBufferBindingSize) / 4);
   }
 
-  /** Which matmul kernel runs: 'tiled' (workgroup memory) or 'register' (no barriers; 4x8 blocks past 32 columns); 'register-wide' or 'rows' when forced (auto picks rows per kernel). */
+  /** Which matmul kernel runs: 'tiled' (workgroup memory) or 'register' (no barriers; 4x8 blocks past 32 columns, 8x8 past 32 rows and columns); 'register-wide', 'register-8x8' or 'rows' when forced (auto picks rows per kernel). */
   get matmulVariant(): MatmulVariant {
     return this.codegen.matmul === 'auto' ? (this.codegen.slowBarriers ? 'register' : 'tiled') : this.codegen.matmul;
   }
