@@ -4,7 +4,7 @@
 // the stack.
 
 import { ArgumentError } from '../errors.js';
-import { Node } from '../ir/node.js';
+import type { Node } from '../ir/node.js';
 import { kindOf } from '../ir/primitives.js';
 import { rewrite } from './rewrite.js';
 
@@ -114,18 +114,4 @@ function reachable(roots: readonly Node[], inputsOf: ReadonlyMap<Node, readonly 
 
 export function isMovement(n: Node): boolean {
   return kindOf(n.op) === 'movement';
-}
-
-/** One-element constants 1 the scheduler reads (not nodes of any graph): through a pad's view, 1 inside the pad and 0 outside. */
-const ONES = new Map<Node['dtype'], Node>();
-
-export function onesOf(dtype: Node['dtype']): Node {
-  let n = ONES.get(dtype);
-  if (!n) ONES.set(dtype, (n = new Node('const', [], { data: dtype === 'float64' ? Float64Array.of(1) : Float32Array.of(1) }, [], dtype)));
-  return n;
-}
-
-/** Is `n` a constant the scheduler owns (onesOf)? A cached plan keeps it as its input. */
-export function isSchedulerConstant(n: Node): boolean {
-  return ONES.get(n.dtype) === n;
 }

@@ -12,7 +12,8 @@
 // hold no nodes: input slots are stored as positions in the fingerprint's walk.
 
 import type { Node } from '../ir/node.js';
-import { isSchedulerConstant, valueKey } from './graph.js';
+import { isSchedulerConstant } from './constants.js';
+import { valueKey } from './graph.js';
 import type { Kernel, Plan, Slot } from './kernel.js';
 import type { Schedule } from './scheduler.js';
 

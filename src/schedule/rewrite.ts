@@ -7,9 +7,10 @@
 // with the batch folded into K (the weight gradient of a layer run over stacked Taylor channels),
 // and a product over K = 1 is the outer product it is, elementwise (so it fuses with its readers).
 
-import { binaryNode, broadcastNode, matmulNode, permuteNode, reshapeNode, scalarNode } from '../ir/build.js';
+import { binaryNode, broadcastNode, matmulNode, permuteNode, reshapeNode } from '../ir/build.js';
 import type { Node } from '../ir/node.js';
 import type { Prim } from '../ir/primitives.js';
+import { schedulerConstant } from './constants.js';
 
 /** The value of a node that is a size-1 constant seen through reshapes / broadcasts, else null. */
 export function scalarValue(n: Node, inputsOf: (m: Node) => readonly Node[]): number | null {
@@ -59,7 +60,7 @@ function foldBatchSum(n: Node, x: Node, inputsOf: (m: Node) => readonly Node[]):
 function outerProduct(n: Node, [p, q]: readonly Node[]): Node | null {
   if (p!.shape[p!.rank - 1] !== 1) return null;
   const product = binaryNode('mul', broadcastNode(p!, n.shape.slice()), broadcastNode(q!, n.shape.slice()));
-  return binaryNode('add', product, broadcastNode(scalarNode(0, n.dtype), n.shape.slice()));
+  return binaryNode('add', product, broadcastNode(schedulerConstant(0, n.dtype), n.shape.slice()));
 }
 
 export const REWRITES: readonly Rewrite[] = [

@@ -10,7 +10,8 @@
 import { sizeOf } from '../ir/shape.js';
 import { type BufferRead, KernelBuilder, type MapView, type Read } from './builder.js';
 import { type FusionPlan, type MatmulLoads, isAccumulator, isLeaf, planFusion } from './fusion.js';
-import { type Canonical, isMovement, onesOf } from './graph.js';
+import { schedulerConstant } from './constants.js';
+import { type Canonical, isMovement } from './graph.js';
 import { type ElementwiseOp, type Expr, type Kernel, type KernelArg, type MatmulPrologue, type Plan, type Slot, slotsRead } from './kernel.js';
 import { operandBindings } from './exprs.js';
 import { postSchedule } from './merge.js';
@@ -227,7 +228,7 @@ class Scheduler {
     if (!moves.some((m) => m.op === 'pad')) return e;
     // outside the pad the expression read zeros, not the value 0: select 0 there
     const view = compose({ shape: base.shape, strides: base.shape.map(() => 0), offset: 0, mask: null });
-    const inside = view && b.read({ slot: this.leafSlot(onesOf(n.dtype)), view });
+    const inside = view && b.read({ slot: this.leafSlot(schedulerConstant(1, n.dtype)), view });
     const zero = b.read({ scalar: 0 });
     if (!inside || !zero) return null;
     return { k: 'op', op: 'where', args: [inside, e, zero], params: {} as never, dtype: n.dtype };

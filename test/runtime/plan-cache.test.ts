@@ -8,7 +8,7 @@ import * as W from '../../src/internal.js';
 import { ArgumentError } from '../../src/index.js';
 import { PlanCache, fingerprint } from '../../src/schedule/plan-cache.js';
 import { schedule } from '../../src/schedule/scheduler.js';
-import { benchmarkMlp } from '../../bench/mlp.js';
+import { benchmarkMlp, layeredTanhMlp } from '../../bench/mlp.js';
 import { describeBackends } from '../helpers/backends.js';
 import { gc } from '../helpers/gc.js';
 
@@ -126,6 +126,30 @@ describeBackends('plan reuse without jit', (c) => {
       expect(r.schedules).toBe(0);
       expect(r.hits).toBeGreaterThan(0);
       expect(Array.from(r.result)).toEqual(Array.from(ref));
+    }
+  });
+
+  it('graphs the rewrites add constants to are cached too: an outer product (K = 1) and a training step', async () => {
+    // the outer-product rewrite computes 0 + P·Q with a +0 the scheduler owns (no node of the graph)
+    const outer = (p: W.Tensor, q: W.Tensor): W.Tensor => p.reshape([3, 1]).matmul(q.reshape([1, 2]));
+    same(await outer(t([1, 2, 3]), t([4, 5])).data(), [4, 5, 8, 10, 12, 15]);
+    const r = await counting(() => outer(t([-1, 0, 2]), t([3, -2])).data());
+    expect(r.schedules).toBe(0);
+    same(r.result, [-3, 2, 0, -0, 6, -4]);
+    // the gradient of a loss of a Laplacian, as a PINN training step computes it, in a loop
+    const { apply, params } = layeredTanhMlp(2, { D: 4, H: 8, dtype });
+    const X = W.randn([16, 4], { seed: 3, dtype });
+    const step = (q: W.Tensor[]): W.Tensor[] => W.grad((p: W.Tensor[]) => W.laplacian(apply(p))(X).square().mean())(q) as W.Tensor[];
+    const grads = async (): Promise<ArrayLike<number>[]> => {
+      const gs = step(params);
+      await W.evaluate(gs); // one plan for every gradient
+      return Promise.all(gs.map((g) => g.data()));
+    };
+    const ref = await grads();
+    for (let i = 0; i < 2; i++) {
+      const s = await counting(grads);
+      expect(s.schedules).toBe(0);
+      s.result.forEach((g, j) => expect(Array.from(g)).toEqual(Array.from(ref[j]!)));
     }
   });
 });
