@@ -1,9 +1,11 @@
 // CPU backend matmul throughput (bench/matmul-throughput.ts): GFLOP/s of the JS kernel and of the
 // WebAssembly SIMD kernel on 1 and 2 threads, float32 and float64, at square sizes, medians of
-// interleaved rounds; ratios from the same run.
-// Run: npx tsx bench/cpu-matmul.ts [--sizes 64,128,256,1024] [--rounds 5]
+// interleaved rounds; ratios from the same run. With --baseline <checkout>, also that checkout's
+// product through its public API as it ships (e4321f9's: one JS thread), in the same rounds.
+// Run: npx tsx bench/cpu-matmul.ts [--sizes 64,128,256,1024] [--rounds 5] [--baseline <checkout>]
 
 import { init } from '../src/index.js';
+import { gitRev, loadBaseline } from './baseline.js';
 import { matmulTable, measureCpuMatmul } from './matmul-throughput.js';
 import { arg } from './util.js';
 
@@ -11,7 +13,9 @@ async function main(): Promise<void> {
   await init({ backend: 'cpu' });
   const sizes = arg('sizes', '64,128,256,1024').split(',').map(Number);
   const rounds = Number(arg('rounds', '5'));
-  const result = await measureCpuMatmul(sizes, ['float32', 'float64'], rounds);
+  const dir = arg('baseline', '');
+  const baseline = dir ? { name: `before (${gitRev(dir)})`, api: await loadBaseline(dir) } : undefined;
+  const result = await measureCpuMatmul(sizes, ['float32', 'float64'], rounds, true, baseline);
   if (result.note) console.log(result.note);
   console.log(`${rounds} interleaved rounds, median GFLOP/s (ms); ratios against JS from the same run\n`);
   console.log(matmulTable(result));

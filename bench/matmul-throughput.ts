@@ -3,11 +3,14 @@
 // SIMD kernel on 1 and 2 threads, at square sizes, measured in interleaved rounds (the machine is
 // shared, so each round times every configuration once and the median over rounds is kept; the
 // ratio compares medians from the same run). Each sample is a fresh lazy product, so the whole
-// plan (schedule, packing, kernel, copy out) is timed. The CPU backend must be active.
+// plan (schedule, packing, kernel, copy out) is timed. The CPU backend must be active. With a
+// baseline module (bench/workloads.ts's --baseline checkout), its matmul through its public API,
+// as it ships, is timed in the same rounds: the "today's" that wasm / before compares against.
 
 import { setWasmMatmul, setWasmMatmulThreads, wasmMatmulInstance } from '../src/backend/cpu/wasm-matmul.js';
 import { type DType, type Tensor, randn } from '../src/index.js';
 import { median } from './util.js';
+import type { WgadModule } from './wgad-workloads.js';
 
 export interface MatmulRow {
   n: number;
@@ -17,10 +20,20 @@ export interface MatmulRow {
   /** Median ms of one n×n by n×n product. */
   jsMs: number;
   wasmMs: number;
+  /** Median ms of the baseline's product (its default configuration), when a baseline was given. */
+  beforeMs?: number;
+}
+
+/** A baseline checkout's module and its name for the table, e.g. 'before (e4321f9)'. */
+export interface MatmulBaseline {
+  name: string;
+  api: WgadModule;
 }
 
 export interface MatmulThroughput {
   rows: MatmulRow[];
+  /** The baseline's name, when one was measured. */
+  baseline?: string;
   /** What the wasm columns really measure where WebAssembly SIMD or a helper thread is missing (else ''). */
   note: string;
 }
@@ -28,31 +41,54 @@ export interface MatmulThroughput {
 const IMPLS = ['js', 'wasm1', 'wasm2'] as const;
 type Impl = (typeof IMPLS)[number];
 
-/** Measures every size × dtype × {JS, wasm 1 thread, wasm 2 threads} over `rounds` interleaved rounds, after one warm-up unless `warmup` is false. */
-export async function measureCpuMatmul(sizes: readonly number[], dtypes: readonly DType[], rounds: number, warmup = true): Promise<MatmulThroughput> {
+/**
+ * Measures every size × dtype × {JS, wasm 1 thread, wasm 2 threads, the baseline's product} over
+ * `rounds` interleaved rounds, after one warm-up unless `warmup` is false.
+ */
+export async function measureCpuMatmul(
+  sizes: readonly number[],
+  dtypes: readonly DType[],
+  rounds: number,
+  warmup = true,
+  baseline?: MatmulBaseline,
+): Promise<MatmulThroughput> {
   const inst = wasmMatmulInstance();
   const note = !inst
     ? 'WebAssembly SIMD unavailable: the wasm columns are the JS fallback'
     : !inst.helper
       ? 'no helper thread here: the 2-thread column runs on one thread'
       : '';
-  const configs = dtypes.flatMap((dtype) => sizes.map((n) => ({ dtype, n, a: randn([n, n], { seed: 1, dtype }), b: randn([n, n], { seed: 2, dtype }) })));
-  const once = async (a: Tensor, b: Tensor, n: number, impl: Impl): Promise<number> => {
-    setWasmMatmul(impl !== 'js');
-    setWasmMatmulThreads(impl === 'wasm2' ? 2 : 1);
+  if (baseline) await baseline.api.init({ backend: 'cpu' });
+  const impls: (Impl | 'before')[] = baseline ? [...IMPLS, 'before'] : [...IMPLS];
+  const configs = dtypes.flatMap((dtype) =>
+    sizes.map((n) => ({
+      dtype,
+      n,
+      a: randn([n, n], { seed: 1, dtype }),
+      b: randn([n, n], { seed: 2, dtype }),
+      before: baseline ? { a: baseline.api.randn([n, n], { seed: 1, dtype }), b: baseline.api.randn([n, n], { seed: 2, dtype }) } : null,
+    })),
+  );
+  type Config = (typeof configs)[number];
+  const once = async ({ a, b, n, before }: Config, impl: Impl | 'before'): Promise<number> => {
+    const [x, y] = impl === 'before' ? [before!.a, before!.b] : [a, b];
+    if (impl !== 'before') {
+      setWasmMatmul(impl !== 'js');
+      setWasmMatmulThreads(impl === 'wasm2' ? 2 : 1);
+    }
     const reps = Math.max(1, Math.round(2e7 / (n * n * n))); // small sizes: several products per sample
     const t0 = performance.now();
-    for (let r = 0; r < reps; r++) await a.matmul(b).data();
+    for (let r = 0; r < reps; r++) await (x as Tensor).matmul(y as Tensor).data();
     return (performance.now() - t0) / reps;
   };
   const times = new Map<string, number[]>();
   try {
-    if (warmup) for (const { a, b, n } of configs) for (const impl of IMPLS) await once(a, b, n, impl);
+    if (warmup) for (const c of configs) for (const impl of impls) await once(c, impl);
     for (let round = 0; round < rounds; round++) {
-      for (const { dtype, n, a, b } of configs) {
-        for (const impl of IMPLS) {
-          const key = `${dtype}${n}${impl}`;
-          times.set(key, [...(times.get(key) ?? []), await once(a, b, n, impl)]);
+      for (const c of configs) {
+        for (const impl of impls) {
+          const key = `${c.dtype}${c.n}${impl}`;
+          times.set(key, [...(times.get(key) ?? []), await once(c, impl)]);
         }
       }
     }
@@ -67,9 +103,10 @@ export async function measureCpuMatmul(sizes: readonly number[], dtypes: readonl
       threads,
       jsMs: median(times.get(`${dtype}${n}js`)!),
       wasmMs: median(times.get(`${dtype}${n}wasm${threads}`)!),
+      ...(baseline ? { beforeMs: median(times.get(`${dtype}${n}before`)!) } : {}),
     })),
   );
-  return { rows, note };
+  return { rows, note, ...(baseline ? { baseline: baseline.name } : {}) };
 }
 
 /** GFLOP/s of one n×n product taking `ms`. */
@@ -77,12 +114,18 @@ export function gflops(n: number, ms: number): number {
   return (2 * n * n * n) / (ms * 1e6);
 }
 
-/** The rows as a Markdown table: GFLOP/s (ms) of JS and wasm, and wasm/JS (the JS kernel is the fallback and the old path). */
-export function matmulTable({ rows }: MatmulThroughput): string {
+/**
+ * The rows as a Markdown table: GFLOP/s (ms) of JS and wasm, and wasm/JS (the JS kernel is the
+ * fallback and the old path); with a baseline, its GFLOP/s and the speed-up of wasm over it.
+ */
+export function matmulTable({ rows, baseline }: MatmulThroughput): string {
   const cell = (n: number, ms: number): string => `${gflops(n, ms).toFixed(2)} (${ms.toFixed(2)} ms)`;
+  const extra = (r: MatmulRow): string => (baseline ? ` ${cell(r.n, r.beforeMs!)} | ${(r.beforeMs! / r.wasmMs).toFixed(2)}× |` : '');
   return [
-    '| size | dtype | wasm threads | JS, 1 thread: GFLOP/s | wasm SIMD: GFLOP/s | wasm / JS |',
-    '|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.n} | ${r.dtype} | ${r.threads} | ${cell(r.n, r.jsMs)} | ${cell(r.n, r.wasmMs)} | ${(r.jsMs / r.wasmMs).toFixed(2)}× |`),
+    `| size | dtype | wasm threads | JS, 1 thread: GFLOP/s | wasm SIMD: GFLOP/s | wasm / JS |${baseline ? ` ${baseline}: GFLOP/s | wasm / ${baseline} |` : ''}`,
+    `|---|---|---|---|---|---|${baseline ? '---|---|' : ''}`,
+    ...rows.map(
+      (r) => `| ${r.n} | ${r.dtype} | ${r.threads} | ${cell(r.n, r.jsMs)} | ${cell(r.n, r.wasmMs)} | ${(r.jsMs / r.wasmMs).toFixed(2)}× |${extra(r)}`,
+    ),
   ].join('\n');
 }

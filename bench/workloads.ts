@@ -17,16 +17,15 @@
 // --quick: one method per workload (the jit-ed one), 2 rounds, 1 warm-up, one matmul round, and
 // without torch's double backward at D = 50 (seconds per call).
 
-import { execFileSync } from 'node:child_process';
-import { existsSync, realpathSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
-import { resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import * as current from '../src/index.js';
 import type { DType } from '../src/index.js';
 import { type MatmulThroughput, matmulTable, measureCpuMatmul } from './matmul-throughput.js';
 import { type MlpData, paramArrays } from './mlp.js';
 import { TorchPeer, type TorchNetwork } from './torch-peer.js';
+import { gitRev, loadBaseline } from './baseline.js';
 import { arg, median } from './util.js';
 import { type BenchData, type Variant, WORKLOADS, type WgadModule, type WorkloadKey, benchData, wgadVariants } from './wgad-workloads.js';
 import { type Leaves, directionalCheck, forwardLaplacian, hvpCheck, leavesOf, mseLoss, relativeError, trainLoss } from './workload-reference.js';
@@ -75,26 +74,6 @@ function loadLine(when: string): string {
       ? ": other processes compete for the cores, so medians are noisy (ratios from interleaved rounds less so; torch's 2 threads suffer most)"
       : '';
   return `load average ${load!.toFixed(1)} on ${cores} cores ${when}${busy}`;
-}
-
-function gitRev(dir: string): string {
-  try {
-    return execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown rev';
-  }
-}
-
-/** The baseline checkout's src/index.ts as a second module instance (its own URL, so its own state). */
-async function loadBaseline(dir: string): Promise<WgadModule> {
-  const entry = resolve(dir, 'src/index.ts');
-  if (!existsSync(entry)) throw new Error(`--baseline ${dir}: no src/index.ts there`);
-  const url = pathToFileURL(realpathSync(entry)).href;
-  const ours = pathToFileURL(realpathSync(fileURLToPath(new URL('../src/index.ts', import.meta.url)))).href;
-  if (url === ours) throw new Error(`--baseline ${dir} is this checkout: its module would be the same instance`);
-  const mod = (await import(url)) as WgadModule;
-  if (mod.Tensor === current.Tensor || mod.init === current.init) throw new Error(`--baseline ${dir}: the module shares state with the current tree`);
-  return mod;
 }
 
 const lapRefs = new Map<MlpData, Float64Array>();
@@ -277,7 +256,8 @@ async function runCpu(engines: Engine[], d: BenchData, o: Options, refs: Referen
   report.torch = torchTimes ? Object.fromEntries([...torchTimes].map(([n, ts]) => [n, { median: median(ts), times: ts }])) : torch;
 
   await current.init({ backend: 'cpu' });
-  const mm: MatmulThroughput = await measureCpuMatmul([256, 1024], ['float64', 'float32'], o.quick ? 1 : o.rounds, !o.quick);
+  const before = engines[1];
+  const mm: MatmulThroughput = await measureCpuMatmul([256, 1024], ['float64', 'float32'], o.quick ? 1 : o.rounds, !o.quick, before);
   const note = mm.note ? `${mm.note}\n\n` : '';
   console.log(`\n## CPU matmul (current tree), GFLOP/s; the JS kernel is the old path and the fallback\n\n${note}${matmulTable(mm)}`);
   report.matmul = mm;
