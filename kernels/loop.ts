@@ -144,14 +144,15 @@ export function loopProgram(k: LoopKernel, opts: CodegenOptions, groups = slotGr
   // many reduced elements
   const wgReduce = R >= 256 && O < (opts.slowBarriers ? 32 : 4096);
   const wg = wgReduce ? (opts.slowBarriers ? 64 : 256) : opts.slowBarriers ? 64 : 128;
+  const per = wgReduce ? 1 : itemsPerThread(O, wg, opts);
   return kernelProgram({
     code: assemble(
       [...decls, helperSource(helpers), siteDecl, setupFn, elementFn, epilogueFn],
       ['reduce-common', wgReduce ? 'reduce-workgroup' : 'reduce-serial'],
     ),
-    constants: { WG: wg, TOTAL: O, REDUCED: R, REDUCE_MAX: k.reduce === 'max' ? 1 : 0 },
+    constants: { WG: wg, TOTAL: O, REDUCED: R, REDUCE_MAX: k.reduce === 'max' ? 1 : 0, ...(wgReduce ? {} : { PER: per }) },
     bindings: specs,
-    dispatch: dispatch2d(wgReduce ? O : Math.ceil(O / wg), opts.maxWorkgroupsPerDim),
+    dispatch: dispatch2d(wgReduce ? O : Math.ceil(O / (wg * per)), opts.maxWorkgroupsPerDim),
     scalars: nScalars,
     label,
   });
@@ -215,14 +216,31 @@ function vectorProgram(
   return elementwiseProgram(prelude, sizeOf(k.outShape) / 4, opts, specs, nScalars, `${label} (vec4)`);
 }
 
-/** The elementwise template completed by `prelude`, for `total` threads. */
+/** Most work items (outputs, or groups of 4) a thread takes on a software adapter (elementwise.wgsl, reduce-serial.wgsl). */
+export const MAX_ITEMS_PER_THREAD = 16;
+
+/** Workgroups a kernel keeps at least before its threads take several items each. */
+const MIN_WORKGROUPS = 8;
+
+/**
+ * Work items per thread of a kernel over `total` items with `wg` threads per workgroup: 1 on
+ * GPUs; on software adapters, where a thread's own cost dominates a small thread's work, up to
+ * MAX_ITEMS_PER_THREAD, as long as MIN_WORKGROUPS workgroups remain to share the cores.
+ */
+function itemsPerThread(total: number, wg: number, opts: CodegenOptions): number {
+  if (!opts.slowBarriers) return 1;
+  return Math.max(1, Math.min(MAX_ITEMS_PER_THREAD, Math.floor(total / (wg * MIN_WORKGROUPS))));
+}
+
+/** The elementwise template completed by `prelude`, for `total` work items. */
 function elementwiseProgram(prelude: string[], total: number, opts: CodegenOptions, bindings: BindingSpec[], scalars: number, label: string): KernelProgram {
   const wg = opts.slowBarriers ? 64 : 256;
+  const per = itemsPerThread(total, wg, opts);
   return kernelProgram({
     code: assemble(prelude, ['elementwise']),
-    constants: { WG: wg, TOTAL: total },
+    constants: { WG: wg, TOTAL: total, PER: per },
     bindings,
-    dispatch: dispatch2d(Math.ceil(total / wg), opts.maxWorkgroupsPerDim),
+    dispatch: dispatch2d(Math.ceil(total / (wg * per)), opts.maxWorkgroupsPerDim),
     scalars,
     label,
   });

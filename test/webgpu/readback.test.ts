@@ -107,7 +107,12 @@ const cases: Case[] = [
         .mul(x.slice([0], [5])),
   },
   { name: 'transpose + broadcast', inputs: [T([3, 4]), T([4])], f: (x, y) => x.transpose().add(y.reshape([4, 1])) },
+  // several work items per thread on software adapters (kernels/loop.ts itemsPerThread), with a
+  // partial last thread: 16 vec4 groups per thread, and 6 scalar elements per thread
+  { name: 'vec4 elementwise, 16 items per thread, tail', inputs: [T([129, 1028]), T([1028])], f: (x, y) => x.mul(y).add(x.exp()) },
+  { name: 'elementwise, 6 items per thread, tail', inputs: [T([1031, 3])], f: (x) => x.transpose().sin().mul(2) },
   // reductions
+  { name: 'sum axis 1, 16 outputs per thread, tail', inputs: [T([8197, 3])], f: (x) => x.mul(x).sum(1).sqrt() },
   { name: 'sum all (workgroup tree)', inputs: [T([3000])], f: (x) => x.sum(), scale: 30 },
   { name: 'sum axis 0', inputs: [T([300, 7])], f: (x) => x.sum(0), scale: 10 },
   { name: 'sum axis 1', inputs: [T([7, 300])], f: (x) => x.sum(1), scale: 10 },

@@ -216,7 +216,7 @@ describe('WGSL parses without a GPU', () => {
     expect(() => check(broken(p.code.replace(/;\n/, '\n')))).toThrow();
     expect(() => check(broken(`${p.code}\nfn f() { retrun; }`))).toThrow();
     expect(() => check(broken(p.code.replace(/\}\s*$/, '')))).toThrow();
-    expect(check({ ...p, constants: { WG: 64 } })).toEqual(['overrides [TOTAL,WG] but constants [WG]']);
+    expect(check({ ...p, constants: { WG: 64 } })).toEqual(['overrides [PER,TOTAL,WG] but constants [WG]']);
     expect(check(broken(p.code.replace('fn compute(', 'fn compute2(')))).toEqual(['elementwise needs fn compute']);
   });
 
@@ -248,6 +248,19 @@ describe('WGSL parses without a GPU', () => {
     for (let i = 0; i < 12; i++) chain = chain.mul(x).add(0.5).tanh();
     expect(program(chain.matmul(T(8, 16)), true).label).toMatch(/\(rows\)$/);
     expect(program(chain.matmul(T(8, 64)), true).label).toMatch(/\(tiled\)$/);
+  });
+
+  it('work items per thread: up to 16 on slow-barrier adapters while 8 workgroups remain, 1 on GPUs', () => {
+    const per = (t: Tensor, slowBarriers: boolean) => {
+      const k = schedule([t.node]).plan.kernels[0] as LoopKernel;
+      return loopProgram(k, { slowBarriers, matmul: 'auto', maxWorkgroupsPerDim: 65535 }).constants.PER;
+    };
+    const big = T(129, 1028); // 33153 vec4 groups
+    expect(per(big.exp(), true)).toBe(16);
+    expect(per(big.exp(), false)).toBe(1);
+    expect(per(T(8197, 3).sum(1), true)).toBe(16);
+    expect(per(T(1031, 3).transpose().sin(), true)).toBe(6); // 3093 elements: 6 per thread leaves 8 workgroups of 64
+    expect(per(T(16, 64).exp(), true)).toBe(1);
   });
 
   it('auto on slow-barrier adapters: 4x4 blocks up to 32 columns, 4x8 past them, 8x8 past 32 rows and columns', () => {
