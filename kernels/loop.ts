@@ -75,6 +75,10 @@ function vectorPlan(k: LoopKernel, outer: Loop[], used: ReadonlySet<number>): Ma
 }
 
 export function loopProgram(k: LoopKernel, opts: CodegenOptions, groups = slotGroups(k)): KernelProgram {
+  // `where` as a branch computing the side taken only, except on software adapters: there a
+  // thread runs several work items in a loop (itemsPerThread), and SwiftShader took minutes and
+  // gigabytes to compile a loop around a body of many such branches (a fuzzer graph with 17)
+  const lazy = !opts.slowBarriers;
   const used = argsRead([...k.outs.map((o) => o.expr), k.prologue]);
   const bind = bindArgs(k, groups, used);
   const helpers = new Set<string>();
@@ -99,7 +103,13 @@ export function loopProgram(k: LoopKernel, opts: CodegenOptions, groups = slotGr
     if (lanes) return vectorProgram(k, opts, groups, used, outer, lanes, nScalars, label);
     const body: string[] = [];
     const idx = decompose('idx', outer, 'i', body);
-    const em = new Emitter('t', (i, e) => guardedRead(e, bind.argVar(i), offsetExpr(views[i]!.offset, outer, i, idx), maskConds(outer, i, idx)), helpers);
+    const em = new Emitter(
+      't',
+      (i, e) => guardedRead(e, bind.argVar(i), offsetExpr(views[i]!.offset, outer, i, idx), maskConds(outer, i, idx)),
+      helpers,
+      false,
+      lazy,
+    );
     const vals = k.outs.map((o) => em.expr(o.expr, '0.0'));
     body.push(...em.lines);
     vals.forEach((v, o) => body.push(`out${o}[idx] = ${v};`));
@@ -125,7 +135,7 @@ export function loopProgram(k: LoopKernel, opts: CodegenOptions, groups = slotGr
   const setupFn = wgslFn('setup(o: u32) -> Site', [...setup, `return Site(${['o', ...site].join(', ')});`]);
 
   // epilogue: reads at reduced index 0 (epilogue arguments have stride 0 there)
-  const epi = new Emitter('e', (i, e) => guardedRead(e, bind.argVar(i), baseOf(i), outConds(i)), helpers);
+  const epi = new Emitter('e', (i, e) => guardedRead(e, bind.argVar(i), baseOf(i), outConds(i)), helpers, false, lazy);
   const outVals = k.outs.map((o) => epi.expr(o.expr, 'acc'));
   const epilogueFn = wgslFn('epilogue(s: Site, acc: f32)', [...unpack, ...epi.lines, ...outVals.map((v, o) => `out${o}[o] = ${v};`)]);
 
@@ -136,6 +146,8 @@ export function loopProgram(k: LoopKernel, opts: CodegenOptions, groups = slotGr
     'p',
     (i, e) => guardedRead(e, bind.argVar(i), offsetExpr(baseOf(i), inner, i, ri), [...outConds(i), ...maskConds(inner, i, ri)]),
     helpers,
+    false,
+    lazy,
   );
   const v = pro.expr(k.prologue!, 'acc');
   const elementFn = wgslFn('element(s: Site, r: u32) -> f32', [...unpack, ...dec, ...pro.lines, `return ${v};`]);

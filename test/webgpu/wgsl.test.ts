@@ -263,6 +263,21 @@ describe('WGSL parses without a GPU', () => {
     expect(per(T(16, 64).exp(), true)).toBe(1);
   });
 
+  it('where is a branch on GPUs and a select on slow-barrier adapters (no branches in their per-thread loops)', () => {
+    // SwiftShader took minutes and gigabytes compiling a loop around a body of many branches
+    const x = T(5, 3);
+    let y = x;
+    for (let i = 0; i < 6; i++) y = W.where(y.greater(0), y.mul(y).add(i), y.exp());
+    const progs = [y, y.sum(1)].map((t) => schedule([t.node]).plan.kernels[0] as LoopKernel);
+    // the generated part of a program (the templates' own branches test uniform constants)
+    const prelude = (slowBarriers: boolean, k: LoopKernel) =>
+      Object.values(SHADERS).reduce((c, t) => c.replace(t, ''), loopProgram(k, { slowBarriers, matmul: 'auto', maxWorkgroupsPerDim: 65535 }).code);
+    for (const k of progs) {
+      expect(prelude(false, k)).toContain('if (');
+      expect(prelude(true, k)).not.toContain('if (');
+    }
+  });
+
   it('auto on slow-barrier adapters: 4x4 blocks up to 32 columns, 4x8 past them, 8x8 past 32 rows and columns', () => {
     const label = (m: number, n: number) => {
       const mm = schedule([T(m, 16).matmul(T(16, n)).node]).plan.kernels[0] as Extract<Kernel, { type: 'matmul' }>;
