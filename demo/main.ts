@@ -235,9 +235,10 @@ async function runLbfgs(): Promise<void> {
   page.steps = tr.steps;
   page.busy = false;
   page.done = true;
-  page.lbfgsDone = true;
   await draw();
   $('status').textContent += `   L-BFGS stopped: ${res.reason} after ${res.iterations} iterations`;
+  // published last: a page (or a test) that sees lbfgsDone sees the final status too
+  page.lbfgsDone = true;
   updateButtons();
 }
 

@@ -1,7 +1,7 @@
 // WebGPU results against the CPU backend in float64: every elementwise op of the kernel IR,
 // masked views (pad, concat, slices into padding), reductions over various axes (both reduction
 // templates), and matmul with transposed / broadcast / sliced operands, fused A / B producers and
-// fused epilogues, with each matmul template (register-blocked with 4x4 and 4x8 blocks,
+// fused epilogues, with each matmul template (register-blocked with 4x4, 4x8 and 8x8 blocks,
 // workgroup-tiled, and rows).
 
 import { beforeAll, expect, it } from 'vitest';
