@@ -193,4 +193,23 @@ describe('wasm matmul', () => {
       sameBits(w as HostArray, j as HostArray);
     }
   });
+
+  it('operands broadcast along k (stride 0 in the packed direction) agree with the JS fallback bit for bit', async () => {
+    await W.init({ backend: 'cpu' });
+    for (const dtype of ['float32', 'float64'] as const) {
+      const col = W.randn([40, 1], { seed: 5, dtype }); // A [40, 1] broadcast to [40, 30]: each row constant along k
+      const row = W.randn([1, 36], { seed: 6, dtype }); // B [1, 36] broadcast to [30, 36]: each column constant along k
+      const f = (): W.Tensor => col.broadcastTo([40, 30]).matmul(row.broadcastTo([30, 36]));
+      const before = wasmMatmulStats.calls;
+      const w = await f().data();
+      expect(wasmMatmulStats.calls).toBeGreaterThan(before);
+      setWasmMatmul(false);
+      const j = await f().data();
+      setWasmMatmul(true);
+      sameBits(w as HostArray, j as HostArray);
+      // and the value: 30 equal terms col[i] * row[j]
+      const [c, r] = [await col.data(), await row.data()];
+      expect(Math.abs(w[7 * 36 + 5]! - 30 * c[7]! * r[5]!)).toBeLessThan(1e-4 * Math.abs(30 * c[7]! * r[5]!) + 1e-12);
+    }
+  });
 });

@@ -37,6 +37,16 @@ export function packPanels(src: HostArray, v: View, t: number, k: number, n: num
     for (let q = 0; q < full; q++) {
       let d = at + q * k * w;
       const col = base + w * q * sc;
+      if (w === 4) {
+        // the kernels' panel widths, unrolled (A's 4 rows; float64 B's 4 columns)
+        for (let p = 0, s = col; p < k; p++, s += sr, d += 4) {
+          out[d] = src[s]!;
+          out[d + 1] = src[s + sc]!;
+          out[d + 2] = src[s + 2 * sc]!;
+          out[d + 3] = src[s + 3 * sc]!;
+        }
+        continue;
+      }
       for (let p = 0; p < k; p++, d += w) {
         const s = col + p * sr;
         for (let j = 0; j < w; j++) out[d + j] = src[s + j * sc]!;
