@@ -140,8 +140,10 @@ function migrate(n: Node, b: Backend): void {
     );
   }
   finalizer.unregister(n);
+  // upload before the release: the CPU backend reuses the arrays it frees
+  const moved = b.upload(old.handle as HostArray, n.dtype);
   old.release();
-  attach(n, b.upload(old.handle as HostArray, n.dtype));
+  attach(n, moved);
 }
 
 interface Job {

@@ -3,9 +3,11 @@
 // (wasm-matmul.ts, two threads in Node) or, for small products and where WebAssembly SIMD is
 // unavailable, a packed JS loop with the same results bit for bit (matmul.ts); a matmul's fused
 // A / B producers run first, as loop kernels into scratch operands, and its epilogue runs in
-// place over its output. Serves as the reference in tests.
+// place over its output. Arrays the backend allocated are reused once freed (pool.ts).
+// Serves as the reference in tests.
 
 import { type DType, type HostArray, allocHost, bytesPerElement } from '../../dtype.js';
+import { HostArrayPool, POOL_BYTES } from './pool.js';
 import type { RealizedBuffer } from '../../ir/node.js';
 import {
   type Kernel,
@@ -38,6 +40,8 @@ class CpuBuffer extends RefCountedBuffer {
   constructor(
     readonly handle: HostArray,
     private readonly stats: BackendStats,
+    /** Where the array goes once freed (arrays the backend allocated; never an uploaded one, which a constant node still owns). */
+    private readonly recycle: ((a: HostArray) => void) | null = null,
   ) {
     super();
     stats.liveBytes += this.bytes;
@@ -48,6 +52,7 @@ class CpuBuffer extends RefCountedBuffer {
   }
   protected free(): void {
     this.stats.liveBytes -= this.bytes;
+    this.recycle?.(this.handle);
   }
 }
 
@@ -74,8 +79,21 @@ export class CpuBackend implements Backend {
   }
 
   private alloc(dtype: DType, size: number): CpuBuffer {
-    this.stats.bytesAllocated += size * bytesPerElement(dtype);
-    return new CpuBuffer(allocHost(dtype, size), this.stats);
+    let a = this.pool.take(dtype, size);
+    if (!a) {
+      this.stats.bytesAllocated += size * bytesPerElement(dtype); // fresh allocations, as on WebGPU
+      a = allocHost(dtype, size);
+    }
+    return new CpuBuffer(a, this.stats, this.recycle);
+  }
+
+  /** Freed arrays of the sizes plans ask for, reused instead of allocated (and zeroed) anew. */
+  private readonly pool = new HostArrayPool(POOL_BYTES);
+  private readonly recycle = (a: HostArray): void => this.pool.put(a);
+
+  /** Bytes of freed arrays held for reuse. */
+  get pooledBytes(): number {
+    return this.pool.bytes;
   }
 
   private loopFn(k: LoopKernel): LoopFn {
@@ -211,5 +229,6 @@ export class CpuBackend implements Backend {
 
   destroy(): void {
     this.loops.clear();
+    this.pool.clear();
   }
 }
