@@ -102,6 +102,18 @@ afterEach(() => {
   setWasmMatmulThreads(2);
 });
 
+/** f() through the public API: it takes the wasm path, and the JS fallback gives the same bits; returns the wasm result. */
+async function wasmAgreesWithJs(f: () => W.Tensor): Promise<HostArray> {
+  const before = wasmMatmulStats.calls;
+  const w = (await f().data()) as HostArray;
+  expect(wasmMatmulStats.calls).toBeGreaterThan(before);
+  setWasmMatmul(false);
+  const j = (await f().data()) as HostArray;
+  setWasmMatmul(true);
+  sameBits(w, j);
+  return w;
+}
+
 describe('wasm matmul', () => {
   it('compiles here (Node has WebAssembly SIMD, shared memory and worker threads)', async () => {
     expect(wasmMatmulInstance()).not.toBeNull();
@@ -184,13 +196,7 @@ describe('wasm matmul', () => {
               [1, 1],
             ]),
           );
-      const before = wasmMatmulStats.calls;
-      const w = await f().data();
-      expect(wasmMatmulStats.calls).toBeGreaterThan(before);
-      setWasmMatmul(false);
-      const j = await f().data();
-      setWasmMatmul(true);
-      sameBits(w as HostArray, j as HostArray);
+      await wasmAgreesWithJs(f);
     }
   });
 
@@ -200,13 +206,7 @@ describe('wasm matmul', () => {
       const col = W.randn([40, 1], { seed: 5, dtype }); // A [40, 1] broadcast to [40, 30]: each row constant along k
       const row = W.randn([1, 36], { seed: 6, dtype }); // B [1, 36] broadcast to [30, 36]: each column constant along k
       const f = (): W.Tensor => col.broadcastTo([40, 30]).matmul(row.broadcastTo([30, 36]));
-      const before = wasmMatmulStats.calls;
-      const w = await f().data();
-      expect(wasmMatmulStats.calls).toBeGreaterThan(before);
-      setWasmMatmul(false);
-      const j = await f().data();
-      setWasmMatmul(true);
-      sameBits(w as HostArray, j as HostArray);
+      const w = await wasmAgreesWithJs(f);
       // and the value: 30 equal terms col[i] * row[j]
       const [c, r] = [await col.data(), await row.data()];
       expect(Math.abs(w[7 * 36 + 5]! - 30 * c[7]! * r[5]!)).toBeLessThan(1e-4 * Math.abs(30 * c[7]! * r[5]!) + 1e-12);
