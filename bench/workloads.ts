@@ -256,7 +256,7 @@ async function runCpu(engines: Engine[], d: BenchData, o: Options, refs: Referen
   report.torch = torchTimes ? Object.fromEntries([...torchTimes].map(([n, ts]) => [n, { median: median(ts), times: ts }])) : torch;
 
   await current.init({ backend: 'cpu' });
-  const before = engines[1];
+  const before = engines[1]; // the --baseline checkout, when one was given
   const mm: MatmulThroughput = await measureCpuMatmul([256, 1024], ['float64', 'float32'], o.quick ? 1 : o.rounds, !o.quick, before);
   const note = mm.note ? `${mm.note}\n\n` : '';
   console.log(`\n## CPU matmul (current tree), GFLOP/s; the JS kernel is the old path and the fallback\n\n${note}${matmulTable(mm)}`);

@@ -5,17 +5,22 @@
 
 import { Node } from '../ir/node.js';
 
-const OWNED = new Map<string, Node>();
+const BY_VALUE = new Map<string, Node>();
+const OWNED = new Set<Node>();
 
 /** The scheduler's one-element constant `value` (1 or +0) of `dtype`, the same node every time. */
 export function schedulerConstant(value: 1 | 0, dtype: Node['dtype']): Node {
   const key = `${value}:${dtype}`;
-  let n = OWNED.get(key);
-  if (!n) OWNED.set(key, (n = new Node('const', [], { data: dtype === 'float64' ? Float64Array.of(value) : Float32Array.of(value) }, [], dtype)));
+  let n = BY_VALUE.get(key);
+  if (!n) {
+    n = new Node('const', [], { data: dtype === 'float64' ? Float64Array.of(value) : Float32Array.of(value) }, [], dtype);
+    BY_VALUE.set(key, n);
+    OWNED.add(n);
+  }
   return n;
 }
 
 /** Is `n` a constant the scheduler owns (schedulerConstant)? A cached plan keeps it as its input. */
 export function isSchedulerConstant(n: Node): boolean {
-  return n.op === 'const' && OWNED.get(`${n.p('const').data[0]}:${n.dtype}`) === n;
+  return OWNED.has(n);
 }
