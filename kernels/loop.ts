@@ -48,11 +48,25 @@ export function bindArgs(
     decls.push(`@group(0) @binding(${b++}) var<storage, read> ${name}: array<${v ? 'vec4<f32>' : 'f32'}>;`);
     specs.push({ kind: 'arg', arg: g, vec4: v });
   }
-  k.outs.forEach((_, o) => {
+  // one binding per output slot (outputs at offsets into one slot share it): named after the first
+  k.outs.forEach((out, o) => {
+    if (outVar(k.outs, o) !== `out${o}`) return;
     decls.push(`@group(0) @binding(${b++}) var<storage, read_write> out${o}: array<${vec4Out ? 'vec4<f32>' : 'f32'}>;`);
     specs.push({ kind: 'out', out: o });
   });
   return { decls, specs, argVar: (i) => varOf.get(groups[i]!)! };
+}
+
+/** The binding variable output `o` writes: that of the first output of its slot. */
+export function outVar(outs: readonly unknown[], o: number): string {
+  const slot = (x: unknown): unknown => (x as { slot?: number }).slot;
+  return `out${outs.findIndex((x) => slot(x) === slot(outs[o]))}`;
+}
+
+/** Where output `o` writes element `idx` (its offset into the slot added; `div`: elements per array entry). */
+function outAt(k: LoopKernel, o: number, idx: string, div = 1): string {
+  const at = (k.outs[o]!.at ?? 0) / div;
+  return `${outVar(k.outs, o)}[${at ? `${idx} + ${at}u` : idx}]`;
 }
 
 type Lanes = 'vec' | 'splat' | 'gather';
@@ -63,7 +77,7 @@ type Lanes = 'vec' | 'splat' | 'gather';
  */
 function vectorPlan(k: LoopKernel, outer: Loop[], used: ReadonlySet<number>): Map<number, Lanes> | null {
   const last = outer[outer.length - 1];
-  if (!last || last.size % 4 !== 0) return null;
+  if (!last || last.size % 4 !== 0 || k.outs.some((o) => (o.at ?? 0) % 4 !== 0)) return null;
   const plan = new Map<number, Lanes>();
   for (const i of used) {
     if (last.masks[i]) return null;
@@ -112,7 +126,7 @@ export function loopProgram(k: LoopKernel, opts: CodegenOptions, groups = slotGr
     );
     const vals = k.outs.map((o) => em.expr(o.expr, '0.0'));
     body.push(...em.lines);
-    vals.forEach((v, o) => body.push(`out${o}[idx] = ${v};`));
+    vals.forEach((v, o) => body.push(`${outAt(k, o, 'idx')} = ${v};`));
     return elementwiseProgram([...decls, helperSource(helpers), wgslFn('compute(idx: u32)', body)], O, opts, specs, nScalars, label);
   }
 
@@ -137,7 +151,7 @@ export function loopProgram(k: LoopKernel, opts: CodegenOptions, groups = slotGr
   // epilogue: reads at reduced index 0 (epilogue arguments have stride 0 there)
   const epi = new Emitter('e', (i, e) => guardedRead(e, bind.argVar(i), baseOf(i), outConds(i)), helpers, false, lazy);
   const outVals = k.outs.map((o) => epi.expr(o.expr, 'acc'));
-  const epilogueFn = wgslFn('epilogue(s: Site, acc: f32)', [...unpack, ...epi.lines, ...outVals.map((v, o) => `out${o}[o] = ${v};`)]);
+  const epilogueFn = wgslFn('epilogue(s: Site, acc: f32)', [...unpack, ...epi.lines, ...outVals.map((v, o) => `${outAt(k, o, 'o')} = ${v};`)]);
 
   // prologue at reduced element r (a flat index over the collapsed reduced dims)
   const dec: string[] = [];
@@ -223,7 +237,7 @@ function vectorProgram(
   );
   const vals = k.outs.map((o) => em.expr(o.expr, 'vec4<f32>(0.0)'));
   body.push(...em.lines);
-  vals.forEach((v, o) => body.push(`out${o}[idx4] = ${v};`));
+  vals.forEach((v, o) => body.push(`${outAt(k, o, 'idx4', 4)} = ${v};`));
   const prelude = [...decls, helperSource(helpers), wgslFn('compute(idx4: u32)', body)];
   return elementwiseProgram(prelude, sizeOf(k.outShape) / 4, opts, specs, nScalars, `${label} (vec4)`);
 }

@@ -75,7 +75,7 @@ export async function init(opts: InitOptions = {}): Promise<'cpu' | 'webgpu'> {
 function setBackend(b: Backend, chosen?: BackendChoice): void {
   if (active && active !== b) active.destroy();
   active = b;
-  setActiveBackendName(b.name, b.stackedChannels);
+  setActiveBackendName(b.name, b.stackedChannels, b.storageBufferLimit);
   if (chosen) choice = chosen;
   const why = b.name === 'cpu' ? 'the longest JS typed array' : "the device's maxBufferSize and maxStorageBufferBindingSize, at 4 bytes per element";
   setElementLimit(b.maxElements, `the ${b.name} backend (${why})`);

@@ -33,6 +33,11 @@ export interface Backend {
    * channels costs no more than one per channel.
    */
   readonly stackedChannels: boolean;
+  /**
+   * The most storage buffers one kernel may bind here (inputs and outputs), which the scheduler
+   * plans for: at least 8 (WebGPU's default), at most STORAGE_BUFFERS_PLANNED_MAX (ir/host.ts).
+   */
+  readonly storageBufferLimit: number;
   /** The most elements one tensor may hold on this backend (checked when ops are built). */
   readonly maxElements: number;
   /** Copies host data into a new buffer. */

@@ -15,9 +15,18 @@ export interface RuntimeHost {
   peek(node: Node): HostArray | null;
 }
 
+/**
+ * The most storage buffers a plan lets one kernel bind on any backend: the CPU's (which has no
+ * limit of its own), and a cap on a WebGPU device's. 12 is what Dawn's SwiftShader adapter allows,
+ * so a plan is the same there and on the CPU; wider kernels merged no further on the networks
+ * measured (docs/architecture.md).
+ */
+export const STORAGE_BUFFERS_PLANNED_MAX = 12;
+
 let host: RuntimeHost | null = null;
 let activeBackend = 'cpu';
 let stackedByDefault = false; // the CPU backend's (Backend.stackedChannels), like activeBackend
+let storageBufferLimit = STORAGE_BUFFERS_PLANNED_MAX; // the CPU backend's (Backend.storageBufferLimit)
 
 /** Called once by the runtime when it loads. */
 export function installRuntime(h: RuntimeHost): void {
@@ -30,10 +39,16 @@ export function runtimeHost(): RuntimeHost {
   return host;
 }
 
-/** Called by the runtime whenever init() switches backends (`stacked`: the backend's stackedChannels). */
-export function setActiveBackendName(name: string, stacked: boolean): void {
+/** Called by the runtime whenever init() switches backends (the backend's name, stackedChannels and storageBufferLimit). */
+export function setActiveBackendName(name: string, stacked: boolean, storageBuffers: number): void {
   activeBackend = name;
   stackedByDefault = stacked;
+  storageBufferLimit = storageBuffers;
+}
+
+/** The most storage buffers one kernel may bind on the active backend (what the scheduler plans for). */
+export function activeStorageBufferLimit(): number {
+  return storageBufferLimit;
 }
 
 /** Does the active backend want collapsed Taylor mode's matmul channels stacked by default? */

@@ -35,8 +35,9 @@ export function kernelRoots(k: Kernel): Expr[] {
 export function storageBindings(k: Kernel): number {
   const slots = new Set<number>();
   for (const i of argsRead(kernelRoots(k))) slots.add(k.args[i]!.slot);
-  if (k.type !== 'matmul') return slots.size + k.outs.length;
-  return slots.size + k.outs.length + operandBindings(k.aPrologue) + operandBindings(k.bPrologue);
+  const outs = new Set(k.outs.map((o) => o.slot)).size; // outputs sharing a slot bind it once
+  if (k.type !== 'matmul') return slots.size + outs;
+  return slots.size + outs + operandBindings(k.aPrologue) + operandBindings(k.bPrologue);
 }
 
 /** Storage buffers a matmul operand binds: its buffer, or the distinct slots its prologue reads. */

@@ -45,7 +45,18 @@ export interface LoopKernel {
   readonly prologue: Expr | null;
   readonly args: readonly KernelArg[];
   readonly scalars: readonly number[];
-  readonly outs: readonly { readonly slot: number; readonly expr: Expr }[];
+  /**
+   * Outputs: element i of the iteration space goes to `slot[at + i]` (`at` 0 when absent). Several
+   * outputs may share a slot at different offsets (the channels of a concatenation, each written
+   * where it lies: merge.ts); such a slot is bound once.
+   */
+  readonly outs: readonly LoopOut[];
+}
+
+export interface LoopOut {
+  readonly slot: number;
+  readonly expr: Expr;
+  readonly at?: number;
 }
 
 /**

@@ -14,7 +14,7 @@
 import { argsRead, isIdentityView, kernelRoots, rebuild, storageBindings } from './exprs.js';
 import { sizeOf } from '../ir/shape.js';
 import { type Expr, type Kernel, type KernelArg, type Slot, prefixShape, slotsRead } from './kernel.js';
-import { MAX_STORAGE_BUFFERS, compactArgs, splitForLimits } from './split.js';
+import { compactArgs, splitForLimits } from './split.js';
 import { type View, viewKey } from './view.js';
 
 /** How many earlier kernels a kernel may move back to join. */
@@ -99,7 +99,8 @@ function tryMerge(
   limit: number,
 ): { group: Group; substituted: boolean } | null {
   const L = g.kernel;
-  if (L.dtype !== member.dtype) return null;
+  // channels at offsets (an unrolled merge) go into loop kernels only
+  if (L.dtype !== member.dtype || (L.type === 'matmul' && member.outs.some((o) => o.at !== undefined))) return null;
   // the member's space: the leader's, or (into a matmul) a leading row block of it
   let space: readonly number[] = L.outShape;
   let prefix: number | undefined;
@@ -152,7 +153,12 @@ function tryMerge(
     }
     return { k: 'arg', i: j };
   };
-  const outs = member.outs.map((o) => ({ slot: o.slot, expr: rebuild(o.expr, leaf, memo), ...(prefix === undefined ? {} : { prefix }) }));
+  const outs = member.outs.map((o) => ({
+    slot: o.slot,
+    expr: rebuild(o.expr, leaf, memo),
+    ...(o.at === undefined ? {} : { at: o.at }),
+    ...(prefix === undefined ? {} : { prefix }),
+  }));
   if (!fits) return null;
   if (substituted) {
     const dm = new Map<Expr, number>();
@@ -161,8 +167,103 @@ function tryMerge(
   const kernel = { ...L, args, scalars, outs: [...L.outs, ...outs] } as Kernel;
   if (storageBindings(kernel) > limit) return null;
   const exprOf = new Map(g.exprOf);
-  for (const o of outs) exprOf.set(o.slot, o.expr);
+  for (const o of outs) if (o.at === undefined) exprOf.set(o.slot, o.expr); // a channel at an offset is not the slot's value
   return { group: { kernel, exprOf }, substituted };
+}
+
+/** Most channels of a leading axis an unrolled merge writes as separate outputs (a stack of Taylor channels: 1 + D + 1). */
+const MAX_UNROLL = 34;
+
+/** `e` with where(c, a, b) on a scalar condition c decided (scalars: the kernel's values). */
+function foldWhere(e: Expr, scalars: readonly number[], memo: Map<Expr, Expr>): Expr {
+  const seen = memo.get(e);
+  if (seen) return seen;
+  let r: Expr = e;
+  if (e.k === 'op') {
+    const args = e.args.map((a) => foldWhere(a, scalars, memo));
+    const c = args[0]!;
+    if (e.op === 'where' && c.k === 'scalar') r = scalars[c.i] !== 0 ? args[1]! : args[2]!;
+    else if (args.some((a, i) => a !== e.args[i])) r = { ...e, args };
+  }
+  memo.set(e, r);
+  return r;
+}
+
+/**
+ * `member`, an elementwise kernel over [R, ...S] with S the loop group `g`'s space, folded into
+ * it as R outputs per output: channel c of each written over S at offset c·|S| into its slot,
+ * reading channel c of every argument (an argument masked out there reads 0, and a where on it
+ * is decided). So the concatenation of Taylor channels that the next product reads is written
+ * by the kernel computing the channels (the sum over directions, the nonlinearity's
+ * coefficients), not by one of its own. Null when it cannot join (see tryMerge).
+ */
+function tryMergeUnrolled(
+  g: Group,
+  gi: number,
+  member: Extract<Kernel, { type: 'loop' }>,
+  writtenBy: ReadonlyMap<number, number>,
+  limit: number,
+): Group | null {
+  const L = g.kernel;
+  if (member.outShape.length < 2) return null;
+  const R = member.outShape[0]!;
+  const inner = member.outShape.slice(1);
+  if (L.type !== 'loop' || L.dtype !== member.dtype || R < 2 || R > MAX_UNROLL || !sameSpace(L.outShape, inner)) return null;
+  if (member.outs.some((o) => o.at !== undefined)) return null;
+  const size = sizeOf(inner);
+  const args: KernelArg[] = [...L.args];
+  const argIndex = new Map(args.map((a, i) => [`${a.slot}:${viewKey(a.view)}`, i]));
+  const scalars = [...L.scalars];
+  const scalar = (v: number): Expr => {
+    let j = scalars.findIndex((x) => Object.is(x, v));
+    if (j < 0) j = scalars.push(v) - 1;
+    return { k: 'scalar', i: j };
+  };
+  const outs: { slot: number; expr: Expr; at: number }[] = [];
+  for (let c = 0; c < R; c++) {
+    let fits = true;
+    const leaf = (x: Expr): Expr | null => {
+      if (x.k === 'scalar') return scalar(member.scalars[x.i]!);
+      if (x.k !== 'arg') return null;
+      const a = member.args[x.i]!;
+      const m0 = a.view.mask?.[0];
+      if (m0 && !(m0[0] <= c && c < m0[1])) return scalar(0); // outside a pad: 0
+      const rest = a.view.mask?.slice(1);
+      const whole = !rest || rest.every(([lo, hi], d) => lo <= 0 && hi >= inner[d]!);
+      const v: View = { shape: inner.slice(), strides: a.view.strides.slice(1), offset: a.view.offset + c * a.view.strides[0]!, mask: whole ? null : rest! };
+      const w = writtenBy.get(a.slot);
+      if (w !== undefined && w >= gi) {
+        if (w === gi && g.exprOf.has(a.slot) && isIdentityView(v, inner)) return g.exprOf.get(a.slot)!;
+        fits = false;
+        return null;
+      }
+      const r = respace(v, inner, L.outShape);
+      if (!r) {
+        fits = false;
+        return null;
+      }
+      const view = extendView(r, L);
+      const key = `${a.slot}:${viewKey(view)}`;
+      let j = argIndex.get(key);
+      if (j === undefined) {
+        j = args.push({ slot: a.slot, view }) - 1;
+        argIndex.set(key, j);
+      }
+      return { k: 'arg', i: j };
+    };
+    const memo = new Map<Expr, Expr>();
+    const fold = new Map<Expr, Expr>();
+    for (const o of member.outs) {
+      const expr = rebuild(o.expr, leaf, memo);
+      if (!fits) return null;
+      outs.push({ slot: o.slot, expr: foldWhere(expr, scalars, fold), at: c * size });
+    }
+  }
+  const dm = new Map<Expr, number>();
+  if (outs.some((o) => depthOf(o.expr, dm) > MAX_DEPTH)) return null;
+  const kernel = { ...L, args, scalars, outs: [...L.outs, ...outs] } as Kernel;
+  if (storageBindings(kernel) > limit) return null;
+  return { kernel, exprOf: g.exprOf }; // the channels are not read back element for element
 }
 
 /** Buffer slots a kernel reads (its expressions' arguments, a matmul's operands and their prologues). */
@@ -174,7 +275,7 @@ function slotsReadBy(k: Kernel): Set<number> {
 }
 
 /** Merges elementwise kernels into earlier kernels of the same output shape, and earlier ones into later ones (see the header). */
-export function mergeKernels(kernels: readonly Kernel[], keep: ReadonlySet<number>, limit = MAX_STORAGE_BUFFERS): Kernel[] {
+export function mergeKernels(kernels: readonly Kernel[], keep: ReadonlySet<number>, limit: number): Kernel[] {
   const groups: (Group | null)[] = [];
   const writtenBy = new Map<number, number>();
   for (const k of kernels) {
@@ -195,6 +296,12 @@ export function mergeKernels(kernels: readonly Kernel[], keep: ReadonlySet<numbe
         fallback ??= { gi, group: r.group };
       }
       chosen ??= fallback;
+      // a stack of channels over the space of an earlier loop kernel: unrolled into it
+      for (let gi = groups.length - 1; !chosen && gi >= Math.max(needed, groups.length - WINDOW, 0); gi--) {
+        const g = groups[gi];
+        const r = g ? tryMergeUnrolled(g, gi, k, writtenBy, limit) : null;
+        if (r) chosen = { gi, group: r };
+      }
     }
     if (chosen) {
       groups[chosen.gi] = chosen.group;
@@ -230,7 +337,7 @@ function pullForward(groups: (Group | null)[], at: number, writtenBy: Map<number
     if (!g) continue;
     const e = g.kernel;
     if (isElementwise(e) && !e.outs.some((o) => readAfter.has(o.slot))) {
-      const r = tryMerge(groups[at]!, at, e, writtenBy, limit);
+      const r = tryMerge(groups[at]!, at, e, writtenBy, limit) ?? unrolledAsMerge(tryMergeUnrolled(groups[at]!, at, e, writtenBy, limit));
       if (r) {
         groups[at] = r.group;
         groups[gi] = null;
@@ -242,10 +349,12 @@ function pullForward(groups: (Group | null)[], at: number, writtenBy: Map<number
   }
 }
 
+const unrolledAsMerge = (g: Group | null): { group: Group } | null => (g ? { group: g } : null);
+
 /**
  * The post-scheduling passes, in order: split kernels that bind too many buffers, then merge
  * elementwise kernels into multi-output kernels. `slots` may grow (temporaries of splits).
  */
-export function postSchedule(kernels: readonly Kernel[], slots: Slot[], keep: ReadonlySet<number>): Kernel[] {
-  return mergeKernels(splitForLimits(kernels, slots), keep);
+export function postSchedule(kernels: readonly Kernel[], slots: Slot[], keep: ReadonlySet<number>, limit: number): Kernel[] {
+  return mergeKernels(splitForLimits(kernels, slots, limit), keep, limit);
 }

@@ -9,8 +9,11 @@
 // the class of equal values it belongs to, and spells out the values the rewrites of rewrite.ts
 // inspect (1, +0, -0). On a hit the new graph's scalar values replace the cached plan's, class by
 // class (every kernel scalar is the value of a size-1 constant, scheduler.ts's read()). Entries
-// hold no nodes: input slots are stored as positions in the fingerprint's walk.
+// hold no nodes: input slots are stored as positions in the fingerprint's walk. So is the
+// storage-buffer limit the plan was made for (the active backend's), the one fact of the backend
+// a plan depends on.
 
+import { activeStorageBufferLimit } from '../ir/host.js';
 import type { Node } from '../ir/node.js';
 import { isSchedulerConstant } from './constants.js';
 import { valueKey } from './graph.js';
@@ -48,7 +51,7 @@ export function fingerprint(targets: readonly Node[]): Fingerprint | null {
   const nodes: Node[] = [];
   const classOf = new Map<string, number>();
   const values: number[] = [];
-  let key = '';
+  let key = `B${activeStorageBufferLimit()};`;
   const stack: [Node, number][] = [];
   for (const t of targets) {
     if (pos.has(t)) continue;

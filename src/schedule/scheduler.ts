@@ -15,9 +15,9 @@ import { type Canonical, isMovement } from './graph.js';
 import { type ElementwiseOp, type Expr, type Kernel, type KernelArg, type MatmulPrologue, type Plan, type Slot, slotsRead } from './kernel.js';
 import { operandBindings } from './exprs.js';
 import { postSchedule } from './merge.js';
-import { MAX_STORAGE_BUFFERS } from './split.js';
 import { type View, contiguousView, isContiguous, movedView, permuteView, reshapeView } from './view.js';
 import type { Node } from '../ir/node.js';
+import { activeStorageBufferLimit } from '../ir/host.js';
 
 export { MAX_FUSED_DEPTH } from './fusion.js';
 
@@ -29,11 +29,11 @@ export { MAX_FUSED_DEPTH } from './fusion.js';
 export const MAX_PUSHED_EXPRS = 512;
 
 /**
- * Most distinct buffers a kernel may read after an expression is pushed into it through views
- * (the storage-buffer limit less its output and a temporary): past it the expression gets a
+ * Most distinct buffers a kernel may read after an expression is pushed into it through views:
+ * the storage-buffer limit less its output and a temporary. Past it the expression gets a
  * buffer, since split.ts would cut the kernel again anyway.
  */
-export const MAX_PUSHED_SLOTS = MAX_STORAGE_BUFFERS - 2;
+const pushedSlotsAllowed = (storageBufferLimit: number): number => storageBufferLimit - 2;
 
 export interface Schedule {
   readonly plan: Plan;
@@ -41,8 +41,12 @@ export interface Schedule {
   readonly targetSlots: number[];
 }
 
-export function schedule(targets: readonly Node[]): Schedule {
-  return new Scheduler(targets).run();
+/**
+ * The plan computing `targets`. `storageBufferLimit`: the most storage buffers one kernel may bind
+ * (the active backend's, by default); the plan depends on the backend only through it.
+ */
+export function schedule(targets: readonly Node[], storageBufferLimit = activeStorageBufferLimit()): Schedule {
+  return new Scheduler(targets, storageBufferLimit).run();
 }
 
 class Scheduler {
@@ -54,7 +58,10 @@ class Scheduler {
   private readonly reads = new Map<Node, Read>();
   private readonly bufferReads = new Map<Node, BufferRead>();
 
-  constructor(private readonly targets: readonly Node[]) {
+  constructor(
+    private readonly targets: readonly Node[],
+    private readonly storageBufferLimit: number,
+  ) {
     this.fusion = planFusion(targets);
     this.g = this.fusion.g;
   }
@@ -75,7 +82,7 @@ class Scheduler {
       return slot;
     });
     const keep = new Set(targetSlots.filter((s) => this.slots[s]!.input === undefined));
-    const kernels = postSchedule(this.kernels, this.slots, keep); // binding limits, multi-output merge (merge.ts)
+    const kernels = postSchedule(this.kernels, this.slots, keep, this.storageBufferLimit); // binding limits, multi-output merge (merge.ts)
     const lastUse = new Map<number, number>();
     kernels.forEach((k, i) => {
       const used = [...slotsRead(k), ...k.outs.map((o) => o.slot)];
@@ -208,7 +215,7 @@ class Scheduler {
         return w && views(w);
       }),
     );
-    if (e && (b.builtSince(mark) > MAX_PUSHED_EXPRS || (b.slotsRead() > MAX_PUSHED_SLOTS && b.slotsRead() > slotsBefore))) {
+    if (e && (b.builtSince(mark) > MAX_PUSHED_EXPRS || (b.slotsRead() > pushedSlotsAllowed(this.storageBufferLimit) && b.slotsRead() > slotsBefore))) {
       b.rollback(mark);
       e = null;
     }
@@ -360,7 +367,7 @@ class Scheduler {
     const pro = epilogue.child(mapView);
     const expr = this.expr(loads.root, pro, true);
     if (!expr) return null;
-    if (pro.slotsRead() + epilogue.slotsRead() + other + 1 > MAX_STORAGE_BUFFERS) return null; // + the output
+    if (pro.slotsRead() + epilogue.slotsRead() + other + 1 > this.storageBufferLimit) return null; // + the output
     epilogue.adoptScalars(pro);
     return pro.loads(expr, shape);
   }

@@ -1,16 +1,16 @@
-// Post-scheduling pass: keeps every kernel within the storage buffers a WebGPU shader stage may
-// bind (8 is the WebGPU default limit; plan for it everywhere). A fused kernel that reads too many
+// Post-scheduling pass: keeps every kernel within the storage buffers a shader stage may bind (the
+// active backend's storageBufferLimit: 8, WebGPU's guaranteed minimum, up to 12). A fused kernel that reads too many
 // distinct buffers gets a subexpression computed by its own elementwise kernel into a temporary,
 // chosen to leave the fewest bindings; a matmul whose epilogue alone is too wide computes the plain
-// product first and applies the epilogue in a loop kernel. Runs on every backend (plans do not
-// depend on the backend).
+// product first and applies the epilogue in a loop kernel. Runs on every backend (a plan depends
+// on the backend only through that limit).
 
 import { sizeOf } from '../ir/shape.js';
 import { argsRead, hasAcc, kernelRoots, rebuild, storageBindings } from './exprs.js';
 import { type Expr, type Kernel, type KernelArg, type LoopKernel, type Slot, elementwiseKernel } from './kernel.js';
 import { type View, contiguousView } from './view.js';
 
-/** Storage buffers per shader stage that plans are made to fit. */
+/** Storage buffers per shader stage that every WebGPU device allows (the default limit). */
 export const MAX_STORAGE_BUFFERS = 8;
 
 type Ctx = 'pro' | 'epi';
@@ -32,7 +32,7 @@ export function compactArgs<K extends Kernel>(k: K): K {
   const renum = new Map(used.map((old, i) => [old, i]));
   const memo = new Map<Expr, Expr>();
   const leaf = (x: Expr): Expr | null => (x.k === 'arg' ? { k: 'arg', i: renum.get(x.i)! } : null);
-  const outs = k.outs.map((o) => ({ slot: o.slot, expr: rebuild(o.expr, leaf, memo) }));
+  const outs = k.outs.map((o) => ({ ...o, expr: rebuild(o.expr, leaf, memo) }));
   const args = used.map((i) => k.args[i]!);
   if (k.type === 'loop') return { ...k, args, outs, prologue: k.prologue ? rebuild(k.prologue, leaf, memo) : null };
   return { ...k, args, outs };
@@ -181,7 +181,7 @@ function cut(k: Kernel, c: Candidate, slots: Slot[]): [LoopKernel, Kernel] {
   const replacement: Expr = { k: 'arg', i: args.length - 1 };
   const m2 = new Map<Expr, Expr>();
   const stop = (x: Expr): Expr | null => (x === c.x ? replacement : null);
-  const outs = k.outs.map((o) => ({ slot: o.slot, expr: rebuild(o.expr, () => null, m2, stop) }));
+  const outs = k.outs.map((o) => ({ ...o, expr: rebuild(o.expr, () => null, m2, stop) }));
   const rest: Kernel = k.type === 'loop' ? { ...k, args, outs, prologue: k.prologue ? rebuild(k.prologue, () => null, m2, stop) : null } : { ...k, args, outs };
   return [sub, compactArgs(rest)];
 }
@@ -233,7 +233,7 @@ function splitKernel(k: Kernel, slots: Slot[], limit: number, out: Kernel[]): vo
 }
 
 /** Splits kernels that bind more than `limit` storage buffers (adds temporaries to `slots`). */
-export function splitForLimits(kernels: readonly Kernel[], slots: Slot[], limit = MAX_STORAGE_BUFFERS): Kernel[] {
+export function splitForLimits(kernels: readonly Kernel[], slots: Slot[], limit: number): Kernel[] {
   const out: Kernel[] = [];
   for (const k of kernels) {
     if (storageBindings(k) <= limit) out.push(k);

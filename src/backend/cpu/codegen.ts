@@ -228,7 +228,7 @@ export function loopSource(k: LoopKernel): string {
     if (!k.reduce) L.push('const accv = ACC === undefined ? 0 : ACC[o];');
     const outVars = k.outs.map((out) => epi.expr(out.expr, k.reduce ? 'acc' : 'accv'));
     L.push(...epi.lines);
-    outVars.forEach((v, j) => L.push(`O${j}[o] = ${v};`));
+    outVars.forEach((v, j) => L.push(`O${j}[${k.outs[j]!.at ? `o + ${k.outs[j]!.at}` : 'o'}] = ${v};`));
     L.push('o++;');
     for (let d = depthOut - 1; d >= 0; d--) closeAt(d);
   }

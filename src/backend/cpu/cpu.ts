@@ -9,6 +9,7 @@
 import { type DType, type HostArray, allocHost, bytesPerElement } from '../../dtype.js';
 import { HostArrayPool, POOL_BYTES } from './pool.js';
 import type { RealizedBuffer } from '../../ir/node.js';
+import { STORAGE_BUFFERS_PLANNED_MAX } from '../../ir/host.js';
 import {
   type Kernel,
   type KernelArg,
@@ -63,6 +64,7 @@ export class CpuBackend implements Backend {
    * channels' time on the benchmark networks (training step 1.06–1.11×; docs/taylor.md).
    */
   readonly stackedChannels = false;
+  readonly storageBufferLimit = STORAGE_BUFFERS_PLANNED_MAX;
   readonly stats = newStats();
   /** Buffers are typed arrays. */
   readonly maxElements = MAX_TYPED_ARRAY_LENGTH;

@@ -8,6 +8,7 @@
 import type { DType, HostArray } from '../../dtype.js';
 import { BackendError, DTypeError } from '../../errors.js';
 import type { RealizedBuffer } from '../../ir/node.js';
+import { STORAGE_BUFFERS_PLANNED_MAX } from '../../ir/host.js';
 import type { Kernel, Plan } from '../../schedule/kernel.js';
 import { type Backend, RefCountedBuffer, newStats, slotsFreedAfter } from '../backend.js';
 import type { DeviceInfo } from './device.js';
@@ -97,6 +98,8 @@ export class WebGpuBackend implements Backend {
     return !this.info.slowBarriers;
   }
   readonly stats = newStats();
+  /** The device's maxStorageBuffersPerShaderStage (requested at its adapter's), up to what plans use. */
+  readonly storageBufferLimit: number;
   readonly device: GPUDevice;
   /** Adapter description, e.g. 'google swiftshader (fallback adapter)'. */
   readonly adapterDescription: string;
@@ -118,6 +121,7 @@ export class WebGpuBackend implements Backend {
     this.adapterDescription = info.description;
     this.pipelines = pipelineCache(this.device);
     const L = this.device.limits;
+    this.storageBufferLimit = Math.min(L.maxStorageBuffersPerShaderStage, STORAGE_BUFFERS_PLANNED_MAX);
     this.pool = new BufferPool(
       this.device,
       Math.min(L.maxBufferSize, L.maxStorageBufferBindingSize),
