@@ -175,16 +175,19 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
     const lines: string[] = [];
     const idx = decompose('o', outer, 'ei', lines);
     const em = new Emitter('e', (i, e) => guardedRead(e, bind.argVar(i), offsetExpr(k.args[i]!.view.offset, outer, i, idx), maskConds(outer, i, idx)), helpers);
-    // outputs of all of C, then each leading row block's (prefix outputs) under its bound
+    // outputs of all of C, then each row block's (block outputs, elements [from, prefix)) under its bounds
     const whole = k.outs.flatMap((o, j) => (o.prefix === undefined ? [`out${j}[o] = ${em.expr(o.expr, 'acc')};`] : []));
     const body = [...em.lines, ...whole];
-    for (const p of new Set(k.outs.flatMap((o) => (o.prefix === undefined ? [] : [o.prefix])))) {
+    const blockOf = (o: (typeof k.outs)[number]): string => (o.prefix === undefined ? '' : `${o.from ?? 0}:${o.prefix}`);
+    for (const key of new Set(k.outs.map(blockOf).filter((b) => b !== ''))) {
+      const [from, to] = key.split(':').map(Number) as [number, number];
       const [names, block] = em.scoped(
-        k.outs.flatMap((o) => (o.prefix === p ? [o.expr] : [])),
+        k.outs.flatMap((o) => (blockOf(o) === key ? [o.expr] : [])),
         'acc',
       );
-      const js = k.outs.flatMap((o, j) => (o.prefix === p ? [j] : []));
-      body.push(`if (o < ${p}u) {`, ...block, ...js.map((j, i) => `out${j}[o] = ${names[i]};`), '}');
+      const js = k.outs.flatMap((o, j) => (blockOf(o) === key ? [j] : []));
+      const cond = from > 0 ? `o >= ${from}u && o < ${to}u` : `o < ${to}u`;
+      body.push(`if (${cond}) {`, ...block, ...js.map((j, i) => `out${j}[${from > 0 ? `o - ${from}u` : 'o'}] = ${names[i]};`), '}');
     }
     fns.push(wgslFn('epilogue(o: u32, acc: f32)', [...lines, ...body]));
   }

@@ -20,7 +20,8 @@
 
 import type { Node } from '../ir/node.js';
 import { type ElementwisePrim, type Prim, isElementwise, kindOf } from '../ir/primitives.js';
-import { type Canonical, canonicalize, isMovement } from './graph.js';
+import { type Canonical, canonicalize, isMovement, substitute } from './graph.js';
+import { foldRowSums } from './row-sums.js';
 
 /** Longest chain of ops fused into one kernel expression; longer chains get a buffer in between. */
 export const MAX_FUSED_DEPTH = 256;
@@ -513,6 +514,8 @@ function innerKey(n: Node): object {
 
 /** Canonicalizes the graph below `targets` and plans its fusion. */
 export function planFusion(targets: readonly Node[]): FusionPlan {
-  const g = canonicalize(targets);
+  const once = canonicalize(targets);
+  const folds = foldRowSums(once); // bias gradients into weight-gradient products (row-sums.ts)
+  const g = folds.size > 0 ? substitute(once, targets, folds) : once;
   return new FusionPlan(g, new Set(targets.map((t) => g.rep.get(t)!)));
 }

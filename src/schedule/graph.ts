@@ -97,6 +97,56 @@ export function canonicalize(targets: readonly Node[]): Canonical {
   return { rep, order: kept, consumers, inputsOf: (n) => canonInputs.get(n) ?? [] };
 }
 
+/**
+ * `g` with canonical nodes replaced: each key of `subs` by its value, a node built over nodes of
+ * `g` or other new nodes (their own inputs), never over a replaced node (row-sums.ts). Nodes
+ * keep their identity; only their canonical inputs change. Iterative, like canonicalize.
+ */
+export function substitute(g: Canonical, targets: readonly Node[], subs: ReadonlyMap<Node, Node>): Canonical {
+  const inputs = new Map<Node, Node[]>();
+  const order: Node[] = [];
+  const done = new Map<Node, Node>(); // node -> what stands for it
+  const inputsBefore = (n: Node): readonly Node[] => (g.consumers.has(n) ? g.inputsOf(n) : n.op === 'const' || n.buffer ? [] : n.inputs);
+  const stack: [Node, number][] = [];
+  for (const t of targets) {
+    const root = g.rep.get(t)!;
+    if (done.has(root)) continue;
+    stack.push([root, 0]);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const [n, i] = top;
+      const sub = subs.get(n);
+      const ins = sub ? [sub] : inputsBefore(n);
+      if (i < ins.length) {
+        top[1]++;
+        if (!done.has(ins[i]!)) stack.push([ins[i]!, 0]);
+        continue;
+      }
+      stack.pop();
+      if (done.has(n)) continue;
+      if (sub) {
+        done.set(n, done.get(sub)!);
+        continue;
+      }
+      inputs.set(
+        n,
+        ins.map((m) => done.get(m)!),
+      );
+      order.push(n);
+      done.set(n, n);
+    }
+  }
+  const rep = new Map<Node, Node>();
+  for (const [n, r] of g.rep) {
+    const d = done.get(r);
+    if (d) rep.set(n, d);
+  }
+  const consumers = new Map<Node, Node[]>();
+  for (const n of order) consumers.set(n, []);
+  for (const n of order) for (const m of new Set(inputs.get(n)!)) consumers.get(m)!.push(n);
+  return { rep, order, consumers, inputsOf: (n) => inputs.get(n) ?? [] };
+}
+
 /** The canonical nodes below `roots` (a rewrite can leave a settled node no longer read: the product it folded). */
 function reachable(roots: readonly Node[], inputsOf: ReadonlyMap<Node, readonly Node[]>): Set<Node> {
   const seen = new Set<Node>(roots);

@@ -91,15 +91,17 @@ export interface MatmulKernel {
 }
 
 /**
- * An output of a matmul's epilogue: over all of C, or with `prefix` over its first `prefix`
- * elements only (row-major, a whole number of rows: a leading row block, e.g. the primal
- * channel of stacked Taylor channels, whose nonlinearity is then computed once, here). A prefix
- * output's buffer holds `prefix` elements, at the same flat indices as in C.
+ * An output of a matmul's epilogue: over all of C, or with `prefix` over its elements [from,
+ * prefix) only (row-major, whole rows: a row block; `from` 0 when absent: a leading block, e.g.
+ * the primal channel of stacked Taylor channels, whose nonlinearity is then computed once, here;
+ * or the last row, a bias gradient folded into its weight-gradient product, row-sums.ts). A
+ * block output's buffer holds prefix − from elements, element o of C at o − from.
  */
 export interface MatmulOut {
   readonly slot: number;
   readonly expr: Expr;
   readonly prefix?: number;
+  readonly from?: number;
 }
 
 /**
@@ -107,11 +109,20 @@ export interface MatmulOut {
  * first dim of size > 1 ([4608, 64] with 16384: [256, 64]); null otherwise.
  */
 export function prefixShape(shape: readonly number[], prefix: number): number[] | null {
+  return rowBlockShape(shape, 0, prefix);
+}
+
+/**
+ * The shape of elements [from, to) of `shape`, when they are whole slices along its first dim of
+ * size > 1 and not all of it; null otherwise.
+ */
+export function rowBlockShape(shape: readonly number[], from: number, to: number): number[] | null {
   const lead = shape.findIndex((d) => d !== 1);
   if (lead < 0) return null;
   const inner = shape.slice(lead + 1).reduce((a, b) => a * b, 1);
-  if (prefix % inner !== 0 || prefix / inner >= shape[lead]! || prefix <= 0) return null;
-  return shape.map((d, i) => (i === lead ? prefix / inner : d));
+  const total = inner * shape[lead]!;
+  if (from % inner !== 0 || to % inner !== 0 || from < 0 || to <= from || to > total || to - from === total) return null;
+  return shape.map((d, i) => (i === lead ? (to - from) / inner : d));
 }
 
 /**

@@ -13,7 +13,7 @@
 
 import { argsRead, isIdentityView, kernelRoots, rebuild, storageBindings } from './exprs.js';
 import { sizeOf } from '../ir/shape.js';
-import { type Expr, type Kernel, type KernelArg, type Slot, prefixShape, slotsRead } from './kernel.js';
+import { type Expr, type Kernel, type KernelArg, type Slot, rowBlockShape, slotsRead } from './kernel.js';
 import { compactArgs, splitForLimits } from './split.js';
 import { type View, viewKey } from './view.js';
 
@@ -101,23 +101,30 @@ function tryMerge(
   const L = g.kernel;
   // channels at offsets (an unrolled merge) go into loop kernels only
   if (L.dtype !== member.dtype || (L.type === 'matmul' && member.outs.some((o) => o.at !== undefined))) return null;
-  // the member's space: the leader's, or (into a matmul) a leading row block of it
+  // the member's space: the leader's, or (into a matmul) a row block of it, starting where the
+  // member reads the leader's outputs (a leading block when it does not)
+  const used = argsRead(kernelRoots(member));
   let space: readonly number[] = L.outShape;
   let prefix: number | undefined;
+  let from = 0;
   if (!sameSpace(L.outShape, member.outShape)) {
-    const size = sizeOf(member.outShape);
-    const rows = L.type === 'matmul' ? prefixShape(L.outShape, size) : null;
+    if (L.type !== 'matmul') return null;
+    const own = [...used].map((i) => member.args[i]!).find((a) => writtenBy.get(a.slot) === gi);
+    from = own ? own.view.offset : 0;
+    const rows = rowBlockShape(L.outShape, from, from + sizeOf(member.outShape));
     if (!rows || !sameSpace(rows, member.outShape)) return null;
     space = rows;
-    prefix = size;
+    prefix = from + sizeOf(member.outShape);
   }
-  const used = argsRead(kernelRoots(member));
   let substituted = false;
   for (const i of used) {
     const a = member.args[i]!;
     const w = writtenBy.get(a.slot);
-    if (w === undefined || w < gi) continue;
-    if (w === gi && g.exprOf.has(a.slot) && isIdentityView(a.view, member.outShape)) {
+    if (w === undefined || w < gi) {
+      if (from > 0) return null; // a block past the first row reads the leader's outputs only
+      continue;
+    }
+    if (w === gi && g.exprOf.has(a.slot) && isIdentityView({ ...a.view, offset: a.view.offset - from }, member.outShape)) {
       substituted = true;
       continue;
     }
@@ -158,6 +165,7 @@ function tryMerge(
     expr: rebuild(o.expr, leaf, memo),
     ...(o.at === undefined ? {} : { at: o.at }),
     ...(prefix === undefined ? {} : { prefix }),
+    ...(from > 0 ? { from } : {}),
   }));
   if (!fits) return null;
   if (substituted) {
@@ -167,7 +175,9 @@ function tryMerge(
   const kernel = { ...L, args, scalars, outs: [...L.outs, ...outs] } as Kernel;
   if (storageBindings(kernel) > limit) return null;
   const exprOf = new Map(g.exprOf);
-  for (const o of outs) if (o.at === undefined) exprOf.set(o.slot, o.expr); // a channel at an offset is not the slot's value
+  // a channel at an offset (unrolled), or a row block not at the start, is not the slot's value at
+  // the same index
+  for (const o of outs) if (o.at === undefined && o.from === undefined) exprOf.set(o.slot, o.expr);
   return { group: { kernel, exprOf }, substituted };
 }
 

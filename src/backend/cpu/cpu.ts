@@ -18,7 +18,7 @@ import {
   type MatmulPrologue,
   type Plan,
   elementwiseKernel,
-  prefixShape,
+  rowBlockShape,
 } from '../../schedule/kernel.js';
 import { type Backend, type BackendStats, RefCountedBuffer, newStats, slotsFreedAfter } from '../backend.js';
 import { type LoopFn, compileLoopSource, loopSource } from './codegen.js';
@@ -31,9 +31,16 @@ interface MatmulParts {
   readonly loadA: LoopKernel | null;
   readonly loadB: LoopKernel | null;
   /** The epilogue over C for the outputs of all of C (null when C itself is the only one), with their indices in the kernel's outputs. */
-  readonly epilogue: { readonly loop: LoopKernel; readonly outs: readonly number[] } | null;
-  /** An epilogue over each leading row block of C that prefix outputs cover. */
-  readonly blocks: readonly { readonly loop: LoopKernel; readonly outs: readonly number[] }[];
+  readonly epilogue: EpiloguePart | null;
+  /** An epilogue over each row block of C that block outputs cover. */
+  readonly blocks: readonly EpiloguePart[];
+}
+
+/** An epilogue loop over C, or over a row block of it starting at element `from`, and the kernel outputs it writes. */
+interface EpiloguePart {
+  readonly loop: LoopKernel;
+  readonly outs: readonly number[];
+  readonly from: number;
 }
 
 class CpuBuffer extends RefCountedBuffer {
@@ -121,27 +128,47 @@ export class CpuBackend implements Backend {
         elementwiseKernel(k.dtype, outShape, args, k.scalars, outs);
       // over the prologue's own shape, whose row-major layout is that of [batch, rows, cols]
       const load = (p: MatmulPrologue | null): LoopKernel | null => (p ? loop(p.shape, p.args, [{ slot: -1, expr: p.expr }]) : null);
-      // outputs of all of C, then one loop per row block (prefix outputs, same flat index as C)
-      const byPrefix = new Map<number, number[]>();
+      // outputs of all of C, then one loop per row block (block outputs: elements [from, prefix) of C)
+      const byBlock = new Map<string, number[]>();
       k.outs.forEach((o, j) => {
-        const p = o.prefix ?? -1;
-        byPrefix.set(p, [...(byPrefix.get(p) ?? []), j]);
+        const b = o.prefix === undefined ? '' : `${o.from ?? 0}:${o.prefix}`;
+        byBlock.set(b, [...(byBlock.get(b) ?? []), j]);
       });
-      const over = (shape: readonly number[], outs: readonly number[]) => ({
-        loop: loop(
-          shape,
-          k.args.map((a) => ({ slot: a.slot, view: { ...a.view, shape: shape.slice() } })),
-          outs.map((j) => ({ slot: k.outs[j]!.slot, expr: k.outs[j]!.expr })),
-        ),
-        outs,
-      });
-      const whole = byPrefix.get(-1) ?? [];
+      const over = (shape: readonly number[], outs: readonly number[], from = 0) => {
+        // a block's rows start `from / inner` rows down C's first dim of size > 1
+        const lead = k.outShape.findIndex((d) => d !== 1);
+        const r0 = from === 0 ? 0 : from / k.outShape.slice(lead + 1).reduce((a, b) => a * b, 1);
+        const shifted = (v: View): View =>
+          r0 === 0
+            ? { ...v, shape: shape.slice() }
+            : {
+                shape: shape.slice(),
+                strides: v.strides,
+                offset: v.offset + r0 * v.strides[lead]!,
+                mask: v.mask && v.mask.map(([lo, hi], d) => (d === lead ? [lo - r0, hi - r0] : [lo, hi])),
+              };
+        return {
+          loop: loop(
+            shape,
+            k.args.map((a) => ({ slot: a.slot, view: shifted(a.view) })),
+            outs.map((j) => ({ slot: k.outs[j]!.slot, expr: k.outs[j]!.expr })),
+          ),
+          outs,
+          from,
+        };
+      };
+      const whole = byBlock.get('') ?? [];
       const cOnly = whole.length === 1 && k.outs[whole[0]!]!.expr.k === 'acc';
       parts = {
         loadA: load(k.aPrologue),
         loadB: load(k.bPrologue),
         epilogue: whole.length === 0 || cOnly ? null : over(k.outShape, whole),
-        blocks: [...byPrefix].filter(([p]) => p >= 0).map(([p, outs]) => over(prefixShape(k.outShape, p)!, outs)),
+        blocks: [...byBlock]
+          .filter(([b]) => b !== '')
+          .map(([b, outs]) => {
+            const [from, to] = b.split(':').map(Number) as [number, number];
+            return over(rowBlockShape(k.outShape, from, to)!, outs, from);
+          }),
       };
       this.matmulParts.set(k, parts);
     }
@@ -203,7 +230,7 @@ export class CpuBackend implements Backend {
         k.args.map((a) => arr(a.slot)),
         e.outs.map((j) => outs[j]!),
         k.scalars,
-        acc,
+        e.from > 0 ? acc.subarray(e.from) : acc,
       );
     }
   }
