@@ -27,7 +27,7 @@ interface Bindings {
  * `vec4` (and the outputs when `vec4Out`) are declared as array<vec4<f32>>.
  */
 export function bindArgs(
-  k: { args: readonly unknown[]; outs: readonly unknown[] },
+  k: { args: readonly unknown[]; outs: readonly { readonly slot: number }[] },
   groups: readonly number[],
   used: ReadonlySet<number>,
   first = 0,
@@ -49,7 +49,7 @@ export function bindArgs(
     specs.push({ kind: 'arg', arg: g, vec4: v });
   }
   // one binding per output slot (outputs at offsets into one slot share it): named after the first
-  k.outs.forEach((out, o) => {
+  k.outs.forEach((_, o) => {
     if (outVar(k.outs, o) !== `out${o}`) return;
     decls.push(`@group(0) @binding(${b++}) var<storage, read_write> out${o}: array<${vec4Out ? 'vec4<f32>' : 'f32'}>;`);
     specs.push({ kind: 'out', out: o });
@@ -58,9 +58,8 @@ export function bindArgs(
 }
 
 /** The binding variable output `o` writes: that of the first output of its slot. */
-export function outVar(outs: readonly unknown[], o: number): string {
-  const slot = (x: unknown): unknown => (x as { slot?: number }).slot;
-  return `out${outs.findIndex((x) => slot(x) === slot(outs[o]))}`;
+function outVar(outs: readonly { readonly slot: number }[], o: number): string {
+  return `out${outs.findIndex((x) => x.slot === outs[o]!.slot)}`;
 }
 
 /** Where output `o` writes element `idx` (its offset into the slot added; `div`: elements per array entry). */

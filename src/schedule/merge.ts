@@ -13,7 +13,7 @@
 
 import { argsRead, isIdentityView, kernelRoots, rebuild, storageBindings } from './exprs.js';
 import { sizeOf } from '../ir/shape.js';
-import { type Expr, type Kernel, type KernelArg, type Slot, rowBlockShape, slotsRead } from './kernel.js';
+import { type Expr, type Kernel, type KernelArg, type Slot, elementwiseKernel, rowBlockShape, slotsRead } from './kernel.js';
 import { compactArgs, splitForLimits } from './split.js';
 import { type View, viewKey } from './view.js';
 
@@ -276,6 +276,29 @@ function tryMergeUnrolled(
   return { kernel, exprOf: g.exprOf }; // the channels are not read back element for element
 }
 
+/**
+ * An elementwise kernel over [R, ...S] that concatenates pieces along its leading axis (it reads
+ * some argument masked along that axis) whose channels share reads (some argument is broadcast
+ * along that axis over two channels or more: a primal value under every Taylor channel),
+ * unrolled by itself over S: each element of S computes every channel, the piece of each decided
+ * (where the concatenation selected between pieces, every element computed them all) and what
+ * the channels share read once. Null otherwise, or when it cannot be unrolled (tryMergeUnrolled).
+ * A concatenation of unrelated pieces stays as it is (the CPU runs it as one loop per piece).
+ */
+function unrolledAlone(k: Kernel, gi: number, writtenBy: ReadonlyMap<number, number>, limit: number): Group | null {
+  if (!isElementwise(k) || k.outShape.length < 2) return null;
+  const R = k.outShape[0]!;
+  const views = [...argsRead(kernelRoots(k))].map((i) => k.args[i]!.view);
+  const concatenates = views.some((v) => v.mask && (v.mask[0]![0] > 0 || v.mask[0]![1] < R));
+  // (not a one-element constant read everywhere: the 1 a pad selects with)
+  const shares = views.some(
+    (v) => v.strides[0] === 0 && v.strides.some((x) => x !== 0) && (!v.mask || Math.min(R, v.mask[0]![1]) - Math.max(0, v.mask[0]![0]) >= 2),
+  );
+  if (!concatenates || !shares) return null;
+  const empty = elementwiseKernel(k.dtype, k.outShape.slice(1), [], [], []);
+  return tryMergeUnrolled({ kernel: empty, exprOf: new Map() }, gi, k, writtenBy, limit);
+}
+
 /** Buffer slots a kernel reads (its expressions' arguments, a matmul's operands and their prologues). */
 function slotsReadBy(k: Kernel): Set<number> {
   const read = new Set<number>();
@@ -317,7 +340,7 @@ export function mergeKernels(kernels: readonly Kernel[], keep: ReadonlySet<numbe
       groups[chosen.gi] = chosen.group;
       for (const o of k.outs) writtenBy.set(o.slot, chosen.gi);
     } else {
-      const at = groups.push({ kernel: k, exprOf: new Map(k.outs.map((o) => [o.slot, o.expr])) }) - 1;
+      const at = groups.push(unrolledAlone(k, groups.length, writtenBy, limit) ?? { kernel: k, exprOf: new Map(k.outs.map((o) => [o.slot, o.expr])) }) - 1;
       for (const o of k.outs) writtenBy.set(o.slot, at);
       pullForward(groups, at, writtenBy, limit);
     }

@@ -74,7 +74,7 @@ function product(dtype: DType, c: Case, wasm: boolean): HostArray {
   const kernel = { type: 'matmul', dtype, batch: c.batch, m: c.m, n: c.n, k: c.k } as unknown as MatmulKernel;
   const out = dtype === 'float32' ? new Float32Array(c.batch * c.m * c.n).fill(NaN) : new Float64Array(c.batch * c.m * c.n).fill(NaN);
   setWasmMatmul(wasm);
-  runMatmul(kernel, a, c.aView, b, c.bView, out);
+  runMatmul(kernel, [{ src: a, view: c.aView, from: 0, rows: kernel.m }], b, c.bView, out);
   return out;
 }
 
@@ -175,7 +175,7 @@ describe('wasm matmul', () => {
     for (const on of [true, false]) {
       const out = new Float32Array(64 * 64);
       setWasmMatmul(on);
-      runMatmul(kernel, a, c.aView, b, c.bView, out);
+      runMatmul(kernel, [{ src: a, view: c.aView, from: 0, rows: kernel.m }], b, c.bView, out);
       expect(out[0]).toBe(Math.fround((1 + 2 ** -23) * (1 + 2 ** -23)));
     }
   });

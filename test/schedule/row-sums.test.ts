@@ -50,6 +50,42 @@ describeBackends('row sums folded into products', (c) => {
     tol(await bGrad.data(), wantB);
   });
 
+  it("products large enough for the CPU's WebAssembly kernel (A packed block by block, both threads), and rows not a multiple of its panels", async () => {
+    for (const [R, K, N] of [
+      [256, 64, 64],
+      [300, 63, 40],
+    ] as const) {
+      const x = t([R, K], 11);
+      const g = t([R, N], 12).tanh();
+      const [wGrad, bGrad] = [x.transpose().matmul(g), g.sum(0)];
+      expect(blockOutputs(schedule([wGrad.node, bGrad.node]).plan.kernels)).toEqual([[K * N, (K + 1) * N]]);
+      W._realizeNodes([wGrad.node, bGrad.node]);
+      const [X, G] = [await x.data(), Array.from(await t([R, N], 12).data(), Math.tanh)];
+      // float64 references, each with the magnitude Σ|terms| its rounding error scales with
+      const [wantW, sizeW] = [new Float64Array(K * N), new Float64Array(K * N)];
+      const [wantB, sizeB] = [new Float64Array(N), new Float64Array(N)];
+      for (let r = 0; r < R; r++)
+        for (let j = 0; j < N; j++) {
+          wantB[j]! += G[r * N + j]!;
+          sizeB[j]! += Math.abs(G[r * N + j]!);
+          for (let i = 0; i < K; i++) {
+            wantW[i * N + j]! += X[r * K + i]! * G[r * N + j]!;
+            sizeW[i * N + j]! += Math.abs(X[r * K + i]! * G[r * N + j]!);
+          }
+        }
+      // a sum of R rounded terms is within R·ε·Σ|terms| (plus the inputs' own rounding, in rtol)
+      const eps = c.dtype === 'float32' ? 2 ** -24 : 2 ** -53;
+      const within = (got: ArrayLike<number>, want: Float64Array, size: Float64Array, what: string) => {
+        const bad = Array.from(got).flatMap((v, i) =>
+          Math.abs(v - want[i]!) <= c.rtol * Math.abs(want[i]!) + 2 * R * eps * size[i]! ? [] : [`${what}[${i}] ${v} vs ${want[i]}`],
+        );
+        expect(bad.slice(0, 4)).toEqual([]);
+      };
+      within(await wGrad.data(), wantW, sizeW, 'weight gradient');
+      within(await bGrad.data(), wantB, sizeB, 'bias gradient');
+    }
+  });
+
   it('the gradient of a dense layer: one kernel less, and the bias gradient equals finite differences of the loss', async () => {
     const [R, K, N] = [16, 6, 4];
     const x = t([R, K], 3),

@@ -118,6 +118,24 @@ describeBackends('fusion through views and inline sums', (c) => {
     });
   }
 
+  it('a concatenation of channels sharing a broadcast value is unrolled over the rest (one output per channel, at its offset); unrelated pieces are not', async () => {
+    const p = t([4, 8], 70);
+    const v = t([3, 4, 8], 71);
+    const e = p.exp();
+    const shared = W.concat([e.reshape([1, 4, 8]), v.mul(e.reshape([1, 4, 8]).broadcastTo([3, 4, 8]))], 0);
+    const [k, ...rest] = schedule([shared.node]).plan.kernels;
+    expect(rest.length).toBe(0);
+    expect(k!.type === 'loop' && k!.outShape).toEqual([4, 8]);
+    expect(k!.type === 'loop' && k!.outs.map((o) => o.at ?? 0)).toEqual([0, 32, 64, 96]);
+    const unrelated = W.concat([p.reshape([1, 4, 8]).exp(), v.mul(2)], 0);
+    const u = schedule([unrelated.node]).plan.kernels;
+    expect(u.length === 1 && u[0]!.type === 'loop' && u[0]!.outShape).toEqual([4, 4, 8]);
+    const [pv, vv] = [await p.data(), await v.data()];
+    const ev = Array.from(pv, Math.exp);
+    tol(await shared.data(), [...ev, ...Array.from(vv, (x, i) => x * ev[i % 32]!)]);
+    tol(await unrelated.data(), [...ev, ...Array.from(vv, (x) => 2 * x)]);
+  });
+
   it('an elementwise kernel over a row block of a matmul is written by its epilogue (a block output); one reading other buffers past the first row is not', async () => {
     const a = t([8, 5], 60);
     const w = t([5, 4], 61);

@@ -22,12 +22,15 @@ import {
 } from '../../schedule/kernel.js';
 import { type Backend, type BackendStats, RefCountedBuffer, newStats, slotsFreedAfter } from '../backend.js';
 import { type LoopFn, compileLoopSource, loopSource } from './codegen.js';
-import { runMatmul } from './matmul.js';
+import { aRowBlocks, runMatmul } from './matmul.js';
+import type { ARows } from './pack.js';
 import { type View, contiguousView } from '../../schedule/view.js';
 import { MAX_TYPED_ARRAY_LENGTH, sizeOf } from '../../ir/shape.js';
 
 /** A matmul kernel's parts run as loop kernels: its fused operand producers, its epilogue. */
 interface MatmulParts {
+  /** A's fused producer as a concatenation of views along its rows, packed block by block (matmul.ts), or null. */
+  readonly aRows: ReturnType<typeof aRowBlocks>;
   readonly loadA: LoopKernel | null;
   readonly loadB: LoopKernel | null;
   /** The epilogue over C for the outputs of all of C (null when C itself is the only one), with their indices in the kernel's outputs. */
@@ -145,7 +148,7 @@ export class CpuBackend implements Backend {
                 shape: shape.slice(),
                 strides: v.strides,
                 offset: v.offset + r0 * v.strides[lead]!,
-                mask: v.mask && v.mask.map(([lo, hi], d) => (d === lead ? [lo - r0, hi - r0] : [lo, hi])),
+                mask: v.mask?.map(([lo, hi], d) => (d === lead ? [lo - r0, hi - r0] : [lo, hi])) ?? null,
               };
         return {
           loop: loop(
@@ -160,6 +163,7 @@ export class CpuBackend implements Backend {
       const whole = byBlock.get('') ?? [];
       const cOnly = whole.length === 1 && k.outs[whole[0]!]!.expr.k === 'acc';
       parts = {
+        aRows: aRowBlocks(k),
         loadA: load(k.aPrologue),
         loadB: load(k.bPrologue),
         epilogue: whole.length === 0 || cOnly ? null : over(k.outShape, whole),
@@ -222,9 +226,14 @@ export class CpuBackend implements Backend {
       );
       return [x, contiguousView(role === 'A' ? [k.batch, k.m, k.k] : [k.batch, k.k, k.n])];
     };
-    const [a, aView] = operand(k.a, parts.loadA, 'A');
     const [b, bView] = operand(k.b, parts.loadB, 'B');
-    runMatmul(k, a, aView, b, bView, acc);
+    let a: ARows[];
+    if (parts.aRows) a = parts.aRows.map((r) => ({ src: arr(r.slot), view: r.view, from: r.from, rows: r.rows }));
+    else {
+      const [src, view] = operand(k.a, parts.loadA, 'A');
+      a = [{ src, view, from: 0, rows: k.m }];
+    }
+    runMatmul(k, a, b, bView, acc);
     for (const e of parts.epilogue ? [parts.epilogue, ...parts.blocks] : parts.blocks) {
       this.loopFn(e.loop)(
         k.args.map((a) => arr(a.slot)),

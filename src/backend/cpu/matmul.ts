@@ -9,7 +9,7 @@
 import type { DType, HostArray } from '../../dtype.js';
 import type { MatmulKernel } from '../../schedule/kernel.js';
 import type { View } from '../../schedule/view.js';
-import { packPanels, rowMajor } from './pack.js';
+import { type ARows, packPanels, rowMajor, rowMajorBlocks } from './pack.js';
 import { runWasmMatmul } from './wasm-matmul.js';
 
 type Block = (A: HostArray, aBase: number, B: HostArray, C: HostArray, c0: number, m: number, k: number, n: number) => void;
@@ -63,12 +63,15 @@ function blockFor(dtype: DType): Block {
   ) as Block);
 }
 
-/** C = A @ B for `k`, with A read from `a` through `aView` ([batch, m, k]) and B from `b` through `bView` ([batch, k, n]). */
-export function runMatmul(k: MatmulKernel, a: HostArray, aView: View, b: HostArray, bView: View, out: HostArray): void {
-  if (runWasmMatmul(k, a, aView, b, bView, out)) return;
+/**
+ * C = A @ B for `k`, with A read as row blocks `a` (one block for a plain operand; matmul.ts's
+ * aRowBlocks for a concatenation) and B from `b` through `bView` ([batch, k, n]).
+ */
+export function runMatmul(k: MatmulKernel, a: readonly ARows[], b: HostArray, bView: View, out: HostArray): void {
+  if (runWasmMatmul(k, a, b, bView, out)) return;
   const { batch, m, n } = k;
   const kk = k.k;
-  const [A, sa, oa] = rowMajor(a, aView, m, kk);
+  const [A, sa, oa] = a.length === 1 ? rowMajor(a[0]!.src, a[0]!.view, m, kk) : rowMajorBlocks(a, batch, m, kk);
   const panel = new (out.constructor as { new (n: number): HostArray })(((n + 3) >> 2) * 4 * kk);
   const block = blockFor(k.dtype);
   const sharedB = batch === 1 || bView.strides[0] === 0;
@@ -76,4 +79,42 @@ export function runMatmul(k: MatmulKernel, a: HostArray, aView: View, b: HostArr
     if (t === 0 || !sharedB) packPanels(b, bView, t, kk, n, panel);
     block(A, oa + t * sa, panel, out, t * m * n, m, kk, n);
   }
+}
+
+/**
+ * A's fused producer when it is a concatenation of views along A's rows (a sum of arguments
+ * whose masks split the rows among them: the folded bias gradient's row of ones under a weight
+ * gradient's operand, schedule/row-sums.ts), as row blocks the packers read directly instead of
+ * evaluating A into a scratch first: each block's slot and view, its first row and row count;
+ * null otherwise.
+ */
+export function aRowBlocks(k: MatmulKernel): { slot: number; view: View; from: number; rows: number }[] | null {
+  const p = k.aPrologue;
+  if (p?.shape.length !== 3 || p.shape[0] !== k.batch || p.shape[1] !== k.m || p.shape[2] !== k.k) return null;
+  const leaves: number[] = [];
+  const collect = (e: MatmulKernel['outs'][number]['expr']): boolean => {
+    if (e.k === 'arg') return leaves.push(e.i) > 0;
+    return e.k === 'op' && e.op === 'add' && e.args.every(collect);
+  };
+  if (!collect(p.expr)) return null;
+  const blocks: { slot: number; view: View; from: number; rows: number }[] = [];
+  for (const i of leaves) {
+    const { slot, view: v } = p.args[i]!;
+    const [lo, hi] = v.mask ? [Math.max(0, v.mask[1]![0]), Math.min(k.m, v.mask[1]![1])] : [0, k.m];
+    if (hi <= lo) continue; // reads nothing
+    const rows = hi - lo;
+    // a mask that covers the whole block is dropped: the packers' fast paths take unmasked views
+    const shape = [k.batch, rows, k.k];
+    const m = v.mask ? [v.mask[0]!, [0, rows] as const, v.mask[2]!] : null;
+    const mask = m?.some(([a, b], d) => a > 0 || b < shape[d]!) ? m : null;
+    blocks.push({ slot, view: { shape, strides: v.strides, offset: v.offset + lo * v.strides[1]!, mask }, from: lo, rows });
+  }
+  // the blocks must cover every row once
+  blocks.sort((x, y) => x.from - y.from);
+  let next = 0;
+  for (const b of blocks) {
+    if (b.from !== next) return null;
+    next += b.rows;
+  }
+  return next === k.m && blocks.length > 1 ? blocks : null;
 }

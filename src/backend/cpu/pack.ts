@@ -5,6 +5,18 @@
 import type { HostArray } from '../../dtype.js';
 import type { View } from '../../schedule/view.js';
 
+/**
+ * Rows [from, from + rows) of a matmul's A ([batch, m, k]) read from `src` through `view` (shape
+ * [batch, rows, k]). A is one such block, or several when its fused producer is a concatenation
+ * of views along its rows (matmul.ts's aRowBlocks).
+ */
+export interface ARows {
+  readonly src: HostArray;
+  readonly view: View;
+  readonly from: number;
+  readonly rows: number;
+}
+
 /** Returns [data, batchStride, offset] with the last two dims row-major. */
 export function rowMajor(src: HostArray, v: View, rows: number, cols: number): [HostArray, number, number] {
   const [sb, sr, sc] = v.strides as [number, number, number];
@@ -20,6 +32,16 @@ export function rowMajor(src: HostArray, v: View, rows: number, cols: number): [
     }
   }
   return [out, rows * cols, 0];
+}
+
+/** A, given as row blocks, copied row-major: [data, batchStride, offset] as rowMajor returns. */
+export function rowMajorBlocks(a: readonly ARows[], batch: number, m: number, kk: number): [HostArray, number, number] {
+  const out = new (a[0]!.src.constructor as { new (n: number): HostArray })(batch * m * kk);
+  for (const r of a) {
+    const [data, sb, off] = rowMajor(r.src, r.view, r.rows, kk);
+    for (let t = 0; t < batch; t++) out.set(data.subarray(off + t * sb, off + t * sb + r.rows * kk), (t * m + r.from) * kk);
+  }
+  return [out, m * kk, 0];
 }
 
 /**

@@ -12,7 +12,7 @@ import type { DType, HostArray } from '../../dtype.js';
 import type { MatmulKernel } from '../../schedule/kernel.js';
 import type { View } from '../../schedule/view.js';
 import { I32, SIMD, V128, type WasmFunction, op, wasmModule } from './wasm-encode.js';
-import { packPanels, transposed } from './pack.js';
+import { type ARows, packPanels, rowMajorBlocks, transposed } from './pack.js';
 import { type Helper, coreCount, startHelper } from './wasm-threads.js';
 
 /** k block, and row panels of A per call (the A block, MC_PANELS·mr x KC, stays in cache). */
@@ -190,7 +190,7 @@ function memoryView(memory: WebAssembly.Memory, dtype: DType, bytes: number): Ho
 }
 
 /** C = A @ B as runMatmul, in WebAssembly; false (nothing done) where the JS kernel should run. */
-export function runWasmMatmul(k: MatmulKernel, a: HostArray, aView: View, b: HostArray, bView: View, out: HostArray): boolean {
+export function runWasmMatmul(k: MatmulKernel, a: readonly ARows[], b: HostArray, bView: View, out: HostArray): boolean {
   const { batch, m, n, dtype } = k;
   const kk = k.k;
   const g = GEOMETRY[dtype];
@@ -209,14 +209,20 @@ export function runWasmMatmul(k: MatmulKernel, a: HostArray, aView: View, b: Hos
   const offC = offB + nPad * kk;
   const bytes = (offC + mPad * nPad) * g.esz;
   if (bytes > MAX_BYTES) return false;
+  // each block of A's rows packs into its own panels when every block but the last is whole
+  // panels; otherwise A is first copied row-major, as one block
+  if (a.some((r) => r.from % MR !== 0)) {
+    const [src, sb, offset] = rowMajorBlocks(a, batch, m, kk);
+    a = [{ src, view: { shape: [batch, m, kk], strides: [sb, kk, 1], offset, mask: null }, from: 0, rows: m }];
+  }
   const mem = memoryView(inst.memory, dtype, bytes);
-  const aT = transposed(aView);
+  const aT = a.map((r) => transposed(r.view));
   const sharedB = batch === 1 || bView.strides[0] === 0;
   const ldc = nPad * g.esz;
   const split = threads > 1 && nPanels >= 2 && m * n * kk >= THREAD_MIN_WORK && inst.helper?.ready() === true;
   const fnIndex = dtype === 'float32' ? 0 : 1;
   for (let t = 0; t < batch; t++) {
-    packPanels(a, aT, t, kk, m, mem, MR, 0);
+    a.forEach((r, i) => packPanels(r.src, aT[i]!, t, kk, r.rows, mem, MR, r.from * kk));
     if (t === 0 || !sharedB) packPanels(b, bView, t, kk, n, mem, nr, offB);
     // the kernel calls for this batch entry, k blocks in order (each C element sums in k order)
     const calls: number[][] = [];
