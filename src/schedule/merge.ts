@@ -90,6 +90,34 @@ function extendView(v: View, leader: Kernel): View {
   };
 }
 
+/**
+ * The arguments and scalars of leader `L` as a member's reads join them: each distinct slot and
+ * view, and each scalar value, once.
+ */
+function joined(L: Kernel): { args: KernelArg[]; scalars: number[]; arg: (slot: number, view: View) => Expr; scalar: (v: number) => Expr } {
+  const args: KernelArg[] = [...L.args];
+  const argIndex = new Map(args.map((a, i) => [`${a.slot}:${viewKey(a.view)}`, i]));
+  const scalars = [...L.scalars];
+  return {
+    args,
+    scalars,
+    arg: (slot, view) => {
+      const key = `${slot}:${viewKey(view)}`;
+      let j = argIndex.get(key);
+      if (j === undefined) {
+        j = args.push({ slot, view }) - 1;
+        argIndex.set(key, j);
+      }
+      return { k: 'arg', i: j };
+    },
+    scalar: (v) => {
+      let j = scalars.findIndex((x) => Object.is(x, v));
+      if (j < 0) j = scalars.push(v) - 1;
+      return { k: 'scalar', i: j };
+    },
+  };
+}
+
 /** `member` folded into group `g` (index `gi`), or null when it cannot join. */
 function tryMerge(
   g: Group,
@@ -130,18 +158,11 @@ function tryMerge(
     }
     return null;
   }
-  const args: KernelArg[] = [...L.args];
-  const argIndex = new Map(args.map((a, i) => [`${a.slot}:${viewKey(a.view)}`, i]));
-  const scalars = [...L.scalars];
+  const into = joined(L);
   const memo = new Map<Expr, Expr>();
   let fits = true;
   const leaf = (x: Expr): Expr | null => {
-    if (x.k === 'scalar') {
-      const v = member.scalars[x.i]!;
-      let j = scalars.findIndex((s) => Object.is(s, v));
-      if (j < 0) j = scalars.push(v) - 1;
-      return { k: 'scalar', i: j };
-    }
+    if (x.k === 'scalar') return into.scalar(member.scalars[x.i]!);
     if (x.k !== 'arg') return null;
     const a = member.args[x.i]!;
     if (writtenBy.get(a.slot) === gi) return g.exprOf.get(a.slot)!;
@@ -151,14 +172,7 @@ function tryMerge(
       return null;
     }
     // a row block's view over the whole space: rows past the block are never read
-    const view = extendView(prefix === undefined ? r : { ...r, shape: L.outShape.slice() }, L);
-    const key = `${a.slot}:${viewKey(view)}`;
-    let j = argIndex.get(key);
-    if (j === undefined) {
-      j = args.push({ slot: a.slot, view }) - 1;
-      argIndex.set(key, j);
-    }
-    return { k: 'arg', i: j };
+    return into.arg(a.slot, extendView(prefix === undefined ? r : { ...r, shape: L.outShape.slice() }, L));
   };
   const outs = member.outs.map((o) => ({
     slot: o.slot,
@@ -172,7 +186,7 @@ function tryMerge(
     const dm = new Map<Expr, number>();
     if (outs.some((o) => depthOf(o.expr, dm) > MAX_DEPTH)) return null;
   }
-  const kernel = { ...L, args, scalars, outs: [...L.outs, ...outs] } as Kernel;
+  const kernel = { ...L, args: into.args, scalars: into.scalars, outs: [...L.outs, ...outs] } as Kernel;
   if (storageBindings(kernel) > limit) return null;
   const exprOf = new Map(g.exprOf);
   // a channel at an offset (unrolled), or a row block not at the start, is not the slot's value at
@@ -221,23 +235,16 @@ function tryMergeUnrolled(
   if (L.type !== 'loop' || L.dtype !== member.dtype || R < 2 || R > MAX_UNROLL || !sameSpace(L.outShape, inner)) return null;
   if (member.outs.some((o) => o.at !== undefined)) return null;
   const size = sizeOf(inner);
-  const args: KernelArg[] = [...L.args];
-  const argIndex = new Map(args.map((a, i) => [`${a.slot}:${viewKey(a.view)}`, i]));
-  const scalars = [...L.scalars];
-  const scalar = (v: number): Expr => {
-    let j = scalars.findIndex((x) => Object.is(x, v));
-    if (j < 0) j = scalars.push(v) - 1;
-    return { k: 'scalar', i: j };
-  };
+  const into = joined(L);
   const outs: { slot: number; expr: Expr; at: number }[] = [];
   for (let c = 0; c < R; c++) {
     let fits = true;
     const leaf = (x: Expr): Expr | null => {
-      if (x.k === 'scalar') return scalar(member.scalars[x.i]!);
+      if (x.k === 'scalar') return into.scalar(member.scalars[x.i]!);
       if (x.k !== 'arg') return null;
       const a = member.args[x.i]!;
       const m0 = a.view.mask?.[0];
-      if (m0 && !(m0[0] <= c && c < m0[1])) return scalar(0); // outside a pad: 0
+      if (m0 && !(m0[0] <= c && c < m0[1])) return into.scalar(0); // outside a pad: 0
       const rest = a.view.mask?.slice(1);
       const whole = !rest || rest.every(([lo, hi], d) => lo <= 0 && hi >= inner[d]!);
       const v: View = { shape: inner.slice(), strides: a.view.strides.slice(1), offset: a.view.offset + c * a.view.strides[0]!, mask: whole ? null : rest! };
@@ -252,26 +259,19 @@ function tryMergeUnrolled(
         fits = false;
         return null;
       }
-      const view = extendView(r, L);
-      const key = `${a.slot}:${viewKey(view)}`;
-      let j = argIndex.get(key);
-      if (j === undefined) {
-        j = args.push({ slot: a.slot, view }) - 1;
-        argIndex.set(key, j);
-      }
-      return { k: 'arg', i: j };
+      return into.arg(a.slot, extendView(r, L));
     };
     const memo = new Map<Expr, Expr>();
     const fold = new Map<Expr, Expr>();
     for (const o of member.outs) {
       const expr = rebuild(o.expr, leaf, memo);
       if (!fits) return null;
-      outs.push({ slot: o.slot, expr: foldWhere(expr, scalars, fold), at: c * size });
+      outs.push({ slot: o.slot, expr: foldWhere(expr, into.scalars, fold), at: c * size });
     }
   }
   const dm = new Map<Expr, number>();
   if (outs.some((o) => depthOf(o.expr, dm) > MAX_DEPTH)) return null;
-  const kernel = { ...L, args, scalars, outs: [...L.outs, ...outs] } as Kernel;
+  const kernel = { ...L, args: into.args, scalars: into.scalars, outs: [...L.outs, ...outs] } as Kernel;
   if (storageBindings(kernel) > limit) return null;
   return { kernel, exprOf: g.exprOf }; // the channels are not read back element for element
 }
