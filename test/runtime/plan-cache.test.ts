@@ -8,6 +8,9 @@ import * as W from '../../src/internal.js';
 import { ArgumentError } from '../../src/index.js';
 import { PlanCache, fingerprint } from '../../src/schedule/plan-cache.js';
 import { schedule } from '../../src/schedule/scheduler.js';
+import { storageBindings } from '../../src/schedule/exprs.js';
+import { MAX_STORAGE_BUFFERS } from '../../src/schedule/split.js';
+import { activeStorageBufferLimit, setActiveBackendName } from '../../src/ir/host.js';
 import { benchmarkMlp, layeredTanhMlp } from '../../bench/mlp.js';
 import { describeBackends } from '../helpers/backends.js';
 import { gc } from '../helpers/gc.js';
@@ -41,6 +44,26 @@ describeBackends('plan reuse without jit', (c) => {
     expect(second.schedules).toBe(0);
     expect(second.hits).toBe(1);
     same(second.result, [1 - 3 - 8 + Math.exp(0.5) + Math.exp(-1) + Math.exp(2)]);
+  });
+
+  it("a plan is made for the backend's storage-buffer limit and replayed only under the same limit", async () => {
+    const xs = Array.from({ length: 11 }, (_, i) => t([i, i + 1]));
+    // one kernel reading 11 buffers where 12 are allowed, split where 8 are
+    const g = (): W.Tensor => xs.reduce((acc, x, i) => acc.add(x.mul(i + 1)));
+    const want = [0, 1].map((j) => xs.reduce((s, _, i) => s + (i + 1) * (i + j), 0));
+    const b = W._backend();
+    expect(activeStorageBufferLimit()).toBe(b.storageBufferLimit);
+    same((await counting(() => g().data())).result, want);
+    setActiveBackendName(b.name, b.stackedChannels, MAX_STORAGE_BUFFERS);
+    try {
+      const under8 = await counting(() => g().data());
+      expect(under8.schedules).toBe(1); // not the plan made for b.storageBufferLimit
+      same(under8.result, want);
+      for (const k of schedule([g().node]).plan.kernels) expect(storageBindings(k)).toBeLessThanOrEqual(MAX_STORAGE_BUFFERS);
+    } finally {
+      setActiveBackendName(b.name, b.stackedChannels, b.storageBufferLimit);
+    }
+    expect((await counting(() => g().data())).schedules).toBe(0);
   });
 
   it('scalar constants are substituted: x * 2 then x * 3 (and x + 2.5 then x + 7)', async () => {
