@@ -4,7 +4,7 @@
 // and the elementwise epilogue (bias, activation, Taylor channel math) evaluated per element of C.
 // The functions the prelude defines are listed in shaders/matmul-common.wgsl.
 
-import type { Expr, MatmulKernel, MatmulPrologue } from '../src/schedule/kernel.js';
+import { type Expr, type MatmulKernel, type MatmulPrologue, matmulBlocks } from '../src/schedule/kernel.js';
 import { type View, contiguousView } from '../src/schedule/view.js';
 import { collapse } from '../src/backend/loops.js';
 import { bindArgs } from './loop.js';
@@ -178,14 +178,11 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
     // outputs of all of C, then each row block's (block outputs, elements [from, prefix)) under its bounds
     const whole = k.outs.flatMap((o, j) => (o.prefix === undefined ? [`out${j}[o] = ${em.expr(o.expr, 'acc')};`] : []));
     const body = [...em.lines, ...whole];
-    const blockOf = (o: (typeof k.outs)[number]): string => (o.prefix === undefined ? '' : `${o.from ?? 0}:${o.prefix}`);
-    for (const key of new Set(k.outs.map(blockOf).filter((b) => b !== ''))) {
-      const [from, to] = key.split(':').map(Number) as [number, number];
+    for (const { from, to, outs: js } of matmulBlocks(k)) {
       const [names, block] = em.scoped(
-        k.outs.flatMap((o) => (blockOf(o) === key ? [o.expr] : [])),
+        js.map((j) => k.outs[j]!.expr),
         'acc',
       );
-      const js = k.outs.flatMap((o, j) => (blockOf(o) === key ? [j] : []));
       const cond = from > 0 ? `o >= ${from}u && o < ${to}u` : `o < ${to}u`;
       body.push(`if (${cond}) {`, ...block, ...js.map((j, i) => `out${j}[${from > 0 ? `o - ${from}u` : 'o'}] = ${names[i]};`), '}');
     }

@@ -105,11 +105,20 @@ export interface MatmulOut {
 }
 
 /**
- * The shape of the first `prefix` elements of `shape`, when they are whole slices along its
- * first dim of size > 1 ([4608, 64] with 16384: [256, 64]); null otherwise.
+ * The row blocks a matmul's block outputs cover (elements [from, to) of C), each with the indices
+ * of its outputs in `k.outs`; outputs over all of C are not listed.
  */
-export function prefixShape(shape: readonly number[], prefix: number): number[] | null {
-  return rowBlockShape(shape, 0, prefix);
+export function matmulBlocks(k: MatmulKernel): { from: number; to: number; outs: number[] }[] {
+  const blocks = new Map<string, { from: number; to: number; outs: number[] }>();
+  k.outs.forEach((o, j) => {
+    if (o.prefix === undefined) return;
+    const from = o.from ?? 0;
+    const key = `${from}:${o.prefix}`;
+    let b = blocks.get(key);
+    if (!b) blocks.set(key, (b = { from, to: o.prefix, outs: [] }));
+    b.outs.push(j);
+  });
+  return [...blocks.values()];
 }
 
 /**

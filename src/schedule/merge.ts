@@ -1,8 +1,10 @@
 // Post-scheduling pass: multi-output kernels. An elementwise loop kernel joins an earlier kernel
 // with the same output shape (up to size-1 dimensions) — an elementwise kernel, a reduction (its
-// epilogue) or a matmul (its epilogue) — or a matmul whose leading row block it spans (a prefix
-// output: tanh of the primal channel of stacked Taylor channels, computed once in the matmul's
-// epilogue), when everything it reads is ready there: buffers computed before that kernel, or
+// epilogue) or a matmul (its epilogue) — or a matmul whose row block it spans (a block output:
+// tanh of the primal channel of stacked Taylor channels, computed once in the matmul's epilogue;
+// a folded bias gradient, the product's last row), or, over [R, ...S], a loop kernel over S as R
+// outputs at offsets into one buffer (unrolled: a concatenation of Taylor channels written by the
+// kernel computing them), when everything it reads is ready there: buffers computed before that kernel, or
 // that kernel's own outputs read element for element (those reads become the producing expression,
 // so a primal and its tangent / Taylor channels are written by one kernel and the primal is not
 // read back). An elementwise kernel also moves forward into a later kernel of its space (a
@@ -370,9 +372,9 @@ function pullForward(groups: (Group | null)[], at: number, writtenBy: Map<number
     if (!g) continue;
     const e = g.kernel;
     if (isElementwise(e) && !e.outs.some((o) => readAfter.has(o.slot))) {
-      const r = tryMerge(groups[at]!, at, e, writtenBy, limit) ?? unrolledAsMerge(tryMergeUnrolled(groups[at]!, at, e, writtenBy, limit));
-      if (r) {
-        groups[at] = r.group;
+      const merged = tryMerge(groups[at]!, at, e, writtenBy, limit)?.group ?? tryMergeUnrolled(groups[at]!, at, e, writtenBy, limit);
+      if (merged) {
+        groups[at] = merged;
         groups[gi] = null;
         for (const o of e.outs) writtenBy.set(o.slot, at);
       }
@@ -381,8 +383,6 @@ function pullForward(groups: (Group | null)[], at: number, writtenBy: Map<number
     for (const s of slotsReadBy(e)) readAfter.add(s);
   }
 }
-
-const unrolledAsMerge = (g: Group | null): { group: Group } | null => (g ? { group: g } : null);
 
 /**
  * The post-scheduling passes, in order: split kernels that bind too many buffers, then merge

@@ -18,11 +18,12 @@ import {
   type MatmulPrologue,
   type Plan,
   elementwiseKernel,
+  matmulBlocks,
   rowBlockShape,
 } from '../../schedule/kernel.js';
 import { type Backend, type BackendStats, RefCountedBuffer, newStats, slotsFreedAfter } from '../backend.js';
 import { type LoopFn, compileLoopSource, loopSource } from './codegen.js';
-import { aRowBlocks, runMatmul } from './matmul.js';
+import { type ARowBlock, aRowBlocks, runMatmul } from './matmul.js';
 import type { ARows } from './pack.js';
 import { type View, contiguousView } from '../../schedule/view.js';
 import { MAX_TYPED_ARRAY_LENGTH, sizeOf } from '../../ir/shape.js';
@@ -30,7 +31,7 @@ import { MAX_TYPED_ARRAY_LENGTH, sizeOf } from '../../ir/shape.js';
 /** A matmul kernel's parts run as loop kernels: its fused operand producers, its epilogue. */
 interface MatmulParts {
   /** A's fused producer as a concatenation of views along its rows, packed block by block (matmul.ts), or null. */
-  readonly aRows: ReturnType<typeof aRowBlocks>;
+  readonly aRows: readonly ARowBlock[] | null;
   readonly loadA: LoopKernel | null;
   readonly loadB: LoopKernel | null;
   /** The epilogue over C for the outputs of all of C (null when C itself is the only one), with their indices in the kernel's outputs. */
@@ -132,11 +133,6 @@ export class CpuBackend implements Backend {
       // over the prologue's own shape, whose row-major layout is that of [batch, rows, cols]
       const load = (p: MatmulPrologue | null): LoopKernel | null => (p ? loop(p.shape, p.args, [{ slot: -1, expr: p.expr }]) : null);
       // outputs of all of C, then one loop per row block (block outputs: elements [from, prefix) of C)
-      const byBlock = new Map<string, number[]>();
-      k.outs.forEach((o, j) => {
-        const b = o.prefix === undefined ? '' : `${o.from ?? 0}:${o.prefix}`;
-        byBlock.set(b, [...(byBlock.get(b) ?? []), j]);
-      });
       const over = (shape: readonly number[], outs: readonly number[], from = 0) => {
         // a block's rows start `from / inner` rows down C's first dim of size > 1
         const lead = k.outShape.findIndex((d) => d !== 1);
@@ -160,19 +156,14 @@ export class CpuBackend implements Backend {
           from,
         };
       };
-      const whole = byBlock.get('') ?? [];
+      const whole = k.outs.flatMap((o, j) => (o.prefix === undefined ? [j] : []));
       const cOnly = whole.length === 1 && k.outs[whole[0]!]!.expr.k === 'acc';
       parts = {
         aRows: aRowBlocks(k),
         loadA: load(k.aPrologue),
         loadB: load(k.bPrologue),
         epilogue: whole.length === 0 || cOnly ? null : over(k.outShape, whole),
-        blocks: [...byBlock]
-          .filter(([b]) => b !== '')
-          .map(([b, outs]) => {
-            const [from, to] = b.split(':').map(Number) as [number, number];
-            return over(rowBlockShape(k.outShape, from, to)!, outs, from);
-          }),
+        blocks: matmulBlocks(k).map(({ from, to, outs }) => over(rowBlockShape(k.outShape, from, to)!, outs, from)),
       };
       this.matmulParts.set(k, parts);
     }

@@ -81,6 +81,14 @@ export function runMatmul(k: MatmulKernel, a: readonly ARows[], b: HostArray, bV
   }
 }
 
+/** Rows [from, from + rows) of a matmul's A, read from plan slot `slot` through `view` ([batch, rows, k]). */
+export interface ARowBlock {
+  readonly slot: number;
+  readonly view: View;
+  readonly from: number;
+  readonly rows: number;
+}
+
 /**
  * A's fused producer when it is a concatenation of views along A's rows (a sum of arguments
  * whose masks split the rows among them: the folded bias gradient's row of ones under a weight
@@ -88,7 +96,7 @@ export function runMatmul(k: MatmulKernel, a: readonly ARows[], b: HostArray, bV
  * evaluating A into a scratch first: each block's slot and view, its first row and row count;
  * null otherwise.
  */
-export function aRowBlocks(k: MatmulKernel): { slot: number; view: View; from: number; rows: number }[] | null {
+export function aRowBlocks(k: MatmulKernel): ARowBlock[] | null {
   const p = k.aPrologue;
   if (p?.shape.length !== 3 || p.shape[0] !== k.batch || p.shape[1] !== k.m || p.shape[2] !== k.k) return null;
   const leaves: number[] = [];
@@ -97,7 +105,7 @@ export function aRowBlocks(k: MatmulKernel): { slot: number; view: View; from: n
     return e.k === 'op' && e.op === 'add' && e.args.every(collect);
   };
   if (!collect(p.expr)) return null;
-  const blocks: { slot: number; view: View; from: number; rows: number }[] = [];
+  const blocks: ARowBlock[] = [];
   for (const i of leaves) {
     const { slot, view: v } = p.args[i]!;
     const [lo, hi] = v.mask ? [Math.max(0, v.mask[1]![0]), Math.min(k.m, v.mask[1]![1])] : [0, k.m];
