@@ -12,6 +12,7 @@ import { STORAGE_BUFFERS_PLANNED_MAX } from '../../ir/host.js';
 import type { Kernel, Plan } from '../../schedule/kernel.js';
 import { type Backend, RefCountedBuffer, newStats, slotsFreedAfter } from '../backend.js';
 import type { DeviceInfo } from './device.js';
+import { waitQuietly } from './node-wait.js';
 import { loopProgram } from '../../../kernels/loop.js';
 import { matmulProgram } from '../../../kernels/matmul.js';
 import { type CodegenOptions, type KernelProgram, type MatmulVariant, kernelLabel, slotGroups } from '../../../kernels/program.js';
@@ -254,8 +255,9 @@ export class WebGpuBackend implements Backend {
     this.checkUsable('prepare');
     const programs = plan.kernels.filter((k) => work(k) > 0 && !this.compiledOf.has(k)).map((k) => this.program(k));
     const before = this.cacheCounts();
-    const ready = this.pipelines.prepare(programs);
-    return ready?.then(() => this.countCompiles(before)) ?? null;
+    const ready = this.pipelines.prepare(programs)?.then(() => this.countCompiles(before));
+    // a software adapter compiles on this machine's cores too (as read() waits)
+    return ready && this.info.slowBarriers ? waitQuietly(ready) : (ready ?? null);
   }
 
   // ----- execution -----
@@ -431,7 +433,9 @@ export class WebGpuBackend implements Backend {
     this.device.queue.submit([encoder.finish()]);
     let mapped = false;
     try {
-      await Promise.all([this.mapOrLoss(staging, bytes), failed()]);
+      const done = Promise.all([this.mapOrLoss(staging, bytes), failed()]);
+      // a software adapter runs its shaders on this machine's cores: wait without spinning one
+      await (this.info.slowBarriers ? waitQuietly(done) : done);
       mapped = true;
       const out = new Float32Array(size);
       out.set(new Float32Array(staging.getMappedRange(0, bytes)));

@@ -13,7 +13,11 @@ export interface DeviceInfo {
   readonly facts: AdapterFacts;
   /** Adapter description for messages, e.g. 'google swiftshader (fallback)'. */
   readonly description: string;
-  /** True on a software adapter (SwiftShader, a fallback adapter, ...): barriers are slow, use register-blocked kernels. */
+  /**
+   * True on a software adapter (SwiftShader, a fallback adapter, ...): barriers are slow, use
+   * register-blocked kernels; and its shaders run on this machine's cores, so reads wait without
+   * spinning one (node-wait.ts).
+   */
   readonly slowBarriers: boolean;
   /** Resolves with the loss info when the device is lost. */
   readonly lost: Promise<GPUDeviceLostInfo>;
