@@ -237,16 +237,28 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
     templates: ('matmul-tiled' | 'matmul-register' | 'matmul-register-wide' | 'matmul-register-8x8' | 'matmul-rows')[],
     variantLabel: string,
     perWorkgroup = 1,
+    workgroup: Readonly<Record<string, number>> = {},
   ): KernelProgram => {
     const total = gx * gy * k.batch;
     return kernelProgram({
       code: assemble([...decls, helperSource(helpers), ...fns], ['matmul-common', ...templates]),
-      constants: { M, N, K, GX: gx, GY: gy, TOTAL: total },
+      constants: { M, N, K, GX: gx, GY: gy, TOTAL: total, ...workgroup },
       bindings: specs,
       dispatch: dispatch2d(Math.ceil(total / perWorkgroup), opts.maxWorkgroupsPerDim),
       scalars: k.scalars.length,
       label: `${label} (${variantLabel})`,
     });
+  };
+  /** A register template with `bx` × `by` elements of C per thread, on workgroups of registerWorkgroup()'s shape. */
+  const register = (
+    template: 'matmul-register' | 'matmul-register-wide' | 'matmul-register-8x8',
+    bx: number,
+    by: number,
+    variantLabel: string,
+  ): KernelProgram => {
+    const [wx, wy] = registerWorkgroup(M, N, k.batch, bx, by);
+    const shape = wx === 8 && wy === 8 ? '' : `, ${wx}x${wy} threads`;
+    return program(Math.ceil(N / (wx * bx)), Math.ceil(M / (wy * by)), [template], `${variantLabel}${shape}`, 1, { WG_X: wx, WG_Y: wy });
   };
   if (variant === 'tiled') return program(Math.ceil(N / 64), Math.ceil(M / 64), ['matmul-tiled'], 'tiled');
   if (variant === 'rows') return program(Math.ceil(N / 4), M, ['matmul-rows'], 'rows', 64);
@@ -277,10 +289,38 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
   fns.push(wgslFn('load_a4(blk: Block, p: i32) -> array<vec4<f32>, 4>', a4), wgslFn('load_b4(blk: Block, p: i32) -> array<vec4<f32>, 4>', b4));
   // 8x8 blocks past 32 rows and columns, 4x8 past 32 columns (or when forced), else 4x4
   if (variant === 'register-8x8' || (variant === 'register' && M > REGISTER_WIDE_MIN_N && N > REGISTER_WIDE_MIN_N)) {
-    return program(Math.ceil(N / 64), Math.ceil(M / 64), ['matmul-register-8x8'], `register 8x8 ${A.mode}/${B.mode}`);
+    return register('matmul-register-8x8', 8, 8, `register 8x8 ${A.mode}/${B.mode}`);
   }
   if (variant === 'register-wide' || N > REGISTER_WIDE_MIN_N) {
-    return program(Math.ceil(N / 64), Math.ceil(M / 32), ['matmul-register-wide'], `register 4x8 ${A.mode}/${B.mode}`);
+    return register('matmul-register-wide', 8, 4, `register 4x8 ${A.mode}/${B.mode}`);
   }
-  return program(Math.ceil(N / 32), Math.ceil(M / 32), ['matmul-register'], `register ${A.mode}/${B.mode}`);
+  return register('matmul-register', 4, 4, `register ${A.mode}/${B.mode}`);
+}
+
+/**
+ * Workgroups a register-blocked product is split into at least, where C has the tiles. On a
+ * software adapter a workgroup runs on one core: SwiftShader hands whole workgroups, in up to 16
+ * batches, to up to 16 worker threads. A 64 x 64 C on one workgroup of 8 x 8 threads used one
+ * core of two here; on 16 workgroups of 2 x 2 threads the training step's 64 x 64 x 4096 weight
+ * gradient took 7.2 ms instead of 12.0 (4 workgroups: 8.2; docs/webgpu.md).
+ */
+export const MATMUL_MIN_WORKGROUPS = 16;
+
+/**
+ * Threads per workgroup [along N, along M] of a register template whose threads compute `bx` × `by`
+ * elements of C: 8 x 8, halved along the direction that gives more workgroups while there are
+ * fewer than MATMUL_MIN_WORKGROUPS, down to 2 x 2 (4 threads, SwiftShader's SIMD width).
+ */
+export function registerWorkgroup(M: number, N: number, batch: number, bx: number, by: number): [number, number] {
+  const count = (wx: number, wy: number): number => Math.ceil(N / (wx * bx)) * Math.ceil(M / (wy * by)) * batch;
+  let wx = 8;
+  let wy = 8;
+  while (count(wx, wy) < MATMUL_MIN_WORKGROUPS) {
+    const narrower = wx > 2 ? count(wx / 2, wy) : 0;
+    const shorter = wy > 2 ? count(wx, wy / 2) : 0;
+    if (Math.max(narrower, shorter) <= count(wx, wy)) break;
+    if (shorter >= narrower) wy /= 2;
+    else wx /= 2;
+  }
+  return [wx, wy];
 }

@@ -2,20 +2,25 @@
 // for products with many rows and columns: each element of A loaded (or computed by its fused
 // prologue) serves 8 columns and each element of B serves 8 rows, a quarter of the 4x4 block's
 // loads per multiply-add. On SwiftShader every load is a gather, and loads, not multiply-adds, set
-// a register kernel's speed. 8x8 threads per workgroup cover a 64x64 tile of C; the K loop is
+// a register kernel's speed. 8x8 threads per workgroup cover a 64x64 tile of C (fewer threads, a smaller tile, when C
+// has few tiles: kernels/matmul.ts registerWorkgroup); the K loop is
 // unrolled by 4 as in the 4x4 template, with the prelude's load_a4 for each group of 4 rows and
 // load_b4 for each group of 4 columns. Uses matmul-common.wgsl and the generated prelude it
 // describes, which here also supplies
 //   fn load_a4(blk: Block, p: i32) -> array<vec4<f32>, 4>   [r][q]: A at (row r of the block, p + q)
 //   fn load_b4(blk: Block, p: i32) -> array<vec4<f32>, 4>   [q]: B at (p + q, the block's columns)
 
-@compute @workgroup_size(8, 8)
+// threads per workgroup along N and M (set by registerWorkgroup)
+override WG_X: u32 = 8u;
+override WG_Y: u32 = 8u;
+
+@compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let g = wid.x + wid.y * nwg.x;
   if (g >= TOTAL) { return; }
   let t = tile_of(g);
-  let row0 = i32(t.y * 64u + lid.y * 8u);
-  let col0 = i32(t.x * 64u + lid.x * 8u);
+  let row0 = i32((t.y * WG_Y + lid.y) * 8u);
+  let col0 = i32((t.x * WG_X + lid.x) * 8u);
   if (row0 >= M || col0 >= N) { return; }
   // the four 4x4 quarters of the block, clamped into C (the second row or column group may lie
   // wholly past it)

@@ -3,19 +3,24 @@
 // prologue) serves 8 columns instead of 4, which halves the A loads per multiply-add. On
 // SwiftShader a load is a gather, lane by lane, and A's loads dominate a 4x4 block's step: the
 // collapsed Laplacian's tangent product [16 x 256, 64] @ [64, 64] ran 1.4x faster this way.
-// 8x8 threads per workgroup cover a 32x64 tile of C; the K loop is unrolled by 4 as in the 4x4
+// 8x8 threads per workgroup cover a 32x64 tile of C (fewer threads, a smaller tile, when C has few
+// tiles: kernels/matmul.ts registerWorkgroup); the K loop is unrolled by 4 as in the 4x4
 // template, with the prelude's load_a4 for the block's rows and load_b4 for each group of 4
 // columns. Uses matmul-common.wgsl and the generated prelude it describes, which here also supplies
 //   fn load_a4(blk: Block, p: i32) -> array<vec4<f32>, 4>   [r][q]: A at (row r of the block, p + q)
 //   fn load_b4(blk: Block, p: i32) -> array<vec4<f32>, 4>   [q]: B at (p + q, the block's columns)
 
-@compute @workgroup_size(8, 8)
+// threads per workgroup along N and M (set by registerWorkgroup)
+override WG_X: u32 = 8u;
+override WG_Y: u32 = 8u;
+
+@compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let g = wid.x + wid.y * nwg.x;
   if (g >= TOTAL) { return; }
   let t = tile_of(g);
-  let row0 = i32(t.y * 32u + lid.y * 4u);
-  let col0 = i32(t.x * 64u + lid.x * 8u);
+  let row0 = i32((t.y * WG_Y + lid.y) * 4u);
+  let col0 = i32((t.x * WG_X + lid.x) * 8u);
   if (row0 >= M || col0 >= N) { return; }
   // the block's two groups of 4 columns, clamped into C (the second may lie wholly past it)
   let lo = block_at(t.bz, row0, col0);

@@ -143,6 +143,9 @@ const cases: Case[] = [
   { name: 'matmul Aᵀ Bᵀ odd sizes', inputs: [T([13, 9]), T([11, 13])], f: (a, b) => a.transpose().matmul(b.transpose()) },
   { name: 'matmul + bias + tanh epilogue', inputs: [T([16, 12]), T([12, 20]), T([20])], f: (x, w, b) => x.matmul(w).add(b).tanh() },
   { name: 'batched matmul with broadcast batch', inputs: [T([3, 5, 8]), T([8, 6])], f: (a, b) => a.matmul(b) },
+  // enough tiles for 8 x 8 threads per workgroup in every register template (the cases above
+  // take fewer threads: kernels/matmul.ts registerWorkgroup)
+  { name: 'batched matmul 16 x 70x40 @ 40x36 (full workgroups, tails)', inputs: [T([16, 70, 40]), T([40, 36])], f: (a, b) => a.matmul(b) },
   { name: 'batched matmul, transposed batch operand', inputs: [T([4, 7, 6]), T([4, 7, 5])], f: (a, b) => a.transpose([0, 2, 1]).matmul(b) },
   { name: 'matrix-vector and vector-matrix', inputs: [T([9, 14]), T([14]), T([9])], f: (m, v, u) => m.matmul(v).add(u.matmul(m).sum()) },
   {

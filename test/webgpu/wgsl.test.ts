@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WgslParser, WgslReflect } from 'wgsl_reflect';
 import { loopProgram } from '../../kernels/loop.js';
-import { matmulProgram } from '../../kernels/matmul.js';
+import { MATMUL_MIN_WORKGROUPS, matmulProgram, registerWorkgroup } from '../../kernels/matmul.js';
 import type { CodegenOptions, KernelProgram } from '../../kernels/program.js';
 import { SHADERS } from '../../kernels/shaders.gen.js';
 import * as W from '../../src/index.js';
@@ -285,16 +285,57 @@ describe('WGSL parses without a GPU', () => {
       const template = (['matmul-register-8x8', 'matmul-register-wide', 'matmul-register'] as const).find((t) => p.code.includes(SHADERS[t]));
       return `${/\(([^)]*)\)$/.exec(p.label)?.[1]}: ${template}`;
     };
-    expect(label(64, 32)).toBe('register row/row: matmul-register');
-    expect(label(32, 64)).toBe('register 4x8 row/row: matmul-register-wide');
-    expect(label(33, 36)).toBe('register 8x8 row/row: matmul-register-8x8');
-    expect(label(256, 64)).toBe('register 8x8 row/row: matmul-register-8x8');
+    // (and fewer threads per workgroup while C has under MATMUL_MIN_WORKGROUPS tiles: the next test)
+    expect(label(64, 32)).toBe('register row/row, 4x2 threads: matmul-register');
+    expect(label(32, 64)).toBe('register 4x8 row/row, 2x2 threads: matmul-register-wide');
+    expect(label(33, 36)).toBe('register 8x8 row/row, 2x2 threads: matmul-register-8x8');
+    expect(label(256, 64)).toBe('register 8x8 row/row, 8x2 threads: matmul-register-8x8');
+    expect(label(1024, 128)).toBe('register 8x8 row/row: matmul-register-8x8');
+  });
+
+  it('register templates: 8x8 threads per workgroup, fewer while C has under MATMUL_MIN_WORKGROUPS tiles', () => {
+    // [threads along N, along M] for a thread block of bx columns x by rows
+    expect(registerWorkgroup(64, 64, 1, 8, 8)).toEqual([2, 2]); // the training step's 64 x 64 weight gradient: 16 workgroups
+    expect(registerWorkgroup(256, 64, 16, 8, 8)).toEqual([8, 8]); // the b16 tangent product: 64 workgroups already
+    expect(registerWorkgroup(1, 64, 1, 4, 4)).toEqual([2, 8]); // one row: only halving along N adds workgroups
+    expect(registerWorkgroup(3, 3, 1, 4, 4)).toEqual([8, 8]); // one tile whatever the shape: left as it is
+    expect(registerWorkgroup(32, 1024, 1, 8, 4)).toEqual([8, 8]); // 16 tiles of 64 x 32
+    const shapes: [number, number, number][] = [
+      [64, 64, 1],
+      [17, 64, 1],
+      [65, 64, 1],
+      [512, 8, 1],
+      [40, 40, 3],
+    ];
+    for (const [m, n, b] of shapes) {
+      for (const [bx, by] of [
+        [8, 8],
+        [8, 4],
+        [4, 4],
+      ] as const) {
+        const [wx, wy] = registerWorkgroup(m, n, b, bx, by);
+        const tiles = Math.ceil(n / (wx * bx)) * Math.ceil(m / (wy * by)) * b;
+        // never below 4 threads (SwiftShader's SIMD width), powers of two up to 8
+        expect([2, 4, 8]).toContain(wx);
+        expect([2, 4, 8]).toContain(wy);
+        // enough workgroups, or none more to be had by halving either side
+        const more = (x: number, y: number) => Math.ceil(n / (x * bx)) * Math.ceil(m / (y * by)) * b > tiles;
+        if (tiles < MATMUL_MIN_WORKGROUPS) expect((wx > 2 && more(wx / 2, wy)) || (wy > 2 && more(wx, wy / 2))).toBe(false);
+      }
+    }
+    // the program dispatches them, and the template's workgroup size follows
+    const mm = schedule([T(64, 4096).matmul(T(4096, 64)).node]).plan.kernels[0] as Extract<Kernel, { type: 'matmul' }>;
+    const p = matmulProgram(mm, { slowBarriers: true, matmul: 'auto', maxWorkgroupsPerDim: 65535 });
+    expect(p.dispatch).toEqual([16, 1, 1]);
+    expect(p.constants).toMatchObject({ WG_X: 2, WG_Y: 2, GX: 4, GY: 4, TOTAL: 16 });
+    expect(p.code).toContain('@workgroup_size(WG_X, WG_Y)');
   });
 
   it('masked views, both reduction templates, every matmul template with every load mode', () => {
     const progs = GRAPHS.flatMap(([, f]) => schedule([f().node]).plan.kernels.flatMap(programs));
     for (const p of progs) expect(check(p), `${p.label}\n${p.code}`).toEqual([]);
-    const labels = new Set(progs.map((p) => /\(.*\)$/.exec(p.label)?.[0]).filter((l) => l !== undefined));
+    // the variant, without the workgroup shape of a register template ('..., 2x2 threads')
+    const labels = new Set(progs.map((p) => /\(.*\)$/.exec(p.label.replace(/, \d+x\d+ threads/, ''))?.[0]).filter((l) => l !== undefined));
     for (const l of [
       '(vec4)',
       '(tiled)',
