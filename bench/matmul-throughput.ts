@@ -2,10 +2,12 @@
 // bench/workloads.ts: GFLOP/s of the JS kernel (one thread, the fallback) and of the WebAssembly
 // SIMD kernel on 1 and 2 threads, at square sizes, measured in interleaved rounds (the machine is
 // shared, so each round times every configuration once and the median over rounds is kept; the
-// ratio compares medians from the same run). Each sample is a fresh lazy product, so the whole
-// plan (schedule, packing, kernel, copy out) is timed. The CPU backend must be active. With a
-// baseline module (bench/workloads.ts's --baseline checkout), its matmul through its public API,
-// as it ships, is timed in the same rounds: the "today's" that wasm / before compares against.
+// ratio compares medians from the same run). Each sample is a fresh lazy product of operands
+// computed beforehand, so the whole plan (schedule, packing, kernel, copy out) is timed, not the
+// operands' random generation (about a third of a 256 float64 sample had been that; at 256 a
+// sample is 4 products). The CPU backend must be active. With a baseline module
+// (bench/workloads.ts's --baseline checkout), its matmul through its public API, as it ships, is
+// timed in the same rounds: the "today's" that wasm / before compares against.
 
 import { setWasmMatmul, setWasmMatmulThreads, wasmMatmulInstance } from '../src/backend/cpu/wasm-matmul.js';
 import { type DType, type Tensor, randn } from '../src/index.js';
@@ -69,6 +71,15 @@ export async function measureCpuMatmul(
       before: baseline ? { a: baseline.api.randn([n, n], { seed: 1, dtype }), b: baseline.api.randn([n, n], { seed: 2, dtype }) } : null,
     })),
   );
+  // the operands are computed once, before any timing: a sample times the product, not randn
+  for (const c of configs) {
+    await c.a.data();
+    await c.b.data();
+    if (c.before) {
+      await c.before.a.data();
+      await c.before.b.data();
+    }
+  }
   type Config = (typeof configs)[number];
   const once = async ({ a, b, n, before }: Config, impl: Impl | 'before'): Promise<number> => {
     const [x, y] = impl === 'before' ? [before!.a, before!.b] : [a, b];
@@ -76,7 +87,7 @@ export async function measureCpuMatmul(
       setWasmMatmul(impl !== 'js');
       setWasmMatmulThreads(impl === 'wasm2' ? 2 : 1);
     }
-    const reps = Math.max(1, Math.round(2e7 / (n * n * n))); // small sizes: several products per sample
+    const reps = Math.max(1, Math.round(6e7 / (n * n * n))); // small sizes: several products per sample (4 at 256)
     const t0 = performance.now();
     for (let r = 0; r < reps; r++) await (x as Tensor).matmul(y as Tensor).data();
     return (performance.now() - t0) / reps;
