@@ -5,6 +5,7 @@
 
 import { ArgumentError } from '../errors.js';
 import type { Node } from '../ir/node.js';
+import { walkPostOrder } from '../ir/walk.js';
 import { kindOf } from '../ir/primitives.js';
 import { rewrite } from './rewrite.js';
 
@@ -39,7 +40,6 @@ export function canonicalize(targets: readonly Node[]): Canonical {
   const byKey = new Map<string, Node>();
   const order: Node[] = [];
   const canonInputs = new Map<Node, Node[]>();
-  const stack: [Node, number][] = [];
   const leaf = (n: Node): boolean => n.buffer !== null || n.op === 'const';
   const repOf = (m: Node): Node => rep.get(m) ?? adopt(m);
   // a node a rewrite built (its inputs canonical or built alongside): settled like any other
@@ -64,26 +64,20 @@ export function canonicalize(targets: readonly Node[]): Canonical {
     order.push(n);
     return n;
   };
-  for (const t of targets) {
-    if (rep.has(t)) continue;
-    stack.push([t, 0]);
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1]!;
-      const [n, i] = top;
+  walkPostOrder(
+    targets,
+    (n) => {
       if (n.disposed) {
         throw new ArgumentError(`a tensor this value depends on (${n.op}, shape [${n.shape.join(', ')}]) was disposed before the value was computed`);
       }
-      const inputs = leaf(n) ? [] : n.inputs;
-      if (i < inputs.length) {
-        top[1]++;
-        const m = inputs[i]!;
-        if (!rep.has(m)) stack.push([m, 0]);
-        continue;
-      }
-      stack.pop();
-      if (!rep.has(n)) rep.set(n, settle(n));
-    }
-  }
+      return leaf(n) ? [] : n.inputs;
+    },
+    (n) => rep.has(n),
+    (n) => {
+      rep.set(n, settle(n));
+      return true;
+    },
+  );
   const live = reachable(
     targets.map((t) => rep.get(t)!),
     canonInputs,
@@ -107,35 +101,28 @@ export function substitute(g: Canonical, targets: readonly Node[], subs: Readonl
   const order: Node[] = [];
   const done = new Map<Node, Node>(); // node -> what stands for it
   const inputsBefore = (n: Node): readonly Node[] => (g.consumers.has(n) ? g.inputsOf(n) : n.op === 'const' || n.buffer ? [] : n.inputs);
-  const stack: [Node, number][] = [];
-  for (const t of targets) {
-    const root = g.rep.get(t)!;
-    if (done.has(root)) continue;
-    stack.push([root, 0]);
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1]!;
-      const [n, i] = top;
+  walkPostOrder(
+    targets.map((t) => g.rep.get(t)!),
+    (n) => {
       const sub = subs.get(n);
-      const ins = sub ? [sub] : inputsBefore(n);
-      if (i < ins.length) {
-        top[1]++;
-        if (!done.has(ins[i]!)) stack.push([ins[i]!, 0]);
-        continue;
-      }
-      stack.pop();
-      if (done.has(n)) continue;
+      return sub ? [sub] : inputsBefore(n);
+    },
+    (n) => done.has(n),
+    (n) => {
+      const sub = subs.get(n);
       if (sub) {
         done.set(n, done.get(sub)!);
-        continue;
+        return true;
       }
       inputs.set(
         n,
-        ins.map((m) => done.get(m)!),
+        inputsBefore(n).map((m) => done.get(m)!),
       );
       order.push(n);
       done.set(n, n);
-    }
-  }
+      return true;
+    },
+  );
   const rep = new Map<Node, Node>();
   for (const [n, r] of g.rep) {
     const d = done.get(r);

@@ -15,6 +15,7 @@
 
 import { activeStorageBufferLimit } from '../ir/host.js';
 import type { Node } from '../ir/node.js';
+import { walkPostOrder } from '../ir/walk.js';
 import { isSchedulerConstant } from './constants.js';
 import { valueKey } from './graph.js';
 import type { Kernel, Plan, Slot } from './kernel.js';
@@ -52,25 +53,15 @@ export function fingerprint(targets: readonly Node[]): Fingerprint | null {
   const classOf = new Map<string, number>();
   const values: number[] = [];
   let key = `B${activeStorageBufferLimit()};`;
-  const stack: [Node, number][] = [];
-  for (const t of targets) {
-    if (pos.has(t)) continue;
-    stack.push([t, 0]);
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1]!;
-      const n = top[0];
-      if (n.disposed) return null;
-      const leaf = n.buffer !== null || n.op === 'const';
-      const inputs = leaf ? [] : n.inputs;
-      if (top[1] < inputs.length) {
-        const m = inputs[top[1]++]!;
-        if (!pos.has(m)) stack.push([m, 0]);
-        continue;
-      }
-      stack.pop();
-      if (pos.has(n)) continue;
+  const leaf = (n: Node): boolean => n.buffer !== null || n.op === 'const';
+  const complete = walkPostOrder(
+    targets,
+    (n) => (leaf(n) ? [] : n.inputs),
+    (n) => pos.has(n),
+    (n) => {
+      if (n.disposed) return false;
       pos.set(n, nodes.push(n) - 1);
-      if (nodes.length > MAX_FINGERPRINT_NODES) return null;
+      if (nodes.length > MAX_FINGERPRINT_NODES) return false;
       const shape = n.shape.join(',');
       if (n.buffer === null && n.op === 'const' && n.size === 1) {
         // a kernel scalar: its class of equal values, and the value itself when a rewrite looks at it
@@ -79,18 +70,20 @@ export function fingerprint(targets: readonly Node[]): Fingerprint | null {
         let c = classOf.get(vk);
         if (c === undefined) classOf.set(vk, (c = values.push(v) - 1));
         key += `s${n.dtype}[${shape}]#${c}${inspected(v) ? `=${vk}` : ''};`;
-      } else if (leaf) key += `L${n.dtype}[${shape}];`;
+      } else if (leaf(n)) key += `L${n.dtype}[${shape}];`;
       else {
         let ins = '';
-        for (const m of inputs) ins += `${pos.get(m)!},`;
+        for (const m of n.inputs) ins += `${pos.get(m)!},`;
         if (n.op === 'identity' || n.op === 'custom') {
           // aliases: canonicalize replaces them by their last input, so their params do not matter
-          if (inputs.length === 0) return null;
+          if (n.inputs.length === 0) return false;
           key += `A${n.op}<${ins}>;`;
         } else key += `${n.op}${paramsKey(n.params)}${n.dtype}[${shape}]<${ins}>;`;
       }
-    }
-  }
+      return true;
+    },
+  );
+  if (!complete) return null;
   key += '|';
   for (const t of targets) key += `${pos.get(t)!},`;
   return { key, pos, nodes, values };
