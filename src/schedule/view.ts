@@ -124,7 +124,13 @@ function unitReshapeView(v: View, shape: readonly number[]): View | null {
  */
 function maskedReshapeView(v: View, shape: readonly number[]): View | null {
   const m = v.mask!;
-  if (m.some(([lo, hi]) => lo >= hi)) return { shape: shape.slice(), strides: shape.map(() => 0), offset: 0, mask: shape.map(() => [0, 0] as const) };
+  if (m.some(([lo, hi]) => lo >= hi)) {
+    // nothing in view: every output dim masked out; a scalar has no dim to carry that, so it is
+    // no view (its mask would be [], which masks nothing: fuzz seed 104 read a concatenation's
+    // pieces through it and summed all three)
+    if (shape.length === 0) return null;
+    return { shape: shape.slice(), strides: shape.map(() => 0), offset: 0, mask: shape.map(() => [0, 0] as const) };
+  }
   const base = reshapeView({ ...v, mask: null }, shape);
   if (!base) return null;
   const partial = (i: number): boolean => m[i]![0] > 0 || m[i]![1] < v.shape[i]!;
