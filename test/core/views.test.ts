@@ -52,7 +52,7 @@ const EXACT: Case[] = [
         .slice([1], [2])
         .reshape([])
         .add(1),
-    () => ({ shape: [], data: [1] }),
+    () => ({ shape: [], data: Float64Array.of(1) }),
   ],
   [
     'pad of a broadcast',
