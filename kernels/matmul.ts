@@ -174,7 +174,17 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
     );
     const lines: string[] = [];
     const idx = decompose('o', outer, 'ei', lines);
-    const em = new Emitter('e', (i, e) => guardedRead(e, bind.argVar(i), offsetExpr(k.args[i]!.view.offset, outer, i, idx), maskConds(outer, i, idx)), helpers);
+    // `where` as a select on slow-barrier adapters, as in loop kernels (kernels/loop.ts): the
+    // epilogue is inlined at every element of a thread's block, and SwiftShader took 5 s to create
+    // the pipeline of a third Taylor coefficient's epilogue in branches, minutes for the fourth
+    // (70 and 84 ms as selects)
+    const em = new Emitter(
+      'e',
+      (i, e) => guardedRead(e, bind.argVar(i), offsetExpr(k.args[i]!.view.offset, outer, i, idx), maskConds(outer, i, idx)),
+      helpers,
+      false,
+      !opts.slowBarriers,
+    );
     // outputs of all of C, then each row block's (block outputs, elements [from, prefix)) under its bounds
     const whole = k.outs.flatMap((o, j) => (o.prefix === undefined ? [`out${j}[o] = ${em.expr(o.expr, 'acc')};`] : []));
     const body = [...em.lines, ...whole];

@@ -263,15 +263,24 @@ describe('WGSL parses without a GPU', () => {
     expect(per(T(16, 64).exp(), true)).toBe(1);
   });
 
-  it('where is a branch on GPUs and a select on slow-barrier adapters (no branches in their per-thread loops)', () => {
-    // SwiftShader took minutes and gigabytes compiling a loop around a body of many branches
-    const x = T(5, 3);
-    let y = x;
-    for (let i = 0; i < 6; i++) y = W.where(y.greater(0), y.mul(y).add(i), y.exp());
-    const progs = [y, y.sum(1)].map((t) => schedule([t.node]).plan.kernels[0] as LoopKernel);
+  it('where is a branch on GPUs and a select on slow-barrier adapters (no branches in their per-thread loops or matmul epilogues)', () => {
+    // SwiftShader took minutes and gigabytes compiling a loop around a body of many branches, and
+    // seconds to minutes for a matmul whose epilogue (inlined at each element of a thread's block)
+    // held a fuzz graph's third and fourth Taylor coefficients in branches (seed 104, graph #100)
+    const chain = (x: Tensor) => {
+      let y = x;
+      for (let i = 0; i < 6; i++) y = W.where(y.greater(0), y.mul(y).add(i), y.exp());
+      return y;
+    };
+    const y = chain(T(5, 3));
+    const mm = chain(T(5, 3).matmul(T(3, 4)));
+    const progs = [y, y.sum(1), mm].map((t) => schedule([t.node]).plan.kernels[0] as Kernel);
+    expect(progs.map((k) => k.type)).toEqual(['loop', 'loop', 'matmul']);
     // the generated part of a program (the templates' own branches test uniform constants)
-    const prelude = (slowBarriers: boolean, k: LoopKernel) =>
-      Object.values(SHADERS).reduce((c, t) => c.replace(t, ''), loopProgram(k, { slowBarriers, matmul: 'auto', maxWorkgroupsPerDim: 65535 }).code);
+    const prelude = (slowBarriers: boolean, k: Kernel) => {
+      const opts = { slowBarriers, matmul: 'auto', maxWorkgroupsPerDim: 65535 } as const;
+      return Object.values(SHADERS).reduce((c, t) => c.replace(t, ''), (k.type === 'loop' ? loopProgram(k, opts) : matmulProgram(k, opts)).code);
+    };
     for (const k of progs) {
       expect(prelude(false, k)).toContain('if (');
       expect(prelude(true, k)).not.toContain('if (');
