@@ -2,14 +2,40 @@
 
 import * as W from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
-import { type GNode, type Graph, inputIds } from './graph.js';
+import { type GNode, type Graph, Rng, inputIds } from './graph.js';
 
-/** f(...inputs) for a graph: inputs in node order, output = last node. */
-export function buildFn(g: Graph): (...xs: Tensor[]) => Tensor {
+/** Relative rounding noise on every op's output (runner.ts's conditioning estimate). */
+export interface OpNoise {
+  readonly seed: number;
+  /** Each element of an op's output is multiplied by 1 + u·rel, u uniform in [-1, 1]. */
+  readonly rel: number;
+}
+
+/**
+ * f(...inputs) for a graph: inputs in node order, output = last node. With `noise`, every op's
+ * output is multiplied by a fixed factor per element (the same at every call, so forward, jvp,
+ * vjp and jet of one function see one perturbed graph), as float32 rounding perturbs each op.
+ */
+export function buildFn(g: Graph, noise?: OpNoise): (...xs: Tensor[]) => Tensor {
+  const rng = noise ? new Rng(noise.seed) : null;
+  const factors = new Map<number, Tensor>();
+  const perturbed = (i: number, t: Tensor): Tensor => {
+    if (!rng) return t;
+    let z = factors.get(i);
+    if (!z) {
+      const n = t.shape.reduce((a, b) => a * b, 1);
+      z = W.tensor(
+        Float64Array.from({ length: n }, () => 1 + noise!.rel * rng.uniform(-1, 1)),
+        { shape: t.shape, dtype: t.dtype },
+      );
+      factors.set(i, z);
+    }
+    return t.mul(z);
+  };
   return (...xs: Tensor[]): Tensor => {
     const env: Tensor[] = [];
     let nextIn = 0;
-    for (const n of g.nodes) env.push(n.k === 'in' ? xs[nextIn++]! : applyNode(n, env));
+    g.nodes.forEach((n, i) => env.push(n.k === 'in' ? xs[nextIn++]! : perturbed(i, applyNode(n, env))));
     return env[env.length - 1]!;
   };
 }
