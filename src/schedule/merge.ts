@@ -351,11 +351,12 @@ export function mergeKernels(kernels: readonly Kernel[], keep: ReadonlySet<numbe
   // drop outputs nothing reads any more
   const read = new Set<number>();
   for (const { kernel: k } of kept) for (const s of slotsReadBy(k)) read.add(s);
+  // (and arguments no expression reads, such as a read folded to 0 outside a pad: the output
+  // that wrote its slot may have just been dropped, and backends bind every argument. Fuzz seed
+  // 5: the vjp of stack([x0, x0]) read a slot no kernel wrote)
   return kept.map(({ kernel: k }) => {
-    if (k.outs.length < 2) return k;
-    const outs = k.outs.filter((o) => keep.has(o.slot) || read.has(o.slot));
-    if (outs.length === k.outs.length) return k;
-    return compactArgs({ ...k, outs: outs.length ? outs : [k.outs[0]!] });
+    const outs = k.outs.length < 2 ? k.outs : k.outs.filter((o) => keep.has(o.slot) || read.has(o.slot));
+    return compactArgs(outs.length === k.outs.length ? k : { ...k, outs: outs.length ? outs : [k.outs[0]!] });
   });
 }
 
