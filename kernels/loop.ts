@@ -8,7 +8,7 @@
 import { argsRead } from '../src/schedule/exprs.js';
 import type { LoopKernel } from '../src/schedule/kernel.js';
 import { type Loop, collapse, restrictView } from '../src/backend/loops.js';
-import { type BindingSpec, type CodegenOptions, type KernelProgram, assemble, kernelLabel, kernelProgram, slotGroups } from './program.js';
+import { type BindingSpec, type CodegenOptions, type KernelProgram, assemble, kernelLabel, kernelProgram, slotGroups, whereBranches } from './program.js';
 import { Emitter, decompose, dispatch2d, guardedRead, helperSource, maskConds, maskedValue, offsetExpr, scalarDecl, wgslFn } from './wgsl.js';
 
 function sizeOf(s: readonly number[]): number {
@@ -88,10 +88,9 @@ function vectorPlan(k: LoopKernel, outer: Loop[], used: ReadonlySet<number>): Ma
 }
 
 export function loopProgram(k: LoopKernel, opts: CodegenOptions, groups = slotGroups(k)): KernelProgram {
-  // `where` as a branch computing the side taken only, except on software adapters: there a
-  // thread runs several work items in a loop (itemsPerThread), and SwiftShader took minutes and
-  // gigabytes to compile a loop around a body of many such branches (a fuzzer graph with 17)
-  const lazy = !opts.slowBarriers;
+  // `where` as a branch computing the side taken only, except on software adapters (there a
+  // thread also runs several work items in a loop: itemsPerThread)
+  const lazy = whereBranches(opts);
   const used = argsRead([...k.outs.map((o) => o.expr), k.prologue]);
   const bind = bindArgs(k, groups, used);
   const helpers = new Set<string>();

@@ -8,7 +8,7 @@ import { type Expr, type MatmulKernel, type MatmulPrologue, matmulBlocks } from 
 import { type View, contiguousView } from '../src/schedule/view.js';
 import { collapse } from '../src/backend/loops.js';
 import { bindArgs } from './loop.js';
-import { type BindingSpec, type CodegenOptions, type KernelProgram, assemble, kernelLabel, kernelProgram, slotGroups } from './program.js';
+import { type BindingSpec, type CodegenOptions, type KernelProgram, assemble, kernelLabel, kernelProgram, slotGroups, whereBranches } from './program.js';
 import { argsRead } from '../src/schedule/exprs.js';
 import { Emitter, decompose, dispatch2d, guardedRead, helperSource, maskConds, maskedValue, offsetExpr, scalarDecl, wgslFn } from './wgsl.js';
 
@@ -174,16 +174,13 @@ export function matmulProgram(k: MatmulKernel, opts: CodegenOptions, groups = sl
     );
     const lines: string[] = [];
     const idx = decompose('o', outer, 'ei', lines);
-    // `where` as a select on slow-barrier adapters, as in loop kernels (kernels/loop.ts): the
-    // epilogue is inlined at every element of a thread's block, and SwiftShader took 5 s to create
-    // the pipeline of a third Taylor coefficient's epilogue in branches, minutes for the fourth
-    // (70 and 84 ms as selects)
+    // `where` as a select on software adapters, as in loop kernels (program.ts whereBranches)
     const em = new Emitter(
       'e',
       (i, e) => guardedRead(e, bind.argVar(i), offsetExpr(k.args[i]!.view.offset, outer, i, idx), maskConds(outer, i, idx)),
       helpers,
       false,
-      !opts.slowBarriers,
+      whereBranches(opts),
     );
     // outputs of all of C, then each row block's (block outputs, elements [from, prefix)) under its bounds
     const whole = k.outs.flatMap((o, j) => (o.prefix === undefined ? [`out${j}[o] = ${em.expr(o.expr, 'acc')};`] : []));

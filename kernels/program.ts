@@ -67,6 +67,18 @@ export interface CodegenOptions {
 }
 
 /**
+ * Whether generated code may compute `where` as a branch (the side taken only) rather than a
+ * select (both sides): not on software adapters. SwiftShader took minutes and gigabytes to
+ * compile a loop kernel around a body of 17 such branches (a fuzz graph), and 5 s to minutes for
+ * a matmul whose epilogue, inlined at every element of a thread's block, held a third or fourth
+ * Taylor coefficient in branches (fuzz seed 104, graph #100; 70 and 84 ms as selects). Matmul
+ * prologues never branch, on any adapter (they are inlined at every load).
+ */
+export function whereBranches(opts: CodegenOptions): boolean {
+  return !opts.slowBarriers;
+}
+
+/**
  * For each kernel argument, the index of the first argument reading the same slot: arguments
  * that share a buffer share a binding (so it shapes the generated code, and with it the key).
  */

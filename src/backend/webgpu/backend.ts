@@ -256,8 +256,7 @@ export class WebGpuBackend implements Backend {
     const programs = plan.kernels.filter((k) => work(k) > 0 && !this.compiledOf.has(k)).map((k) => this.program(k));
     const before = this.cacheCounts();
     const ready = this.pipelines.prepare(programs)?.then(() => this.countCompiles(before));
-    // a software adapter compiles on this machine's cores too (as read() waits)
-    return ready && this.info.slowBarriers ? waitQuietly(ready) : (ready ?? null);
+    return ready ? this.waitFor(ready) : null;
   }
 
   // ----- execution -----
@@ -433,9 +432,7 @@ export class WebGpuBackend implements Backend {
     this.device.queue.submit([encoder.finish()]);
     let mapped = false;
     try {
-      const done = Promise.all([this.mapOrLoss(staging, bytes), failed()]);
-      // a software adapter runs its shaders on this machine's cores: wait without spinning one
-      await (this.info.slowBarriers ? waitQuietly(done) : done);
+      await this.waitFor(Promise.all([this.mapOrLoss(staging, bytes), failed()]));
       mapped = true;
       const out = new Float32Array(size);
       out.set(new Float32Array(staging.getMappedRange(0, bytes)));
@@ -452,6 +449,14 @@ export class WebGpuBackend implements Backend {
         staging.destroy();
       }
     }
+  }
+
+  /**
+   * `work`, a promise Dawn settles, awaited without spinning a core on a software adapter, whose
+   * shaders and compiler run on this machine's cores (node-wait.ts); as it is on a GPU.
+   */
+  private waitFor<T>(work: Promise<T>): Promise<T> {
+    return this.info.slowBarriers ? waitQuietly(work) : work;
   }
 
   /**
