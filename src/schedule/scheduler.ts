@@ -295,10 +295,13 @@ class Scheduler {
     const acc = this.fusion.accumulatorOf(n);
     const b = new KernelBuilder(acc);
     const out = acc === n ? { k: 'acc' as const } : this.expr(n, b, true)!;
-    if (acc !== null && acc !== n && !b.built(acc)) throw new Error(`scheduler: the kernel of ${n.op} node ${n.id} never reached its accumulator`);
-    if (acc === null) this.kernels.push(b.loop(n.dtype, n.shape, slot, out));
-    else if (acc.op === 'matmul') this.emitMatmul(acc, b, slot, out, n);
-    else this.emitReduce(acc, b, slot, out, n);
+    // The plan's accumulator can go unreached at the kernel's own index: when a node on the only
+    // path to it was re-planned into a buffer during the build (its kernel, or a buffer of the
+    // accumulator's own, computes it now; fuzz seed 111, graph #140). The kernel is then a loop.
+    const absorbed = acc !== null && (acc === n || b.built(acc) !== undefined) ? acc : null;
+    if (absorbed === null) this.kernels.push(b.loop(n.dtype, n.shape, slot, out));
+    else if (absorbed.op === 'matmul') this.emitMatmul(absorbed, b, slot, out, n);
+    else this.emitReduce(absorbed, b, slot, out, n);
     this.slotOfNode.set(n, slot);
     this.reads.delete(n);
     this.bufferReads.delete(n);
