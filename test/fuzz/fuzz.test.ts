@@ -1,7 +1,9 @@
 // The random-graph fuzzer's fixed-seed CI slice: many graphs in sequence in one process on one
 // device (so state such as cached WebGPU pipelines is shared between graphs), WebGPU float32 and
-// CPU float32 against CPU float64 for forward, jvp, vjp and jet to order 4, CPU float64 against a
-// plain-JS interpreter and against nested jvp. `npm run fuzz -- --graphs N --seed S` runs more.
+// CPU float32 against CPU float64 for forward, jvp, vjp, jet to order 4 and collapsed Taylor mode
+// to order 4 (two directions), CPU float64 against a plain-JS interpreter, jet against nested jvp
+// and collapsed Taylor mode against standard jets along each direction.
+// `npm run fuzz -- --graphs N --seed S` runs more.
 
 import { expect, it } from 'vitest';
 import { webgpuCaseEnabled } from '../webgpu/adapter.js';

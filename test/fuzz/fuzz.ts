@@ -3,10 +3,26 @@
 // float32 and float64, compares, and shrinks each failure into a reproducer.
 
 import { type DType, init } from '../../src/index.js';
+import { type Batched, batchedInput, concatenated, secondExample } from './batched.js';
 import { fnSource } from './build.js';
-import { type Graph, type Shape, dce, generate, graphSeed, inputIds, opCount } from './graph.js';
+import { type Graph, type Shape, dce, generate, graphSeed, inputIds, opCount, validGraph } from './graph.js';
 import { type Nd, interpret, maxMagnitude } from './interp.js';
-import { type Mismatch, type Results, compare, compareResults, directions, nestedJvp, runGraph, tol64, validGraph } from './runner.js';
+import {
+  COLLAPSE_WEIGHTS,
+  K,
+  type Mismatch,
+  type Results,
+  collapsedFromJets,
+  compare,
+  compareResults,
+  directions,
+  gradAndTop,
+  jetAlongSecond,
+  nestedJvp,
+  runGraph,
+  tol32,
+  tol64,
+} from './runner.js';
 
 export type Float32Backend = 'cpu32' | 'webgpu';
 
@@ -77,7 +93,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     perturbed.push(await perturbedRefs(g));
     if (opts.backends.includes('cpu32')) cpu32.push(await tryRun(g, 'float32'));
     const own = await cpuChecks(g, ref, perturbed[i]!);
-    checks += 2;
+    checks += 3 + (ref instanceof Error || !ref.batched ? 0 : 2 + ref.batched.vjp.length);
     if (own) failures.push({ index: i, backend: 'cpu64', ...own });
   }
   if (opts.backends.includes('cpu32')) got.set('cpu32', cpu32);
@@ -86,7 +102,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     outs.forEach((r, i) => {
       const ref = refs[i]!;
       if (ref instanceof Error) return; // reported by cpuChecks
-      checks += 3 + ref.vjp.length + ref.jet.length;
+      checks += 3 + ref.vjp.length + ref.jet.length + ref.col.length + (ref.batched ? 2 + ref.batched.vjp.length : 0);
       if (r instanceof Error) {
         failures.push({ index: i, backend: b, mismatches: [], error: r.message });
         return;
@@ -124,35 +140,95 @@ async function perturbedRefs(g: Graph): Promise<Results[]> {
 
 /**
  * The perturbed runs moved by float32-sized perturbations (PERTURB, 4 float32 ulps); to first order
- * float64 rounding moves a result 2^-29 times as far, so these are the same runs scaled to float64's
- * size, centred on the value compared against: the conditioning estimate of the float64 against
- * float64 checks (an exact cancellation whose two sides are summed in different orders leaves a
- * few float64 ulps of the cancelled terms; seed 4, graph #139).
+ * float64 rounding moves a result 2^-29 times as far (`scale`), so these are the same runs scaled to
+ * float64's size, centred on the value compared against: the conditioning estimate of the float64
+ * against float64 checks (an exact cancellation whose two sides are summed in different orders
+ * leaves a few float64 ulps of the cancelled terms; seed 4, graph #139).
  */
-function float64Sized(perturbed: Float64Array, ref: Float64Array, want: Float64Array): Float64Array {
-  return want.map((w, i) => w + (perturbed[i]! - ref[i]!) * 2 ** -29);
+function resized(perturbed: Float64Array, ref: Float64Array, want: Float64Array, scale = 2 ** -29): Float64Array {
+  return want.map((w, i) => w + (perturbed[i]! - ref[i]!) * scale);
 }
 
-/** CPU float64 forward vs the interpreter, and jet vs nested jvp (the CPU backend must be active). */
+/**
+ * The CPU float64 engine against independent references (the CPU backend must be active): forward
+ * against the plain-JS interpreter, jet against nested jvp, collapsed Taylor mode against standard
+ * jets along each direction, and vmap against the interpreter and the transformations run on each
+ * example. A reference that throws is reported as the error.
+ */
 async function cpuChecks(g: Graph, ref: Outcome, perturbed: Results[]): Promise<{ mismatches: Mismatch[]; error?: string } | null> {
   if (ref instanceof Error) return { mismatches: [], error: `float64: ${ref.message}` };
+  const ms: Mismatch[] = [];
+  for (const [what, checks] of [
+    ['nested jvp', jetChecks],
+    ['jet along the second direction', collapsedChecks],
+    ['the second example without vmap', batchedChecks],
+  ] as const) {
+    try {
+      ms.push(...(await checks(g, ref, perturbed)));
+    } catch (e) {
+      return { mismatches: [], error: `${what}: ${(e as Error).message}` };
+    }
+  }
+  return ms.length ? { mismatches: ms } : null;
+}
+
+type Checks = (g: Graph, ref: Results, perturbed: Results[]) => Promise<Mismatch[]>;
+const found = (ms: (Mismatch | null)[]): Mismatch[] => ms.filter((m): m is Mismatch => m !== null);
+
+/** Forward against the interpreter; jet against nested jvp. */
+const jetChecks: Checks = async (g, ref, perturbed) => {
   const vals = interpret(g);
   const ops = opCount(g);
   const want = vals.at(-1)!.data;
-  const fwdSens = perturbed.map((p) => float64Sized(p.fwd, ref.fwd, want));
-  const ms: (Mismatch | null)[] = [compare('forward vs interpreter', ref.fwd, want, tol64(0, ops), maxMagnitude(vals), fwdSens)];
-  try {
-    const nested = await nestedJvp(g);
-    nested.forEach((w, k) => {
-      const sens = perturbed.map((p) => float64Sized(p.jet[k]!, ref.jet[k]!, w));
-      ms.push(compare(`jet Z${k + 1} vs nested jvp`, ref.jet[k]!, w, tol64(k + 1, ops), 0, sens));
-    });
-  } catch (e) {
-    return { mismatches: [], error: `nested jvp: ${(e as Error).message}` };
-  }
-  const bad = ms.filter((m): m is Mismatch => m !== null);
-  return bad.length ? { mismatches: bad } : null;
-}
+  const fwdSens = perturbed.map((p) => resized(p.fwd, ref.fwd, want));
+  const ms = [compare('forward vs interpreter', ref.fwd, want, tol64(0, ops), maxMagnitude(vals), fwdSens)];
+  (await nestedJvp(g)).forEach((w, k) => {
+    const sens = perturbed.map((p) => resized(p.jet[k]!, ref.jet[k]!, w));
+    ms.push(compare(`jet Z${k + 1} vs nested jvp`, ref.jet[k]!, w, tol64(k + 1, ops), 0, sens));
+  });
+  return found(ms);
+};
+
+/** Collapsed Taylor mode against the standard jets along its two directions. */
+const collapsedChecks: Checks = async (g, ref, perturbed) => {
+  const ops = opCount(g);
+  // a graph that rounds to float32 (astype) rounds the collapsed top, a weighted sum over the
+  // directions, where the jets round each direction's term: they agree to float32's precision
+  const rounds = g.nodes.some((n) => n.k === 'astype');
+  return found(
+    collapsedFromJets(ref.jet, await jetAlongSecond(g)).map((w, k) => {
+      const sens = perturbed.map((p) => resized(p.col[k]!, ref.col[k]!, w, rounds ? 1 : 2 ** -29));
+      const rtol = rounds ? tol32(k + 1, ops) : tol64(k + 1, ops);
+      return compare(`collapsed ${k < K - 1 ? `Z${k + 1}` : 'top'} vs jets`, ref.col[k]!, w, rtol, 0, sens);
+    }),
+  );
+};
+
+/** vmap over two examples against the interpreter (forward) and the unbatched gradient and jet at each example. */
+const batchedChecks: Checks = async (g, ref, perturbed) => {
+  const b = ref.batched;
+  const g2 = secondExample(g);
+  if (!b || !g2) return [];
+  const ops = opCount(g);
+  const [vals, vals2] = [interpret(g), interpret(g2)];
+  const at2 = await gradAndTop(g2);
+  const pb = perturbed.flatMap((p) => (p.batched ? [p.batched] : []));
+  const check = (what: string, got: Float64Array, want: Float64Array, k: number, scale: number, moved: (p: Batched) => Float64Array) =>
+    compare(
+      what,
+      got,
+      want,
+      tol64(k, ops),
+      scale,
+      pb.map((p) => resized(moved(p), got, want)),
+    );
+  const scale = Math.max(maxMagnitude(vals), maxMagnitude(vals2));
+  return found([
+    check('vmap forward vs interpreter', b.fwd, concatenated(vals.at(-1)!.data, vals2.at(-1)!.data), 0, scale, (p) => p.fwd),
+    ...b.vjp.map((v, i) => check(`vmap vjp x${i} vs examples`, v, concatenated(ref.vjp[i]!, at2.vjp[i]!), 1, 0, (p) => p.vjp[i]!)),
+    check(`vmap jet Z${K} vs examples`, b.top, concatenated(ref.jet[K - 1]!, at2.top), K, 0, (p) => p.top),
+  ]);
+};
 
 // ----- shrinking -----
 
@@ -254,6 +330,7 @@ const arr = (x: ArrayLike<number>): string => JSON.stringify(Array.from(x, (v) =
 function graphSource(g: Graph, name: string, dtype: string): string {
   const ins = inputIds(g).map((i) => g.nodes[i] as { shape: Shape; data: number[] });
   const d = directions(g, interpret(g).at(-1)!.shape);
+  const g2 = secondExample(g);
   const t = (x: { shape: number[]; data: ArrayLike<number> }): string => `T(${arr(x.data)}, ${JSON.stringify(x.shape)})`;
   return [
     fnSource(g, `f_${name}`),
@@ -263,6 +340,14 @@ function graphSource(g: Graph, name: string, dtype: string): string {
     `  tangents: [${d.tangents.map(t).join(', ')}],`,
     `  W: ${t(d.weights)},`,
     `  series: [${d.series.map((s) => `[${s.map(t).join(', ')}]`).join(', ')}],`,
+    `  series2: [${d.series2.map((s) => `[${s.map(t).join(', ')}]`).join(', ')}],`,
+    ...(g2
+      ? [
+          `  xs2: [${inputIds(g2)
+            .map((i) => t(g2.nodes[i] as { shape: Shape; data: number[] }))
+            .join(', ')}],`,
+        ]
+      : []),
     `};`,
   ]
     .join('\n')
@@ -275,15 +360,30 @@ function renderRepro(seed: number, orig: Failure, prefix: Graph[], g: Graph, f: 
   const lines: string[] = [
     `// wgad fuzz reproducer: seed ${seed}, graph #${orig.index}, ${b === 'webgpu' ? 'webgpu/float32' : b === 'cpu32' ? 'cpu/float32' : 'cpu/float64'}`,
     `// ${f.error !== undefined ? `error: ${f.error}` : `${f.mismatches[0]!.check}: ${f.mismatches[0]!.worst}`}`,
-    `import { init, tensor, jvp, grad, jet, add, sub, mul, div, maximum, minimum, less, lessEqual, greater, greaterEqual, equal, notEqual, where, matmul, concat, stack, stopGradient } from 'wgad';`,
+    `import { init, tensor, jvp, grad, jet, collapsedJet, vmap, add, sub, mul, div, maximum, minimum, less, lessEqual, greater, greaterEqual, equal, notEqual, where, matmul, concat, stack, stopGradient } from 'wgad';`,
     `await init({ backend: '${b === 'webgpu' ? 'webgpu' : 'cpu'}' });`,
     `const T = (a, shape) => tensor(a, { shape, dtype: 'float32' });`,
     `const T64 = (a, shape) => tensor(a, { shape, dtype: 'float64' });`,
-    `// what the fuzzer runs per graph: forward, jvp, grad of sum(W * f), jet to order 4, each read back`,
-    `async function runAll({ f, xs, tangents, W, series }) {`,
-    `  const out = { fwd: await f(...xs).data(), jvp: await jvp(f, xs, tangents)[1].data(), vjp: [], jet: [] };`,
+    `// what the fuzzer runs per graph: forward, jvp, grad of sum(W * f), jet to order 4, and collapsed`,
+    `// Taylor mode to order 4 along series and series2 (top weights ${COLLAPSE_WEIGHTS.join(', ')}), each read back`,
+    `async function runAll({ f, xs, tangents, W, series, series2, xs2 }) {`,
+    `  const out = { fwd: await f(...xs).data(), jvp: await jvp(f, xs, tangents)[1].data(), vjp: [], jet: [], col: [] };`,
     `  for (const g of grad((...a) => f(...a).mul(W).sum(), { argnums: xs.map((_, i) => i) })(...xs)) out.vjp.push(await g.data());`,
     `  for (const z of jet(f, xs, series)[1]) out.jet.push(await z.data());`,
+    `  const lower = series.map((s, i) => s.slice(0, ${K - 1}).map((c, k) => stack([c, series2[i][k]])));`,
+    `  const top = series.map((s, i) => s[${K - 1}].mul(${COLLAPSE_WEIGHTS[0]}).add(series2[i][${K - 1}].mul(${COLLAPSE_WEIGHTS[1]})));`,
+    `  const [, c] = collapsedJet(f, xs, lower, top, { order: ${K}, weights: [${COLLAPSE_WEIGHTS.join(', ')}] });`,
+    `  for (const z of [...c.lower, c.top]) out.col.push(await z.data());`,
+    `  // vmap over two examples (xs and xs2; the inputs batchedInput leaves out are shared)`,
+    `  if (xs2) {`,
+    `    const batchedInput = ${batchedInput.toString()};`,
+    `    const inAxes = xs.map((_, i) => (batchedInput(i) ? 0 : null));`,
+    `    const X = xs.map((x, i) => (batchedInput(i) ? stack([x, xs2[i]]) : x));`,
+    `    const gr = grad((...a) => f(...a).mul(W).sum(), { argnums: xs.map((_, i) => i) });`,
+    `    out.vmap = { fwd: await vmap(f, { inAxes })(...X).data(), vjp: [] };`,
+    `    for (const v of vmap(gr, { inAxes })(...X)) out.vmap.vjp.push(await v.data());`,
+    `    out.vmap.top = await vmap((...a) => jet(f, a, series)[1].at(-1), { inAxes })(...X).data();`,
+    `  }`,
     `  return out;`,
     `}`,
   ];
@@ -302,7 +402,11 @@ function renderRepro(seed: number, orig: Failure, prefix: Graph[], g: Graph, f: 
         ? 'r.jvp'
         : m.check.startsWith('vjp')
           ? `r.vjp[${m.check.slice(5)}]`
-          : `r.jet[${Number(m.check.split(' ')[1]!.slice(1)) - 1}]`;
+          : m.check.startsWith('vmap')
+            ? `r.vmap.${m.check.startsWith('vmap vjp') ? `vjp[${m.check.split(' ')[2]!.slice(1)}]` : m.check.startsWith('vmap jet') ? 'top' : 'fwd'}`
+            : m.check.startsWith('collapsed')
+              ? `r.col[${m.check.split(' ')[1] === 'top' ? K - 1 : Number(m.check.split(' ')[1]!.slice(1)) - 1}]`
+              : `r.jet[${Number(m.check.split(' ')[1]!.slice(1)) - 1}]`;
     lines.push(`console.log(Array.from(${field}));`);
     lines.push(`// got:      ${arr(m.got)}`);
     lines.push(`// expected: ${arr(m.expected)}  (${m.check.includes('vs') ? m.check.split(' vs ')[1] : 'cpu/float64'})`);

@@ -480,3 +480,18 @@ export function generate(seed: number): Graph {
   if (b.nodes[b.nodes.length - 1]!.k === 'in') b.nodes.push({ k: 'un', fn: 'sin', a: b.nodes.length - 1 });
   return dce({ nodes: b.nodes, dseed: Math.floor(r.next() * 2 ** 31) });
 }
+
+/** Is every value of the graph finite, bounded and a margin away from the kinks (the generator's invariants)? */
+export function validGraph(g: Graph): boolean {
+  try {
+    const vals: Nd[] = [];
+    for (const n of g.nodes) {
+      const v = interpretNode(n, vals);
+      if (!v.data.every((x) => Number.isFinite(x) && Math.abs(x) <= MAX_MAGNITUDE) || !kinkMargin(n, vals, v)) return false;
+      vals.push(v);
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,14 +1,17 @@
 // Runs fuzz graphs in sequence on one backend (so compiled kernels / cached pipelines are shared
 // between graphs, as in a long-lived application), compares float32 backends against CPU float64,
-// CPU float64 against the plain-JS interpreter and jet against nested jvp, and shrinks failures
-// into self-contained public-API reproducers.
+// CPU float64 against the plain-JS interpreter, jet against nested jvp and collapsed Taylor mode
+// against standard jets, and shrinks failures into self-contained public-API reproducers.
 
-import { type DType, type Tensor, grad, jet, jvp, tensor } from '../../src/index.js';
+import { type DType, type Tensor, collapsedJet, grad, jet, jvp, stack, tensor } from '../../src/index.js';
+import { type Batched, runBatched, secondExample } from './batched.js';
 import { buildFn } from './build.js';
-import { type Graph, MAX_MAGNITUDE, type Shape, Rng, inputIds, opCount, size } from './graph.js';
-import { type Nd, interpret, interpretNode, kinkMargin } from './interp.js';
+import { type Graph, type Shape, Rng, inputIds, opCount, size } from './graph.js';
+import { type Nd, interpret, maxMagnitude } from './interp.js';
 
 export const K = 4;
+/** Collapsed Taylor mode: the weights of its R = 2 directions (the first is the jet's series). */
+export const COLLAPSE_WEIGHTS = [0.75, -1.5];
 
 export type BackendId = 'cpu64' | 'cpu32' | 'webgpu';
 
@@ -18,6 +21,8 @@ export interface Directions {
   series: Nd[][];
   /** Cotangent weights: vjp is the gradient of sum(W * f(x)). */
   weights: Nd;
+  /** The second direction's series for collapsed Taylor mode (the first is `series`). */
+  series2: Nd[][];
 }
 
 export interface Results {
@@ -25,17 +30,54 @@ export interface Results {
   jvp: Float64Array;
   vjp: Float64Array[];
   jet: Float64Array[];
+  /**
+   * Collapsed Taylor mode along `series` and `series2` with COLLAPSE_WEIGHTS: the output's
+   * coefficients 1..K−1 per direction ([2, ...S] each), then its weighted top coefficient.
+   */
+  col: Float64Array[];
+  /** vmap over two examples (batched.ts); null where the graph has no valid second example. */
+  batched: Batched | null;
 }
 
 export function directions(g: Graph, outShape: Shape): Directions {
   const r = new Rng(g.dseed);
   const arr = (shape: Shape): Nd => ({ shape: shape.slice(), data: Float64Array.from({ length: size(shape) }, () => Math.fround(r.uniform(-1, 1))) });
   const shapes = inputIds(g).map((i) => (g.nodes[i] as { shape: Shape }).shape);
-  return { tangents: shapes.map(arr), series: shapes.map((s) => Array.from({ length: K }, () => arr(s))), weights: arr(outShape) };
+  const tangents = shapes.map(arr);
+  const series = shapes.map((s) => Array.from({ length: K }, () => arr(s)));
+  const weights = arr(outShape);
+  // drawn last: the earlier fields are those of fuzz runs before the collapsed check
+  return { tangents, series, weights, series2: shapes.map((s) => Array.from({ length: K }, () => arr(s))) };
+}
+
+/** The collapsed inputs of input i: its two directions' lower coefficients stacked, and the weighted sum of their tops. */
+function collapsedInputs(d: Directions, i: number, dtype: DType): { lower: Tensor[]; top: Tensor } {
+  const [a, b] = [d.series[i]!, d.series2[i]!];
+  const lower = a.slice(0, K - 1).map((c, k) => stack([T(c, dtype), T(b[k]!, dtype)]));
+  const [w0, w1] = COLLAPSE_WEIGHTS as [number, number];
+  const top = { shape: a[K - 1]!.shape, data: a[K - 1]!.data.map((v, j) => w0 * v + w1 * b[K - 1]!.data[j]!) };
+  return { lower, top: T(top, dtype) };
+}
+
+/** What collapsed Taylor mode must give, from the standard jets along the two directions (Z1..ZK each). */
+export function collapsedFromJets(z0: Float64Array[], z1: Float64Array[]): Float64Array[] {
+  const [w0, w1] = COLLAPSE_WEIGHTS as [number, number];
+  const lower = z0.slice(0, K - 1).map((a, k) => {
+    const out = new Float64Array(2 * a.length);
+    out.set(a);
+    out.set(z1[k]!, a.length);
+    return out;
+  });
+  return [...lower, z0[K - 1]!.map((v, j) => w0 * v + w1 * z1[K - 1]![j]!)];
 }
 
 const T = (x: Nd, dtype: DType): Tensor => tensor(x.data, { shape: x.shape, dtype });
 const f64 = (a: ArrayLike<number>): Float64Array => Float64Array.from(a);
+/** Input node `i` of a graph (a node index) as an array. */
+const inputNd = (g: Graph, i: number): Nd => {
+  const n = g.nodes[i] as { shape: Shape; data: number[] };
+  return { shape: n.shape, data: f64(n.data) };
+};
 
 /** Forward, jvp, vjp and jet of one graph on the active backend, each read back separately. */
 export async function runGraph(g: Graph, dtype: DType, perturbSeed?: number): Promise<Results> {
@@ -45,14 +87,19 @@ export async function runGraph(g: Graph, dtype: DType, perturbSeed?: number): Pr
   // is an exact cancellation: the vjp of max(x, c) − x is W − W, exactly 0 whatever the inputs,
   // but float32 sums the two W terms in different orders (fuzz seed 108, graph #5 on WebGPU: 6e-9)
   const f = buildFn(g, perturbSeed === undefined ? undefined : { seed: (perturbSeed * 7919 + 17) >>> 0, rel: PERTURB });
-  const ins = inputIds(g).map((i) => g.nodes[i] as { shape: Shape; data: number[] });
   const pr = perturbSeed === undefined ? null : new Rng(perturbSeed);
   const P = (x: Nd): Nd => (pr ? { shape: x.shape, data: x.data.map((v) => v * (1 + PERTURB * pr.uniform(-1, 1))) } : x);
-  const xs = ins.map((x) => T(P({ shape: x.shape, data: f64(x.data) }), dtype));
+  const inputsOf = (h: Graph): Tensor[] => inputIds(h).map((i) => T(P(inputNd(h, i)), dtype));
+  const xs = inputsOf(g);
   const y = f(...xs);
   const fwd = f64(await y.data());
   const d0 = directions(g, y.shape);
-  const d: Directions = { tangents: d0.tangents.map(P), series: d0.series.map((s) => s.map(P)), weights: P(d0.weights) };
+  const d: Directions = {
+    tangents: d0.tangents.map(P),
+    series: d0.series.map((s) => s.map(P)),
+    weights: P(d0.weights),
+    series2: d0.series2.map((s) => s.map(P)),
+  };
   const [, t] = jvp(
     f,
     xs,
@@ -69,14 +116,64 @@ export async function runGraph(g: Graph, dtype: DType, perturbSeed?: number): Pr
   )(...xs) as Tensor[];
   const vj: Float64Array[] = [];
   for (const x of gs) vj.push(f64(await x.data()));
+  const series = d.series.map((s) => s.map((c) => T(c, dtype)));
+  const [, zs] = jet(f, xs, series);
+  const je: Float64Array[] = [];
+  for (const z of zs as Tensor[]) je.push(f64(await z.data()));
+  const cin = xs.map((_, i) => collapsedInputs(d, i, dtype));
+  const [, co] = collapsedJet(
+    f,
+    xs,
+    cin.map((c) => c.lower),
+    cin.map((c) => c.top),
+    { order: K, weights: COLLAPSE_WEIGHTS },
+  );
+  const col: Float64Array[] = [];
+  for (const z of [...co.lower, co.top]) col.push(f64(await z.data()));
+  const g2 = secondExample(g);
+  const batched = g2 ? await runBatched(f, xs, inputsOf(g2), W, series) : null;
+  return { fwd, jvp: jv, vjp: vj, jet: je, col, batched };
+}
+
+/** Float64 inputs of a graph. */
+const inputs64 = (g: Graph): Tensor[] => inputIds(g).map((i) => T(inputNd(g, i), 'float64'));
+
+/** The gradient of sum(W * f) and the jet's top coefficient, float64, without vmap (the vmap check's reference at the second example). */
+export async function gradAndTop(g: Graph): Promise<{ vjp: Float64Array[]; top: Float64Array }> {
+  const f = buildFn(g);
+  const xs = inputs64(g);
+  const d = directions(g, interpret(g).at(-1)!.shape);
+  const W = T(d.weights, 'float64');
+  const gs = grad(
+    (...a: Tensor[]) =>
+      f(...a)
+        .mul(W)
+        .sum(),
+    { argnums: xs.map((_, i) => i) },
+  )(...xs) as Tensor[];
+  const vjp: Float64Array[] = [];
+  for (const x of gs) vjp.push(f64(await x.data()));
   const [, zs] = jet(
     f,
     xs,
-    d.series.map((s) => s.map((c) => T(c, dtype))),
+    d.series.map((s) => s.map((c) => T(c, 'float64'))),
   );
-  const je: Float64Array[] = [];
-  for (const z of zs as Tensor[]) je.push(f64(await z.data()));
-  return { fwd, jvp: jv, vjp: vj, jet: je };
+  return { vjp, top: f64(await zs.at(-1)!.data()) };
+}
+
+/** The standard jet of a graph along the second direction (`series2`), in float64 on the active backend. */
+export async function jetAlongSecond(g: Graph): Promise<Float64Array[]> {
+  const f = buildFn(g);
+  const xs = inputs64(g);
+  const d = directions(g, interpret(g).at(-1)!.shape);
+  const [, zs] = jet(
+    f,
+    xs,
+    d.series2.map((s) => s.map((c) => T(c, 'float64'))),
+  );
+  const out: Float64Array[] = [];
+  for (const z of zs as Tensor[]) out.push(f64(await z.data()));
+  return out;
 }
 
 const fact = (k: number): number => (k <= 1 ? 1 : k * fact(k - 1));
@@ -220,21 +317,55 @@ export function compareResults(got: Results, ref: Results, g: Graph, precision: 
       ),
     ),
   );
-  return out.filter((m): m is Mismatch => m !== null);
-}
-
-// ----- graph validity (for shrinking) -----
-
-export function validGraph(g: Graph): boolean {
-  try {
-    const vals: Nd[] = [];
-    for (const n of g.nodes) {
-      const v = interpretNode(n, vals);
-      if (!v.data.every((x) => Number.isFinite(x) && Math.abs(x) <= MAX_MAGNITUDE) || !kinkMargin(n, vals, v)) return false;
-      vals.push(v);
-    }
-    return true;
-  } catch {
-    return false;
+  ref.col.forEach((r, k) =>
+    out.push(
+      compare(
+        `collapsed ${k < K - 1 ? `Z${k + 1}` : 'top'}`,
+        got.col[k]!,
+        r,
+        tol(k + 1),
+        0,
+        P.map((p) => p.col[k]!),
+      ),
+    ),
+  );
+  const [b, rb] = [got.batched, ref.batched];
+  if (b && rb) {
+    const g2 = secondExample(g)!;
+    const scale = Math.max(fwdScale, maxMagnitude(interpret(g2)));
+    const pb = P.flatMap((p) => (p.batched ? [p.batched] : []));
+    out.push(
+      compare(
+        'vmap forward',
+        b.fwd,
+        rb.fwd,
+        tol(0),
+        scale,
+        pb.map((p) => p.fwd),
+      ),
+    );
+    rb.vjp.forEach((r, i) =>
+      out.push(
+        compare(
+          `vmap vjp x${i}`,
+          b.vjp[i]!,
+          r,
+          tol(1),
+          0,
+          pb.map((p) => p.vjp[i]!),
+        ),
+      ),
+    );
+    out.push(
+      compare(
+        `vmap jet Z${K}`,
+        b.top,
+        rb.top,
+        tol(K),
+        0,
+        pb.map((p) => p.top),
+      ),
+    );
   }
+  return out.filter((m): m is Mismatch => m !== null);
 }
