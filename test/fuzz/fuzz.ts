@@ -5,7 +5,7 @@
 import { type DType, init } from '../../src/index.js';
 import { type Batched, batchedInput, concatenated, secondExample } from './batched.js';
 import { fnSource } from './build.js';
-import { type Graph, type Shape, dce, generate, graphSeed, inputIds, opCount, validGraph } from './graph.js';
+import { type Graph, type Shape, type Sizes, dce, generate, graphSeed, inputIds, opCount, validGraph } from './graph.js';
 import { type Nd, interpret, maxMagnitude } from './interp.js';
 import {
   COLLAPSE_WEIGHTS,
@@ -30,6 +30,8 @@ export interface FuzzOptions {
   seed: number;
   graphs: number;
   backends: Float32Backend[];
+  /** Tensor sizes of the generated graphs (default SMALL). */
+  sizes?: Sizes;
   /** Shrink and print reproducers for at most this many failures (default 3). */
   maxShrink?: number;
   log?: (line: string) => void;
@@ -65,7 +67,7 @@ async function tryRun(g: Graph, dtype: DType, perturbSeed?: number): Promise<Out
 export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const t0 = performance.now();
   const log = opts.log ?? (() => {});
-  const graphs = Array.from({ length: opts.graphs }, (_, i) => generate(graphSeed(opts.seed, i)));
+  const graphs = Array.from({ length: opts.graphs }, (_, i) => generate(graphSeed(opts.seed, i), opts.sizes));
   const got = new Map<Float32Backend, Outcome[]>();
   // phase 1: every graph on WebGPU in sequence, one backend instance (shared pipeline cache)
   if (opts.backends.includes('webgpu')) {

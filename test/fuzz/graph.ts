@@ -162,7 +162,25 @@ export function broadcastShape(a: Shape, b: Shape): Shape | null {
 
 // ----- generation -----
 
-const MAX_SIZE = 48;
+/**
+ * Tensor sizes a generated graph keeps to: at most `maxSize` elements, dims drawn from `dims`,
+ * inputs uniform in ±`inputRange` (smaller for large tensors, whose sums would grow past
+ * MAX_MAGNITUDE).
+ */
+export interface Sizes {
+  readonly maxSize: number;
+  readonly dims: readonly number[];
+  /** Ranks of the inputs, drawn uniformly. */
+  readonly ranks: readonly number[];
+  readonly inputRange: number;
+}
+/** The default: small tensors (every kernel path at small sizes, cheap to check). */
+export const SMALL: Sizes = { maxSize: 48, dims: [1, 2, 3, 4], ranks: [0, 1, 1, 2, 2, 2, 3, 3], inputRange: 1.5 };
+/**
+ * Large tensors (`npm run fuzz -- --large`): dims past the CPU's WebAssembly matmul threshold, the
+ * register and tiled WebGPU templates' block sizes, with ragged edges (17, 33, 70).
+ */
+export const LARGE: Sizes = { maxSize: 4096, dims: [1, 3, 17, 33, 64, 70], ranks: [2, 2, 2, 3], inputRange: 0.4 };
 const MAX_INPUTS = 5;
 const NUMS = [0.5, 2, -1, 1.5, -0.25, 3, 0.1, -2.5, 0.75];
 const UN: UnFn[] = ['neg', 'exp', 'sin', 'cos', 'tanh', 'sigmoid', 'softplus', 'square', 'abs', 'sign', 'relu'];
@@ -196,25 +214,25 @@ const KINDS: [GNode['k'], number][] = [
 ];
 const KIND_TOTAL = KINDS.reduce((s, [, w]) => s + w, 0);
 
-function randomShape(r: Rng, maxRank = 3): Shape {
-  const rank = r.pick([0, 1, 1, 2, 2, 2, 3, 3].filter((x) => x <= maxRank));
-  const s = Array.from({ length: rank }, () => r.pick([1, 2, 3, 4]));
-  while (size(s) > MAX_SIZE) s[s.indexOf(Math.max(...s))] = 1;
+function randomShape(r: Rng, sizes: Sizes, maxRank = 3): Shape {
+  const rank = r.pick(sizes.ranks.filter((x) => x <= maxRank));
+  const s = Array.from({ length: rank }, () => r.pick(sizes.dims));
+  while (size(s) > sizes.maxSize) s[s.indexOf(Math.max(...s))] = 1;
   return s;
 }
 
 /** A shape that broadcasts with `s` (drops leading dims, sets some to 1, sometimes adds one). */
-function compatibleShape(r: Rng, s: Shape): Shape {
+function compatibleShape(r: Rng, s: Shape, sizes: Sizes): Shape {
   const drop = r.bool(0.3) ? r.int(0, s.length) : 0;
   let t = s.slice(drop).map((d) => (r.bool(0.25) ? 1 : d));
   // a new leading axis (only when no axis was dropped, so it lies outside s)
-  if (drop === 0 && r.bool(0.15) && size(s) * 2 <= MAX_SIZE && s.length < 4) t = [r.pick([1, 2]), ...t];
+  if (drop === 0 && r.bool(0.15) && size(s) * 2 <= sizes.maxSize && s.length < 4) t = [r.pick([1, 2]), ...t];
   return t;
 }
 
-function inputData(r: Rng, shape: Shape): number[] {
+function inputData(r: Rng, shape: Shape, range: number): number[] {
   // float32-representable so that every backend sees exactly the same inputs
-  return Array.from({ length: size(shape) }, () => Math.fround(r.uniform(-1.5, 1.5)));
+  return Array.from({ length: size(shape) }, () => Math.fround(r.uniform(-range, range)));
 }
 
 function factorShapes(n: number, maxRank = 4): Shape[] {
@@ -233,10 +251,11 @@ interface Builder {
   nodes: GNode[];
   shapes: Shape[];
   vals: Nd[];
+  sizes: Sizes;
 }
 
 function addInput(b: Builder, shape: Shape): Ref {
-  const n: GNode = { k: 'in', shape: shape.slice(), data: inputData(b.r, shape) };
+  const n: GNode = { k: 'in', shape: shape.slice(), data: inputData(b.r, shape, b.sizes.inputRange) };
   b.nodes.push(n);
   b.shapes.push(shape.slice());
   b.vals.push({ shape: shape.slice(), data: Float64Array.from(n.data) });
@@ -278,9 +297,9 @@ function proposeOp(b: Builder): GNode | null {
       b,
       (s) => {
         const o = broadcastShape(sa, s);
-        return o !== null && size(o) <= MAX_SIZE;
+        return o !== null && size(o) <= b.sizes.maxSize;
       },
-      () => compatibleShape(r, sa),
+      () => compatibleShape(r, sa, b.sizes),
     );
   switch (kind) {
     case 'un':
@@ -306,17 +325,17 @@ function proposeOp(b: Builder): GNode | null {
       const sab = broadcastShape(sa, b.shapes[bb]!)!;
       const fit = (s: Shape): boolean => {
         const o = broadcastShape(sab, s);
-        return o !== null && size(o) <= MAX_SIZE;
+        return o !== null && size(o) <= b.sizes.maxSize;
       };
-      const x = partner(b, fit, () => compatibleShape(r, sab));
+      const x = partner(b, fit, () => compatibleShape(r, sab, b.sizes));
       const sx = broadcastShape(sab, b.shapes[x]!)!;
       const y = partner(
         b,
         (s) => {
           const o = broadcastShape(sx, s);
-          return o !== null && size(o) <= MAX_SIZE;
+          return o !== null && size(o) <= b.sizes.maxSize;
         },
-        () => compatibleShape(r, sx),
+        () => compatibleShape(r, sx, b.sizes),
       );
       return { k: 'where', fn: r.pick(CMPS.filter((c) => c !== 'equal' && c !== 'notEqual')), a, b: bb, x, y };
     }
@@ -335,7 +354,7 @@ function proposeOp(b: Builder): GNode | null {
         if (s.length === 1) return s[0] === kdim && sa.length >= 1;
         if (s[s.length - 2] !== kdim) return false;
         const bb = broadcastShape(batchA, s.slice(0, -2));
-        return bb !== null && size(bb) * s[s.length - 1]! * (sa.length >= 2 ? sa[sa.length - 2]! : 1) <= MAX_SIZE;
+        return bb !== null && size(bb) * s[s.length - 1]! * (sa.length >= 2 ? sa[sa.length - 2]! : 1) <= b.sizes.maxSize;
       };
       const bref = partner(
         b,
@@ -343,7 +362,7 @@ function proposeOp(b: Builder): GNode | null {
         () => {
           const form = r.int(0, 3);
           if (form === 0) return [kdim];
-          const n = r.pick([1, 2, 3, 4]);
+          const n = r.pick(b.sizes.dims);
           if (form === 1 || sa.length < 3) return r.bool(0.2) && sa.length <= 2 && sa.length > 0 ? [r.pick([1, 2]), kdim, n] : [kdim, n];
           return [...batchA.map((d) => (r.bool(0.3) ? 1 : d)), kdim, n];
         },
@@ -367,7 +386,7 @@ function proposeOp(b: Builder): GNode | null {
     case 'bcast': {
       let shape = sa.map((d) => (d === 1 && r.bool(0.6) ? r.int(2, 3) : d));
       if (r.bool(0.5) && shape.length < 4) shape = [r.int(1, 3), ...shape];
-      if (size(shape) > MAX_SIZE) return null;
+      if (size(shape) > b.sizes.maxSize) return null;
       return { k: 'bcast', a, shape };
     }
     case 'expand':
@@ -394,7 +413,7 @@ function proposeOp(b: Builder): GNode | null {
     case 'pad': {
       const pads = sa.map((): [number, number] => [r.pick([0, 0, 1, 2]), r.pick([0, 1, 1])]);
       const out = sa.map((d, i) => d + pads[i]![0] + pads[i]![1]);
-      return size(out) > MAX_SIZE ? null : { k: 'pad', a, pads };
+      return size(out) > b.sizes.maxSize ? null : { k: 'pad', a, pads };
     }
     case 'concat': {
       if (sa.length === 0) return null;
@@ -407,12 +426,12 @@ function proposeOp(b: Builder): GNode | null {
         ),
       );
       const total = [a, ...others].reduce((t, x) => t + b.shapes[x]![axis]!, 0);
-      if ((size(sa) / sa[axis]!) * total > MAX_SIZE) return null;
+      if ((size(sa) / sa[axis]!) * total > b.sizes.maxSize) return null;
       return { k: 'concat', xs: r.shuffle([a, ...others]), axis: r.bool(0.3) ? axis - sa.length : axis };
     }
     case 'stack': {
       const n = r.int(2, 3);
-      if (size(sa) * n > MAX_SIZE || sa.length >= 4) return null;
+      if (size(sa) * n > b.sizes.maxSize || sa.length >= 4) return null;
       const others = Array.from({ length: n - 1 }, () =>
         partner(
           b,
@@ -439,11 +458,11 @@ export const MAX_MAGNITUDE = 20;
  * interpreter and rejected unless its values are finite, at most MAX_MAGNITUDE, and every kink
  * (abs/sign/relu at 0, ties of maximum/minimum/comparisons/max-reductions) is a margin away.
  */
-export function generate(seed: number): Graph {
+export function generate(seed: number, sizes: Sizes = SMALL): Graph {
   const r = new Rng(seed);
-  const b: Builder = { r, nodes: [], shapes: [], vals: [] };
+  const b: Builder = { r, nodes: [], shapes: [], vals: [], sizes };
   const nInputs = r.int(1, 3);
-  for (let i = 0; i < nInputs; i++) addInput(b, randomShape(r));
+  for (let i = 0; i < nInputs; i++) addInput(b, randomShape(r, sizes));
   const target = r.int(3, 12);
   let ops = 0;
   for (let tries = 0; ops < target && tries < 200; tries++) {
@@ -468,7 +487,7 @@ export function generate(seed: number): Graph {
       undo();
       continue;
     }
-    if (size(v.shape) > MAX_SIZE || !v.data.every((x) => Number.isFinite(x) && Math.abs(x) <= MAX_MAGNITUDE) || !kinkMargin(n, b.vals, v)) {
+    if (size(v.shape) > b.sizes.maxSize || !v.data.every((x) => Number.isFinite(x) && Math.abs(x) <= MAX_MAGNITUDE) || !kinkMargin(n, b.vals, v)) {
       undo();
       continue;
     }
