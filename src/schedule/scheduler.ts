@@ -295,10 +295,11 @@ class Scheduler {
     const acc = this.fusion.accumulatorOf(n);
     const b = new KernelBuilder(acc);
     const out = acc === n ? { k: 'acc' as const } : this.expr(n, b, true)!;
-    // The plan's accumulator can go unreached at the kernel's own index: when a node on the only
-    // path to it was re-planned into a buffer during the build (its kernel, or a buffer of the
-    // accumulator's own, computes it now; fuzz seed 111, graph #140). The kernel is then a loop.
-    const absorbed = acc !== null && (acc === n || b.built(acc) !== undefined) ? acc : null;
+    // The plan's accumulator can go unabsorbed: when a node on the only path to it was re-planned
+    // into a buffer during the build, it is reached only through views or not at all (fuzz seed
+    // 111, graph #140), and where it got a buffer of its own meanwhile it is read from that. The
+    // kernel is then a loop.
+    const absorbed = acc !== null && (acc === n || b.built(acc)?.k === 'acc') ? acc : null;
     if (absorbed === null) this.kernels.push(b.loop(n.dtype, n.shape, slot, out));
     else if (absorbed.op === 'matmul') this.emitMatmul(absorbed, b, slot, out, n);
     else this.emitReduce(absorbed, b, slot, out, n);
