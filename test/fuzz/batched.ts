@@ -1,10 +1,12 @@
-// The fuzzer's vmap check: a batch of two examples of a graph (its own inputs, and a second set
-// the graph stays valid at), every other input shared (inAxes null), through vmap of the forward
-// function, of its gradient and of its jet's top coefficient. The float64 engine's batched results
-// are checked against the interpreter (forward) and against the same transformations run on each
-// example without vmap; the float32 backends against the float64 engine's batched results.
+// The fuzzer's checks over a second example of a graph (its inputs negated, reversed or rescaled
+// where the graph stays valid): vmap over both examples (every other input shared, inAxes null)
+// of the forward function, of its gradient and of its jet's top coefficient; and jit of the
+// forward function and gradient, traced at the first example and replayed at the second. The
+// float64 engine's results are checked against the interpreter (forward) and against the same
+// transformations run on each example without vmap or jit; the float32 backends against the
+// float64 engine's.
 
-import { type Tensor, grad, jet, stack, vmap } from '../../src/index.js';
+import { type Tensor, grad, jet, jit, stack, vmap } from '../../src/index.js';
 import { type Graph, inputIds, validGraph } from './graph.js';
 
 /** Does vmap batch input i (inAxes 0)? The others are shared by both examples (inAxes null). */
@@ -37,18 +39,25 @@ export function secondExample(g: Graph): Graph | null {
   return null;
 }
 
-/** The results the check compares: the forward value, one gradient per input and the jet's top coefficient, each [2, ...]. */
+/** The results the checks compare. */
 export interface Batched {
+  /** vmap: the forward value, one gradient per input and the jet's top coefficient, each [2, ...]. */
   fwd: Float64Array;
   vjp: Float64Array[];
   top: Float64Array;
+  /** jit, replayed at the second example: the forward value and one gradient per input. */
+  jitFwd: Float64Array;
+  jitVjp: Float64Array[];
+  /** Replays of the jitted function's two calls (1: the second call replayed the first's plan). */
+  jitReplays: number;
 }
 
 const f64 = (a: ArrayLike<number>): Float64Array => Float64Array.from(a);
 
 /**
  * vmap of f, of the gradient of sum(W * f) and of jet(f, ·, series)'s top coefficient, over the
- * two examples `xs` and `xs2` (inputs that are not batched are taken from `xs`).
+ * two examples `xs` and `xs2` (inputs that are not batched are taken from `xs`); jit of f and the
+ * gradient, called at `xs`, then at the second example.
  */
 export async function runBatched(f: (...xs: Tensor[]) => Tensor, xs: Tensor[], xs2: Tensor[], W: Tensor, series: Tensor[][]): Promise<Batched> {
   const inAxes = xs.map((_, i) => (batchedInput(i) ? 0 : null));
@@ -65,7 +74,13 @@ export async function runBatched(f: (...xs: Tensor[]) => Tensor, xs: Tensor[], x
   const vjp: Float64Array[] = [];
   for (const t of vmap(g, { inAxes })(...X) as Tensor[]) vjp.push(f64(await t.data()));
   const top = (...a: Tensor[]): Tensor => jet(f, a, series)[1].at(-1)!;
-  return { fwd, vjp, top: f64(await vmap(top, { inAxes })(...X).data()) };
+  const topOut = f64(await vmap(top, { inAxes })(...X).data());
+  const jf = jit((...a: Tensor[]): Tensor[] => [f(...a), ...(g(...a) as Tensor[])]);
+  for (const t of jf(...xs)) await t.data();
+  const [jitOut, ...jitGrads] = jf(...xs.map((x, i) => (batchedInput(i) ? xs2[i]! : x)));
+  const jitVjp: Float64Array[] = [];
+  for (const t of jitGrads) jitVjp.push(f64(await t.data()));
+  return { fwd, vjp, top: topOut, jitFwd: f64(await jitOut!.data()), jitVjp, jitReplays: jf.stats.replays };
 }
 
 /** The two examples' results, one after the other (what the batched results must be). */

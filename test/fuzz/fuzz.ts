@@ -95,7 +95,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     perturbed.push(await perturbedRefs(g));
     if (opts.backends.includes('cpu32')) cpu32.push(await tryRun(g, 'float32'));
     const own = await cpuChecks(g, ref, perturbed[i]!);
-    checks += 3 + (ref instanceof Error || !ref.batched ? 0 : 2 + ref.batched.vjp.length);
+    checks += 3 + (ref instanceof Error || !ref.batched ? 0 : 4 + 2 * ref.batched.vjp.length);
     if (own) failures.push({ index: i, backend: 'cpu64', ...own });
   }
   if (opts.backends.includes('cpu32')) got.set('cpu32', cpu32);
@@ -104,7 +104,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     outs.forEach((r, i) => {
       const ref = refs[i]!;
       if (ref instanceof Error) return; // reported by cpuChecks
-      checks += 3 + ref.vjp.length + ref.jet.length + ref.col.length + (ref.batched ? 2 + ref.batched.vjp.length : 0);
+      checks += 3 + ref.vjp.length + ref.jet.length + ref.col.length + (ref.batched ? 3 + 2 * ref.batched.vjp.length : 0);
       if (r instanceof Error) {
         failures.push({ index: i, backend: b, mismatches: [], error: r.message });
         return;
@@ -229,6 +229,16 @@ const batchedChecks: Checks = async (g, ref, perturbed) => {
     check('vmap forward vs interpreter', b.fwd, concatenated(vals.at(-1)!.data, vals2.at(-1)!.data), 0, scale, (p) => p.fwd),
     ...b.vjp.map((v, i) => check(`vmap vjp x${i} vs examples`, v, concatenated(ref.vjp[i]!, at2.vjp[i]!), 1, 0, (p) => p.vjp[i]!)),
     check(`vmap jet Z${K} vs examples`, b.top, concatenated(ref.jet[K - 1]!, at2.top), K, 0, (p) => p.top),
+    check('jit forward vs interpreter', b.jitFwd, vals2.at(-1)!.data, 0, maxMagnitude(vals2), (p) => p.jitFwd),
+    ...b.jitVjp.map((v, i) => check(`jit vjp x${i} vs examples`, v, at2.vjp[i]!, 1, 0, (p) => p.jitVjp[i]!)),
+    b.jitReplays === 1
+      ? null
+      : {
+          check: 'jit replays',
+          worst: `the second call made ${b.jitReplays} replays, expected 1`,
+          expected: new Float64Array([1]),
+          got: new Float64Array([b.jitReplays]),
+        },
   ]);
 };
 
@@ -362,7 +372,7 @@ function renderRepro(seed: number, orig: Failure, prefix: Graph[], g: Graph, f: 
   const lines: string[] = [
     `// wgad fuzz reproducer: seed ${seed}, graph #${orig.index}, ${b === 'webgpu' ? 'webgpu/float32' : b === 'cpu32' ? 'cpu/float32' : 'cpu/float64'}`,
     `// ${f.error !== undefined ? `error: ${f.error}` : `${f.mismatches[0]!.check}: ${f.mismatches[0]!.worst}`}`,
-    `import { init, tensor, jvp, grad, jet, collapsedJet, vmap, add, sub, mul, div, maximum, minimum, less, lessEqual, greater, greaterEqual, equal, notEqual, where, matmul, concat, stack, stopGradient } from 'wgad';`,
+    `import { init, tensor, jvp, grad, jet, collapsedJet, vmap, jit, add, sub, mul, div, maximum, minimum, less, lessEqual, greater, greaterEqual, equal, notEqual, where, matmul, concat, stack, stopGradient } from 'wgad';`,
     `await init({ backend: '${b === 'webgpu' ? 'webgpu' : 'cpu'}' });`,
     `const T = (a, shape) => tensor(a, { shape, dtype: 'float32' });`,
     `const T64 = (a, shape) => tensor(a, { shape, dtype: 'float64' });`,
@@ -376,7 +386,7 @@ function renderRepro(seed: number, orig: Failure, prefix: Graph[], g: Graph, f: 
     `  const top = series.map((s, i) => s[${K - 1}].mul(${COLLAPSE_WEIGHTS[0]}).add(series2[i][${K - 1}].mul(${COLLAPSE_WEIGHTS[1]})));`,
     `  const [, c] = collapsedJet(f, xs, lower, top, { order: ${K}, weights: [${COLLAPSE_WEIGHTS.join(', ')}] });`,
     `  for (const z of [...c.lower, c.top]) out.col.push(await z.data());`,
-    `  // vmap over two examples (xs and xs2; the inputs batchedInput leaves out are shared)`,
+    `  // vmap over two examples (xs and xs2; the inputs batchedInput leaves out are shared), and jit`,
     `  if (xs2) {`,
     `    const batchedInput = ${batchedInput.toString()};`,
     `    const inAxes = xs.map((_, i) => (batchedInput(i) ? 0 : null));`,
@@ -385,6 +395,12 @@ function renderRepro(seed: number, orig: Failure, prefix: Graph[], g: Graph, f: 
     `    out.vmap = { fwd: await vmap(f, { inAxes })(...X).data(), vjp: [] };`,
     `    for (const v of vmap(gr, { inAxes })(...X)) out.vmap.vjp.push(await v.data());`,
     `    out.vmap.top = await vmap((...a) => jet(f, a, series)[1].at(-1), { inAxes })(...X).data();`,
+    `    // jit of f and its gradient, traced at xs, replayed at the second example`,
+    `    const jf = jit((...a) => [f(...a), ...gr(...a)]);`,
+    `    for (const t of jf(...xs)) await t.data();`,
+    `    const [y, ...gs] = jf(...xs.map((x, i) => (batchedInput(i) ? xs2[i] : x)));`,
+    `    out.jit = { fwd: await y.data(), vjp: [] };`,
+    `    for (const v of gs) out.jit.vjp.push(await v.data());`,
     `  }`,
     `  return out;`,
     `}`,
@@ -404,11 +420,13 @@ function renderRepro(seed: number, orig: Failure, prefix: Graph[], g: Graph, f: 
         ? 'r.jvp'
         : m.check.startsWith('vjp')
           ? `r.vjp[${m.check.slice(5)}]`
-          : m.check.startsWith('vmap')
-            ? `r.vmap.${m.check.startsWith('vmap vjp') ? `vjp[${m.check.split(' ')[2]!.slice(1)}]` : m.check.startsWith('vmap jet') ? 'top' : 'fwd'}`
-            : m.check.startsWith('collapsed')
-              ? `r.col[${m.check.split(' ')[1] === 'top' ? K - 1 : Number(m.check.split(' ')[1]!.slice(1)) - 1}]`
-              : `r.jet[${Number(m.check.split(' ')[1]!.slice(1)) - 1}]`;
+          : m.check.startsWith('jit')
+            ? `r.jit.${m.check.startsWith('jit vjp') ? `vjp[${m.check.split(' ')[2]!.slice(1)}]` : 'fwd'}`
+            : m.check.startsWith('vmap')
+              ? `r.vmap.${m.check.startsWith('vmap vjp') ? `vjp[${m.check.split(' ')[2]!.slice(1)}]` : m.check.startsWith('vmap jet') ? 'top' : 'fwd'}`
+              : m.check.startsWith('collapsed')
+                ? `r.col[${m.check.split(' ')[1] === 'top' ? K - 1 : Number(m.check.split(' ')[1]!.slice(1)) - 1}]`
+                : `r.jet[${Number(m.check.split(' ')[1]!.slice(1)) - 1}]`;
     lines.push(`console.log(Array.from(${field}));`);
     lines.push(`// got:      ${arr(m.got)}`);
     lines.push(`// expected: ${arr(m.expected)}  (${m.check.includes('vs') ? m.check.split(' vs ')[1] : 'cpu/float64'})`);

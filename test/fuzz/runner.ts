@@ -365,6 +365,24 @@ export function compareResults(got: Results, ref: Results, g: Graph, precision: 
         0,
         pb.map((p) => p.top),
       ),
+      compare(
+        'jit forward',
+        b.jitFwd,
+        rb.jitFwd,
+        tol(0),
+        scale,
+        pb.map((p) => p.jitFwd),
+      ),
+      ...rb.jitVjp.map((r, i) =>
+        compare(
+          `jit vjp x${i}`,
+          b.jitVjp[i]!,
+          r,
+          tol(1),
+          0,
+          pb.map((p) => p.jitVjp[i]!),
+        ),
+      ),
     );
   }
   return out.filter((m): m is Mismatch => m !== null);
