@@ -17,9 +17,11 @@ import {
   compareResults,
   directions,
   gradAndTop,
-  jetAlongSecond,
+  jetAlong,
   nestedJvp,
   runGraph,
+  stacksChannels,
+  collapsedConstant,
   tol32,
   tol64,
 } from './runner.js';
@@ -162,7 +164,7 @@ async function cpuChecks(g: Graph, ref: Outcome, perturbed: Results[]): Promise<
   const ms: Mismatch[] = [];
   for (const [what, checks] of [
     ['nested jvp', jetChecks],
-    ['jet along the second direction', collapsedChecks],
+    ['the standard jets along the collapsed directions', collapsedChecks],
     ['the second example without vmap', batchedChecks],
   ] as const) {
     try {
@@ -198,7 +200,7 @@ const collapsedChecks: Checks = async (g, ref, perturbed) => {
   // directions, where the jets round each direction's term: they agree to float32's precision
   const rounds = g.nodes.some((n) => n.k === 'astype');
   return found(
-    collapsedFromJets(ref.jet, await jetAlongSecond(g)).map((w, k) => {
+    collapsedFromJets(await jetAlong(g, 'series'), await jetAlong(g, 'series2')).map((w, k) => {
       const sens = perturbed.map((p) => resized(p.col[k]!, ref.col[k]!, w, rounds ? 1 : 2 ** -29));
       const rtol = rounds ? tol32(k + 1, ops) : tol64(k + 1, ops);
       return compare(`collapsed ${k < K - 1 ? `Z${k + 1}` : 'top'} vs jets`, ref.col[k]!, w, rtol, 0, sens);
@@ -382,8 +384,9 @@ function renderRepro(seed: number, orig: Failure, prefix: Graph[], g: Graph, f: 
     `  const out = { fwd: await f(...xs).data(), jvp: await jvp(f, xs, tangents)[1].data(), vjp: [], jet: [], col: [] };`,
     `  for (const g of grad((...a) => f(...a).mul(W).sum(), { argnums: xs.map((_, i) => i) })(...xs)) out.vjp.push(await g.data());`,
     `  for (const z of jet(f, xs, series)[1]) out.jet.push(await z.data());`,
-    `  const lower = series.map((s, i) => s.slice(0, ${K - 1}).map((c, k) => stack([c, series2[i][k]])));`,
-    `  const top = series.map((s, i) => s[${K - 1}].mul(${COLLAPSE_WEIGHTS[0]}).add(series2[i][${K - 1}].mul(${COLLAPSE_WEIGHTS[1]})));`,
+    `  const constant = ${collapsedConstant.toString()}; // inputs without a series`,
+    `  const lower = series.map((s, i) => (constant(i) ? [] : s.slice(0, ${K - 1}).map((c, k) => stack([c, series2[i][k]]))));`,
+    `  const top = series.map((s, i) => (constant(i) ? null : s[${K - 1}].mul(${COLLAPSE_WEIGHTS[0]}).add(series2[i][${K - 1}].mul(${COLLAPSE_WEIGHTS[1]}))));`,
     `  const [, c] = collapsedJet(f, xs, lower, top, { order: ${K}, weights: [${COLLAPSE_WEIGHTS.join(', ')}] });`,
     `  for (const z of [...c.lower, c.top]) out.col.push(await z.data());`,
     `  // vmap over two examples (xs and xs2; the inputs batchedInput leaves out are shared), and jit`,
@@ -410,6 +413,8 @@ function renderRepro(seed: number, orig: Failure, prefix: Graph[], g: Graph, f: 
     lines.push(graphSource(p, `before${i}`, dtype));
     lines.push(`await runAll(before${i});`);
   });
+  if (stacksChannels(g))
+    lines.push(`// collapsed Taylor mode ran with stacked matmul channels: call _setStackedChannels(true) (wgad's src/internal.ts) before collapsedJet`);
   lines.push(graphSource(g, 'g', dtype));
   lines.push(`const r = await runAll(g);`);
   if (f.error === undefined) {

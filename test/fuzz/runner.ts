@@ -3,7 +3,8 @@
 // CPU float64 against the plain-JS interpreter, jet against nested jvp and collapsed Taylor mode
 // against standard jets, and shrinks failures into self-contained public-API reproducers.
 
-import { type DType, type Tensor, collapsedJet, grad, jet, jvp, stack, tensor } from '../../src/index.js';
+import { type CollapsedOut, type DType, type Tensor, collapsedJet, grad, jet, jvp, stack, tensor } from '../../src/index.js';
+import { _setStackedChannels } from '../../src/internal.js';
 import { type Batched, runBatched, secondExample } from './batched.js';
 import { buildFn } from './build.js';
 import { type Graph, type Shape, Rng, inputIds, opCount, size } from './graph.js';
@@ -31,7 +32,8 @@ export interface Results {
   vjp: Float64Array[];
   jet: Float64Array[];
   /**
-   * Collapsed Taylor mode along `series` and `series2` with COLLAPSE_WEIGHTS: the output's
+   * Collapsed Taylor mode along `series` and `series2` with COLLAPSE_WEIGHTS (collapsedConstant
+   * inputs held constant; matmul channels stacked where stacksChannels): the output's
    * coefficients 1..K−1 per direction ([2, ...S] each), then its weighted top coefficient.
    */
   col: Float64Array[];
@@ -50,8 +52,19 @@ export function directions(g: Graph, outShape: Shape): Directions {
   return { tangents, series, weights, series2: shapes.map((s) => Array.from({ length: K }, () => arr(s))) };
 }
 
-/** The collapsed inputs of input i: its two directions' lower coefficients stacked, and the weighted sum of their tops. */
-function collapsedInputs(d: Directions, i: number, dtype: DType): { lower: Tensor[]; top: Tensor } {
+/**
+ * Inputs collapsed Taylor mode holds constant (no series: every other one), so that products with
+ * a constant operand take the stacked-channel form (one matmul over all channels) where stacking
+ * is on.
+ */
+export const collapsedConstant = (i: number): boolean => i % 2 === 1;
+
+/** Does the collapsed check of graph `g` stack matmul channels (half the graphs; the WebGPU default on GPUs)? */
+export const stacksChannels = (g: Graph): boolean => g.dseed % 2 === 0;
+
+/** The collapsed inputs of input i: its two directions' lower coefficients stacked, and the weighted sum of their tops (none for a constant). */
+function collapsedInputs(d: Directions, i: number, dtype: DType): { lower: Tensor[]; top: Tensor | null } {
+  if (collapsedConstant(i)) return { lower: [], top: null };
   const [a, b] = [d.series[i]!, d.series2[i]!];
   const lower = a.slice(0, K - 1).map((c, k) => stack([T(c, dtype), T(b[k]!, dtype)]));
   const [w0, w1] = COLLAPSE_WEIGHTS as [number, number];
@@ -121,13 +134,19 @@ export async function runGraph(g: Graph, dtype: DType, perturbSeed?: number): Pr
   const je: Float64Array[] = [];
   for (const z of zs as Tensor[]) je.push(f64(await z.data()));
   const cin = xs.map((_, i) => collapsedInputs(d, i, dtype));
-  const [, co] = collapsedJet(
-    f,
-    xs,
-    cin.map((c) => c.lower),
-    cin.map((c) => c.top),
-    { order: K, weights: COLLAPSE_WEIGHTS },
-  );
+  const was = _setStackedChannels(stacksChannels(g));
+  let co: CollapsedOut;
+  try {
+    [, co] = collapsedJet(
+      f,
+      xs,
+      cin.map((c) => c.lower),
+      cin.map((c) => c.top),
+      { order: K, weights: COLLAPSE_WEIGHTS },
+    );
+  } finally {
+    _setStackedChannels(was);
+  }
   const col: Float64Array[] = [];
   for (const z of [...co.lower, co.top]) col.push(f64(await z.data()));
   const g2 = secondExample(g);
@@ -161,15 +180,18 @@ export async function gradAndTop(g: Graph): Promise<{ vjp: Float64Array[]; top: 
   return { vjp, top: f64(await zs.at(-1)!.data()) };
 }
 
-/** The standard jet of a graph along the second direction (`series2`), in float64 on the active backend. */
-export async function jetAlongSecond(g: Graph): Promise<Float64Array[]> {
+/**
+ * The standard jet of a graph along one of the collapsed check's directions (`series` or
+ * `series2`), the collapsed constants' series zero, in float64 on the active backend.
+ */
+export async function jetAlong(g: Graph, direction: 'series' | 'series2'): Promise<Float64Array[]> {
   const f = buildFn(g);
   const xs = inputs64(g);
   const d = directions(g, interpret(g).at(-1)!.shape);
   const [, zs] = jet(
     f,
     xs,
-    d.series2.map((s) => s.map((c) => T(c, 'float64'))),
+    d[direction].map((s, i) => s.map((c) => T(collapsedConstant(i) ? { shape: c.shape, data: new Float64Array(c.data.length) } : c, 'float64'))),
   );
   const out: Float64Array[] = [];
   for (const z of zs as Tensor[]) out.push(f64(await z.data()));
