@@ -11,7 +11,7 @@ import { type Float32Backend, formatReport, runFuzz } from './fuzz.js';
 
 const backends: Float32Backend[] = webgpuCaseEnabled() ? ['cpu32', 'webgpu'] : ['cpu32'];
 
-// Seeds and sizes of the slice: about 1.5–2 minutes on a 2-core machine with SwiftShader. Seed 102
+// Seeds and sizes of the slice: about 2.5 minutes on a 2-core machine with SwiftShader. Seed 102
 // reaches the WebGPU uniform-binding-size bug (pipeline cache key vs scalar count) at graph #42.
 const SLICE: { seed: number; graphs: number }[] = [
   { seed: 1, graphs: 150 },
