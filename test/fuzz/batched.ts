@@ -6,7 +6,8 @@
 // transformations run on each example without vmap or jit; the float32 backends against the
 // float64 engine's.
 
-import { type Tensor, grad, jet, jit, stack, vmap } from '../../src/index.js';
+import { type Tensor, jet, jit, stack, vmap } from '../../src/index.js';
+import { readAll, weightedGrad } from './build.js';
 import { type Graph, inputIds, validGraph } from './graph.js';
 
 /** Does vmap batch input i (inAxes 0)? The others are shared by both examples (inAxes null). */
@@ -63,23 +64,14 @@ export async function runBatched(f: (...xs: Tensor[]) => Tensor, xs: Tensor[], x
   const inAxes = xs.map((_, i) => (batchedInput(i) ? 0 : null));
   const X = xs.map((x, i) => (batchedInput(i) ? stack([x, xs2[i]!]) : x));
   const fwd = f64(await vmap(f, { inAxes })(...X).data());
-  const argnums = xs.map((_, i) => i);
-  const g = grad(
-    (...a: Tensor[]) =>
-      f(...a)
-        .mul(W)
-        .sum(),
-    { argnums },
-  );
-  const vjp: Float64Array[] = [];
-  for (const t of vmap(g, { inAxes })(...X) as Tensor[]) vjp.push(f64(await t.data()));
+  const g = weightedGrad(f, xs.length, W);
+  const vjp = await readAll(vmap(g, { inAxes })(...X));
   const top = (...a: Tensor[]): Tensor => jet(f, a, series)[1].at(-1)!;
   const topOut = f64(await vmap(top, { inAxes })(...X).data());
-  const jf = jit((...a: Tensor[]): Tensor[] => [f(...a), ...(g(...a) as Tensor[])]);
+  const jf = jit((...a: Tensor[]): Tensor[] => [f(...a), ...g(...a)]);
   for (const t of jf(...xs)) await t.data();
   const [jitOut, ...jitGrads] = jf(...xs.map((x, i) => (batchedInput(i) ? xs2[i]! : x)));
-  const jitVjp: Float64Array[] = [];
-  for (const t of jitGrads) jitVjp.push(f64(await t.data()));
+  const jitVjp = await readAll(jitGrads);
   return { fwd, vjp, top: topOut, jitFwd: f64(await jitOut!.data()), jitVjp, jitReplays: jf.stats.replays };
 }
 

@@ -44,6 +44,25 @@ export function buildFn(g: Graph, noise?: OpNoise): (...xs: Tensor[]) => Tensor 
   };
 }
 
+/** The gradient of sum(W * f) with respect to each of f's `n` arguments: what the fuzzer's vjp checks read. */
+export function weightedGrad(f: (...xs: Tensor[]) => Tensor, n: number, weights: Tensor): (...xs: Tensor[]) => Tensor[] {
+  const g = W.grad(
+    (...a: Tensor[]) =>
+      f(...a)
+        .mul(weights)
+        .sum(),
+    { argnums: Array.from({ length: n }, (_, i) => i) },
+  );
+  return (...xs) => g(...xs) as Tensor[];
+}
+
+/** Tensors read back as float64 arrays, one after the other. */
+export async function readAll(ts: readonly Tensor[]): Promise<Float64Array[]> {
+  const out: Float64Array[] = [];
+  for (const t of ts) out.push(Float64Array.from(await t.data()));
+  return out;
+}
+
 /** How many terms each element of op `n`'s output sums (1 for an op that is no sum). */
 function summedTerms(n: Exclude<GNode, { k: 'in' }>, v: readonly Tensor[]): number {
   if (n.k === 'matmul') return v[n.a]!.shape.at(-1) ?? 1;

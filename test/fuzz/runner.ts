@@ -3,10 +3,10 @@
 // CPU float64 against the plain-JS interpreter, jet against nested jvp and collapsed Taylor mode
 // against standard jets, and shrinks failures into self-contained public-API reproducers.
 
-import { type CollapsedOut, type DType, type Tensor, collapsedJet, grad, jet, jvp, stack, tensor } from '../../src/index.js';
+import { type CollapsedOut, type DType, type Tensor, collapsedJet, jet, jvp, stack, tensor } from '../../src/index.js';
 import { _setStackedChannels } from '../../src/internal.js';
 import { type Batched, runBatched, secondExample } from './batched.js';
-import { buildFn } from './build.js';
+import { buildFn, readAll, weightedGrad } from './build.js';
 import { type Graph, type Shape, Rng, inputIds, opCount, size } from './graph.js';
 import { type Nd, interpret, maxMagnitude } from './interp.js';
 
@@ -120,19 +120,9 @@ export async function runGraph(g: Graph, dtype: DType, perturbSeed?: number): Pr
   );
   const jv = f64(await (t as Tensor).data());
   const W = T(d.weights, dtype);
-  const gs = grad(
-    (...a: Tensor[]) =>
-      f(...a)
-        .mul(W)
-        .sum(),
-    { argnums: xs.map((_, i) => i) },
-  )(...xs) as Tensor[];
-  const vj: Float64Array[] = [];
-  for (const x of gs) vj.push(f64(await x.data()));
+  const vj = await readAll(weightedGrad(f, xs.length, W)(...xs));
   const series = d.series.map((s) => s.map((c) => T(c, dtype)));
-  const [, zs] = jet(f, xs, series);
-  const je: Float64Array[] = [];
-  for (const z of zs as Tensor[]) je.push(f64(await z.data()));
+  const je = await readAll(jet(f, xs, series)[1]);
   const cin = xs.map((_, i) => collapsedInputs(d, i, dtype));
   const was = _setStackedChannels(stacksChannels(g));
   let co: CollapsedOut;
@@ -147,8 +137,7 @@ export async function runGraph(g: Graph, dtype: DType, perturbSeed?: number): Pr
   } finally {
     _setStackedChannels(was);
   }
-  const col: Float64Array[] = [];
-  for (const z of [...co.lower, co.top]) col.push(f64(await z.data()));
+  const col = await readAll([...co.lower, co.top]);
   const g2 = secondExample(g);
   const batched = g2 ? await runBatched(f, xs, inputsOf(g2), W, series) : null;
   return { fwd, jvp: jv, vjp: vj, jet: je, col, batched };
@@ -162,16 +151,7 @@ export async function gradAndTop(g: Graph): Promise<{ vjp: Float64Array[]; top: 
   const f = buildFn(g);
   const xs = inputs64(g);
   const d = directions(g, interpret(g).at(-1)!.shape);
-  const W = T(d.weights, 'float64');
-  const gs = grad(
-    (...a: Tensor[]) =>
-      f(...a)
-        .mul(W)
-        .sum(),
-    { argnums: xs.map((_, i) => i) },
-  )(...xs) as Tensor[];
-  const vjp: Float64Array[] = [];
-  for (const x of gs) vjp.push(f64(await x.data()));
+  const vjp = await readAll(weightedGrad(f, xs.length, T(d.weights, 'float64'))(...xs));
   const [, zs] = jet(
     f,
     xs,
@@ -188,14 +168,9 @@ export async function jetAlong(g: Graph, direction: 'series' | 'series2'): Promi
   const f = buildFn(g);
   const xs = inputs64(g);
   const d = directions(g, interpret(g).at(-1)!.shape);
-  const [, zs] = jet(
-    f,
-    xs,
-    d[direction].map((s, i) => s.map((c) => T(collapsedConstant(i) ? { shape: c.shape, data: new Float64Array(c.data.length) } : c, 'float64'))),
-  );
-  const out: Float64Array[] = [];
-  for (const z of zs as Tensor[]) out.push(f64(await z.data()));
-  return out;
+  const zero = (c: Nd): Nd => ({ shape: c.shape, data: new Float64Array(c.data.length) });
+  const series = d[direction].map((s, i) => s.map((c) => T(collapsedConstant(i) ? zero(c) : c, 'float64')));
+  return readAll(jet(f, xs, series)[1]);
 }
 
 const fact = (k: number): number => (k <= 1 ? 1 : k * fact(k - 1));
