@@ -21,7 +21,7 @@ import {
   nestedJvp,
   runGraph,
   stacksChannels,
-  collapsedConstant,
+  collapsedConstants,
   tol32,
   tol64,
 } from './runner.js';
@@ -355,6 +355,7 @@ function graphSource(g: Graph, name: string, dtype: string): string {
     `  W: ${t(d.weights)},`,
     `  series: [${d.series.map((s) => `[${s.map(t).join(', ')}]`).join(', ')}],`,
     `  series2: [${d.series2.map((s) => `[${s.map(t).join(', ')}]`).join(', ')}],`,
+    `  constants: ${JSON.stringify([...collapsedConstants(g)])},`,
     ...(g2
       ? [
           `  xs2: [${inputIds(g2)
@@ -380,11 +381,11 @@ function renderRepro(seed: number, orig: Failure, prefix: Graph[], g: Graph, f: 
     `const T64 = (a, shape) => tensor(a, { shape, dtype: 'float64' });`,
     `// what the fuzzer runs per graph: forward, jvp, grad of sum(W * f), jet to order 4, and collapsed`,
     `// Taylor mode to order 4 along series and series2 (top weights ${COLLAPSE_WEIGHTS.join(', ')}), each read back`,
-    `async function runAll({ f, xs, tangents, W, series, series2, xs2 }) {`,
+    `async function runAll({ f, xs, tangents, W, series, series2, constants, xs2 }) {`,
     `  const out = { fwd: await f(...xs).data(), jvp: await jvp(f, xs, tangents)[1].data(), vjp: [], jet: [], col: [] };`,
     `  for (const g of grad((...a) => f(...a).mul(W).sum(), { argnums: xs.map((_, i) => i) })(...xs)) out.vjp.push(await g.data());`,
     `  for (const z of jet(f, xs, series)[1]) out.jet.push(await z.data());`,
-    `  const constant = ${collapsedConstant.toString()}; // inputs without a series`,
+    `  const constant = (i) => constants.includes(i); // inputs without a series in collapsedJet`,
     `  const lower = series.map((s, i) => (constant(i) ? [] : s.slice(0, ${K - 1}).map((c, k) => stack([c, series2[i][k]]))));`,
     `  const top = series.map((s, i) => (constant(i) ? null : s[${K - 1}].mul(${COLLAPSE_WEIGHTS[0]}).add(series2[i][${K - 1}].mul(${COLLAPSE_WEIGHTS[1]}))));`,
     `  const [, c] = collapsedJet(f, xs, lower, top, { order: ${K}, weights: [${COLLAPSE_WEIGHTS.join(', ')}] });`,

@@ -32,8 +32,8 @@ export interface Results {
   vjp: Float64Array[];
   jet: Float64Array[];
   /**
-   * Collapsed Taylor mode along `series` and `series2` with COLLAPSE_WEIGHTS (collapsedConstant
-   * inputs held constant; matmul channels stacked where stacksChannels): the output's
+   * Collapsed Taylor mode along `series` and `series2` with COLLAPSE_WEIGHTS (collapsedConstants
+   * held constant; matmul channels stacked where stacksChannels): the output's
    * coefficients 1..K−1 per direction ([2, ...S] each), then its weighted top coefficient.
    */
   col: Float64Array[];
@@ -53,18 +53,25 @@ export function directions(g: Graph, outShape: Shape): Directions {
 }
 
 /**
- * Inputs collapsed Taylor mode holds constant (no series: every other one), so that products with
- * a constant operand take the stacked-channel form (one matmul over all channels) where stacking
- * is on.
+ * The inputs (by position) collapsed Taylor mode holds constant, with no series, as a network's
+ * weights are: every other one, and every input a matmul reads directly as its B operand (so that
+ * such products take the stacked-channel form, one matmul over all channels, where stacking is
+ * on); input 0 keeps its series whatever it is.
  */
-export const collapsedConstant = (i: number): boolean => i % 2 === 1;
+export function collapsedConstants(g: Graph): Set<number> {
+  const ids = inputIds(g);
+  const out = new Set(ids.map((_, i) => i).filter((i) => i % 2 === 1));
+  for (const n of g.nodes) if (n.k === 'matmul' && g.nodes[n.b]!.k === 'in') out.add(ids.indexOf(n.b));
+  out.delete(0);
+  return out;
+}
 
 /** Does the collapsed check of graph `g` stack matmul channels (half the graphs; the WebGPU default on GPUs)? */
 export const stacksChannels = (g: Graph): boolean => g.dseed % 2 === 0;
 
 /** The collapsed inputs of input i: its two directions' lower coefficients stacked, and the weighted sum of their tops (none for a constant). */
-function collapsedInputs(d: Directions, i: number, dtype: DType): { lower: Tensor[]; top: Tensor | null } {
-  if (collapsedConstant(i)) return { lower: [], top: null };
+function collapsedInputs(d: Directions, i: number, constant: boolean, dtype: DType): { lower: Tensor[]; top: Tensor | null } {
+  if (constant) return { lower: [], top: null };
   const [a, b] = [d.series[i]!, d.series2[i]!];
   const lower = a.slice(0, K - 1).map((c, k) => stack([T(c, dtype), T(b[k]!, dtype)]));
   const [w0, w1] = COLLAPSE_WEIGHTS as [number, number];
@@ -123,7 +130,8 @@ export async function runGraph(g: Graph, dtype: DType, perturbSeed?: number): Pr
   const vj = await readAll(weightedGrad(f, xs.length, W)(...xs));
   const series = d.series.map((s) => s.map((c) => T(c, dtype)));
   const je = await readAll(jet(f, xs, series)[1]);
-  const cin = xs.map((_, i) => collapsedInputs(d, i, dtype));
+  const constants = collapsedConstants(g);
+  const cin = xs.map((_, i) => collapsedInputs(d, i, constants.has(i), dtype));
   const was = _setStackedChannels(stacksChannels(g));
   let co: CollapsedOut;
   try {
@@ -169,7 +177,8 @@ export async function jetAlong(g: Graph, direction: 'series' | 'series2'): Promi
   const xs = inputs64(g);
   const d = directions(g, interpret(g).at(-1)!.shape);
   const zero = (c: Nd): Nd => ({ shape: c.shape, data: new Float64Array(c.data.length) });
-  const series = d[direction].map((s, i) => s.map((c) => T(collapsedConstant(i) ? zero(c) : c, 'float64')));
+  const constants = collapsedConstants(g);
+  const series = d[direction].map((s, i) => s.map((c) => T(constants.has(i) ? zero(c) : c, 'float64')));
   return readAll(jet(f, xs, series)[1]);
 }
 
