@@ -99,7 +99,7 @@ const inputNd = (g: Graph, i: number): Nd => {
   return { shape: n.shape, data: f64(n.data) };
 };
 
-/** Forward, jvp, vjp and jet of one graph on the active backend, each read back separately. */
+/** Forward, jvp, vjp, jet, collapsed Taylor mode, vmap and jit of one graph on the active backend, each read back separately. */
 export async function runGraph(g: Graph, dtype: DType, perturbSeed?: number): Promise<Results> {
   // with perturbSeed (float64 only): every input, tangent, series and weight element, and every
   // op's output, multiplied by 1 + u·PERTURB, u uniform in [-1, 1] — float32-sized errors of the
