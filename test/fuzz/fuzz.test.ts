@@ -1,8 +1,9 @@
 // The random-graph fuzzer's fixed-seed CI slice: many graphs in sequence in one process on one
 // device (so state such as cached WebGPU pipelines is shared between graphs), WebGPU float32 and
-// CPU float32 against CPU float64 for forward, jvp, vjp, jet to order 4 and collapsed Taylor mode
-// to order 4 (two directions), CPU float64 against a plain-JS interpreter, jet against nested jvp
-// and collapsed Taylor mode against standard jets along each direction.
+// CPU float32 against CPU float64 for forward, jvp, vjp, jet to order 4, collapsed Taylor mode to
+// order 4 (two directions), vmap and jit; CPU float64 against a plain-JS interpreter, jvp against
+// vjp (the adjoint identity), jet against nested jvp, collapsed Taylor mode against standard jets
+// along each direction, vmap and jit against unbatched runs (docs/testing.md).
 // `npm run fuzz -- --graphs N --seed S` runs more.
 
 import { expect, it } from 'vitest';

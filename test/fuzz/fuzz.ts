@@ -97,7 +97,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     perturbed.push(await perturbedRefs(g));
     if (opts.backends.includes('cpu32')) cpu32.push(await tryRun(g, 'float32'));
     const own = await cpuChecks(g, ref, perturbed[i]!);
-    checks += 3 + (ref instanceof Error || !ref.batched ? 0 : 4 + 2 * ref.batched.vjp.length);
+    checks += 4 + (ref instanceof Error || !ref.batched ? 0 : 4 + 2 * ref.batched.vjp.length);
     if (own) failures.push({ index: i, backend: 'cpu64', ...own });
   }
   if (opts.backends.includes('cpu32')) got.set('cpu32', cpu32);
@@ -164,6 +164,7 @@ async function cpuChecks(g: Graph, ref: Outcome, perturbed: Results[]): Promise<
   const ms: Mismatch[] = [];
   for (const [what, checks] of [
     ['nested jvp', jetChecks],
+    ['the adjoint identity', adjointChecks],
     ['the standard jets along the collapsed directions', collapsedChecks],
     ['the second example without vmap', batchedChecks],
   ] as const) {
@@ -177,7 +178,36 @@ async function cpuChecks(g: Graph, ref: Outcome, perturbed: Results[]): Promise<
 }
 
 type Checks = (g: Graph, ref: Results, perturbed: Results[]) => Promise<Mismatch[]>;
+/** Does the graph round through float32 (astype), so that float64 results of different routes agree only to float32's precision? */
+const roundsToFloat32 = (g: Graph): boolean => g.nodes.some((n) => n.k === 'astype');
 const found = (ms: (Mismatch | null)[]): Mismatch[] => ms.filter((m): m is Mismatch => m !== null);
+
+/**
+ * The adjoint identity ⟨W, J t⟩ = Σ_i ⟨(Jᵀ W)_i, t_i⟩: the jvp along the tangents and the gradient
+ * of Σ W·f (the vjp) the float64 run made, against each other. Forward and reverse mode share no
+ * rule, so this checks every vjp rule against its jvp rule. Normwise: the tolerance is relative
+ * to the sum of the terms' magnitudes on both sides.
+ */
+const adjointChecks: Checks = async (g, ref) => {
+  const d = directions(g, interpret(g).at(-1)!.shape);
+  let lhs = 0;
+  let rhs = 0;
+  let scale = 0;
+  ref.jvp.forEach((v, j) => {
+    lhs += d.weights.data[j]! * v;
+    scale += Math.abs(d.weights.data[j]! * v);
+  });
+  ref.vjp.forEach((v, i) =>
+    v.forEach((x, k) => {
+      rhs += x * d.tangents[i]!.data[k]!;
+      scale += Math.abs(x * d.tangents[i]!.data[k]!);
+    }),
+  );
+  const ops = opCount(g);
+  // a cast through float32 rounds the tangents on one side and the cotangents on the other
+  const rtol = roundsToFloat32(g) ? tol32(1, ops) : tol64(1, ops);
+  return found([compare('adjoint ⟨W, J t⟩ vs ⟨Jᵀ W, t⟩', new Float64Array([rhs]), new Float64Array([lhs]), rtol, scale)]);
+};
 
 /** Forward against the interpreter; jet against nested jvp. */
 const jetChecks: Checks = async (g, ref, perturbed) => {
@@ -198,7 +228,7 @@ const collapsedChecks: Checks = async (g, ref, perturbed) => {
   const ops = opCount(g);
   // a graph that rounds to float32 (astype) rounds the collapsed top, a weighted sum over the
   // directions, where the jets round each direction's term: they agree to float32's precision
-  const rounds = g.nodes.some((n) => n.k === 'astype');
+  const rounds = roundsToFloat32(g);
   return found(
     collapsedFromJets(await jetAlong(g, 'series'), await jetAlong(g, 'series2')).map((w, k) => {
       const sens = perturbed.map((p) => resized(p.col[k]!, ref.col[k]!, w, rounds ? 1 : 2 ** -29));

@@ -1,7 +1,7 @@
 // Runs fuzz graphs in sequence on one backend (so compiled kernels / cached pipelines are shared
-// between graphs, as in a long-lived application), compares float32 backends against CPU float64,
-// CPU float64 against the plain-JS interpreter, jet against nested jvp and collapsed Taylor mode
-// against standard jets, and shrinks failures into self-contained public-API reproducers.
+// between graphs, as in a long-lived application): forward, jvp, vjp, jet, collapsed Taylor mode,
+// vmap and jit of each; the comparisons and tolerances (fuzz.ts checks the float64 engine against
+// its independent references with them). docs/testing.md describes the whole.
 
 import { type CollapsedOut, type DType, type Tensor, collapsedJet, jet, jvp, stack, tensor } from '../../src/index.js';
 import { _setStackedChannels } from '../../src/internal.js';
