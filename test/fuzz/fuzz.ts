@@ -5,7 +5,7 @@
 import { type DType, init } from '../../src/index.js';
 import { type Batched, batchedInput, concatenated, secondExample } from './batched.js';
 import { fnSource } from './build.js';
-import { type Graph, type Shape, type Sizes, dce, generate, graphSeed, inputIds, opCount, validGraph } from './graph.js';
+import { type GNode, type Graph, type Shape, type Sizes, dce, generate, graphSeed, inputIds, opCount, validGraph } from './graph.js';
 import { type Nd, interpret, maxMagnitude } from './interp.js';
 import {
   COLLAPSE_WEIGHTS,
@@ -97,7 +97,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     perturbed.push(await perturbedRefs(g));
     if (opts.backends.includes('cpu32')) cpu32.push(await tryRun(g, 'float32'));
     const own = await cpuChecks(g, ref, perturbed[i]!);
-    checks += 4 + (ref instanceof Error || !ref.batched ? 0 : 4 + 2 * ref.batched.vjp.length);
+    checks += 5 + (ref instanceof Error || !ref.batched ? 0 : 4 + 2 * ref.batched.vjp.length);
     if (own) failures.push({ index: i, backend: 'cpu64', ...own });
   }
   if (opts.backends.includes('cpu32')) got.set('cpu32', cpu32);
@@ -165,6 +165,7 @@ async function cpuChecks(g: Graph, ref: Outcome, perturbed: Results[]): Promise<
   for (const [what, checks] of [
     ['nested jvp', jetChecks],
     ['the adjoint identity', adjointChecks],
+    ['finite differences', finiteDifferenceChecks],
     ['the standard jets along the collapsed directions', collapsedChecks],
     ['the second example without vmap', batchedChecks],
   ] as const) {
@@ -207,6 +208,39 @@ const adjointChecks: Checks = async (g, ref) => {
   // a cast through float32 rounds the tangents on one side and the cotangents on the other
   const rtol = roundsToFloat32(g) ? tol32(1, ops) : tol64(1, ops);
   return found([compare('adjoint ⟨W, J t⟩ vs ⟨Jᵀ W, t⟩', new Float64Array([rhs]), new Float64Array([lhs]), rtol, scale)]);
+};
+
+/** Central-difference step (the tangents are at most 1 in size; a step this small stays well inside the kink margin). */
+const FD_STEP = 1e-5;
+
+/**
+ * The float64 jvp against central differences of the plain-JS interpreter along the same
+ * tangents, Richardson-extrapolated (4·D(h/2) − D(h)) / 3, an O(h⁴) error: the one check of the
+ * partial derivatives that forward, reverse and Taylor mode share (the rule tables) against
+ * something that does not use them. Skipped where a shifted input would bring the graph too near a
+ * kink.
+ */
+const finiteDifferenceChecks: Checks = async (g, ref) => {
+  // a cast through float32 is a step function at this resolution
+  if (roundsToFloat32(g)) return [];
+  const ids = inputIds(g);
+  const vals = interpret(g);
+  const d = directions(g, vals.at(-1)!.shape);
+  const at = (s: number): Float64Array | null => {
+    const nodes = g.nodes.map((n, idx): GNode => {
+      // stopGradient's value is held: its derivative is 0 by definition
+      if (n.k === 'stopgrad') return { k: 'in', shape: vals[idx]!.shape.slice(), data: Array.from(vals[idx]!.data) };
+      const i = ids.indexOf(idx);
+      return n.k === 'in' ? { ...n, data: n.data.map((x, j) => x + s * d.tangents[i]!.data[j]!) } : n;
+    });
+    const shifted = { nodes, dseed: g.dseed };
+    return validGraph(shifted) ? interpret(shifted).at(-1)!.data : null;
+  };
+  const ys = [FD_STEP, -FD_STEP, FD_STEP / 2, -FD_STEP / 2].map(at);
+  if (ys.some((y) => y === null)) return [];
+  const [p1, m1, p2, m2] = ys as Float64Array[];
+  const fd = p1!.map((_, j) => (4 * (p2![j]! - m2![j]!)) / FD_STEP / 3 - (p1![j]! - m1![j]!) / (2 * FD_STEP) / 3);
+  return found([compare('jvp vs finite differences', ref.jvp, fd, 1e-7, 0)]);
 };
 
 /** Forward against the interpreter; jet against nested jvp. */
