@@ -237,7 +237,11 @@ const finiteDifferenceChecks: Checks = async (g, ref) => {
   if (ys.some((y) => y === null)) return [];
   const [p1, m1, p2, m2] = ys as Float64Array[];
   const fd = p1!.map((_, j) => (4 * (p2![j]! - m2![j]!)) / FD_STEP / 3 - (p1![j]! - m1![j]!) / (2 * FD_STEP) / 3);
-  return found([compare('jvp vs finite differences', ref.jvp, fd, 1e-7, 0)]);
+  // each difference of two function values carries their rounding (a few float64 ulps of the
+  // largest value the graph computes), magnified by 1/h: an absolute floor under the tolerance
+  const rtol = 1e-7;
+  const noise = (16 * 2 ** -52 * maxMagnitude(vals)) / FD_STEP;
+  return found([compare('jvp vs finite differences', ref.jvp, fd, rtol, noise / rtol)]);
 };
 
 /** Forward against the interpreter; jet against nested jvp. */
