@@ -95,6 +95,25 @@ function findProduct(sum: Node, x: Node, g: Canonical): Fold | null {
   return null;
 }
 
+/**
+ * Does `product` depend on `sum`? Then folding would make the sum a row of a product computed from
+ * it: a cycle (fuzz seed 122, graph #34: a matmul whose A is built from the mean of its own B).
+ * Only nodes after `sum` in topological order (`pos`) can depend on it.
+ */
+function dependsOn(product: Node, sum: Node, g: Canonical, pos: ReadonlyMap<Node, number>): boolean {
+  const after = pos.get(sum)!;
+  const seen = new Set<Node>();
+  const stack = [...g.inputsOf(product)];
+  while (stack.length > 0) {
+    const m = stack.pop()!;
+    if (m === sum) return true;
+    if (seen.has(m) || (pos.get(m) ?? -1) <= after) continue;
+    seen.add(m);
+    stack.push(...g.inputsOf(m));
+  }
+  return false;
+}
+
 /** A sum over every dim of X but the last (X of rank ≥ 2), or null. */
 function rowSumInput(n: Node, g: Canonical): Node | null {
   if (n.op !== 'sum' || n.buffer !== null) return null;
@@ -111,11 +130,14 @@ function rowSumInput(n: Node, g: Canonical): Node | null {
  */
 export function foldRowSums(g: Canonical): Map<Node, Node> {
   const out = new Map<Node, Node>();
+  let pos: Map<Node, number> | null = null;
   for (const n of g.order) {
     const x = rowSumInput(n, g);
     if (!x) continue;
     const f = findProduct(n, x, g);
     if (!f || out.has(f.product)) continue;
+    pos ??= new Map(g.order.map((m, i) => [m, i]));
+    if (dependsOn(f.product, n, g, pos)) continue;
     const [a, b] = g.inputsOf(f.product) as [Node, Node];
     const [m, k] = a.shape as [number, number];
     const cols = lastDim(b);

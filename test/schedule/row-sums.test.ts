@@ -159,4 +159,27 @@ describeBackends('row sums folded into products', (c) => {
       Array.from({ length: 8 }, (_, r) => G[r * 3]! + G[r * 3 + 1]! + G[r * 3 + 2]!),
     );
   });
+
+  it('a sum over the rows of B that A is computed from stays a reduction (folding it would make a cycle; fuzz seed 122, graph #34)', async () => {
+    // P = (Y + Σ_rows X) @ X: the fold would compute Σ_rows X as a row of P, whose A needs it; the
+    // scheduler looped until the heap ran out
+    const [M, K, N] = [3, 4, 2];
+    const x = t([K, N], 9);
+    const y = t([M, N], 10);
+    const s = x.sum(0); // [N]
+    const a = y.matmul(x.transpose()).add(s.sum().reshape([1, 1])); // [M, K], built from the sum
+    const p = a.matmul(x);
+    expect(blockOutputs(schedule([p.node]).plan.kernels)).toEqual([]);
+    const [X, Y] = [Array.from(await x.data()), Array.from(await y.data())];
+    const total = X.reduce((u, v) => u + v, 0);
+    const A = Array.from({ length: M * K }, (_, i) => {
+      const [r, k] = [Math.floor(i / K), i % K];
+      return Y.slice(r * N, r * N + N).reduce((u, v, j) => u + v * X[k * N + j]!, 0) + total;
+    });
+    const want = Array.from({ length: M * N }, (_, i) => {
+      const [r, col] = [Math.floor(i / N), i % N];
+      return A.slice(r * K, r * K + K).reduce((u, v, k) => u + v * X[k * N + col]!, 0);
+    });
+    tol(await p.data(), want);
+  });
 });
