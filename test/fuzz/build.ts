@@ -39,7 +39,10 @@ export function buildFn(g: Graph, noise?: OpNoise): (...xs: Tensor[]) => Tensor 
   return (...xs: Tensor[]): Tensor => {
     const env: Tensor[] = [];
     let nextIn = 0;
-    g.nodes.forEach((n, i) => env.push(n.k === 'in' ? xs[nextIn++]! : perturbed(i, applyNode(n, env), summedTerms(n, env))));
+    // a `safe` node's inner a·a + c is an op of its own, rounded before the log / sqrt / pow (where
+    // log(1 + tiny) loses its digits; fuzz seed 130, graph #103): perturbed too, under key −1 − i
+    const inner = (i: number) => (u: Tensor) => perturbed(-1 - i, u, 1);
+    g.nodes.forEach((n, i) => env.push(n.k === 'in' ? xs[nextIn++]! : perturbed(i, applyNode(n, env, inner(i)), summedTerms(n, env))));
     return env[env.length - 1]!;
   };
 }
@@ -70,13 +73,14 @@ function summedTerms(n: Exclude<GNode, { k: 'in' }>, v: readonly Tensor[]): numb
   return 1;
 }
 
-function applyNode(n: Exclude<GNode, { k: 'in' }>, v: Tensor[]): Tensor {
+/** Op `n` over the values `v` (`inner`: applied to a composite node's intermediate, the conditioning estimate's perturbation). */
+function applyNode(n: Exclude<GNode, { k: 'in' }>, v: Tensor[], inner: (t: Tensor) => Tensor = (t) => t): Tensor {
   const a = (): Tensor => v[(n as { a: number }).a]!;
   switch (n.k) {
     case 'un':
       return (a() as unknown as Record<string, () => Tensor>)[n.fn]!.call(a());
     case 'safe': {
-      const u = a().mul(a()).add(n.c);
+      const u = inner(a().mul(a()).add(n.c));
       return n.fn === 'log' ? u.log() : n.fn === 'sqrt' ? u.sqrt() : u.pow(n.p);
     }
     case 'powi':
