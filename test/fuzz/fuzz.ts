@@ -5,7 +5,7 @@
 import { type DType, init } from '../../src/index.js';
 import { type Batched, concatenated, secondExample } from './batched.js';
 import { renderRepro } from './repro.js';
-import { type GNode, type Graph, type Sizes, dce, generate, graphSeed, inputIds, opCount, validGraph } from './graph.js';
+import { type GNode, type Graph, type Sizes, dce, generate, graphSeed, inputIds, opCount, validGraph, withInputData } from './graph.js';
 import { type Nd, interpret, maxMagnitude } from './interp.js';
 import {
   K,
@@ -220,16 +220,14 @@ const FD_STEP = 1e-5;
 const finiteDifferenceChecks: Checks = async (g, ref) => {
   // a cast through float32 is a step function at this resolution
   if (roundsToFloat32(g)) return [];
-  const ids = inputIds(g);
   const vals = interpret(g);
   const d = directions(g, vals.at(-1)!.shape);
   const at = (s: number): Float64Array | null => {
-    const nodes = g.nodes.map((n, idx): GNode => {
-      // stopGradient's value is held: its derivative is 0 by definition
-      if (n.k === 'stopgrad') return { k: 'in', shape: vals[idx]!.shape.slice(), data: Array.from(vals[idx]!.data) };
-      const i = ids.indexOf(idx);
-      return n.k === 'in' ? { ...n, data: n.data.map((x, j) => x + s * d.tangents[i]!.data[j]!) } : n;
-    });
+    const moved = withInputData(g, (i, data) => data.map((x, j) => x + s * d.tangents[i]!.data[j]!));
+    // stopGradient's value is held: its derivative is 0 by definition
+    const nodes = moved.nodes.map(
+      (n, idx): GNode => (n.k === 'stopgrad' ? { k: 'in', shape: vals[idx]!.shape.slice(), data: Array.from(vals[idx]!.data) } : n),
+    );
     const shifted = { nodes, dseed: g.dseed };
     return validGraph(shifted) ? interpret(shifted).at(-1)!.data : null;
   };

@@ -487,7 +487,7 @@ export function generate(seed: number, sizes: Sizes = SMALL): Graph {
       undo();
       continue;
     }
-    if (size(v.shape) > b.sizes.maxSize || !v.data.every((x) => Number.isFinite(x) && Math.abs(x) <= MAX_MAGNITUDE) || !kinkMargin(n, b.vals, v)) {
+    if (size(v.shape) > b.sizes.maxSize || !validValue(n, b.vals, v)) {
       undo();
       continue;
     }
@@ -500,17 +500,28 @@ export function generate(seed: number, sizes: Sizes = SMALL): Graph {
   return dce({ nodes: b.nodes, dseed: Math.floor(r.next() * 2 ** 31) });
 }
 
-/** Is every value of the graph finite, bounded and a margin away from the kinks (the generator's invariants)? */
+/** Is node `n`'s value `v` (over the earlier values `vals`) finite, bounded and a margin away from its kinks? */
+function validValue(n: GNode, vals: readonly Nd[], v: Nd): boolean {
+  return v.data.every((x) => Number.isFinite(x) && Math.abs(x) <= MAX_MAGNITUDE) && kinkMargin(n, vals, v);
+}
+
+/** Does every node of the graph keep the generator's invariants (validValue)? */
 export function validGraph(g: Graph): boolean {
   try {
     const vals: Nd[] = [];
     for (const n of g.nodes) {
       const v = interpretNode(n, vals);
-      if (!v.data.every((x) => Number.isFinite(x) && Math.abs(x) <= MAX_MAGNITUDE) || !kinkMargin(n, vals, v)) return false;
+      if (!validValue(n, vals, v)) return false;
       vals.push(v);
     }
     return true;
   } catch {
     return false;
   }
+}
+
+/** `g` with input i's data (inputs counted in node order) replaced by `data(i, old)`. */
+export function withInputData(g: Graph, data: (i: number, old: readonly number[]) => number[]): Graph {
+  let i = 0;
+  return { nodes: g.nodes.map((n) => (n.k === 'in' ? { ...n, data: data(i++, n.data) } : n)), dseed: g.dseed };
 }

@@ -187,8 +187,7 @@ const fact = (k: number): number => (k <= 1 ? 1 : k * fact(k - 1));
 /** The K derivative coefficients of t ↦ f(x(t)), x(t) = x0 + Σ X_k t^k/k!, by nested first-order jvps. */
 export async function nestedJvp(g: Graph): Promise<Float64Array[]> {
   const f = buildFn(g);
-  const ins = inputIds(g).map((i) => g.nodes[i] as { shape: Shape; data: number[] });
-  const xs = ins.map((x) => T({ shape: x.shape, data: f64(x.data) }, 'float64'));
+  const xs = inputs64(g);
   const d = directions(g, interpret(g).at(-1)!.shape);
   const S = d.series.map((s) => s.map((c) => T(c, 'float64')));
   const curve = (t: Tensor): Tensor => f(...xs.map((x0, i) => S[i]!.reduce((x, Xk, k) => x.add(Xk.mul(t.pow(k + 1).mul(1 / fact(k + 1)))), x0)));
