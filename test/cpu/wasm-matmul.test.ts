@@ -34,10 +34,26 @@ interface Case {
   bSize: number;
 }
 
-/** Contiguous operands, or variants: A stored transposed, B offset with a row stride, masks, broadcast B. */
+/**
+ * Contiguous operands, or variants: 1, A stored transposed, B offset with a row stride and
+ * broadcast; 2, the same masked; 3, A offset with a row stride, B stored transposed. Between
+ * them every packing path of wasm-pack.ts (chunk copies and transposes of each panel width) and
+ * of pack.ts (masks) runs.
+ */
 function makeCase(batch: number, m: number, n: number, k: number, variant: number): Case {
   if (variant === 0)
     return { batch, m, n, k, aView: contiguousView([batch, m, k]), bView: contiguousView([batch, k, n]), aSize: batch * m * k, bSize: batch * k * n };
+  if (variant === 3)
+    return {
+      batch,
+      m,
+      n,
+      k,
+      aView: { shape: [batch, m, k], strides: [m * (k + 2), k + 2, 1], offset: 3, mask: null },
+      bView: { shape: [batch, k, n], strides: [n * k, 1, k], offset: 0, mask: null },
+      aSize: 3 + batch * m * (k + 2),
+      bSize: batch * n * k,
+    };
   // A stored as [batch, k, m] (transposed view); B as [k, n + 3] rows from offset 5, broadcast over batch
   const aView: View = {
     shape: [batch, m, k],
@@ -130,6 +146,7 @@ describe('wasm matmul', () => {
         [1, 130, 150, 300, 0],
         [2, 67, 131, 257, 2],
         [1, 300, 9, 800, 1],
+        [2, 131, 67, 255, 3],
       ] as const) {
         expect(m * n * k).toBeGreaterThanOrEqual(THREAD_MIN_WORK);
         const c = makeCase(batch, m, n, k, variant);
@@ -148,7 +165,7 @@ describe('wasm matmul', () => {
 
   for (const dtype of ['float32', 'float64'] as const) {
     for (const [batch, m, n, k] of SHAPES) {
-      for (const variant of [0, 1, 2]) {
+      for (const variant of [0, 1, 2, 3]) {
         it(`${dtype} [${batch}] ${m}x${k} @ ${k}x${n}, variant ${variant}: bit-identical to JS`, () => {
           const c = makeCase(batch, m, n, k, variant);
           const before = wasmMatmulStats.calls;

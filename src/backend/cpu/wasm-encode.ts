@@ -61,6 +61,8 @@ export const SIMD = {
   load32Splat: 0x09,
   load64Splat: 0x0a,
   store: 0x0b,
+  /** i8x16.shuffle; its 16 lane indices follow the opcode. */
+  shuffle: 0x0d,
   f32x4Add: 0xe4,
   f32x4Mul: 0xe6,
   f64x2Add: 0xf0,

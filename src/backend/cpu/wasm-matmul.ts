@@ -6,7 +6,8 @@
 // element's sum runs in the JS kernel's k order with a separate multiply and add (no FMA), each
 // rounded in the dtype, so results are bit-identical to the JS kernel of matmul.ts. Large
 // products split their column panels with a helper thread (wasm-threads.ts) where there is one.
-// Falls back (returns false) where WebAssembly or SIMD is unavailable, or the product is small.
+// Operands are packed in WebAssembly too where their views allow (wasm-pack.ts), else in JS
+// (pack.ts). Falls back (returns false) where WebAssembly or SIMD is unavailable, or the product is small.
 
 import type { DType, HostArray } from '../../dtype.js';
 import type { MatmulKernel } from '../../schedule/kernel.js';
@@ -14,6 +15,7 @@ import type { View } from '../../schedule/view.js';
 import { I32, SIMD, V128, type WasmFunction, op, wasmModule } from './wasm-encode.js';
 import { type ARows, packPanels, rowMajorBlocks, transposed } from './pack.js';
 import { type Helper, coreCount, startHelper } from './wasm-threads.js';
+import { type PackFn, packFunctions, packNames, packStaged, stagedLayout } from './wasm-pack.js';
 
 /** k block, and row panels of A per call (the A block, MC_PANELS·mr x KC, stays in cache). */
 const KC = 256;
@@ -135,6 +137,8 @@ type MM = (a: number, b: number, c: number, mp: number, np: number, aStride: num
 interface Instance {
   readonly memory: WebAssembly.Memory;
   readonly fns: Partial<Record<DType, MM>>;
+  /** The pack functions (wasm-pack.ts) by name. */
+  readonly pack: Readonly<Record<string, PackFn>>;
   /** The second thread (shared memory, Node), or null. */
   readonly helper: Helper | null;
 }
@@ -159,14 +163,14 @@ export function setWasmMatmulThreads(n: 1 | 2): void {
 /** Compiles the kernels over a new memory (shared: for a helper thread); null where that fails. */
 function compile(shared: boolean): Instance | null {
   try {
-    const bytes = wasmModule([kernel(NAMES.float32!, GEOMETRY.float32!), kernel(NAMES.float64!, GEOMETRY.float64!)], shared);
+    const bytes = wasmModule([kernel(NAMES.float32!, GEOMETRY.float32!), kernel(NAMES.float64!, GEOMETRY.float64!), ...packFunctions()], shared);
     if (!WebAssembly.validate(bytes)) return null;
     const memory = new WebAssembly.Memory(shared ? { initial: 1, maximum: MAX_BYTES / 65536, shared: true } : { initial: 1 });
     const module = new WebAssembly.Module(bytes);
-    const ex = new WebAssembly.Instance(module, { env: { mem: memory } }).exports as Record<string, MM>;
+    const ex = new WebAssembly.Instance(module, { env: { mem: memory } }).exports as Record<string, MM & PackFn>;
     const helper = shared ? startHelper(module, memory, [NAMES.float32!, NAMES.float64!]) : null;
     if (shared && !helper) return null;
-    return { memory, fns: { float32: ex[NAMES.float32!]!, float64: ex[NAMES.float64!]! }, helper };
+    return { memory, fns: { float32: ex[NAMES.float32!]!, float64: ex[NAMES.float64!]! }, pack: ex, helper };
   } catch {
     return null;
   }
@@ -204,26 +208,35 @@ export function runWasmMatmul(k: MatmulKernel, a: readonly ARows[], b: HostArray
   const nPanels = Math.ceil(n / nr);
   const mPad = mPanels * MR;
   const nPad = nPanels * nr;
-  // element offsets of A', B', C in memory (all 16-byte aligned)
-  const offB = Math.ceil((mPad * kk) / 4) * 4;
-  const offC = offB + nPad * kk;
-  const bytes = (offC + mPad * nPad) * g.esz;
-  if (bytes > MAX_BYTES) return false;
   // each block of A's rows packs into its own panels when every block but the last is whole
   // panels; otherwise A is first copied row-major, as one block
   if (a.some((r) => r.from % MR !== 0)) {
     const [src, sb, offset] = rowMajorBlocks(a, batch, m, kk);
     a = [{ src, view: { shape: [batch, m, kk], strides: [sb, kk, 1], offset, mask: null }, from: 0, rows: m }];
   }
-  const mem = memoryView(inst.memory, dtype, bytes);
   const aT = a.map((r) => transposed(r.view));
+  // element offsets of A', B', C and the operands' copies in memory (all 16-byte aligned)
+  const offB = Math.ceil((mPad * kk) / 4) * 4;
+  const offC = offB + nPad * kk;
+  const stage = Math.ceil((offC + mPad * nPad) / 4) * 4;
+  const spans = [...a.map((r, i) => stagedLayout(aT[i]!, 0, kk, r.rows)?.span ?? 0), stagedLayout(bView, 0, kk, n)?.span ?? 0];
+  const bytes = (stage + Math.max(...spans)) * g.esz;
+  if (bytes > MAX_BYTES) return false;
+  const mem = memoryView(inst.memory, dtype, bytes);
+  // B[t] (through a [batch, k, cols] view) into panels of w columns at element `at`: in wasm where the view allows
+  const pack = (src: HostArray, v: View, t: number, k: number, cols: number, w: number, at: number): void => {
+    const layout = stagedLayout(v, t, k, cols);
+    const names = packNames(g.esz, w);
+    if (layout) packStaged(src, layout, k, cols, mem, w, at, stage, { copy: inst.pack[names.copy]!, transpose: inst.pack[names.transpose]! });
+    else packPanels(src, v, t, k, cols, mem, w, at);
+  };
   const sharedB = batch === 1 || bView.strides[0] === 0;
   const ldc = nPad * g.esz;
   const split = threads > 1 && nPanels >= 2 && m * n * kk >= THREAD_MIN_WORK && inst.helper?.ready() === true;
   const fnIndex = dtype === 'float32' ? 0 : 1;
   for (let t = 0; t < batch; t++) {
-    a.forEach((r, i) => packPanels(r.src, aT[i]!, t, kk, r.rows, mem, MR, r.from * kk));
-    if (t === 0 || !sharedB) packPanels(b, bView, t, kk, n, mem, nr, offB);
+    a.forEach((r, i) => pack(r.src, aT[i]!, t, kk, r.rows, MR, r.from * kk));
+    if (t === 0 || !sharedB) pack(b, bView, t, kk, n, nr, offB);
     // the kernel calls for this batch entry, k blocks in order (each C element sums in k order)
     const calls: number[][] = [];
     for (let k0 = 0; k0 < kk; k0 += KC) {
