@@ -3,7 +3,8 @@
 // packed into panels of 4 columns, and each 4x4 block of C is accumulated in 16 local variables
 // (registers) over the whole k loop, then stored. float32 accumulators are rounded after every
 // multiply and after every add (Math.fround), as float32 hardware (and f32x4 SIMD) does: the
-// WebAssembly kernel (wasm-matmul.ts) gives bit-identical results; the kernel is compiled once per dtype so
+// WebAssembly kernel (wasm-matmul.ts) gives bit-identical results where it does not fuse the
+// multiply-add (its fused kernels round once a step); the kernel is compiled once per dtype so
 // every typed-array access stays monomorphic.
 
 import type { DType, HostArray } from '../../dtype.js';

@@ -67,6 +67,9 @@ export const SIMD = {
   f32x4Mul: 0xe6,
   f64x2Add: 0xf0,
   f64x2Mul: 0xf2,
+  /** Relaxed SIMD: a·b + c, fused or not as the hardware does it (fused on x86-64 with FMA3 and on ARM64). */
+  f32x4RelaxedMadd: 0x105,
+  f64x2RelaxedMadd: 0x107,
 };
 
 export interface WasmFunction {

@@ -3,9 +3,12 @@
 // columns (B'[q][p][j]), C padded to whole blocks. The kernel keeps an MR x NR block of C in
 // v128 locals (f64x2 or f32x4) over a k block of KC, loops over row panels of an MC block (A
 // block in cache) and over all column panels; the next k block resumes from the stored C. Each
-// element's sum runs in the JS kernel's k order with a separate multiply and add (no FMA), each
-// rounded in the dtype, so results are bit-identical to the JS kernel of matmul.ts. Large
-// products split their column panels with a helper thread (wasm-threads.ts) where there is one.
+// element's sum runs in the JS kernel's k order. Where the engine has relaxed SIMD and the
+// machine fuses its multiply-add (Chrome ≥ 114, Node ≥ 22; x86-64 with FMA3, ARM64), each step is
+// one fused multiply-add, rounded once (setWasmMatmulFma turns this off); elsewhere a separate
+// multiply and add, each rounded in the dtype, so results are bit-identical to the JS kernel of
+// matmul.ts. Large products split their column panels with a helper thread (wasm-threads.ts)
+// where there is one.
 // Operands are packed in WebAssembly too where their views allow (wasm-pack.ts), else in JS
 // (pack.ts). Falls back (returns false) where WebAssembly or SIMD is unavailable, or the product is small.
 
@@ -42,16 +45,23 @@ const GEOMETRY: Partial<Record<DType, Geometry>> = {
 /**
  * mm(a, b, c, mp, np, aStride, bStride, kc, ldc, first): for mp row panels (A at a, aStride bytes
  * apart) and np column panels (B at b, bStride apart), C block += A block · B block over kc steps
- * (C rows ldc bytes apart; first: start from 0 instead of C).
+ * (C rows ldc bytes apart; first: start from 0 instead of C). With `fma`, each step is one
+ * relaxed multiply-add (a single rounding where the hardware fuses it) instead of a multiply and
+ * an add.
  */
-function kernel(name: string, g: Geometry): WasmFunction {
+function kernel(name: string, g: Geometry, fma: boolean): WasmFunction {
   const [a, b, c, mp, np, aStride, bStride, kc, ldc, first] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const [q, r, ap, bp, cp, p, bq, aq, crow, cq] = [10, 11, 12, 13, 14, 15, 16, 17, 18, 19];
   const { mr: MR, nv: NV } = g;
   const acc = (i: number, v: number): number => 20 + i * NV + v;
   const bv = (v: number): number => 20 + MR * NV + v;
   const av = 20 + MR * NV + NV;
-  const [add, mul] = g.esz === 4 ? [SIMD.f32x4Add, SIMD.f32x4Mul] : [SIMD.f64x2Add, SIMD.f64x2Mul];
+  const [add, mul, madd] = g.esz === 4 ? [SIMD.f32x4Add, SIMD.f32x4Mul, SIMD.f32x4RelaxedMadd] : [SIMD.f64x2Add, SIMD.f64x2Mul, SIMD.f64x2RelaxedMadd];
+  // acc[i][v] + A[i] · B[v]
+  const step = (i: number, v: number): number[] =>
+    fma
+      ? [...op.get(av), ...op.get(bv(v)), ...op.get(acc(i, v)), ...op.simd(madd)]
+      : [...op.get(acc(i, v)), ...op.get(av), ...op.get(bv(v)), ...op.simd(mul), ...op.simd(add)];
   const splat = g.esz === 4 ? SIMD.load32Splat : SIMD.load64Splat;
   const nr = NV * g.lanes;
   const rows = (f: (i: number) => number[]): number[] => Array.from({ length: MR }, (_, i) => f(i)).flat();
@@ -96,7 +106,7 @@ function kernel(name: string, g: Geometry): WasmFunction {
       ...op.get(ap),
       ...op.simd(splat, { align: Math.log2(g.esz), offset: i * g.esz }),
       ...op.set(av),
-      ...vecs((v) => [...op.get(acc(i, v)), ...op.get(av), ...op.get(bv(v)), ...op.simd(mul), ...op.simd(add), ...op.set(acc(i, v))]),
+      ...vecs((v) => [...step(i, v), ...op.set(acc(i, v))]),
     ]),
     ...bump(ap, op.i32(MR * g.esz)),
     ...bump(bp, op.i32(nr * g.esz)),
@@ -136,15 +146,27 @@ type MM = (a: number, b: number, c: number, mp: number, np: number, aStride: num
 
 interface Instance {
   readonly memory: WebAssembly.Memory;
+  /** Kernels with a separate multiply and add, bit-identical to the JS kernel. */
   readonly fns: Partial<Record<DType, MM>>;
+  /** Kernels with a fused multiply-add, for the dtypes whose relaxed multiply-add this engine and machine fuse (none without relaxed SIMD). */
+  readonly fused: Partial<Record<DType, MM>>;
   /** The pack functions (wasm-pack.ts) by name. */
   readonly pack: Readonly<Record<string, PackFn>>;
   /** The second thread (shared memory, Node), or null. */
   readonly helper: Helper | null;
 }
 
-const NAMES: Partial<Record<DType, string>> = { float32: 'mm32', float64: 'mm64' };
+/** The kernels a module holds, in order (the helper thread calls them by index). */
+const KERNELS = [
+  { dtype: 'float32', fma: false, name: 'mm32' },
+  { dtype: 'float64', fma: false, name: 'mm64' },
+  { dtype: 'float32', fma: true, name: 'mm32fma' },
+  { dtype: 'float64', fma: true, name: 'mm64fma' },
+] as const;
+const kernelIndex = (dtype: DType, fma: boolean): number => KERNELS.findIndex((k) => k.dtype === dtype && k.fma === fma);
+
 let enabled = true;
+let useFma = true;
 let threads = Math.min(2, coreCount());
 /** Matmuls run by the WebAssembly kernel, and kernel calls split over two threads (tests check the paths were taken). */
 export const wasmMatmulStats = { calls: 0, splitCalls: 0 };
@@ -160,17 +182,67 @@ export function setWasmMatmulThreads(n: 1 | 2): void {
   threads = n;
 }
 
+/**
+ * Whether the kernels with a fused multiply-add run where the engine has them (default: on). Off,
+ * every product is bit-identical to the JS kernel's; on, each step rounds once instead of twice.
+ */
+export function setWasmMatmulFma(on: boolean): void {
+  useFma = on;
+}
+
+/** Whether this engine validates relaxed SIMD (Chrome ≥ 114, Node ≥ 22; Node 20 with --experimental-wasm-relaxed-simd). */
+export function hasRelaxedSimd(): boolean {
+  try {
+    return WebAssembly.validate(wasmModule([kernel('probe', GEOMETRY.float64!, true)]));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether `mm`, a relaxed kernel, rounds a·b + c once: C = (−1)·1 + (1 + e)², with e = 2^-27
+ * (float64) or 2^-12 (float32), is 2e + e² fused and 2e when the square is rounded first.
+ */
+function fusesHere(mm: MM, memory: WebAssembly.Memory, dtype: DType, g: Geometry): boolean {
+  const mem = memoryView(memory, dtype, 1024);
+  const e = dtype === 'float64' ? 2 ** -27 : 2 ** -12;
+  const nr = g.nv * g.lanes;
+  // A' (4 rows x 2 steps) at 0, B' (nr columns x 2 steps) after it, C after that
+  const [aAt, bAt] = [0, 2 * g.mr];
+  const cAt = bAt + 2 * nr;
+  mem.fill(0, 0, cAt + g.mr * nr);
+  mem[aAt] = -1;
+  mem[aAt + g.mr] = 1 + e;
+  mem[bAt] = 1;
+  mem[bAt + nr] = 1 + e;
+  mm(aAt * g.esz, bAt * g.esz, cAt * g.esz, 1, 1, 0, 0, 2, nr * g.esz, 1);
+  return mem[cAt] === 2 * e + e * e;
+}
+
 /** Compiles the kernels over a new memory (shared: for a helper thread); null where that fails. */
 function compile(shared: boolean): Instance | null {
   try {
-    const bytes = wasmModule([kernel(NAMES.float32!, GEOMETRY.float32!), kernel(NAMES.float64!, GEOMETRY.float64!), ...packFunctions()], shared);
+    const kernels = hasRelaxedSimd() ? KERNELS : KERNELS.filter((k) => !k.fma);
+    const bytes = wasmModule([...kernels.map((k) => kernel(k.name, GEOMETRY[k.dtype]!, k.fma)), ...packFunctions()], shared);
     if (!WebAssembly.validate(bytes)) return null;
     const memory = new WebAssembly.Memory(shared ? { initial: 1, maximum: MAX_BYTES / 65536, shared: true } : { initial: 1 });
     const module = new WebAssembly.Module(bytes);
     const ex = new WebAssembly.Instance(module, { env: { mem: memory } }).exports as Record<string, MM & PackFn>;
-    const helper = shared ? startHelper(module, memory, [NAMES.float32!, NAMES.float64!]) : null;
+    const fns: Partial<Record<DType, MM>> = {};
+    const fused: Partial<Record<DType, MM>> = {};
+    for (const k of kernels) {
+      if (!k.fma) fns[k.dtype] = ex[k.name]!;
+      else if (fusesHere(ex[k.name]!, memory, k.dtype, GEOMETRY[k.dtype]!)) fused[k.dtype] = ex[k.name]!;
+    }
+    const helper = shared
+      ? startHelper(
+          module,
+          memory,
+          kernels.map((k) => k.name),
+        )
+      : null;
     if (shared && !helper) return null;
-    return { memory, fns: { float32: ex[NAMES.float32!]!, float64: ex[NAMES.float64!]! }, pack: ex, helper };
+    return { memory, fns, fused, pack: ex, helper };
   } catch {
     return null;
   }
@@ -200,7 +272,8 @@ export function runWasmMatmul(k: MatmulKernel, a: readonly ARows[], b: HostArray
   const g = GEOMETRY[dtype];
   if (!enabled || !g || m * n * kk < WASM_MIN_WORK) return false;
   const inst = wasmMatmulInstance();
-  const mm = inst?.fns[dtype];
+  const fma = useFma && inst?.fused[dtype] !== undefined;
+  const mm = fma ? inst?.fused[dtype] : inst?.fns[dtype];
   if (!inst || !mm) return false;
   const { mr: MR, nv: NV } = g;
   const nr = NV * g.lanes;
@@ -233,7 +306,7 @@ export function runWasmMatmul(k: MatmulKernel, a: readonly ARows[], b: HostArray
   const sharedB = batch === 1 || bView.strides[0] === 0;
   const ldc = nPad * g.esz;
   const split = threads > 1 && nPanels >= 2 && m * n * kk >= THREAD_MIN_WORK && inst.helper?.ready() === true;
-  const fnIndex = dtype === 'float32' ? 0 : 1;
+  const fnIndex = kernelIndex(dtype, fma);
   for (let t = 0; t < batch; t++) {
     a.forEach((r, i) => pack(r.src, aT[i]!, t, kk, r.rows, MR, r.from * kk));
     if (t === 0 || !sharedB) pack(b, bView, t, kk, n, nr, offB);
