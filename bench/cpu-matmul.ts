@@ -2,7 +2,10 @@
 // WebAssembly SIMD kernel on 1 and 2 threads, float32 and float64, at square sizes, medians of
 // interleaved rounds; ratios from the same run. With --baseline <checkout>, also that checkout's
 // product through its public API as it ships (e4321f9's: one JS thread), in the same rounds.
-// Run: npx tsx bench/cpu-matmul.ts [--sizes 64,128,256,1024] [--rounds 5] [--baseline <checkout>]
+// Where the engine has relaxed SIMD the wasm kernel fuses its multiply-add by default, and an
+// "unfused" column times it with a separate multiply and add; Node 20 needs the V8 flag for that.
+// Run: npx tsx [--experimental-wasm-relaxed-simd] bench/cpu-matmul.ts [--sizes 64,128,256,1024]
+//        [--rounds 5] [--baseline <checkout>]
 
 import { init } from '../src/index.js';
 import { gitRev, loadBaseline } from './baseline.js';

@@ -9,7 +9,7 @@
 // (bench/workloads.ts's --baseline checkout), its matmul through its public API, as it ships, is
 // timed in the same rounds: the "today's" that wasm / before compares against.
 
-import { setWasmMatmul, setWasmMatmulThreads, wasmMatmulInstance } from '../src/backend/cpu/wasm-matmul.js';
+import { setWasmMatmul, setWasmMatmulFma, setWasmMatmulThreads, wasmMatmulInstance } from '../src/backend/cpu/wasm-matmul.js';
 import { type DType, type Tensor, randn } from '../src/index.js';
 import { median } from './util.js';
 import type { WgadModule } from './wgad-workloads.js';
@@ -21,7 +21,10 @@ export interface MatmulRow {
   threads: 1 | 2;
   /** Median ms of one n×n by n×n product. */
   jsMs: number;
+  /** The wasm kernel as it runs by default (fused multiply-add where the engine has relaxed SIMD). */
   wasmMs: number;
+  /** The wasm kernel with a separate multiply and add, where the default is fused (else absent). */
+  unfusedMs?: number;
   /** Median ms of the baseline's product (its default configuration), when a baseline was given. */
   beforeMs?: number;
 }
@@ -36,11 +39,11 @@ export interface MatmulThroughput {
   rows: MatmulRow[];
   /** The baseline's name, when one was measured. */
   baseline?: string;
-  /** What the wasm columns really measure where WebAssembly SIMD or a helper thread is missing (else ''). */
+  /** What the wasm columns really measure where WebAssembly SIMD or a helper thread is missing, and whether they fuse the multiply-add. */
   note: string;
 }
 
-const IMPLS = ['js', 'wasm1', 'wasm2'] as const;
+const IMPLS = ['js', 'wasm1', 'wasm2', 'wasm1u', 'wasm2u'] as const;
 type Impl = (typeof IMPLS)[number];
 
 /**
@@ -55,13 +58,21 @@ export async function measureCpuMatmul(
   baseline?: MatmulBaseline,
 ): Promise<MatmulThroughput> {
   const inst = wasmMatmulInstance();
-  const note = !inst
-    ? 'WebAssembly SIMD unavailable: the wasm columns are the JS fallback'
-    : !inst.helper
-      ? 'no helper thread here: the 2-thread column runs on one thread'
-      : '';
+  const fused = Object.keys(inst?.fused ?? {}).sort();
+  const note = [
+    !inst ? 'WebAssembly SIMD unavailable: the wasm columns are the JS fallback' : '',
+    inst && !inst.helper ? 'no helper thread here: the 2-thread column runs on one thread' : '',
+    inst && fused.length > 0
+      ? `fused multiply-add (relaxed SIMD) by default for ${fused.join(' and ')}; the "unfused" column turns it off`
+      : inst
+        ? 'no fused multiply-add: this engine has no relaxed SIMD (Node 20: run with --experimental-wasm-relaxed-simd; Chrome ≥ 114 and Node ≥ 22 have it)'
+        : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
   if (baseline) await baseline.api.init({ backend: 'cpu' });
-  const impls: (Impl | 'before')[] = baseline ? [...IMPLS, 'before'] : [...IMPLS];
+  const measured = IMPLS.filter((i) => !i.endsWith('u') || fused.length > 0);
+  const impls: (Impl | 'before')[] = baseline ? [...measured, 'before'] : [...measured];
   const configs = dtypes.flatMap((dtype) =>
     sizes.map((n) => ({
       dtype,
@@ -85,7 +96,8 @@ export async function measureCpuMatmul(
     const [x, y] = impl === 'before' ? [before!.a, before!.b] : [a, b];
     if (impl !== 'before') {
       setWasmMatmul(impl !== 'js');
-      setWasmMatmulThreads(impl === 'wasm2' ? 2 : 1);
+      setWasmMatmulThreads(impl.startsWith('wasm2') ? 2 : 1);
+      setWasmMatmulFma(!impl.endsWith('u'));
     }
     const reps = Math.max(1, Math.round(6e7 / (n * n * n))); // small sizes: several products per sample (4 at 256)
     // and one untimed product first, as bench/workloads.ts times the second of two calls: right
@@ -111,6 +123,7 @@ export async function measureCpuMatmul(
   } finally {
     setWasmMatmul(true);
     setWasmMatmulThreads(2);
+    setWasmMatmulFma(true);
   }
   const rows = configs.flatMap(({ dtype, n }) =>
     ([1, 2] as const).map((threads) => ({
@@ -119,6 +132,7 @@ export async function measureCpuMatmul(
       threads,
       jsMs: median(times.get(`${dtype}${n}js`)!),
       wasmMs: median(times.get(`${dtype}${n}wasm${threads}`)!),
+      ...(fused.includes(dtype) ? { unfusedMs: median(times.get(`${dtype}${n}wasm${threads}u`)!) } : {}),
       ...(baseline ? { beforeMs: median(times.get(`${dtype}${n}before`)!) } : {}),
     })),
   );
@@ -136,10 +150,13 @@ export function gflops(n: number, ms: number): number {
  */
 export function matmulTable({ rows, baseline }: MatmulThroughput): string {
   const cell = (n: number, ms: number): string => `${gflops(n, ms).toFixed(2)} (${ms.toFixed(2)} ms)`;
-  const extra = (r: MatmulRow): string => (baseline ? ` ${cell(r.n, r.beforeMs!)} | ${(r.beforeMs! / r.wasmMs).toFixed(2)}× |` : '');
+  const unfused = rows.some((r) => r.unfusedMs !== undefined);
+  const extra = (r: MatmulRow): string =>
+    (unfused ? ` ${r.unfusedMs === undefined ? '–' : cell(r.n, r.unfusedMs)} |` : '') +
+    (baseline ? ` ${cell(r.n, r.beforeMs!)} | ${(r.beforeMs! / r.wasmMs).toFixed(2)}× |` : '');
   return [
-    `| size | dtype | wasm threads | JS, 1 thread: GFLOP/s | wasm SIMD: GFLOP/s | wasm / JS |${baseline ? ` ${baseline}: GFLOP/s | wasm / ${baseline} |` : ''}`,
-    `|---|---|---|---|---|---|${baseline ? '---|---|' : ''}`,
+    `| size | dtype | wasm threads | JS, 1 thread: GFLOP/s | wasm SIMD: GFLOP/s | wasm / JS |${unfused ? ' wasm unfused: GFLOP/s |' : ''}${baseline ? ` ${baseline}: GFLOP/s | wasm / ${baseline} |` : ''}`,
+    `|---|---|---|---|---|---|${unfused ? '---|' : ''}${baseline ? '---|---|' : ''}`,
     ...rows.map(
       (r) => `| ${r.n} | ${r.dtype} | ${r.threads} | ${cell(r.n, r.jsMs)} | ${cell(r.n, r.wasmMs)} | ${(r.jsMs / r.wasmMs).toFixed(2)}× |${extra(r)}`,
     ),

@@ -62,7 +62,7 @@ import './backend/webgpu/register.js'; // makes init({ backend: 'webgpu' | 'auto
 export { init, backendInfo, profile } from './runtime.js';
 export type { BackendChoice } from './backend/choice.js';
 export { evaluate, print } from './evaluate.js';
-export type { InitOptions, BackendName, ProfileResult } from './runtime.js';
+export type { InitOptions, CpuOptions, BackendName, ProfileResult } from './runtime.js';
 export { WgadError, ShapeError, DTypeError, ArgumentError, TransformError, BackendError } from './errors.js';
 export { jvp } from './ad/jvp.js';
 export { vjp, grad, valueAndGrad } from './ad/vjp.js';

@@ -4,6 +4,7 @@
 
 import type { Backend } from './backend/backend.js';
 import { CpuBackend } from './backend/cpu/cpu.js';
+import { setWasmMatmulFma, setWasmMatmulThreads } from './backend/cpu/wasm-matmul.js';
 import type { HostArray } from './dtype.js';
 import { ArgumentError, BackendError } from './errors.js';
 import { installRuntime, setActiveBackendName } from './ir/host.js';
@@ -18,6 +19,33 @@ export type BackendName = 'cpu' | 'webgpu' | 'auto';
 
 export interface InitOptions {
   backend?: BackendName;
+  /** The CPU backend's matmul (it applies whichever backend is chosen: the CPU backend may be chosen later). */
+  cpu?: CpuOptions;
+}
+
+export interface CpuOptions {
+  /**
+   * A fused multiply-add per step (one rounding instead of two) where the engine has relaxed SIMD
+   * (Chrome ≥ 114, Node ≥ 22): faster, and more accurate. false: a separate multiply and add
+   * everywhere, so products are bit-identical on every engine. Default true; kept until changed.
+   */
+  fma?: boolean;
+  /** Threads for large products: 2 (where Node's worker threads are available) or 1. Default 2 on 2+ cores; kept until changed. */
+  threads?: 1 | 2;
+}
+
+/** Applies init's cpu options, after checking them. */
+function applyCpuOptions(cpu: unknown): void {
+  if (cpu === undefined) return;
+  const form = 'init({ cpu: { fma?: boolean, threads?: 1 | 2 } })';
+  if (typeof cpu !== 'object' || cpu === null || Array.isArray(cpu)) throw new ArgumentError(`init: cpu must be an object, as in ${form}; got ${String(cpu)}`);
+  const { fma, threads, ...rest } = cpu as CpuOptions;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) throw new ArgumentError(`init: unknown cpu option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; expected ${form}`);
+  if (fma !== undefined && typeof fma !== 'boolean') throw new ArgumentError(`init: cpu.fma must be true or false; got ${String(fma)}`);
+  if (threads !== undefined && threads !== 1 && threads !== 2) throw new ArgumentError(`init: cpu.threads must be 1 or 2; got ${String(threads)}`);
+  if (fma !== undefined) setWasmMatmulFma(fma);
+  if (threads !== undefined) setWasmMatmulThreads(threads);
 }
 
 let active: Backend | null = null;
@@ -57,6 +85,7 @@ export async function init(opts: InitOptions = {}): Promise<'cpu' | 'webgpu'> {
   if (want !== 'cpu' && want !== 'webgpu' && want !== 'auto') {
     throw new ArgumentError(`init: backend must be 'cpu', 'webgpu' or 'auto', as in ${form}; got ${String(want)}`);
   }
+  applyCpuOptions(opts.cpu);
   if (want === 'cpu') {
     setBackend(new CpuBackend(), { backend: 'cpu', requested: 'cpu', reason: 'asked for', adapter: null });
     return 'cpu';

@@ -113,3 +113,20 @@ describe('wasm matmul with a fused multiply-add', () => {
     }
   });
 });
+
+describe("init's cpu.fma option", () => {
+  it('turns the fused kernels off and on through the public API', async () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      // the rounding case of the first test, as tensors: [8, 64] @ [64, 8], terms in row 0 and column 0
+      const e = dtype === 'float64' ? 2 ** -27 : 2 ** -12;
+      const a = Array.from({ length: 8 }, (_, i) => Array.from({ length: 64 }, (_, p) => (i === 0 && p < 2 ? [-1, 1 + e][p]! : 0)));
+      const b = Array.from({ length: 64 }, (_, p) => Array.from({ length: 8 }, (_, j) => (j === 0 && p < 2 ? [1, 1 + e][p]! : 0)));
+      const c00 = async (fma: boolean): Promise<number> => {
+        await W.init({ backend: 'cpu', cpu: { fma } });
+        return ((await W.tensor(a, { dtype }).matmul(W.tensor(b, { dtype })).data()) as HostArray)[0]!;
+      };
+      expect(await c00(false)).toBe(2 * e);
+      expect(await c00(true)).toBe(2 * e + e * e);
+    }
+  });
+});

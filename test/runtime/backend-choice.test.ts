@@ -88,3 +88,17 @@ describe('what this machine chooses', () => {
     expect(backendInfo()).toMatchObject({ backend: 'cpu', requested: 'cpu', reason: 'asked for' });
   });
 });
+
+describe("init's cpu options", () => {
+  it('are checked when init is called, with what was expected', async () => {
+    const bad: [unknown, RegExp][] = [
+      [{ fma: 'yes' }, /cpu\.fma must be true or false; got yes/],
+      [{ threads: 3 }, /cpu\.threads must be 1 or 2; got 3/],
+      [{ fma: true, thread: 2 }, /unknown cpu option thread; expected init\(\{ cpu: \{ fma\?: boolean, threads\?: 1 \| 2 \} \}\)/],
+      ['fast', /cpu must be an object/],
+    ];
+    for (const [cpu, message] of bad) await expect(init({ backend: 'cpu', cpu } as never)).rejects.toThrow(message);
+    // and accepted as documented
+    expect(await init({ backend: 'cpu', cpu: { fma: true, threads: 2 } })).toBe('cpu');
+  });
+});
