@@ -9,7 +9,7 @@
 // (bench/workloads.ts's --baseline checkout), its matmul through its public API, as it ships, is
 // timed in the same rounds: the "today's" that wasm / before compares against.
 
-import { setWasmMatmul, setWasmMatmulFma, setWasmMatmulThreads, wasmMatmulInstance } from '../src/backend/cpu/wasm-matmul.js';
+import { setWasmMatmul, setWasmMatmulFma, setWasmMatmulThreads, wasmMatmulFma, wasmMatmulInstance } from '../src/backend/cpu/wasm-matmul.js';
 import { type DType, type Tensor, randn } from '../src/index.js';
 import { median } from './util.js';
 import type { WgadModule } from './wgad-workloads.js';
@@ -58,15 +58,19 @@ export async function measureCpuMatmul(
   baseline?: MatmulBaseline,
 ): Promise<MatmulThroughput> {
   const inst = wasmMatmulInstance();
-  const fused = Object.keys(inst?.fused ?? {}).sort();
+  // the "unfused" columns exist where the default (this process's setting) fuses
+  const fmaSetting = wasmMatmulFma();
+  const fused = fmaSetting ? Object.keys(inst?.fused ?? {}).sort() : [];
   const note = [
     !inst ? 'WebAssembly SIMD unavailable: the wasm columns are the JS fallback' : '',
     inst && !inst.helper ? 'no helper thread here: the 2-thread column runs on one thread' : '',
     inst && fused.length > 0
       ? `fused multiply-add (relaxed SIMD) by default for ${fused.join(' and ')}; the "unfused" column turns it off`
-      : inst
-        ? 'no fused multiply-add: this engine has no relaxed SIMD (Node 20: run with --experimental-wasm-relaxed-simd; Chrome ≥ 114 and Node ≥ 22 have it)'
-        : '',
+      : inst && !fmaSetting
+        ? 'no fused multiply-add: turned off'
+        : inst
+          ? 'no fused multiply-add: this engine has no relaxed SIMD (Node 20 keeps it behind --experimental-wasm-relaxed-simd; Chrome ≥ 114 and Node ≥ 22 have it)'
+          : '',
   ]
     .filter(Boolean)
     .join('; ');
@@ -97,7 +101,7 @@ export async function measureCpuMatmul(
     if (impl !== 'before') {
       setWasmMatmul(impl !== 'js');
       setWasmMatmulThreads(impl.startsWith('wasm2') ? 2 : 1);
-      setWasmMatmulFma(!impl.endsWith('u'));
+      setWasmMatmulFma(fmaSetting && !impl.endsWith('u'));
     }
     const reps = Math.max(1, Math.round(6e7 / (n * n * n))); // small sizes: several products per sample (4 at 256)
     // and one untimed product first, as bench/workloads.ts times the second of two calls: right
@@ -123,7 +127,7 @@ export async function measureCpuMatmul(
   } finally {
     setWasmMatmul(true);
     setWasmMatmulThreads(2);
-    setWasmMatmulFma(true);
+    setWasmMatmulFma(fmaSetting);
   }
   const rows = configs.flatMap(({ dtype, n }) =>
     ([1, 2] as const).map((threads) => ({

@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import * as current from '../src/index.js';
 import type { DType } from '../src/index.js';
 import { type MatmulThroughput, matmulTable, measureCpuMatmul } from './matmul-throughput.js';
+import { fusedMultiplyAdd } from './relaxed-simd.js';
 import { type MlpData, paramArrays } from './mlp.js';
 import { TorchPeer, type TorchNetwork } from './torch-peer.js';
 import { gitRev, loadBaseline } from './baseline.js';
@@ -305,6 +306,7 @@ async function main(): Promise<void> {
     process.exit(0); // Dawn and the wasm helper threads keep the event loop alive
   }
   const started = performance.now();
+  const fma = fusedMultiplyAdd();
   const quick = process.argv.includes('--quick');
   const o: Options = {
     quick,
@@ -323,6 +325,8 @@ async function main(): Promise<void> {
   const report: Record<string, unknown> = { date: new Date().toISOString(), rounds: o.rounds, quick, engines: engines.map((e) => e.name), loadavg: loadavg() };
   console.log(`# wgad workloads: ${engines.map((e) => e.name).join(' vs ')}; medians of ${o.rounds} interleaved rounds after ${o.warmup} warm-up call(s)\n`);
   console.log(loadLine('at the start'));
+  console.log(fma);
+  report.fma = fma;
   const refs: References = {};
   if (backends.includes('cpu')) await runCpu(engines, d, o, refs, report);
   if (backends.includes('webgpu')) await runWebgpu(engines, d, o, refs, report);

@@ -190,6 +190,11 @@ export function setWasmMatmulFma(on: boolean): void {
   useFma = on;
 }
 
+/** The setting setWasmMatmulFma made (whether the fused kernels run where they exist). */
+export function wasmMatmulFma(): boolean {
+  return useFma;
+}
+
 /** Whether this engine validates relaxed SIMD (Chrome ≥ 114, Node ≥ 22; Node 20 with --experimental-wasm-relaxed-simd). */
 export function hasRelaxedSimd(): boolean {
   try {
