@@ -55,6 +55,16 @@ export const op = {
   v128Zero: [0xfd, ...uleb(0x0c), ...new Array<number>(16).fill(0)],
 };
 
+/** `body` run `counter` times (a local counting down to 0; it must start ≥ 1). */
+export function countedLoop(counter: number, body: readonly number[]): number[] {
+  return [...op.loop, ...body, ...op.get(counter), ...op.i32(1), ...op.sub, ...op.tee(counter), ...op.brIf(0), ...op.end];
+}
+
+/** local `x` += the i32 that `by` pushes. */
+export function bump(x: number, by: readonly number[]): number[] {
+  return [...op.get(x), ...by, ...op.add, ...op.set(x)];
+}
+
 /** SIMD opcodes used by the kernels. */
 export const SIMD = {
   load: 0x00,

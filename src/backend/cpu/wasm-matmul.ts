@@ -15,7 +15,7 @@
 import type { DType, HostArray } from '../../dtype.js';
 import type { MatmulKernel } from '../../schedule/kernel.js';
 import type { View } from '../../schedule/view.js';
-import { I32, SIMD, V128, type WasmFunction, op, wasmModule } from './wasm-encode.js';
+import { I32, SIMD, V128, type WasmFunction, bump, countedLoop, op, wasmModule } from './wasm-encode.js';
 import { type ARows, packPanels, rowMajorBlocks, transposed } from './pack.js';
 import { type Helper, coreCount, startHelper } from './wasm-threads.js';
 import { type PackFn, packFunctions, packNames, packStaged, stagedLayout } from './wasm-pack.js';
@@ -66,28 +66,24 @@ function kernel(name: string, g: Geometry, fma: boolean): WasmFunction {
   const nr = NV * g.lanes;
   const rows = (f: (i: number) => number[]): number[] => Array.from({ length: MR }, (_, i) => f(i)).flat();
   const vecs = (f: (v: number) => number[]): number[] => Array.from({ length: NV }, (_, v) => f(v)).flat();
-  const bump = (x: number, by: number[]): number[] => [...op.get(x), ...by, ...op.add, ...op.set(x)];
   // acc[i][v] <-> C rows from cp (cp advanced by ldc per row)
   const cRows = (each: (i: number, v: number) => number[]): number[] => [
     ...op.get(crow),
     ...op.set(cp),
     ...rows((i) => [...vecs((v) => each(i, v)), ...bump(cp, op.get(ldc))]),
   ];
-  const body = [
-    ...op.get(np),
-    ...op.set(q),
-    ...op.get(b),
-    ...op.set(bq),
-    ...op.get(c),
-    ...op.set(cq),
-    ...op.loop, // column panels
-    ...op.get(mp),
-    ...op.set(r),
-    ...op.get(a),
-    ...op.set(aq),
-    ...op.get(cq),
-    ...op.set(crow),
-    ...op.loop, // row panels
+  const kStep = [
+    ...vecs((v) => [...op.get(bp), ...op.simd(SIMD.load, { align: 4, offset: v * 16 }), ...op.set(bv(v))]),
+    ...rows((i) => [
+      ...op.get(ap),
+      ...op.simd(splat, { align: Math.log2(g.esz), offset: i * g.esz }),
+      ...op.set(av),
+      ...vecs((v) => [...step(i, v), ...op.set(acc(i, v))]),
+    ]),
+    ...bump(ap, op.i32(MR * g.esz)),
+    ...bump(bp, op.i32(nr * g.esz)),
+  ];
+  const rowPanel = [
     ...op.get(first),
     ...op.if,
     ...rows((i) => vecs((v) => [...op.v128Zero, ...op.set(acc(i, v))])),
@@ -100,40 +96,23 @@ function kernel(name: string, g: Geometry, fma: boolean): WasmFunction {
     ...op.set(bp),
     ...op.get(kc),
     ...op.set(p),
-    ...op.loop, // k
-    ...vecs((v) => [...op.get(bp), ...op.simd(SIMD.load, { align: 4, offset: v * 16 }), ...op.set(bv(v))]),
-    ...rows((i) => [
-      ...op.get(ap),
-      ...op.simd(splat, { align: Math.log2(g.esz), offset: i * g.esz }),
-      ...op.set(av),
-      ...vecs((v) => [...step(i, v), ...op.set(acc(i, v))]),
-    ]),
-    ...bump(ap, op.i32(MR * g.esz)),
-    ...bump(bp, op.i32(nr * g.esz)),
-    ...op.get(p),
-    ...op.i32(1),
-    ...op.sub,
-    ...op.tee(p),
-    ...op.brIf(0),
-    ...op.end,
+    ...countedLoop(p, kStep),
     ...cRows((i, v) => [...op.get(cp), ...op.get(acc(i, v)), ...op.simd(SIMD.store, { align: 4, offset: v * 16 })]),
     ...bump(aq, op.get(aStride)),
     ...bump(crow, [...op.get(ldc), ...op.i32(MR), ...op.mul]),
-    ...op.get(r),
-    ...op.i32(1),
-    ...op.sub,
-    ...op.tee(r),
-    ...op.brIf(0),
-    ...op.end,
+  ];
+  const columnPanel = [
+    ...op.get(mp),
+    ...op.set(r),
+    ...op.get(a),
+    ...op.set(aq),
+    ...op.get(cq),
+    ...op.set(crow),
+    ...countedLoop(r, rowPanel),
     ...bump(bq, op.get(bStride)),
     ...bump(cq, op.i32(nr * g.esz)),
-    ...op.get(q),
-    ...op.i32(1),
-    ...op.sub,
-    ...op.tee(q),
-    ...op.brIf(0),
-    ...op.end,
   ];
+  const body = [...op.get(np), ...op.set(q), ...op.get(b), ...op.set(bq), ...op.get(c), ...op.set(cq), ...countedLoop(q, columnPanel)];
   return {
     name,
     params: new Array<number>(10).fill(I32),

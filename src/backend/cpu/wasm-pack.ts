@@ -9,7 +9,7 @@
 
 import type { HostArray } from '../../dtype.js';
 import type { View } from '../../schedule/view.js';
-import { I32, SIMD, V128, type WasmFunction, op } from './wasm-encode.js';
+import { I32, SIMD, V128, type WasmFunction, bump, countedLoop as loop, op } from './wasm-encode.js';
 
 /** Source rows per call of a copy pack. */
 const COPY_ROWS = 32;
@@ -29,18 +29,6 @@ export const PANEL_SHAPES: readonly (readonly [number, number])[] = [
   [4, 4],
   [4, 8],
 ];
-
-const loop = (counter: number, body: number[]): number[] => [
-  ...op.loop,
-  ...body,
-  ...op.get(counter),
-  ...op.i32(1),
-  ...op.sub,
-  ...op.tee(counter),
-  ...op.brIf(0),
-  ...op.end,
-];
-const bump = (x: number, by: number[]): number[] => [...op.get(x), ...by, ...op.add, ...op.set(x)];
 
 /**
  * copy(src, ld, rows, panels, dst, pstride): for each of `panels` chunks of `chunk` bytes along
