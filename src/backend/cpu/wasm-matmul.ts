@@ -207,7 +207,9 @@ function fusesHere(mm: MM, memory: WebAssembly.Memory, dtype: DType, g: Geometry
 function compile(shared: boolean): Instance | null {
   try {
     const kernels = hasRelaxedSimd() ? KERNELS : KERNELS.filter((k) => !k.fma);
-    const bytes = wasmModule([...kernels.map((k) => kernel(k.name, GEOMETRY[k.dtype]!, k.fma)), ...packFunctions()], shared);
+    // the panels the kernels read: A's mr rows, B's nv·lanes columns
+    const panels = Object.values(GEOMETRY).flatMap((g) => [[g.esz, g.mr] as const, [g.esz, g.nv * g.lanes] as const]);
+    const bytes = wasmModule([...kernels.map((k) => kernel(k.name, GEOMETRY[k.dtype]!, k.fma)), ...packFunctions(panels)], shared);
     if (!WebAssembly.validate(bytes)) return null;
     const memory = new WebAssembly.Memory(shared ? { initial: 1, maximum: MAX_BYTES / 65536, shared: true } : { initial: 1 });
     const module = new WebAssembly.Module(bytes);
