@@ -18,7 +18,7 @@ import type { View } from '../../schedule/view.js';
 import { I32, SIMD, V128, type WasmFunction, bump, countedLoop, op, wasmModule } from './wasm-encode.js';
 import { type ARows, packPanels, rowMajorBlocks, transposed } from './pack.js';
 import { type Helper, coreCount, startHelper } from './wasm-threads.js';
-import { type PackFn, packFunctions, packNames, packStaged, stagedLayout } from './wasm-pack.js';
+import { type PackFn, type Packers, packFunctions, packNames, packStaged, stagedLayout } from './wasm-pack.js';
 
 /** k block, and row panels of A per call (the A block, MC_PANELS·mr x KC, stays in cache). */
 const KC = 256;
@@ -129,8 +129,8 @@ interface Instance {
   readonly fns: Partial<Record<DType, MM>>;
   /** Kernels with a fused multiply-add, for the dtypes whose relaxed multiply-add this engine and machine fuse (none without relaxed SIMD). */
   readonly fused: Partial<Record<DType, MM>>;
-  /** The pack functions (wasm-pack.ts) by name. */
-  readonly pack: Readonly<Record<string, PackFn>>;
+  /** The pack functions (wasm-pack.ts) by element size, then panel width. */
+  readonly packers: Readonly<Record<number, Readonly<Record<number, Packers>>>>;
   /** The second thread (shared memory, Node), or null. */
   readonly helper: Helper | null;
 }
@@ -228,7 +228,12 @@ function compile(shared: boolean): Instance | null {
         )
       : null;
     if (shared && !helper) return null;
-    return { memory, fns, fused, pack: ex, helper };
+    const packers: Record<number, Record<number, Packers>> = {};
+    for (const [esz, w] of panels) {
+      const names = packNames(esz, w);
+      (packers[esz] ??= {})[w] = { copy: ex[names.copy]!, transpose: ex[names.transpose]! };
+    }
+    return { memory, fns, fused, packers, helper };
   } catch {
     return null;
   }
@@ -249,6 +254,16 @@ function memoryView(memory: WebAssembly.Memory, dtype: DType, bytes: number): Ho
   const have = memory.buffer.byteLength;
   if (have < bytes) memory.grow(Math.ceil((bytes - have) / 65536));
   return dtype === 'float32' ? new Float32Array(memory.buffer) : new Float64Array(memory.buffer);
+}
+
+/**
+ * packPanels' result for B[t] (a [batch, k, cols] view) into panels of w columns at element `at`
+ * of `mem`: in WebAssembly, through the copy at `stage`, where the view allows; else in JS.
+ */
+function packOperand(src: HostArray, v: View, t: number, k: number, cols: number, mem: HostArray, w: number, at: number, stage: number, fns: Packers): void {
+  const layout = stagedLayout(v, t, k, cols);
+  if (layout) packStaged(src, layout, k, cols, mem, w, at, stage, fns);
+  else packPanels(src, v, t, k, cols, mem, w, at);
 }
 
 /** C = A @ B as runMatmul, in WebAssembly; false (nothing done) where the JS kernel should run. */
@@ -278,24 +293,19 @@ export function runWasmMatmul(k: MatmulKernel, a: readonly ARows[], b: HostArray
   const offB = Math.ceil((mPad * kk) / 4) * 4;
   const offC = offB + nPad * kk;
   const stage = Math.ceil((offC + mPad * nPad) / 4) * 4;
-  const spans = [...a.map((r, i) => stagedLayout(aT[i]!, 0, kk, r.rows)?.span ?? 0), stagedLayout(bView, 0, kk, n)?.span ?? 0];
-  const bytes = (stage + Math.max(...spans)) * g.esz;
+  let span = stagedLayout(bView, 0, kk, n)?.span ?? 0;
+  for (let i = 0; i < a.length; i++) span = Math.max(span, stagedLayout(aT[i]!, 0, kk, a[i]!.rows)?.span ?? 0);
+  const bytes = (stage + span) * g.esz;
   if (bytes > MAX_BYTES) return false;
   const mem = memoryView(inst.memory, dtype, bytes);
-  // B[t] (through a [batch, k, cols] view) into panels of w columns at element `at`: in wasm where the view allows
-  const pack = (src: HostArray, v: View, t: number, k: number, cols: number, w: number, at: number): void => {
-    const layout = stagedLayout(v, t, k, cols);
-    const names = packNames(g.esz, w);
-    if (layout) packStaged(src, layout, k, cols, mem, w, at, stage, { copy: inst.pack[names.copy]!, transpose: inst.pack[names.transpose]! });
-    else packPanels(src, v, t, k, cols, mem, w, at);
-  };
+  const packers = inst.packers[g.esz]!;
   const sharedB = batch === 1 || bView.strides[0] === 0;
   const ldc = nPad * g.esz;
   const split = threads > 1 && nPanels >= 2 && m * n * kk >= THREAD_MIN_WORK && inst.helper?.ready() === true;
   const fnIndex = kernelIndex(dtype, fma);
   for (let t = 0; t < batch; t++) {
-    a.forEach((r, i) => pack(r.src, aT[i]!, t, kk, r.rows, MR, r.from * kk));
-    if (t === 0 || !sharedB) pack(b, bView, t, kk, n, nr, offB);
+    for (let i = 0; i < a.length; i++) packOperand(a[i]!.src, aT[i]!, t, kk, a[i]!.rows, mem, MR, a[i]!.from * kk, stage, packers[MR]!);
+    if (t === 0 || !sharedB) packOperand(b, bView, t, kk, n, mem, nr, offB, stage, packers[nr]!);
     // the kernel calls for this batch entry, k blocks in order (each C element sums in k order)
     const calls: number[][] = [];
     for (let k0 = 0; k0 < kk; k0 += KC) {

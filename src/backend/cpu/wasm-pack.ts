@@ -18,6 +18,12 @@ const COPY_ROWS = 32;
 /** The module's pack functions: copy(src, ld, rows, panels, dst, pstride) and transpose(src, ld, steps, panels, dst, panelBytes). */
 export type PackFn = (...args: number[]) => void;
 
+/** The two pack functions for one panel shape. */
+export interface Packers {
+  readonly copy: PackFn;
+  readonly transpose: PackFn;
+}
+
 /** Names of the pack functions for element size `esz` and panel width `w` (elements). */
 export const packNames = (esz: number, w: number): { copy: string; transpose: string } => ({
   copy: `copy${esz * w}`,
@@ -170,31 +176,19 @@ export function stagedLayout(v: View, t: number, k: number, n: number): Staged |
   return layout && layout.span <= 2 * k * n ? layout : null;
 }
 
-/** The largest span stagedLayout can ask for, for sizing memory. */
-export const maxStagedSpan = (k: number, n: number): number => 2 * k * n;
-
 /**
  * packPanels' result, out[at + (q·k + p)·w + j] = B[p, w·q + j] (0 past n), from the view's
  * elements copied to mem[stage ..] (`layout`, from stagedLayout), with the pack functions of
  * `fns` for this element size and width; the last partial panel and columns in JS.
  */
-export function packStaged(
-  src: HostArray,
-  layout: Staged,
-  k: number,
-  n: number,
-  mem: HostArray,
-  w: number,
-  at: number,
-  stage: number,
-  fns: { copy: PackFn; transpose: PackFn },
-): void {
+export function packStaged(src: HostArray, layout: Staged, k: number, n: number, mem: HostArray, w: number, at: number, stage: number, fns: Packers): void {
   const esz = mem.BYTES_PER_ELEMENT;
   const { kind, first, span, ld } = layout;
   mem.set(src.subarray(first, first + span), stage);
   const full = Math.floor(n / w);
-  // element (p, c) of B in the copy
-  const at2 = kind === 'copy' ? (p: number, c: number): number => stage + p * ld + c : (p: number, c: number): number => stage + c * ld + p;
+  // element (p, c) of B in the copy: mem[stage + p·rs + c·cs]
+  const rs = kind === 'copy' ? ld : 1;
+  const cs = kind === 'copy' ? 1 : ld;
   let doneK = k; // columns p < doneK of the full panels are packed
   if (full > 0) {
     if (kind === 'copy') {
@@ -208,11 +202,12 @@ export function packStaged(
       if (steps > 0) fns.transpose(stage * esz, ld * esz, steps, full, at * esz, k * w * esz);
     }
   }
-  for (let q = 0; q < full; q++) for (let p = doneK; p < k; p++) for (let j = 0; j < w; j++) mem[at + (q * k + p) * w + j] = mem[at2(p, w * q + j)]!;
+  for (let q = 0; q < full; q++)
+    for (let p = doneK; p < k; p++) for (let j = 0; j < w; j++) mem[at + (q * k + p) * w + j] = mem[stage + p * rs + (w * q + j) * cs]!;
   if (full * w === n) return;
   for (let p = 0; p < k; p++)
     for (let j = 0; j < w; j++) {
       const c = full * w + j;
-      mem[at + (full * k + p) * w + j] = c < n ? mem[at2(p, c)]! : 0;
+      mem[at + (full * k + p) * w + j] = c < n ? mem[stage + p * rs + c * cs]! : 0;
     }
 }
