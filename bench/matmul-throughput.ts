@@ -61,19 +61,15 @@ export async function measureCpuMatmul(
   // the "unfused" columns exist where the default (this process's setting) fuses
   const fmaSetting = wasmMatmulFma();
   const fused = fmaSetting ? Object.keys(inst?.fused ?? {}).sort() : [];
-  const note = [
-    !inst ? 'WebAssembly SIMD unavailable: the wasm columns are the JS fallback' : '',
-    inst && !inst.helper ? 'no helper thread here: the 2-thread column runs on one thread' : '',
-    inst && fused.length > 0
+  const fmaNote =
+    fused.length > 0
       ? `fused multiply-add (relaxed SIMD) by default for ${fused.join(' and ')}; the "unfused" column turns it off`
-      : inst && !fmaSetting
+      : !fmaSetting
         ? 'no fused multiply-add: turned off'
-        : inst
-          ? 'no fused multiply-add: this engine has no relaxed SIMD (Node 20 keeps it behind --experimental-wasm-relaxed-simd; Chrome ≥ 114 and Node ≥ 22 have it)'
-          : '',
-  ]
-    .filter(Boolean)
-    .join('; ');
+        : 'no fused multiply-add: this engine has no relaxed SIMD (Node 20 keeps it behind --experimental-wasm-relaxed-simd; Chrome ≥ 114 and Node ≥ 22 have it)';
+  const note = !inst
+    ? 'WebAssembly SIMD unavailable: the wasm columns are the JS fallback'
+    : [inst.helper ? '' : 'no helper thread here: the 2-thread column runs on one thread', fmaNote].filter(Boolean).join('; ');
   if (baseline) await baseline.api.init({ backend: 'cpu' });
   const measured = IMPLS.filter((i) => !i.endsWith('u') || fused.length > 0);
   const impls: (Impl | 'before')[] = baseline ? [...measured, 'before'] : [...measured];

@@ -60,6 +60,11 @@ export function countedLoop(counter: number, body: readonly number[]): number[] 
   return [...op.loop, ...body, ...op.get(counter), ...op.i32(1), ...op.sub, ...op.tee(counter), ...op.brIf(0), ...op.end];
 }
 
+/** local `x` = local `from`. */
+export function assign(x: number, from: number): number[] {
+  return [...op.get(from), ...op.set(x)];
+}
+
 /** local `x` += the i32 that `by` pushes. */
 export function bump(x: number, by: readonly number[]): number[] {
   return [...op.get(x), ...by, ...op.add, ...op.set(x)];

@@ -15,7 +15,7 @@
 import type { DType, HostArray } from '../../dtype.js';
 import type { MatmulKernel } from '../../schedule/kernel.js';
 import type { View } from '../../schedule/view.js';
-import { I32, SIMD, V128, type WasmFunction, bump, countedLoop, op, wasmModule } from './wasm-encode.js';
+import { I32, SIMD, V128, type WasmFunction, assign, bump, countedLoop, op, wasmModule } from './wasm-encode.js';
 import { type ARows, packPanels, rowMajorBlocks, transposed } from './pack.js';
 import { type Helper, coreCount, startHelper } from './wasm-threads.js';
 import { type PackFn, type Packers, packFunctions, packNames, packStaged, stagedLayout } from './wasm-pack.js';
@@ -68,8 +68,7 @@ function kernel(name: string, g: Geometry, fma: boolean): WasmFunction {
   const vecs = (f: (v: number) => number[]): number[] => Array.from({ length: NV }, (_, v) => f(v)).flat();
   // acc[i][v] <-> C rows from cp (cp advanced by ldc per row)
   const cRows = (each: (i: number, v: number) => number[]): number[] => [
-    ...op.get(crow),
-    ...op.set(cp),
+    ...assign(cp, crow),
     ...rows((i) => [...vecs((v) => each(i, v)), ...bump(cp, op.get(ldc))]),
   ];
   const kStep = [
@@ -90,29 +89,23 @@ function kernel(name: string, g: Geometry, fma: boolean): WasmFunction {
     ...op.else,
     ...cRows((i, v) => [...op.get(cp), ...op.simd(SIMD.load, { align: 4, offset: v * 16 }), ...op.set(acc(i, v))]),
     ...op.end,
-    ...op.get(aq),
-    ...op.set(ap),
-    ...op.get(bq),
-    ...op.set(bp),
-    ...op.get(kc),
-    ...op.set(p),
+    ...assign(ap, aq),
+    ...assign(bp, bq),
+    ...assign(p, kc),
     ...countedLoop(p, kStep),
     ...cRows((i, v) => [...op.get(cp), ...op.get(acc(i, v)), ...op.simd(SIMD.store, { align: 4, offset: v * 16 })]),
     ...bump(aq, op.get(aStride)),
     ...bump(crow, [...op.get(ldc), ...op.i32(MR), ...op.mul]),
   ];
   const columnPanel = [
-    ...op.get(mp),
-    ...op.set(r),
-    ...op.get(a),
-    ...op.set(aq),
-    ...op.get(cq),
-    ...op.set(crow),
+    ...assign(r, mp),
+    ...assign(aq, a),
+    ...assign(crow, cq),
     ...countedLoop(r, rowPanel),
     ...bump(bq, op.get(bStride)),
     ...bump(cq, op.i32(nr * g.esz)),
   ];
-  const body = [...op.get(np), ...op.set(q), ...op.get(b), ...op.set(bq), ...op.get(c), ...op.set(cq), ...countedLoop(q, columnPanel)];
+  const body = [...assign(q, np), ...assign(bq, b), ...assign(cq, c), ...countedLoop(q, columnPanel)];
   return {
     name,
     params: new Array<number>(10).fill(I32),
@@ -282,6 +275,11 @@ export function runWasmMatmul(k: MatmulKernel, a: readonly ARows[], b: HostArray
   const nPanels = Math.ceil(n / nr);
   const mPad = mPanels * MR;
   const nPad = nPanels * nr;
+  // element offsets of A', B', C and the operands' copies in memory (all 16-byte aligned)
+  const offB = Math.ceil((mPad * kk) / 4) * 4;
+  const offC = offB + nPad * kk;
+  const stage = Math.ceil((offC + mPad * nPad) / 4) * 4;
+  if (stage * g.esz > MAX_BYTES) return false;
   // each block of A's rows packs into its own panels when every block but the last is whole
   // panels; otherwise A is first copied row-major, as one block
   if (a.some((r) => r.from % MR !== 0)) {
@@ -289,10 +287,6 @@ export function runWasmMatmul(k: MatmulKernel, a: readonly ARows[], b: HostArray
     a = [{ src, view: { shape: [batch, m, kk], strides: [sb, kk, 1], offset, mask: null }, from: 0, rows: m }];
   }
   const aT = a.map((r) => transposed(r.view));
-  // element offsets of A', B', C and the operands' copies in memory (all 16-byte aligned)
-  const offB = Math.ceil((mPad * kk) / 4) * 4;
-  const offC = offB + nPad * kk;
-  const stage = Math.ceil((offC + mPad * nPad) / 4) * 4;
   let span = stagedLayout(bView, 0, kk, n)?.span ?? 0;
   for (let i = 0; i < a.length; i++) span = Math.max(span, stagedLayout(aT[i]!, 0, kk, a[i]!.rows)?.span ?? 0);
   const bytes = (stage + span) * g.esz;

@@ -10,7 +10,7 @@
 
 import type { HostArray } from '../../dtype.js';
 import type { View } from '../../schedule/view.js';
-import { I32, SIMD, V128, type WasmFunction, bump, countedLoop as loop, op } from './wasm-encode.js';
+import { I32, SIMD, V128, type WasmFunction, assign, bump, countedLoop as loop, op } from './wasm-encode.js';
 
 /** Source rows per call of a copy pack. */
 const COPY_ROWS = 32;
@@ -47,12 +47,9 @@ function copyPack(name: string, chunk: number): WasmFunction {
     ...op.simd(SIMD.store, { align: 0, offset: 16 * v }),
   ]).flat();
   const body = loop(panels, [
-    ...op.get(src),
-    ...op.set(s),
-    ...op.get(dst),
-    ...op.set(d),
-    ...op.get(rows),
-    ...op.set(p),
+    ...assign(s, src),
+    ...assign(d, dst),
+    ...assign(p, rows),
     ...loop(p, [...move, ...bump(s, op.get(ld)), ...bump(d, op.i32(chunk))]),
     ...bump(src, op.i32(chunk)),
     ...bump(dst, op.get(pstride)),
@@ -118,15 +115,11 @@ function transposePack(name: string, esz: number, w: number): WasmFunction {
   };
   const body = [
     ...Array.from({ length: w }, (_, j) => [...op.get(ld), ...op.i32(j), ...op.mul, ...op.set(rowOff(j))]).flat(),
-    ...op.get(panels),
-    ...op.set(q),
+    ...assign(q, panels),
     ...loop(q, [
-      ...op.get(src),
-      ...op.set(s),
-      ...op.get(dst),
-      ...op.set(d),
-      ...op.get(steps),
-      ...op.set(st),
+      ...assign(s, src),
+      ...assign(d, dst),
+      ...assign(st, steps),
       ...loop(st, [...Array.from({ length: blocks }, (_, b) => block(b)).flat(), ...bump(s, op.i32(16)), ...bump(d, op.i32(L * w * esz))]),
       ...bump(src, [...op.get(ld), ...op.i32(w), ...op.mul]),
       ...bump(dst, op.get(panelBytes)),
